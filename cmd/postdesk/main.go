@@ -1,0 +1,167 @@
+// Command postdesk is the one Postdesk binary: the server (serve) and the
+// command line that hosting providers script against. Every command works
+// on the same database as serve (same flags and environment) and brings the
+// schema up to date before it runs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/postdesk/postdesk/migrations"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/database"
+)
+
+// app is what a command runs with.
+type app struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *database.DB
+	tenants *tenants.Service
+	stdin   io.Reader
+	stdout  io.Writer
+}
+
+type command struct {
+	usage string
+	serve bool // takes the server flags
+	run   func(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":     {usage: "serve: run the mail and panel servers", serve: true, run: runServe},
+		"migrate":   {usage: "migrate: bring the database schema up to date", run: runMigrate},
+		"domain":    {usage: "domain add|list|rm|set ...", run: runDomain},
+		"mailbox":   {usage: "mailbox add|set|list|passwd|rm ...", run: runMailbox},
+		"alias":     {usage: "alias add|rm|list ...", run: runAlias},
+		"forward":   {usage: "forward set ADDRESS --to a@x,b@y [--keep=false]", run: runForward},
+		"responder": {usage: "responder set|off ADDRESS ...", run: runResponder},
+		"admin":     {usage: "admin add|passwd|list NAME", run: runAdmin},
+		"apikey":    {usage: "apikey create --admin|--domain NAME", run: runAPIKey},
+		"postmaster": {usage: "postmaster ADDRESS: the mailbox a bare <postmaster> reaches",
+			run: runPostmaster},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: postdesk COMMAND [flags] [arguments]")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintln(w, "  "+cmds[n].usage)
+	}
+	fmt.Fprintln(w, "Common flags: --data DIR ($POSTDESK_DATA), --database URL ($POSTDESK_DATABASE_URL).")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "postdesk: "+describe(err))
+		os.Exit(1)
+	}
+}
+
+// errUsage marks a usage error; the usage text has been printed.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		usage(os.Stderr)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	a := &app{stdin: stdin, stdout: stdout}
+	fs := flag.NewFlagSet("postdesk "+args[0], flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	a.cfg.register(fs, cmd.serve)
+	return cmd.run(ctx, a, fs, args[1:])
+}
+
+// open opens and migrates the database; every command calls it after
+// parsing its flags.
+func (a *app) open(ctx context.Context) error {
+	log, err := a.cfg.logger()
+	if err != nil {
+		return err
+	}
+	a.log = log
+	db, err := database.Open(ctx, database.Config{URL: a.cfg.DatabaseURL, DataDir: a.cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	applied, err := migrations.Apply(ctx, db)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "applied", applied, "version", migrations.Latest())
+	}
+	a.db = db
+	a.tenants = tenants.New(db, tenants.Options{Logger: log})
+	return nil
+}
+
+func (a *app) close() {
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+func runMigrate(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return errUsage
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("migrate takes no arguments")
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	defer a.close()
+	v, err := migrations.Version(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "database at schema version %d (%s)\n", v, a.db.Dialect())
+	return nil
+}
+
+// describe turns an error into the one line the CLI prints.
+func describe(err error) string {
+	var ve *tenants.ValidationError
+	switch {
+	case errors.Is(err, errUsage):
+		return "bad usage (see postdesk help)"
+	case errors.As(err, &ve):
+		return strings.ReplaceAll(ve.Error(), "_", "-")
+	case errors.Is(err, tenants.ErrForbidden):
+		return "not allowed: " + err.Error()
+	}
+	return err.Error()
+}

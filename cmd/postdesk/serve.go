@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/postdesk/postdesk/mailsvc/tlscert"
+	"github.com/postdesk/postdesk/panel"
+)
+
+// listener is one server serve runs.
+type listener struct {
+	name  string
+	addr  string
+	serve func(net.Listener) error
+	stop  func(context.Context) error
+}
+
+func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return errUsage
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("serve takes no arguments")
+	}
+	if a.cfg.Hostname == "" {
+		a.cfg.Hostname, _ = os.Hostname()
+	}
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	defer a.close()
+	log := a.log
+
+	pw, err := a.tenants.EnsureFirstAdmin(ctx, a.cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if pw != "" && a.cfg.AdminPassword == "" {
+		// Printed once, to standard output only: never through the log.
+		fmt.Fprintf(a.stdout, "First run: created administrator \"admin\" with password\n%s\nIt is not shown again.\n", pw)
+	} else if pw != "" {
+		log.Info("first run: created administrator admin with the password from POSTDESK_ADMIN_PASSWORD")
+	}
+
+	certs, made, err := tlscert.Open(a.cfg.TLSCert, a.cfg.TLSKey, a.cfg.DataDir, a.cfg.Hostname)
+	if err != nil {
+		return err
+	}
+	if made {
+		log.Warn("made a self-signed TLS certificate for development; name a real one with --tls-cert and --tls-key")
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := certs.Reload(); err != nil {
+				log.Error("TLS reload failed; keeping the old certificate", "err", err)
+			} else {
+				log.Info("TLS certificate reloaded")
+			}
+		}
+	}()
+
+	e, err := panel.New(panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping})
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+
+	listeners := []listener{
+		{name: "http", addr: a.cfg.HTTPAddr, serve: httpSrv.Serve, stop: httpSrv.Shutdown},
+	}
+	for _, l := range []struct{ name, addr string }{
+		{"smtp", a.cfg.SMTPAddr}, {"submission", a.cfg.SubmissionAddr}, {"submissions", a.cfg.SubmissionsAddr},
+		{"imap", a.cfg.IMAPAddr}, {"imaps", a.cfg.IMAPSAddr}, {"pop3", a.cfg.POP3Addr}, {"pop3s", a.cfg.POP3SAddr},
+	} {
+		if l.addr != "" {
+			log.Warn("this build has no server for this listener yet; not listening", "listener", l.name, "addr", l.addr)
+		}
+	}
+	return serveAll(ctx, a, listeners)
+}
+
+// serveAll opens every listener, serves until ctx ends (SIGTERM, SIGINT),
+// then stops them, letting each finish what it has accepted.
+func serveAll(ctx context.Context, a *app, ls []listener) error {
+	var opened []listener
+	var nls []net.Listener
+	for _, l := range ls {
+		if l.addr == "" {
+			a.log.Info("listener off", "listener", l.name)
+			continue
+		}
+		nl, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			for _, o := range nls {
+				o.Close()
+			}
+			return fmt.Errorf("listen %s on %s: %w", l.name, l.addr, err)
+		}
+		a.log.Info("listening", "listener", l.name, "addr", nl.Addr().String())
+		opened = append(opened, l)
+		nls = append(nls, nl)
+	}
+	errc := make(chan error, len(opened))
+	var wg sync.WaitGroup
+	for i, l := range opened {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.serve(nls[i]); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+				errc <- fmt.Errorf("%s: %w", l.name, err)
+			}
+		}()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("stopping")
+	case runErr = <-errc:
+		a.log.Error("server failed; stopping", "err", runErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	for _, l := range opened {
+		if err := l.stop(sctx); err != nil {
+			a.log.Warn("stop", "listener", l.name, "err", err)
+		}
+	}
+	wg.Wait()
+	a.log.Info("stopped")
+	return runErr
+}

@@ -1,0 +1,197 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// LoginFailure says why a login was refused. Callers log it; what they tell
+// the client must not reveal whether the account exists (BadCredentials and
+// Locked are said to anyone, Inactive and Expired only after the right
+// password was given).
+type LoginFailure int
+
+const (
+	BadCredentials LoginFailure = iota + 1
+	Locked
+	Inactive
+	Expired
+)
+
+// LoginError is a refused login.
+type LoginError struct {
+	Reason LoginFailure
+	Name   string
+}
+
+func (e *LoginError) Error() string {
+	switch e.Reason {
+	case Locked:
+		return "too many failed logins; try again later"
+	case Inactive:
+		return "this account is disabled"
+	case Expired:
+		return "this account has expired"
+	}
+	return "wrong user name or password"
+}
+
+// Login is a successful login: an administrator or a mailbox.
+type Login struct {
+	Admin   *Admin
+	Mailbox *Mailbox
+	Domain  *Domain         // the mailbox's (primary) domain
+	Address address.Address // the mailbox's own address
+}
+
+// UserScope is the scope of a mailbox acting on itself.
+func (l *Login) UserScope(remote string) Scope {
+	if l.Admin != nil {
+		return Scope{Role: RoleAdmin, Actor: l.Admin.Name, RemoteAddr: remote}
+	}
+	return Scope{Role: RoleUser, Actor: l.Address.String(), RemoteAddr: remote, DomainID: l.Mailbox.DomainID, MailboxID: l.Mailbox.ID}
+}
+
+// ManagerScope is the widest scope the login grants: every domain for an
+// administrator, the own domain for a postmaster, the own mailbox otherwise.
+func (l *Login) ManagerScope(remote string) Scope {
+	if l.Admin == nil && l.Mailbox.Postmaster {
+		return Scope{Role: RolePostmaster, Actor: l.Address.String(), RemoteAddr: remote, DomainID: l.Mailbox.DomainID}
+	}
+	return l.UserScope(remote)
+}
+
+// ResolveLogin checks a login as any protocol or the panel receives it:
+// user@domain, user/domain or user%domain for a mailbox (case-insensitive,
+// alias domains understood), a bare name for a system administrator. It is
+// a system-scope entry point. Failures are throttled per account and per
+// remote address, state shared through the database; a failure takes as
+// long whether or not the account exists.
+func (s *Service) ResolveLogin(ctx context.Context, name, password, remote string) (*Login, error) {
+	if len(name) > 512 || len(password) > 1024 {
+		return nil, &LoginError{Reason: BadCredentials}
+	}
+	addr, perr := address.ParseLogin(name)
+	isAdmin := errors.Is(perr, address.ErrNoDomain)
+	acctKey := accountKey(name)
+	if perr == nil {
+		acctKey = accountKey(addr.String())
+	}
+	addrKey := addressKey(remote)
+	keys := []string{acctKey}
+	if addrKey != "" {
+		keys = append(keys, addrKey)
+	}
+	if locked, err := s.locked(ctx, keys...); err != nil {
+		return nil, err
+	} else if locked {
+		s.hasher.Dummy(password)
+		return nil, &LoginError{Reason: Locked, Name: name}
+	}
+
+	var login *Login
+	var stored string
+	var err error
+	switch {
+	case isAdmin:
+		login, stored, err = s.findAdmin(ctx, name)
+	case perr == nil:
+		login, stored, err = s.findMailbox(ctx, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, rehash := false, false
+	if login == nil {
+		s.hasher.Dummy(password)
+	} else {
+		var verr error
+		ok, rehash, verr = s.hasher.Verify(stored, password)
+		if verr != nil {
+			s.log.WarnContext(ctx, "unreadable password hash", "login", name, "err", verr)
+			ok = false
+		}
+	}
+	if !ok {
+		delay, err := s.recordFailure(ctx, acctKey, addrKey)
+		if err != nil {
+			return nil, err
+		}
+		s.sleep(ctx, delay)
+		return nil, &LoginError{Reason: BadCredentials, Name: name}
+	}
+	now := s.clock()
+	if login.Mailbox != nil {
+		if !login.Mailbox.Active || !login.Domain.Active {
+			return nil, &LoginError{Reason: Inactive, Name: name}
+		}
+		if login.Mailbox.Expired(now) {
+			return nil, &LoginError{Reason: Expired, Name: name}
+		}
+	}
+	if err := s.clearFailures(ctx, acctKey); err != nil {
+		return nil, err
+	}
+	if err := s.recordLogin(ctx, login, password, rehash, now); err != nil {
+		return nil, err
+	}
+	return login, nil
+}
+
+func (s *Service) findAdmin(ctx context.Context, name string) (*Login, string, error) {
+	var a Admin
+	err := s.db.Read(ctx).Where("name = ?", name).Take(&a).Error
+	if notFound(err) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("look up administrator: %w", err)
+	}
+	return &Login{Admin: &a}, a.PasswordHash, nil
+}
+
+// findMailbox finds the mailbox a login address names: its own address or
+// an alias, in its domain or an alias domain.
+func (s *Service) findMailbox(ctx context.Context, a address.Address) (*Login, string, error) {
+	db := s.db.Read(ctx)
+	m, err := s.mailboxByAddressTx(db, SystemScope(""), a)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	var d Domain
+	if err := db.Take(&d, m.DomainID).Error; err != nil {
+		return nil, "", fmt.Errorf("look up domain: %w", err)
+	}
+	own := address.Address{Local: address.Localpart(m.LocalPart), Domain: address.Domain(d.Name)}
+	return &Login{Mailbox: m, Domain: &d, Address: own}, m.PasswordHash, nil
+}
+
+// recordLogin stores the login time (inactivity expiry counts from it) and
+// replaces an imported or weaker hash with a current one.
+func (s *Service) recordLogin(ctx context.Context, l *Login, password string, rehash bool, now time.Time) error {
+	updates := map[string]any{"last_login_at": now}
+	if rehash {
+		h, err := s.hasher.Hash(password)
+		if err != nil {
+			return fmt.Errorf("rehash password: %w", err)
+		}
+		updates["password_hash"] = h
+	}
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		if l.Admin != nil {
+			l.Admin.LastLoginAt = &now
+			return tx.Model(&Admin{}).Where("id = ?", l.Admin.ID).Updates(updates).Error
+		}
+		l.Mailbox.LastLoginAt = &now
+		return tx.Model(&Mailbox{}).Where("id = ?", l.Mailbox.ID).Updates(updates).Error
+	})
+}

@@ -1,0 +1,172 @@
+package tenants
+
+import "time"
+
+// Domain is a mail domain hosted here.
+type Domain struct {
+	ID                  int64
+	Name                string // ASCII, lower case
+	Description         string
+	Active              bool
+	MaxMailboxes        int64 // 0: unlimited
+	MaxAliases          int64 // 0: unlimited
+	DefaultQuota        int64 // bytes; 0: unlimited
+	AliasOfID           *int64
+	PostmasterMailboxID *int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// IsAlias reports whether the domain is an alias of another.
+func (d *Domain) IsAlias() bool { return d.AliasOfID != nil }
+
+// Mailbox is an account: an address that stores mail and may log in.
+type Mailbox struct {
+	ID                 int64
+	DomainID           int64
+	LocalPart          string
+	FullName           string
+	PasswordHash       string `json:"-"`
+	QuotaBytes         int64 // 0: the domain's default
+	Active             bool
+	StoreMail          bool
+	MaySend            bool
+	MayResponder       bool
+	MayForward         bool
+	Webmail            bool
+	Postmaster         bool
+	ExpiresAt          *time.Time
+	ExpireInactiveDays int64 // 0: never
+	LastLoginAt        *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// TableName is gorm's table name.
+func (Mailbox) TableName() string { return "mailboxes" }
+
+// Expired reports whether the mailbox is past its expiry date or has been
+// unused longer than its inactivity limit.
+func (m *Mailbox) Expired(now time.Time) bool {
+	if m.ExpiresAt != nil && !now.Before(*m.ExpiresAt) {
+		return true
+	}
+	if m.ExpireInactiveDays > 0 {
+		last := m.CreatedAt
+		if m.LastLoginAt != nil {
+			last = *m.LastLoginAt
+		}
+		if now.Sub(last) > time.Duration(m.ExpireInactiveDays)*24*time.Hour {
+			return true
+		}
+	}
+	return false
+}
+
+// addressRow is one address the system answers for: a mailbox's own
+// address or an alias of it.
+type addressRow struct {
+	ID        int64
+	DomainID  int64
+	LocalPart string
+	MailboxID int64
+	IsAlias   bool
+	CreatedAt time.Time
+}
+
+func (addressRow) TableName() string { return "addresses" }
+
+type forwardRow struct {
+	ID        int64
+	MailboxID int64
+	Address   string
+}
+
+func (forwardRow) TableName() string { return "forwards" }
+
+// Responder is a mailbox's autoresponder.
+type Responder struct {
+	MailboxID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	Enabled      bool
+	Subject      string
+	Body         string
+	StartsAt     *time.Time
+	EndsAt       *time.Time
+	IntervalDays int64
+	UpdatedAt    time.Time
+}
+
+// Active reports whether the responder answers at now.
+func (r *Responder) Active(now time.Time) bool {
+	if r == nil || !r.Enabled {
+		return false
+	}
+	if r.StartsAt != nil && now.Before(*r.StartsAt) {
+		return false
+	}
+	if r.EndsAt != nil && !now.Before(*r.EndsAt) {
+		return false
+	}
+	return true
+}
+
+type responderReply struct {
+	MailboxID int64  `gorm:"primaryKey;autoIncrement:false"`
+	Sender    string `gorm:"primaryKey"`
+	SentAt    time.Time
+}
+
+func (responderReply) TableName() string { return "responder_replies" }
+
+// Admin is a system administrator.
+type Admin struct {
+	ID           int64
+	Name         string
+	PasswordHash string `json:"-"`
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+}
+
+// APIKey is a provisioning API key; the key itself is never stored.
+type APIKey struct {
+	ID          int64
+	Prefix      string
+	Hash        string `json:"-"`
+	DomainID    *int64 // nil: an admin key
+	Description string
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
+}
+
+// TableName is gorm's table name.
+func (APIKey) TableName() string { return "api_keys" }
+
+type loginFailure struct {
+	ThrottleKey string `gorm:"primaryKey"`
+	Failures    int64
+	LastAt      time.Time
+	LockedUntil *time.Time
+}
+
+func (loginFailure) TableName() string { return "login_failures" }
+
+// AuditEntry is one recorded change.
+type AuditEntry struct {
+	ID         int64
+	At         time.Time
+	Actor      string
+	RemoteAddr string
+	DomainID   *int64
+	Action     string
+	Detail     string
+}
+
+// TableName is gorm's table name.
+func (AuditEntry) TableName() string { return "audit_log" }
+
+type setting struct {
+	Name  string `gorm:"primaryKey"`
+	Value string
+}
+
+func (setting) TableName() string { return "settings" }

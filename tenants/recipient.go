@@ -1,0 +1,268 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// How a recipient reached its mailbox.
+const (
+	ViaMailbox     = "mailbox"
+	ViaAlias       = "alias"
+	ViaSubaddress  = "subaddress"
+	ViaPostmaster  = "postmaster"
+	ViaCatchrest   = "catchrest"
+	ViaAliasDomain = "+alias-domain"
+)
+
+// Target is a mailbox a message is stored in.
+type Target struct {
+	MailboxID  int64
+	DomainID   int64
+	Address    address.Address // the mailbox's own address
+	QuotaBytes int64           // effective quota; 0: unlimited
+}
+
+// ResponderPlan says that a responder should consider answering.
+type ResponderPlan struct {
+	MailboxID    int64
+	From         address.Address // the mailbox's own address, the reply's sender
+	Subject      string
+	Body         string
+	IntervalDays int64
+	// Own are the mailbox's addresses; a responder never answers them.
+	Own []address.Address
+}
+
+// Plan is what to do with a message for one envelope recipient.
+type Plan struct {
+	Recipient address.Address
+	// Mailbox is the mailbox the recipient resolved to, stored into or not.
+	Mailbox Target
+	// Store is true when the message is kept in Mailbox (store mail on).
+	Store bool
+	// Forward lists addresses the message is forwarded to.
+	Forward []address.Address
+	// Respond is set when an active responder should consider answering.
+	Respond *ResponderPlan
+	// Via tells how the address was resolved (ViaMailbox, ...), with
+	// ViaAliasDomain appended when it went through an alias domain.
+	Via string
+}
+
+// SettingSystemPostmaster names the setting holding the address a bare
+// <postmaster> reaches.
+const SettingSystemPostmaster = "system_postmaster"
+
+// ResolveRecipient returns the delivery plan for one envelope recipient. It
+// is a system-scope entry point for the protocol servers. Order: mailbox,
+// alias, alias domain, subaddress (user+tag, RFC 5233), postmaster@ and
+// abuse@ (RFC 5321 4.5.1, RFC 2142), catchrest. A responder never answers
+// mail that reached a mailbox only through catchrest. Errors: ErrNotHosted
+// (the domain is not ours: relaying), ErrNoSuchUser, ErrDisabled.
+func (s *Service) ResolveRecipient(ctx context.Context, rcpt address.Address) (*Plan, error) {
+	db := s.db.Read(ctx)
+	var d Domain
+	err := db.Where("name = ?", rcpt.Domain.String()).Take(&d).Error
+	if notFound(err) {
+		return nil, fmt.Errorf("%s: %w", rcpt, ErrNotHosted)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up domain %s: %w", rcpt.Domain, err)
+	}
+	if !d.Active {
+		return nil, fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
+	}
+	viaDomain := ""
+	primary := &d
+	if d.AliasOfID != nil {
+		if primary, err = s.primaryDomain(db, &d); err != nil {
+			return nil, err
+		}
+		if !primary.Active {
+			return nil, fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
+		}
+		viaDomain = ViaAliasDomain
+	}
+	local := string(rcpt.Local)
+
+	row, err := s.addressRow(db, primary.ID, local)
+	if err != nil {
+		return nil, err
+	}
+	via := ViaMailbox
+	if row != nil && row.IsAlias {
+		via = ViaAlias
+	}
+	if row == nil {
+		if base, _, ok := strings.Cut(local, "+"); ok && base != "" {
+			if row, err = s.addressRow(db, primary.ID, base); err != nil {
+				return nil, err
+			}
+			via = ViaSubaddress
+		}
+	}
+	var mailboxID int64
+	if row != nil {
+		mailboxID = row.MailboxID
+	} else if local == "postmaster" || local == "abuse" {
+		via = ViaPostmaster
+		if primary.PostmasterMailboxID != nil {
+			mailboxID = *primary.PostmasterMailboxID
+		} else if p, err := s.ResolvePostmaster(ctx); err == nil {
+			p.Recipient = rcpt
+			p.Via = ViaPostmaster + viaDomain
+			return p, nil
+		} else if !errors.Is(err, ErrNoSuchUser) {
+			return nil, err
+		}
+	}
+	if mailboxID == 0 {
+		if row, err = s.addressRow(db, primary.ID, CatchrestLocalpart); err != nil {
+			return nil, err
+		}
+		if row == nil {
+			return nil, fmt.Errorf("%s: %w", rcpt, ErrNoSuchUser)
+		}
+		mailboxID, via = row.MailboxID, ViaCatchrest
+	}
+	p, err := s.planFor(ctx, db, mailboxID)
+	if err != nil {
+		return nil, err
+	}
+	p.Recipient = rcpt
+	p.Via = via + viaDomain
+	if via == ViaCatchrest {
+		p.Respond = nil
+	}
+	return p, nil
+}
+
+// ResolvePostmaster returns the plan for a bare <postmaster> (RFC 5321
+// 4.5.1): the system postmaster setting, else the postmaster of the oldest
+// active domain.
+func (s *Service) ResolvePostmaster(ctx context.Context) (*Plan, error) {
+	db := s.db.Read(ctx)
+	var st setting
+	err := db.Where("name = ?", SettingSystemPostmaster).Take(&st).Error
+	if err != nil && !notFound(err) {
+		return nil, fmt.Errorf("read system postmaster: %w", err)
+	}
+	if err == nil {
+		a, perr := address.ParseAddress(st.Value)
+		if perr == nil {
+			m, merr := s.mailboxByAddressTx(db, SystemScope(""), a)
+			if merr == nil {
+				p, err := s.planFor(ctx, db, m.ID)
+				if err != nil {
+					return nil, err
+				}
+				p.Recipient, p.Via = address.Address{Local: "postmaster"}, ViaPostmaster
+				return p, nil
+			}
+			if !errors.Is(merr, ErrNotFound) {
+				return nil, merr
+			}
+		}
+		s.log.WarnContext(ctx, "system postmaster setting names no mailbox", "value", st.Value)
+	}
+	var d Domain
+	err = db.Where("active AND alias_of_id IS NULL AND postmaster_mailbox_id IS NOT NULL").Order("id").Take(&d).Error
+	if notFound(err) {
+		return nil, fmt.Errorf("no system postmaster is set: %w", ErrNoSuchUser)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find a postmaster: %w", err)
+	}
+	p, err := s.planFor(ctx, db, *d.PostmasterMailboxID)
+	if err != nil {
+		return nil, err
+	}
+	p.Recipient, p.Via = address.Address{Local: "postmaster"}, ViaPostmaster
+	return p, nil
+}
+
+// SetSystemPostmaster names the mailbox a bare <postmaster> reaches.
+func (s *Service) SetSystemPostmaster(ctx context.Context, sc Scope, a address.Address) error {
+	if !sc.AllDomains() {
+		return ErrForbidden
+	}
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		if _, err := s.mailboxByAddressTx(tx, sc, a); err != nil {
+			return invalid("postmaster", "%s is not a mailbox or alias here", a)
+		}
+		if err := tx.Save(&setting{Name: SettingSystemPostmaster, Value: a.String()}).Error; err != nil {
+			return fmt.Errorf("save setting: %w", err)
+		}
+		return s.audit(tx, sc, nil, "postmaster.set", "%s", a)
+	})
+}
+
+func (s *Service) addressRow(db *gorm.DB, domainID int64, local string) (*addressRow, error) {
+	var row addressRow
+	err := db.Where("domain_id = ? AND local_part = ?", domainID, local).Take(&row).Error
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up address %s: %w", local, err)
+	}
+	return &row, nil
+}
+
+// planFor builds the plan for delivering to one mailbox.
+func (s *Service) planFor(ctx context.Context, db *gorm.DB, mailboxID int64) (*Plan, error) {
+	var m Mailbox
+	if err := db.Take(&m, mailboxID).Error; err != nil {
+		return nil, fmt.Errorf("look up mailbox %d: %w", mailboxID, err)
+	}
+	var d Domain
+	if err := db.Take(&d, m.DomainID).Error; err != nil {
+		return nil, fmt.Errorf("look up domain %d: %w", m.DomainID, err)
+	}
+	own := address.Address{Local: address.Localpart(m.LocalPart), Domain: address.Domain(d.Name)}
+	now := s.clock()
+	if !m.Active || m.Expired(now) {
+		return nil, fmt.Errorf("%s: mailbox disabled: %w", own, ErrDisabled)
+	}
+	p := &Plan{
+		Mailbox: Target{MailboxID: m.ID, DomainID: d.ID, Address: own, QuotaBytes: EffectiveQuota(&m, &d)},
+		Store:   m.StoreMail,
+	}
+	var fs []string
+	if err := db.Model(&forwardRow{}).Where("mailbox_id = ?", m.ID).Order("id").Pluck("address", &fs).Error; err != nil {
+		return nil, fmt.Errorf("read forwards: %w", err)
+	}
+	for _, f := range fs {
+		a, err := address.ParseAddress(f)
+		if err != nil {
+			s.log.WarnContext(ctx, "unparsable forward address skipped", "mailbox", own.String(), "forward", f, "err", err)
+			continue
+		}
+		p.Forward = append(p.Forward, a)
+	}
+	if !p.Store && len(p.Forward) == 0 {
+		// The store-mail rule forbids this state; should it ever occur,
+		// keep the message rather than lose it.
+		p.Store = true
+	}
+	var r Responder
+	err := db.Where("mailbox_id = ?", m.ID).Take(&r).Error
+	if err != nil && !notFound(err) {
+		return nil, fmt.Errorf("read responder: %w", err)
+	}
+	if err == nil && r.Active(now) {
+		ownAddrs, err := s.Addresses(ctx, SystemScope(""), &m)
+		if err != nil {
+			return nil, err
+		}
+		p.Respond = &ResponderPlan{MailboxID: m.ID, From: own, Subject: r.Subject, Body: r.Body, IntervalDays: r.IntervalDays, Own: ownAddrs}
+	}
+	return p, nil
+}

@@ -1,0 +1,147 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// Responder limits.
+const (
+	MaxResponderSubject = 200
+	MaxResponderBody    = 64 << 10
+	DefaultReplyDays    = 7
+)
+
+// ResponderInput is what a user or postmaster sets.
+type ResponderInput struct {
+	Enabled      bool
+	Subject      string
+	Body         string
+	StartsAt     *time.Time
+	EndsAt       *time.Time
+	IntervalDays int64 // 0: DefaultReplyDays
+}
+
+// Responder returns a mailbox's responder; a mailbox that never had one
+// gets a disabled one.
+func (s *Service) Responder(ctx context.Context, sc Scope, a address.Address) (*Responder, error) {
+	db := s.db.Read(ctx)
+	m, err := s.mailboxTx(db, sc, a)
+	if err != nil {
+		return nil, err
+	}
+	var r Responder
+	err = db.Where("mailbox_id = ?", m.ID).Take(&r).Error
+	if notFound(err) {
+		return &Responder{MailboxID: m.ID, IntervalDays: DefaultReplyDays}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read responder: %w", err)
+	}
+	return &r, nil
+}
+
+// SetResponder sets a mailbox's responder.
+func (s *Service) SetResponder(ctx context.Context, sc Scope, a address.Address, in ResponderInput) error {
+	if err := checkText("subject", in.Subject, MaxResponderSubject); err != nil {
+		return err
+	}
+	if err := checkBody("body", in.Body, MaxResponderBody); err != nil {
+		return err
+	}
+	if in.Enabled && strings.TrimSpace(in.Subject) == "" {
+		return invalid("subject", "a responder needs a subject")
+	}
+	if in.Enabled && strings.TrimSpace(in.Body) == "" {
+		return invalid("body", "a responder needs a text")
+	}
+	if in.StartsAt != nil && in.EndsAt != nil && !in.EndsAt.After(*in.StartsAt) {
+		return invalid("end", "the end must be after the start")
+	}
+	if in.IntervalDays == 0 {
+		in.IntervalDays = DefaultReplyDays
+	}
+	if in.IntervalDays < 1 || in.IntervalDays > 365 {
+		return invalid("interval_days", "between 1 and 365 days")
+	}
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		m, err := s.mailboxTx(tx, sc, a)
+		if err != nil {
+			return err
+		}
+		if sc.Role == RoleUser && !m.MayResponder {
+			return fmt.Errorf("this mailbox may not set its own responder: %w", ErrForbidden)
+		}
+		r := Responder{MailboxID: m.ID, Enabled: in.Enabled, Subject: in.Subject, Body: in.Body,
+			StartsAt: utcPtr(in.StartsAt), EndsAt: utcPtr(in.EndsAt), IntervalDays: in.IntervalDays, UpdatedAt: s.clock()}
+		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&r).Error; err != nil {
+			return fmt.Errorf("save responder: %w", err)
+		}
+		// A new text answers everyone again.
+		if err := tx.Where("mailbox_id = ?", m.ID).Delete(&responderReply{}).Error; err != nil {
+			return fmt.Errorf("reset responder replies: %w", err)
+		}
+		return s.audit(tx, sc, &m.DomainID, "responder.set", "%s: enabled=%t", a, in.Enabled)
+	})
+}
+
+// DisableResponder turns a mailbox's responder off, keeping its text.
+func (s *Service) DisableResponder(ctx context.Context, sc Scope, a address.Address) error {
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		m, err := s.mailboxTx(tx, sc, a)
+		if err != nil {
+			return err
+		}
+		if sc.Role == RoleUser && !m.MayResponder {
+			return fmt.Errorf("this mailbox may not set its own responder: %w", ErrForbidden)
+		}
+		if err := tx.Model(&Responder{}).Where("mailbox_id = ?", m.ID).Updates(map[string]any{"enabled": false, "updated_at": s.clock()}).Error; err != nil {
+			return fmt.Errorf("disable responder: %w", err)
+		}
+		return s.audit(tx, sc, &m.DomainID, "responder.off", "%s", a)
+	})
+}
+
+// ClaimResponderReply reports whether the responder of mailbox may answer
+// sender now, and if so records the answer, atomically: at most one reply
+// per sender per interval (RFC 3834 section 2), also across processes.
+func (s *Service) ClaimResponderReply(ctx context.Context, mailboxID int64, sender address.Address, intervalDays int64) (bool, error) {
+	now := s.clock()
+	cutoff := now.Add(-time.Duration(intervalDays) * 24 * time.Hour)
+	claimed := false
+	err := s.db.Write(ctx, func(tx *gorm.DB) error {
+		var r responderReply
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("mailbox_id = ? AND sender = ?", mailboxID, sender.String()).Take(&r).Error
+		switch {
+		case notFound(err):
+			claimed = true
+			return tx.Create(&responderReply{MailboxID: mailboxID, Sender: sender.String(), SentAt: now}).Error
+		case err != nil:
+			return err
+		case r.SentAt.After(cutoff):
+			return nil
+		}
+		claimed = true
+		return tx.Model(&responderReply{}).Where("mailbox_id = ? AND sender = ?", mailboxID, sender.String()).Update("sent_at", now).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("record responder reply: %w", err)
+	}
+	return claimed, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
