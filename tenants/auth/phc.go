@@ -57,8 +57,6 @@ func parsePHC(s string) (*argon2Hash, error) {
 	h := &argon2Hash{variant: parts[1]}
 	switch h.variant {
 	case argon2id, argon2i:
-	case "argon2d":
-		return nil, fmt.Errorf("%w: argon2d", ErrUnsupportedScheme)
 	default:
 		return nil, fmt.Errorf("%w: argon2: unknown variant", ErrMalformedHash)
 	}

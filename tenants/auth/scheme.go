@@ -80,7 +80,7 @@ func parseHash(s string) (storedHash, error) {
 	}
 	scheme, rest, ok := strings.Cut(s[1:], "}")
 	if !ok || scheme == "" || len(scheme) > 32 {
-		return nil, fmt.Errorf("%w: { without a scheme name and }", ErrMalformedHash)
+		return nil, fmt.Errorf("%w: { does not open a {SCHEME} prefix", ErrMalformedHash)
 	}
 	scheme = strings.ToUpper(scheme)
 	name, encoding, _ := strings.Cut(scheme, ".")

@@ -22,12 +22,13 @@ const (
 )
 
 // zxcvbnMaxRunes bounds the part of a password zxcvbn judges. The port's
-// l33t matcher takes time quadratic in the length (over ten seconds for 256
-// symbols on a small server), and the estimate only grows with more
-// characters, so a password whose first 64 characters score 3 scores at
-// least 3 in full, and one whose first 64 characters do not is so patterned
-// that refusing it is right.
-const zxcvbnMaxRunes = 64
+// l33t matcher takes time quadratic in the length: 16 s for 256 symbols on a
+// two-core server, 0.15 s for 48 (BenchmarkCheckStrengthWorstCase). The
+// estimate grows with length, so judging the prefix only errs when a weak
+// prefix is followed by a strong tail, and 48 characters too patterned to
+// reach score 3 (about 34 bits in this port) are reason enough to refuse the
+// whole.
+const zxcvbnMaxRunes = 48
 
 // minContainedInput is the least length of a user input that the password
 // must not contain; shorter inputs ("al", "bo") would refuse passwords by

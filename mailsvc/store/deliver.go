@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/mailsvc/blob"
+)
+
+// Rcpt is one local mailbox a delivery stores into.
+type Rcpt struct {
+	MailboxID int64
+	Folder    string // "" means INBOX
+	Prefix    string // header lines for this recipient only (Return-Path, Delivered-To)
+	Quota     int64  // bytes; 0: unlimited
+	Flags     Flags
+}
+
+// Delivery is one message stored for several local recipients in one
+// transaction, together with whatever Extra writes (the outbound queue's
+// rows for remote recipients), so that a message is stored and queued
+// entirely or not at all.
+type Delivery struct {
+	Blob         blob.Pending // written, not yet committed
+	Meta         *Meta        // nil: Index is run on the blob
+	InternalDate time.Time
+	Rcpts        []Rcpt
+	// Extra runs in the same transaction after the messages are stored.
+	Extra func(tx *gorm.DB, blobKey string) error
+	// KeepBlob keeps the blob even when no recipient stored it (Extra
+	// references it).
+	KeepBlob bool
+}
+
+// DeliveryResult says what happened to each recipient: nil, or
+// ErrOverQuota.
+type DeliveryResult struct {
+	Errs []error
+	UIDs []uint32
+}
+
+// Deliver makes the blob durable, then stores the message for every
+// recipient in one transaction. If that transaction fails the blob is
+// deleted and nothing is stored. Recipients over quota are skipped and
+// reported in the result.
+func (s *Store) Deliver(ctx context.Context, d *Delivery) (*DeliveryResult, error) {
+	meta := d.Meta
+	if meta == nil {
+		var err error
+		if meta, err = Index(d.Blob.ReaderAt(), d.Blob.Size()); err != nil {
+			d.Blob.Abort()
+			return nil, fmt.Errorf("index message: %w", err)
+		}
+	}
+	if err := d.Blob.Commit(); err != nil {
+		return nil, fmt.Errorf("store message body: %w", err)
+	}
+	key, size := d.Blob.Key(), d.Blob.Size()
+	res := &DeliveryResult{Errs: make([]error, len(d.Rcpts)), UIDs: make([]uint32, len(d.Rcpts))}
+	var touched []int64
+	stored := false
+	date := d.InternalDate
+	if date.IsZero() {
+		date = s.now()
+	}
+	err := s.db.Write(ctx, func(tx *gorm.DB) error {
+		touched, stored = touched[:0], false
+		if err := tx.Create(blobRow(key, size, meta, s.now())).Error; err != nil {
+			return fmt.Errorf("insert blob row: %w", err)
+		}
+		for i, r := range d.Rcpts {
+			res.Errs[i], res.UIDs[i] = nil, 0
+			msize := size + int64(len(r.Prefix))
+			if err := s.checkQuota(tx, r.MailboxID, r.Quota, msize); err != nil {
+				if errors.Is(err, ErrOverQuota) {
+					res.Errs[i] = err
+					continue
+				}
+				return err
+			}
+			folder := r.Folder
+			if folder == "" {
+				folder = "INBOX"
+			}
+			f, err := s.ensureFolderTx(tx, r.MailboxID, canonical(folder), "")
+			if err != nil {
+				return err
+			}
+			uid, modseq, err := s.allocate(tx, f.ID, 1)
+			if err != nil {
+				return err
+			}
+			m := Message{FolderID: f.ID, MailboxID: r.MailboxID, UID: uid, ModSeq: modseq, InternalDate: date.UTC(),
+				Size: msize, BlobKey: key, Prefix: r.Prefix}
+			r.Flags.apply(&m)
+			if err := tx.Create(&m).Error; err != nil {
+				return fmt.Errorf("insert message: %w", err)
+			}
+			if err := s.addUsage(tx, r.MailboxID, msize, 1); err != nil {
+				return err
+			}
+			res.UIDs[i] = uid
+			touched = append(touched, f.ID)
+			stored = true
+		}
+		if d.Extra != nil {
+			if err := d.Extra(tx, key); err != nil {
+				return err
+			}
+		}
+		if !stored && !d.KeepBlob {
+			return errNothingStored
+		}
+		return s.notifyTx(tx, touched)
+	})
+	if errors.Is(err, errNothingStored) {
+		s.blobs.Delete(context.WithoutCancel(ctx), key)
+		return res, nil
+	}
+	if err != nil {
+		if derr := s.blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			s.log.WarnContext(ctx, "orphan blob left for cleanup", "blob", key, "err", derr)
+		}
+		return nil, fmt.Errorf("store message: %w", err)
+	}
+	s.notify.publish(touched...)
+	return res, nil
+}
+
+var errNothingStored = errors.New("nothing stored")
+
+func blobRow(key string, size int64, m *Meta, now time.Time) *BlobRow {
+	return &BlobRow{
+		BlobKey: key, Size: size, Header: string(m.Header), Envelope: marshal(m.Envelope), Structure: marshal(m.Structure),
+		Subject: truncate(m.Subject, 1000), FromAddr: truncate(m.From, 1000), ToAddr: truncate(m.To, 2000),
+		CcAddr: truncate(m.Cc, 2000), MessageID: truncate(m.MessageID, 500), SentAt: m.SentAt,
+		HasAttachments: m.HasAttachments, CreatedAt: now.UTC(),
+	}
+}
+
+// truncate cuts s to at most n bytes on a rune boundary; PostgreSQL also
+// refuses NUL bytes in text, so those go.
+func truncate(s string, n int) string {
+	b := []byte(s)
+	out := b[:0]
+	for _, c := range b {
+		if c != 0 {
+			out = append(out, c)
+		}
+	}
+	s = string(out)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// Append stores one message into a folder (IMAP APPEND, webmail drafts and
+// sent copies). r is read up to maxSize bytes; a longer message is refused.
+func (s *Store) Append(ctx context.Context, mailboxID int64, folder string, quota int64, r io.Reader, maxSize int64, flags Flags, date time.Time) (*Folder, uint32, error) {
+	f, err := s.Folder(ctx, mailboxID, folder)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := s.blobs.Create(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.Copy(p, io.LimitReader(r, maxSize+1))
+	if err != nil {
+		p.Abort()
+		return nil, 0, fmt.Errorf("write message: %w", err)
+	}
+	if n > maxSize {
+		p.Abort()
+		return nil, 0, ErrTooBig
+	}
+	if quota > 0 {
+		used, _, err := s.Usage(ctx, mailboxID)
+		if err != nil {
+			p.Abort()
+			return nil, 0, err
+		}
+		if used+n > quota {
+			p.Abort()
+			return nil, 0, ErrOverQuota
+		}
+	}
+	res, err := s.Deliver(ctx, &Delivery{Blob: p, InternalDate: date, Rcpts: []Rcpt{{MailboxID: mailboxID, Folder: f.Name, Quota: quota, Flags: flags}}})
+	if err != nil {
+		return nil, 0, err
+	}
+	if res.Errs[0] != nil {
+		return nil, 0, res.Errs[0]
+	}
+	return f, res.UIDs[0], nil
+}
+
+// ErrTooBig is a message over the size limit.
+var ErrTooBig = errors.New("message too big")

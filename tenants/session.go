@@ -1,0 +1,47 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// SessionLogin rebuilds the login a panel session stands for (an
+// administrator's id, or a mailbox's), checking again that the account may
+// still log in: removing, disabling or expiring an account ends its
+// sessions at their next request. It is a system-scope entry point, like
+// ResolveLogin. A removed account gives ErrNotFound; a disabled or expired
+// one a *LoginError.
+func (s *Service) SessionLogin(ctx context.Context, adminID, mailboxID int64) (*Login, error) {
+	db := s.db.Read(ctx)
+	if adminID != 0 {
+		var a Admin
+		if err := db.Take(&a, adminID).Error; err != nil {
+			if notFound(err) {
+				return nil, fmt.Errorf("administrator %d: %w", adminID, ErrNotFound)
+			}
+			return nil, fmt.Errorf("look up administrator: %w", err)
+		}
+		return &Login{Admin: &a}, nil
+	}
+	var m Mailbox
+	if err := db.Take(&m, mailboxID).Error; err != nil {
+		if notFound(err) {
+			return nil, fmt.Errorf("mailbox %d: %w", mailboxID, ErrNotFound)
+		}
+		return nil, fmt.Errorf("look up mailbox: %w", err)
+	}
+	var d Domain
+	if err := db.Take(&d, m.DomainID).Error; err != nil {
+		return nil, fmt.Errorf("look up domain: %w", err)
+	}
+	l := &Login{Mailbox: &m, Domain: &d, Address: address.Address{Local: address.Localpart(m.LocalPart), Domain: address.Domain(d.Name)}}
+	if !m.Active || !d.Active {
+		return nil, &LoginError{Reason: Inactive, Name: l.Address.String()}
+	}
+	if m.Expired(s.clock()) {
+		return nil, &LoginError{Reason: Expired, Name: l.Address.String()}
+	}
+	return l, nil
+}
