@@ -45,9 +45,11 @@ func All() ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(rest, ".sql"), sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i := range ms {
-		if ms[i].Version != i+1 {
-			return nil, fmt.Errorf("migration %d missing or duplicated", i+1)
+	// Versions must be unique; gaps are allowed so that work on separate
+	// features can reserve numbers without colliding.
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migration version %d used twice", ms[i].Version)
 		}
 	}
 	return ms, nil
@@ -93,6 +95,11 @@ func Apply(ctx context.Context, db *database.DB) ([]int, error) {
 		return nil, err
 	}
 	err = db.Write(ctx, func(tx *gorm.DB) error {
+		if db.Dialect() == database.Postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(7412506)").Error; err != nil {
+				return err
+			}
+		}
 		return tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 			version BIGINT PRIMARY KEY,
 			name TEXT NOT NULL,

@@ -52,6 +52,11 @@ func (s *Service) addAliasTx(tx *gorm.DB, sc Scope, d *Domain, local address.Loc
 		return ErrForbidden
 	}
 	if d.MaxAliases > 0 {
+		// Lock the domain row so concurrent creators count one after
+		// the other.
+		if err := lockDomain(tx, d.ID); err != nil {
+			return err
+		}
 		var n int64
 		if err := tx.Model(&addressRow{}).Where("domain_id = ? AND is_alias", d.ID).Count(&n).Error; err != nil {
 			return fmt.Errorf("count aliases: %w", err)

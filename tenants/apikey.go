@@ -71,20 +71,30 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key, remote string) (S
 
 // DeleteAPIKey revokes a key by its prefix.
 func (s *Service) DeleteAPIKey(ctx context.Context, sc Scope, prefix string) error {
+	if sc.Role == RoleUser {
+		return ErrForbidden
+	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		res := tx.Scopes(sc.domains("domain_id")).Where("prefix = ?", prefix).Delete(&APIKey{})
-		if res.Error != nil {
-			return fmt.Errorf("delete API key: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
+		var k APIKey
+		err := tx.Scopes(sc.domains("domain_id")).Where("prefix = ?", prefix).Take(&k).Error
+		if notFound(err) {
 			return fmt.Errorf("API key %s: %w", prefix, ErrNotFound)
 		}
-		return s.audit(tx, sc, nil, "apikey.delete", "%s…", prefix)
+		if err != nil {
+			return fmt.Errorf("look up API key: %w", err)
+		}
+		if err := tx.Delete(&APIKey{}, k.ID).Error; err != nil {
+			return fmt.Errorf("delete API key: %w", err)
+		}
+		return s.audit(tx, sc, k.DomainID, "apikey.delete", "%s…", prefix)
 	})
 }
 
 // APIKeys lists keys the scope reaches.
 func (s *Service) APIKeys(ctx context.Context, sc Scope) ([]APIKey, error) {
+	if sc.Role == RoleUser {
+		return nil, ErrForbidden
+	}
 	var ks []APIKey
 	if err := s.db.Read(ctx).Scopes(sc.domains("domain_id")).Order("id").Find(&ks).Error; err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)

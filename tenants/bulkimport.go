@@ -169,6 +169,9 @@ func (s *Service) CheckImport(ctx context.Context, sc Scope, domain address.Doma
 	if sc.Role == RoleUser || !sc.valid() {
 		return nil, ErrForbidden
 	}
+	if len(rows) == 0 {
+		return nil, invalid("file", "the file has no mailboxes")
+	}
 	if len(rows) > MaxImportRows {
 		return nil, invalid("file", "more than %d lines; split the file", MaxImportRows)
 	}
@@ -232,6 +235,10 @@ func (s *Service) CheckImport(ctx context.Context, sc Scope, domain address.Doma
 			continue
 		}
 		a := c.in.Address
+		if a.Domain != domain && !sc.AllDomains() {
+			c.fail("username", "%s is not in your domain %s", a, domain)
+			continue
+		}
 		d, ok := domains[a.Domain]
 		if !ok {
 			d, err = s.domainTx(db, sc, a.Domain)

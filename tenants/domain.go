@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -256,14 +257,14 @@ func (s *Service) DeleteDomain(ctx context.Context, sc Scope, name address.Domai
 			return fmt.Errorf("list alias domains: %w", err)
 		}
 		ids = append(ids, d.ID)
+		if err := tx.Model(&Domain{}).Where("postmaster_mailbox_id IN (SELECT id FROM mailboxes WHERE domain_id IN ?)", ids).
+			Update("postmaster_mailbox_id", nil).Error; err != nil {
+			return fmt.Errorf("clear postmasters: %w", err)
+		}
 		// Foreign keys cascade on both engines; mailbox-level rows go with
 		// their mailboxes.
 		if err := tx.Where("domain_id IN ?", ids).Delete(&Mailbox{}).Error; err != nil {
 			return fmt.Errorf("delete mailboxes: %w", err)
-		}
-		if err := tx.Model(&Domain{}).Where("postmaster_mailbox_id IN (SELECT id FROM mailboxes WHERE domain_id IN ?)", ids).
-			Update("postmaster_mailbox_id", nil).Error; err != nil {
-			return fmt.Errorf("clear postmasters: %w", err)
 		}
 		if err := tx.Where("id IN ? AND id <> ?", ids, d.ID).Delete(&Domain{}).Error; err != nil {
 			return fmt.Errorf("delete alias domains: %w", err)
@@ -289,4 +290,14 @@ func (s *Service) primaryDomain(tx *gorm.DB, d *Domain) (*Domain, error) {
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// lockDomain takes a row lock on a domain (PostgreSQL; SQLite writes are
+// serialised anyway) for checks that count and then insert.
+func lockDomain(tx *gorm.DB, id int64) error {
+	var d Domain
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id").Take(&d, id).Error; err != nil {
+		return fmt.Errorf("lock domain: %w", err)
+	}
+	return nil
 }

@@ -92,13 +92,16 @@ func (s *Service) forwardPath(tx *gorm.DB, origin int64, t address.Address, dept
 	if depth > 20 {
 		return nil, nil
 	}
-	m, err := s.mailboxByAddressTx(tx, SystemScope(""), t)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil // not local: the chain ends here
+	// Follow the address as delivery would: aliases, alias domains,
+	// subaddresses, postmaster and catchrest included.
+	id, _, err := s.lookupRecipient(tx.Statement.Context, tx, t)
+	if errors.Is(err, ErrNotHosted) || errors.Is(err, ErrNoSuchUser) || errors.Is(err, ErrDisabled) {
+		return nil, nil // not delivered here: the chain ends
 	}
 	if err != nil {
 		return nil, err
 	}
+	m := &Mailbox{ID: id}
 	if m.ID == origin {
 		return []string{}, nil
 	}

@@ -77,11 +77,9 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 	if len(name) > 512 || len(password) > 1024 {
 		return nil, &LoginError{Reason: BadCredentials}
 	}
-	addr, perr := address.ParseLogin(name)
-	isAdmin := errors.Is(perr, address.ErrNoDomain)
-	acctKey := accountKey(name)
-	if perr == nil {
-		acctKey = accountKey(addr.String())
+	login, stored, acctKey, err := s.findLogin(ctx, name)
+	if err != nil {
+		return nil, err
 	}
 	addrKey := addressKey(remote)
 	keys := []string{acctKey}
@@ -93,19 +91,6 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 	} else if locked {
 		s.hasher.Dummy(password)
 		return nil, &LoginError{Reason: Locked, Name: name}
-	}
-
-	var login *Login
-	var stored string
-	var err error
-	switch {
-	case isAdmin:
-		login, stored, err = s.findAdmin(ctx, name)
-	case perr == nil:
-		login, stored, err = s.findMailbox(ctx, addr)
-	}
-	if err != nil {
-		return nil, err
 	}
 	ok, rehash := false, false
 	if login == nil {
@@ -142,6 +127,36 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 		return nil, err
 	}
 	return login, nil
+}
+
+// findLogin finds the administrator or mailbox a login name means, and the
+// throttle key of that account: every name of one mailbox (its address,
+// aliases, alias domains, each login form) counts against the same key. A
+// name that matches nothing gets a key of its own, so locking it reveals
+// nothing.
+func (s *Service) findLogin(ctx context.Context, name string) (*Login, string, string, error) {
+	addr, perr := address.ParseLogin(name)
+	var login *Login
+	var stored string
+	var err error
+	switch {
+	case errors.Is(perr, address.ErrNoDomain):
+		login, stored, err = s.findAdmin(ctx, name)
+	case perr == nil:
+		login, stored, err = s.findMailbox(ctx, addr)
+	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	switch {
+	case login != nil && login.Admin != nil:
+		return login, stored, accountKey("admin:" + login.Admin.Name), nil
+	case login != nil:
+		return login, stored, accountKey(login.Address.String()), nil
+	case perr == nil:
+		return nil, "", accountKey(addr.String()), nil
+	}
+	return nil, "", accountKey(name), nil
 }
 
 func (s *Service) findAdmin(ctx context.Context, name string) (*Login, string, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -495,12 +496,10 @@ func TestLoginThrottleUnlockAddress(t *testing.T) {
 	})
 }
 
-// TestLoginLockCoversAliasesAndAliasDomains: the account lock is keyed on
-// the name typed, not on the mailbox it resolves to, so a mailbox with
-// aliases or alias domains gives an attacker AccountLockAfter guesses per
-// name, and a locked mailbox still logs in through an alias. Expected to
-// fail until ResolveLogin keys the account throttle on the mailbox's own
-// address (login.go, acctKey).
+// TestLoginLockCoversAliasesAndAliasDomains: the account lock belongs to
+// the mailbox, not to the name typed, so aliases and alias domains give an
+// attacker no extra guesses, and a locked mailbox does not log in through
+// an alias.
 func TestLoginLockCoversAliasesAndAliasDomains(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		t.Run("locked mailbox through an alias", func(t *testing.T) {
@@ -534,11 +533,8 @@ func TestLoginLockCoversAliasesAndAliasDomains(t *testing.T) {
 	})
 }
 
-// TestUnlockAcceptsEveryLoginForm: Unlock keys the account as typed
-// (lower-cased), while ResolveLogin keys it in canonical form (A-label
-// domain, '@'), so unlocking "hans@bücher.example" or "john/a.example"
-// silently unlocks nothing. Expected to fail until Unlock parses the name
-// with address.ParseLogin as ResolveLogin does (throttle.go, Unlock).
+// TestUnlockAcceptsEveryLoginForm: Unlock finds the account as ResolveLogin
+// does, so any login form of it (U-label domain, '/', an alias) unlocks it.
 func TestUnlockAcceptsEveryLoginForm(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		f, _ := loginFixture(t, db)
@@ -546,6 +542,8 @@ func TestUnlockAcceptsEveryLoginForm(t *testing.T) {
 		for _, c := range []struct{ login, unlock string }{
 			{"hans@bücher.example", "hans@bücher.example"},
 			{"john@a.example", "john/a.example"},
+			{"jane@a.example", "JANE%A.EXAMPLE"},
+			{"john@alias.example", "jo@a.example"},
 		} {
 			failLogins(t, f.svc, f, c.login, "", n)
 			if err := f.svc.Unlock(f.ctx, f.sys, c.unlock); err != nil {
@@ -555,5 +553,33 @@ func TestUnlockAcceptsEveryLoginForm(t *testing.T) {
 				t.Errorf("Unlock(%q) left %s locked: %v", c.unlock, c.login, err)
 			}
 		}
+	})
+}
+
+// TestLoginThrottleConcurrentFailures: failures that arrive at once, through
+// separate services as from separate processes, all count.
+func TestLoginThrottleConcurrentFailures(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f, _ := loginFixture(t, db)
+		n := int(tenants.DefaultThrottle().AccountLockAfter)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				svc := tenantstest.Service(db, f.clock.Now)
+				<-start
+				_, errs[i] = svc.ResolveLogin(f.ctx, "john@a.example", "wrong", fmt.Sprintf("198.51.100.%d:1", i+1))
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			wantLoginFailure(t, err, tenants.BadCredentials)
+		}
+		_, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1")
+		wantLoginFailure(t, err, tenants.Locked)
 	})
 }

@@ -194,6 +194,11 @@ func (s *Service) insertMailbox(tx *gorm.DB, sc Scope, p *preparedMailbox) (*Mai
 		return nil, fmt.Errorf("only a system administrator names postmasters: %w", ErrForbidden)
 	}
 	if d.MaxMailboxes > 0 {
+		// Lock the domain row so concurrent creators count one after
+		// the other.
+		if err := lockDomain(tx, d.ID); err != nil {
+			return nil, err
+		}
 		var n int64
 		if err := tx.Model(&Mailbox{}).Where("domain_id = ?", d.ID).Count(&n).Error; err != nil {
 			return nil, fmt.Errorf("count mailboxes: %w", err)

@@ -27,7 +27,7 @@ type Mailbox struct {
 	LocalPart          string
 	FullName           string
 	PasswordHash       string `json:"-"`
-	QuotaBytes         int64 // 0: the domain's default
+	QuotaBytes         int64  // 0: the domain's default
 	Active             bool
 	StoreMail          bool
 	MaySend            bool

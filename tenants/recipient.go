@@ -68,80 +68,84 @@ const SettingSystemPostmaster = "system_postmaster"
 // (the domain is not ours: relaying), ErrNoSuchUser, ErrDisabled.
 func (s *Service) ResolveRecipient(ctx context.Context, rcpt address.Address) (*Plan, error) {
 	db := s.db.Read(ctx)
-	var d Domain
-	err := db.Where("name = ?", rcpt.Domain.String()).Take(&d).Error
-	if notFound(err) {
-		return nil, fmt.Errorf("%s: %w", rcpt, ErrNotHosted)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up domain %s: %w", rcpt.Domain, err)
-	}
-	if !d.Active {
-		return nil, fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
-	}
-	viaDomain := ""
-	primary := &d
-	if d.AliasOfID != nil {
-		if primary, err = s.primaryDomain(db, &d); err != nil {
-			return nil, err
-		}
-		if !primary.Active {
-			return nil, fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
-		}
-		viaDomain = ViaAliasDomain
-	}
-	local := string(rcpt.Local)
-
-	row, err := s.addressRow(db, primary.ID, local)
+	mailboxID, via, err := s.lookupRecipient(ctx, db, rcpt)
 	if err != nil {
 		return nil, err
-	}
-	via := ViaMailbox
-	if row != nil && row.IsAlias {
-		via = ViaAlias
-	}
-	if row == nil {
-		if base, _, ok := strings.Cut(local, "+"); ok && base != "" {
-			if row, err = s.addressRow(db, primary.ID, base); err != nil {
-				return nil, err
-			}
-			via = ViaSubaddress
-		}
-	}
-	var mailboxID int64
-	if row != nil {
-		mailboxID = row.MailboxID
-	} else if local == "postmaster" || local == "abuse" {
-		via = ViaPostmaster
-		if primary.PostmasterMailboxID != nil {
-			mailboxID = *primary.PostmasterMailboxID
-		} else if p, err := s.ResolvePostmaster(ctx); err == nil {
-			p.Recipient = rcpt
-			p.Via = ViaPostmaster + viaDomain
-			return p, nil
-		} else if !errors.Is(err, ErrNoSuchUser) {
-			return nil, err
-		}
-	}
-	if mailboxID == 0 {
-		if row, err = s.addressRow(db, primary.ID, CatchrestLocalpart); err != nil {
-			return nil, err
-		}
-		if row == nil {
-			return nil, fmt.Errorf("%s: %w", rcpt, ErrNoSuchUser)
-		}
-		mailboxID, via = row.MailboxID, ViaCatchrest
 	}
 	p, err := s.planFor(ctx, db, mailboxID)
 	if err != nil {
 		return nil, err
 	}
 	p.Recipient = rcpt
-	p.Via = via + viaDomain
-	if via == ViaCatchrest {
+	p.Via = via
+	if strings.HasPrefix(via, ViaCatchrest) {
 		p.Respond = nil
 	}
 	return p, nil
+}
+
+// lookupRecipient finds the mailbox an address delivers to, and how.
+func (s *Service) lookupRecipient(ctx context.Context, db *gorm.DB, rcpt address.Address) (int64, string, error) {
+	var d Domain
+	err := db.Where("name = ?", rcpt.Domain.String()).Take(&d).Error
+	if notFound(err) {
+		return 0, "", fmt.Errorf("%s: %w", rcpt, ErrNotHosted)
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("look up domain %s: %w", rcpt.Domain, err)
+	}
+	if !d.Active {
+		return 0, "", fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
+	}
+	viaDomain := ""
+	primary := &d
+	if d.AliasOfID != nil {
+		if primary, err = s.primaryDomain(db, &d); err != nil {
+			return 0, "", err
+		}
+		if !primary.Active {
+			return 0, "", fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
+		}
+		viaDomain = ViaAliasDomain
+	}
+	local := string(rcpt.Local)
+	row, err := s.addressRow(db, primary.ID, local)
+	if err != nil {
+		return 0, "", err
+	}
+	if row != nil {
+		if row.IsAlias {
+			return row.MailboxID, ViaAlias + viaDomain, nil
+		}
+		return row.MailboxID, ViaMailbox + viaDomain, nil
+	}
+	if base, _, ok := strings.Cut(local, "+"); ok && base != "" {
+		if row, err = s.addressRow(db, primary.ID, base); err != nil {
+			return 0, "", err
+		}
+		if row != nil {
+			return row.MailboxID, ViaSubaddress + viaDomain, nil
+		}
+	}
+	if local == "postmaster" || local == "abuse" {
+		if primary.PostmasterMailboxID != nil {
+			return *primary.PostmasterMailboxID, ViaPostmaster + viaDomain, nil
+		}
+		id, err := s.systemPostmasterID(ctx, db)
+		if err == nil {
+			return id, ViaPostmaster + viaDomain, nil
+		}
+		if !errors.Is(err, ErrNoSuchUser) {
+			return 0, "", err
+		}
+	}
+	if row, err = s.addressRow(db, primary.ID, CatchrestLocalpart); err != nil {
+		return 0, "", err
+	}
+	if row == nil {
+		return 0, "", fmt.Errorf("%s: %w", rcpt, ErrNoSuchUser)
+	}
+	return row.MailboxID, ViaCatchrest + viaDomain, nil
 }
 
 // ResolvePostmaster returns the plan for a bare <postmaster> (RFC 5321
@@ -149,25 +153,32 @@ func (s *Service) ResolveRecipient(ctx context.Context, rcpt address.Address) (*
 // active domain.
 func (s *Service) ResolvePostmaster(ctx context.Context) (*Plan, error) {
 	db := s.db.Read(ctx)
+	id, err := s.systemPostmasterID(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.planFor(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	p.Recipient, p.Via = address.Address{Local: "postmaster"}, ViaPostmaster
+	return p, nil
+}
+
+func (s *Service) systemPostmasterID(ctx context.Context, db *gorm.DB) (int64, error) {
 	var st setting
 	err := db.Where("name = ?", SettingSystemPostmaster).Take(&st).Error
 	if err != nil && !notFound(err) {
-		return nil, fmt.Errorf("read system postmaster: %w", err)
+		return 0, fmt.Errorf("read system postmaster: %w", err)
 	}
 	if err == nil {
-		a, perr := address.ParseAddress(st.Value)
-		if perr == nil {
+		if a, perr := address.ParseAddress(st.Value); perr == nil {
 			m, merr := s.mailboxByAddressTx(db, SystemScope(""), a)
 			if merr == nil {
-				p, err := s.planFor(ctx, db, m.ID)
-				if err != nil {
-					return nil, err
-				}
-				p.Recipient, p.Via = address.Address{Local: "postmaster"}, ViaPostmaster
-				return p, nil
+				return m.ID, nil
 			}
 			if !errors.Is(merr, ErrNotFound) {
-				return nil, merr
+				return 0, merr
 			}
 		}
 		s.log.WarnContext(ctx, "system postmaster setting names no mailbox", "value", st.Value)
@@ -175,17 +186,12 @@ func (s *Service) ResolvePostmaster(ctx context.Context) (*Plan, error) {
 	var d Domain
 	err = db.Where("active AND alias_of_id IS NULL AND postmaster_mailbox_id IS NOT NULL").Order("id").Take(&d).Error
 	if notFound(err) {
-		return nil, fmt.Errorf("no system postmaster is set: %w", ErrNoSuchUser)
+		return 0, fmt.Errorf("no system postmaster is set: %w", ErrNoSuchUser)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find a postmaster: %w", err)
+		return 0, fmt.Errorf("find a postmaster: %w", err)
 	}
-	p, err := s.planFor(ctx, db, *d.PostmasterMailboxID)
-	if err != nil {
-		return nil, err
-	}
-	p.Recipient, p.Via = address.Address{Local: "postmaster"}, ViaPostmaster
-	return p, nil
+	return *d.PostmasterMailboxID, nil
 }
 
 // SetSystemPostmaster names the mailbox a bare <postmaster> reaches.

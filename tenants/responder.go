@@ -117,19 +117,24 @@ func (s *Service) ClaimResponderReply(ctx context.Context, mailboxID int64, send
 	cutoff := now.Add(-time.Duration(intervalDays) * 24 * time.Hour)
 	claimed := false
 	err := s.db.Write(ctx, func(tx *gorm.DB) error {
-		var r responderReply
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("mailbox_id = ? AND sender = ?", mailboxID, sender.String()).Take(&r).Error
-		switch {
-		case notFound(err):
+		// Insert-or-nothing first, so that concurrent first replies to one
+		// sender can't both win; then take an expired claim over.
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).
+			Create(&responderReply{MailboxID: mailboxID, Sender: sender.String(), SentAt: now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
 			claimed = true
-			return tx.Create(&responderReply{MailboxID: mailboxID, Sender: sender.String(), SentAt: now}).Error
-		case err != nil:
-			return err
-		case r.SentAt.After(cutoff):
 			return nil
 		}
-		claimed = true
-		return tx.Model(&responderReply{}).Where("mailbox_id = ? AND sender = ?", mailboxID, sender.String()).Update("sent_at", now).Error
+		res = tx.Model(&responderReply{}).Where("mailbox_id = ? AND sender = ? AND sent_at <= ?", mailboxID, sender.String(), cutoff).
+			Update("sent_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		claimed = res.RowsAffected == 1
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("record responder reply: %w", err)
@@ -144,4 +149,3 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
-

@@ -510,7 +510,9 @@ func TestScopeUserReachesOwnMailboxOnly(t *testing.T) {
 				return err
 			}},
 			{"delete own mailbox", func(sc tenants.Scope) error { return svc.DeleteMailbox(ctx, sc, tt.addr("a1@a.example")) }},
-			{"add own alias", func(sc tenants.Scope) error { return svc.AddAlias(ctx, sc, tt.addr("me@a.example"), tt.addr("a1@a.example")) }},
+			{"add own alias", func(sc tenants.Scope) error {
+				return svc.AddAlias(ctx, sc, tt.addr("me@a.example"), tt.addr("a1@a.example"))
+			}},
 			{"remove own alias", func(sc tenants.Scope) error { return svc.RemoveAlias(ctx, sc, tt.addr("sales@a.example")) }},
 			{"create mailbox", func(sc tenants.Scope) error {
 				_, err := svc.CreateMailbox(ctx, sc, tenants.NewMailbox{Address: tt.addr("new@a.example"), Password: fxPassword, Settings: tenants.DefaultMailboxSettings()})
@@ -521,7 +523,10 @@ func TestScopeUserReachesOwnMailboxOnly(t *testing.T) {
 				return err
 			}},
 			{"audit log", func(sc tenants.Scope) error { _, err := svc.AuditLog(ctx, sc, 10, 0); return err }},
-			{"API key of the domain", func(sc tenants.Scope) error { _, _, err := svc.CreateAPIKey(ctx, sc, tt.dom("a.example"), "x"); return err }},
+			{"API key of the domain", func(sc tenants.Scope) error {
+				_, _, err := svc.CreateAPIKey(ctx, sc, tt.dom("a.example"), "x")
+				return err
+			}},
 			{"unlock", func(sc tenants.Scope) error { return svc.Unlock(ctx, sc, "a2@a.example") }},
 		})
 
@@ -554,12 +559,12 @@ func TestScopeZeroReachesNothing(t *testing.T) {
 		tt := newTwoTenants(t, db)
 		ctx, svc := tt.ctx, tt.svc
 		for name, sc := range map[string]tenants.Scope{
-			"zero":                     {},
-			"postmaster without id":    {Role: tenants.RolePostmaster, Actor: "x"},
-			"user without mailbox id":  {Role: tenants.RoleUser, Actor: "x", DomainID: tt.a.ID},
-			"user without domain id":   {Role: tenants.RoleUser, Actor: "x", MailboxID: tt.a1.ID},
-			"unknown role":             {Role: tenants.Role(99), Actor: "x", DomainID: tt.a.ID, MailboxID: tt.a1.ID},
-			"postmaster of no domain":  {Role: tenants.RolePostmaster, Actor: "x", DomainID: 424242},
+			"zero":                    {},
+			"postmaster without id":   {Role: tenants.RolePostmaster, Actor: "x"},
+			"user without mailbox id": {Role: tenants.RoleUser, Actor: "x", DomainID: tt.a.ID},
+			"user without domain id":  {Role: tenants.RoleUser, Actor: "x", MailboxID: tt.a1.ID},
+			"unknown role":            {Role: tenants.Role(99), Actor: "x", DomainID: tt.a.ID, MailboxID: tt.a1.ID},
+			"postmaster of no domain": {Role: tenants.RolePostmaster, Actor: "x", DomainID: 424242},
 		} {
 			t.Run(name, func(t *testing.T) {
 				tt.checkOpsRefused(t, sc, "a.example", tt.opsOn("a.example", "a1@a.example", "sales@a.example"))

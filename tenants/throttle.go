@@ -136,12 +136,21 @@ func (s *Service) clearFailures(ctx context.Context, account string) error {
 	})
 }
 
-// Unlock clears the throttle of an account name or remote address.
+// Unlock clears the throttle of an account (any of its login names) or of a
+// remote address.
 func (s *Service) Unlock(ctx context.Context, sc Scope, accountOrAddress string) error {
 	if !sc.AllDomains() {
 		return ErrForbidden
 	}
+	_, _, acct, err := s.findLogin(ctx, accountOrAddress)
+	if err != nil {
+		return err
+	}
+	keys := []string{acct}
+	if k := addressKey(accountOrAddress); k != "" {
+		keys = append(keys, k)
+	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		return tx.Where("throttle_key IN ?", []string{accountKey(accountOrAddress), addressKey(accountOrAddress)}).Delete(&loginFailure{}).Error
+		return tx.Where("throttle_key IN ?", keys).Delete(&loginFailure{}).Error
 	})
 }

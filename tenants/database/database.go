@@ -99,10 +99,11 @@ func schemeOf(u string) string {
 
 func openSQLite(ctx context.Context, path string, gcfg *gorm.Config) (*DB, error) {
 	// WAL lets readers run beside the writer; the busy timeout covers other
-	// processes; _txlock=immediate takes the write lock at BEGIN, so a
-	// transaction never fails half-way when upgrading a read lock.
+	// processes (the CLI beside serve). Write transactions begin with BEGIN
+	// IMMEDIATE (see Write): the driver's _txlock parameter is ignored when
+	// _time_format is given (glebarez/go-sqlite v1.21.2 returns early).
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(30000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_time_format=sqlite"
 	g, err := gorm.Open(sqlite.Open(dsn), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -128,11 +129,49 @@ func (db *DB) Read(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ct
 // Write runs fn in one transaction: everything fn does is committed together
 // or not at all.
 func (db *DB) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if db.dialect == SQLite {
-		db.writeMu.Lock()
-		defer db.writeMu.Unlock()
+	if db.dialect != SQLite {
+		return db.gorm.WithContext(ctx).Transaction(fn)
 	}
-	return db.gorm.WithContext(ctx).Transaction(fn)
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	return db.writeSQLite(ctx, fn)
+}
+
+// writeSQLite runs fn in a BEGIN IMMEDIATE transaction on one pinned
+// connection: the write lock is taken at BEGIN, waiting on the busy timeout
+// if another process holds it, so a transaction never fails half-way with
+// SQLITE_BUSY when a deferred read lock can't be upgraded.
+func (db *DB) writeSQLite(ctx context.Context, fn func(tx *gorm.DB) error) (err error) {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("get connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			// A panic or an error: roll back, on a fresh context so a
+			// cancelled request still leaves the connection clean.
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	tx := db.gorm.WithContext(ctx).Session(&gorm.Session{NewDB: true, SkipDefaultTransaction: true})
+	tx.Statement.ConnPool = conn
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	done = true
+	return nil
 }
 
 // Ping reports whether the database answers.
