@@ -65,7 +65,9 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 				return err
 			}
 			if path != nil {
-				return invalid("addresses", "forward loop: %s -> %s", a, strings.Join(append([]string{t.String()}, path...), " -> "))
+				// The path may pass through other tenants' addresses:
+				// name only the caller's own two.
+				return invalid("addresses", "forward loop: mail forwarded to %s comes back to %s", t, a)
 			}
 		}
 		if err := tx.Where("mailbox_id = ?", m.ID).Delete(&forwardRow{}).Error; err != nil {

@@ -48,6 +48,8 @@ type Login struct {
 	Mailbox *Mailbox
 	Domain  *Domain         // the mailbox's (primary) domain
 	Address address.Address // the mailbox's own address
+
+	viaInactive bool // the login named a disabled alias domain
 }
 
 // UserScope is the scope of a mailbox acting on itself.
@@ -113,7 +115,7 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 	}
 	now := s.clock()
 	if login.Mailbox != nil {
-		if !login.Mailbox.Active || !login.Domain.Active {
+		if !login.Mailbox.Active || !login.Domain.Active || login.viaInactive {
 			return nil, &LoginError{Reason: Inactive, Name: name}
 		}
 		if login.Mailbox.Expired(now) {
@@ -187,7 +189,17 @@ func (s *Service) findMailbox(ctx context.Context, a address.Address) (*Login, s
 		return nil, "", fmt.Errorf("look up domain: %w", err)
 	}
 	own := address.Address{Local: address.Localpart(m.LocalPart), Domain: address.Domain(d.Name)}
-	return &Login{Mailbox: m, Domain: &d, Address: own}, m.PasswordHash, nil
+	l := &Login{Mailbox: m, Domain: &d, Address: own}
+	if a.Domain.String() != d.Name {
+		// Logged in through an alias domain: a disabled alias domain
+		// refuses the login as a disabled domain would.
+		var typed Domain
+		if err := db.Where("name = ?", a.Domain.String()).Take(&typed).Error; err != nil {
+			return nil, "", fmt.Errorf("look up domain: %w", err)
+		}
+		l.viaInactive = !typed.Active
+	}
+	return l, m.PasswordHash, nil
 }
 
 // recordLogin stores the login time (inactivity expiry counts from it) and
