@@ -1,15 +1,23 @@
 package panel
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/postdesk/postdesk/panel/admin"
+	"github.com/postdesk/postdesk/panel/api"
+	"github.com/postdesk/postdesk/panel/postmaster"
+	"github.com/postdesk/postdesk/panel/settings"
+	"github.com/postdesk/postdesk/panel/web"
 	"github.com/postdesk/postdesk/static"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/views"
@@ -21,14 +29,32 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Health reports the database's state for /healthz.
 	Health func(context.Context) error
+	// PublicURL is the address users reach the panel at; an https URL
+	// marks cookies Secure even when a proxy talks plain HTTP to us.
+	PublicURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto headers are believed.
+	TrustedProxies []netip.Prefix
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// SessionTTL is how long a sign-in lasts; zero: 12 hours.
+	SessionTTL time.Duration
 }
 
 // Server is the panel's HTTP side.
 type Server struct {
-	deps   Deps
-	assets *static.Assets
-	log    *slog.Logger
+	deps        Deps
+	env         *web.Env
+	log         *slog.Logger
+	sessions    *sessionStore
+	publicHTTPS bool
 }
+
+// Cookie names.
+const (
+	sessionCookie = "postdesk_session"
+	preCSRFCookie = "postdesk_csrf" // double-submit token of the sign-in form
+)
 
 // New builds the panel and its routes.
 func New(deps Deps) (*echo.Echo, error) {
@@ -36,42 +62,50 @@ func New(deps Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{deps: deps, assets: assets, log: deps.Logger}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.SessionTTL == 0 {
+		deps.SessionTTL = 12 * time.Hour
+	}
+	s := &Server{deps: deps, log: deps.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if deps.PublicURL != "" {
+		u, err := url.Parse(deps.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("public URL %q: give http:// or https:// and a host", deps.PublicURL)
+		}
+		s.publicHTTPS = u.Scheme == "https"
+	}
+	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
+	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s}
+
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(securityHeaders)
+	e.Use(securityHeaders, s.clientInfo)
 	s.routes(e)
 	return e, nil
 }
 
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
-	e.GET("/", s.signInPage)
-	e.GET("/login", s.signInPage)
 	e.StaticFS("/static", static.FS())
-}
+	api.Routes(e.Group("/api/v1"), s.env)
 
-// Render renders a component with the request's context into a buffer, so
-// that a rendering error still produces a clean error page.
-func Render(c echo.Context, status int, t templ.Component) error {
-	var buf bytes.Buffer
-	if err := t.Render(c.Request().Context(), &buf); err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, buf.Bytes())
-}
+	// Everything below is the cookie-signed-in panel: sessions and CSRF.
+	g := e.Group("", s.session, s.csrf)
+	g.GET("/", s.home)
+	g.GET("/login", s.signInPage)
+	g.POST("/login", s.signIn)
+	g.POST("/logout", s.signOut)
 
-func (s *Server) page(title, user string) views.Page {
-	return views.Page{Title: title, Stylesheet: s.assets.Path("style.css"), User: user}
-}
-
-func (s *Server) signInPage(c echo.Context) error {
-	return Render(c, http.StatusOK, views.SignIn(views.SignInPage{Page: s.page("Sign in", ""), Next: c.QueryParam("next")}))
+	admin.Routes(g.Group("/admin", requireRole(tenants.RoleAdmin)), s.env)
+	postmaster.Routes(g.Group("/d/:domain", requireRole(tenants.RoleAdmin, tenants.RolePostmaster)), s.env)
+	settings.Routes(g.Group("/settings", requireMailbox), s.env)
 }
 
 func (s *Server) healthz(c echo.Context) error {
@@ -84,13 +118,29 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "database": "ok"})
 }
 
+// home sends each signed-in user to their start page.
+func (s *Server) home(c echo.Context) error {
+	id := web.IdentityOf(c)
+	switch {
+	case id == nil:
+		return c.Redirect(http.StatusSeeOther, "/login")
+	case id.IsAdmin():
+		return c.Redirect(http.StatusSeeOther, "/admin")
+	case id.IsPostmaster():
+		return c.Redirect(http.StatusSeeOther, "/d/"+id.Login.Address.Domain.String())
+	}
+	return c.Redirect(http.StatusSeeOther, "/settings")
+}
+
+// errorHandler shows errors as a page, or as JSON under /api/.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	code := http.StatusInternalServerError
 	msg := "Something went wrong on our side."
-	if he, ok := err.(*echo.HTTPError); ok {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
 		code = he.Code
 		msg = http.StatusText(code)
 	} else {
@@ -100,10 +150,17 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.NoContent(code)
 		return
 	}
-	_ = c.String(code, msg)
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		_ = c.JSON(code, map[string]string{"error": strings.ToLower(msg)})
+		return
+	}
+	if err := web.Render(c, code, views.Error(views.ErrorPage{Page: s.env.Page(c, msg), Code: code, Message: msg})); err != nil {
+		_ = c.String(code, msg)
+	}
 }
 
-// securityHeaders sets what every panel response carries.
+// securityHeaders sets what every panel response carries. Pages are never
+// cached: they hold addresses and CSRF tokens.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
@@ -111,6 +168,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
 		return next(c)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed *.css
+//go:embed *.css *.js
 var files embed.FS
 
 // Assets serves the embedded files under content-hashed paths, so that

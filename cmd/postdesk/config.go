@@ -4,8 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Config is everything postdesk reads from flags and the environment. Each
@@ -30,7 +32,14 @@ type Config struct {
 	TLSCert string // --tls-cert, POSTDESK_TLS_CERT: PEM certificate chain; empty: a self-signed one in the data folder
 	TLSKey  string // --tls-key, POSTDESK_TLS_KEY: PEM private key
 
+	PublicURL      string // --public-url, POSTDESK_PUBLIC_URL: the panel's address as users reach it; https marks cookies Secure
+	TrustedProxies string // --trusted-proxies, POSTDESK_TRUSTED_PROXIES: comma-separated IPs or CIDRs whose X-Forwarded-For/-Proto are believed
+
 	AllowPlaintextAuth bool // --allow-plaintext-auth, POSTDESK_ALLOW_PLAINTEXT_AUTH: logins without TLS, for tests only
+
+	MaxMessageSize string // --max-message-size, POSTDESK_MAX_MESSAGE_SIZE: SMTP SIZE limit; default 50M
+	MinFreeDisk    string // --min-free-disk, POSTDESK_MIN_FREE_DISK: MAIL gets 452 4.3.1 below this free space; default 256M
+	SendLimits     string // --send-limits, POSTDESK_SEND_LIMITS: submission recipients per mailbox hour,day and domain hour,day; default 200,1000,2000,10000
 
 	// AdminPassword (POSTDESK_ADMIN_PASSWORD only, never a flag, so it stays
 	// out of process listings) is the first administrator's password.
@@ -39,7 +48,7 @@ type Config struct {
 
 type envFlag struct {
 	name, env, def, usage string
-	dst               *string
+	dst                   *string
 }
 
 // register adds the config's flags to fs, with defaults from the
@@ -62,6 +71,11 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"pop3s", "POSTDESK_POP3S_ADDR", "127.0.0.1:1995", "POP3 over implicit TLS (empty: off)", &c.POP3SAddr},
 		{"tls-cert", "POSTDESK_TLS_CERT", "", "TLS certificate (PEM); empty: self-signed", &c.TLSCert},
 		{"tls-key", "POSTDESK_TLS_KEY", "", "TLS key (PEM)", &c.TLSKey},
+		{"max-message-size", "POSTDESK_MAX_MESSAGE_SIZE", "50M", "largest message SMTP accepts", &c.MaxMessageSize},
+		{"min-free-disk", "POSTDESK_MIN_FREE_DISK", "256M", "SMTP refuses mail (4xx) when less disk space is free", &c.MinFreeDisk},
+		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
+		{"public-url", "POSTDESK_PUBLIC_URL", "", "the panel's public URL, e.g. https://mail.example.com (https: Secure cookies)", &c.PublicURL},
+		{"trusted-proxies", "POSTDESK_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated)", &c.TrustedProxies},
 	}
 	list := common
 	if serve {
@@ -113,4 +127,26 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 			return append(pos, args[1:]...), nil
 		}
 	}
+}
+
+// trustedProxies parses --trusted-proxies: IP addresses or CIDR prefixes,
+// separated by commas.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: give an IP address or a CIDR prefix such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+	}
+	return out, nil
 }

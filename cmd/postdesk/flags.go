@@ -78,4 +78,3 @@ func readPassword(r io.Reader) (string, error) {
 	}
 	return strings.TrimSuffix(b.String(), "\r"), nil
 }
-

@@ -73,7 +73,17 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		}
 	}()
 
-	e, err := panel.New(panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping})
+	mail, err := openMail(ctx, a)
+	if err != nil {
+		return err
+	}
+
+	proxies, err := a.cfg.trustedProxies()
+	if err != nil {
+		return err
+	}
+	e, err := panel.New(panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
+		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}
@@ -82,14 +92,16 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	listeners := []listener{
 		{name: "http", addr: a.cfg.HTTPAddr, serve: httpSrv.Serve, stop: httpSrv.Shutdown},
 	}
-	for _, l := range []struct{ name, addr string }{
-		{"smtp", a.cfg.SMTPAddr}, {"submission", a.cfg.SubmissionAddr}, {"submissions", a.cfg.SubmissionsAddr},
-		{"imap", a.cfg.IMAPAddr}, {"imaps", a.cfg.IMAPSAddr}, {"pop3", a.cfg.POP3Addr}, {"pop3s", a.cfg.POP3SAddr},
-	} {
-		if l.addr != "" {
-			log.Warn("this build has no server for this listener yet; not listening", "listener", l.name, "addr", l.addr)
+	// Each mail server adds its listeners in its own wire_*.go file.
+	for _, add := range []func(*app, *mailServices, *tlscert.Store) ([]listener, error){smtpListeners, imapListeners, pop3Listeners} {
+		ls, err := add(a, mail, certs)
+		if err != nil {
+			return err
 		}
+		listeners = append(listeners, ls...)
 	}
+	mail.start(ctx)
+	defer mail.stop()
 	return serveAll(ctx, a, listeners)
 }
 

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/store"
+	"github.com/postdesk/postdesk/tenants/database"
+)
+
+// mailServices are the mail parts the servers share: one message store and
+// its background work.
+type mailServices struct {
+	blobs *blob.Files
+	store *store.Store
+	// background work started by start and stopped by stop.
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	bg     []func(context.Context)
+}
+
+func openMail(ctx context.Context, a *app) (*mailServices, error) {
+	blobs, err := blob.NewFiles(filepath.Join(a.cfg.DataDir, "blobs"))
+	if err != nil {
+		return nil, fmt.Errorf("open blob store: %w", err)
+	}
+	m := &mailServices{blobs: blobs}
+	m.store = store.New(a.db, blobs, store.Options{Logger: a.log.With("part", "store"), BlobRefs: blobRefTables()})
+	if a.db.Dialect() == database.Postgres {
+		m.bg = append(m.bg, func(ctx context.Context) { m.store.ListenPostgres(ctx, a.cfg.DatabaseURL) })
+	}
+	m.bg = append(m.bg, func(ctx context.Context) {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := m.store.CollectGarbage(ctx, 24*time.Hour); err != nil {
+					a.log.Warn("blob cleanup", "err", err)
+				} else if n > 0 {
+					a.log.Info("blob cleanup", "removed", n)
+				}
+			}
+		}
+	})
+	return m, nil
+}
+
+// blobRefTables are the tables besides mail_messages whose rows keep a blob
+// alive: the outbound queue's.
+func blobRefTables() []string { return nil }
+
+func (m *mailServices) start(ctx context.Context) {
+	ctx, m.cancel = context.WithCancel(ctx)
+	for _, f := range m.bg {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			f(ctx)
+		}()
+	}
+}
+
+func (m *mailServices) stop() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+}

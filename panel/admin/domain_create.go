@@ -1,0 +1,39 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants/address"
+	vadmin "github.com/postdesk/postdesk/views/admin"
+)
+
+func (h handlers) domainCreate(c echo.Context) error {
+	id := web.IdentityOf(c)
+	form := vadmin.NewDomainForm{Name: strings.TrimSpace(c.FormValue("name")), Description: c.FormValue("description")}
+	d, err := address.ParseDomain(form.Name)
+	if err == nil {
+		_, err = h.Tenants.CreateDomain(c.Request().Context(), id.Scope, d, form.Description)
+	} else {
+		form.Errors = map[string]string{"name": err.Error()}
+	}
+	if err != nil {
+		if form.Errors == nil {
+			var ok bool
+			if form.Errors, ok = web.FieldErrors(err); !ok {
+				return web.Status(err)
+			}
+		}
+		vm, lerr := h.domainsPage(c)
+		if lerr != nil {
+			return lerr
+		}
+		vm.New = form
+		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Domains(vm))
+	}
+	return h.Done(c, "Domain "+d.String()+" added.", "/admin/domains/"+url.PathEscape(d.String()))
+}

@@ -1,0 +1,62 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
+	vadmin "github.com/postdesk/postdesk/views/admin"
+)
+
+func (h handlers) domainList(c echo.Context) error {
+	vm, err := h.domainsPage(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, vadmin.Domains(vm))
+}
+
+func (h handlers) domainsPage(c echo.Context) (vadmin.DomainsPage, error) {
+	id := web.IdentityOf(c)
+	search := strings.TrimSpace(c.QueryParam("q"))
+	page := web.PageNumber(c)
+	rows, total, err := h.Tenants.Domains(c.Request().Context(), id.Scope, tenants.DomainQuery{Search: search, Limit: web.PageSize, Offset: (page - 1) * web.PageSize})
+	if err != nil {
+		return vadmin.DomainsPage{}, err
+	}
+	q := url.Values{}
+	if search != "" {
+		q.Set("q", search)
+	}
+	vm := vadmin.DomainsPage{Page: h.Page(c, "Domains"), Search: search, Pager: web.MakePager("/admin", q, page, total, "domain", "domains")}
+	for _, d := range rows {
+		vm.Rows = append(vm.Rows, domainRow(d))
+	}
+	return vm, nil
+}
+
+func domainRow(d tenants.DomainInfo) vadmin.DomainRow {
+	status := "active"
+	if !d.Active {
+		status = "disabled"
+	}
+	var limits []string
+	if d.MaxMailboxes > 0 {
+		limits = append(limits, web.Count(d.MaxMailboxes, "mailbox", "mailboxes"))
+	}
+	if d.MaxAliases > 0 {
+		limits = append(limits, web.Count(d.MaxAliases, "alias", "aliases"))
+	}
+	if d.DefaultQuota > 0 {
+		limits = append(limits, tenants.FormatSize(d.DefaultQuota)+" each")
+	}
+	return vadmin.DomainRow{
+		Name: d.Name, Href: "/admin/domains/" + url.PathEscape(d.Name), Description: d.Description, Status: status,
+		AliasOf: d.AliasOf, Postmaster: d.Postmaster, Mailboxes: web.Num(d.Mailboxes),
+		Aliases: web.Num(d.Aliases), Limits: strings.Join(limits, ", "),
+	}
+}

@@ -1,0 +1,99 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+	vadmin "github.com/postdesk/postdesk/views/admin"
+)
+
+func (h handlers) domainUpdate(c echo.Context) error {
+	name, err := web.DomainParam(c)
+	if err != nil {
+		return err
+	}
+	vm, err := h.domainPage(c, name)
+	if err != nil {
+		return err
+	}
+	f := vadmin.DomainForm{
+		Description: c.FormValue("description"), Active: c.FormValue("active") == "on",
+		MaxMailboxes: strings.TrimSpace(c.FormValue("max_mailboxes")), MaxAliases: strings.TrimSpace(c.FormValue("max_aliases")),
+		DefaultQuota: strings.TrimSpace(c.FormValue("default_quota")), AliasOf: strings.TrimSpace(c.FormValue("alias_of")),
+		Postmaster: strings.TrimSpace(c.FormValue("postmaster")),
+	}
+	u, ferrs := parseDomainForm(f)
+	if ferrs == nil {
+		_, err = h.Tenants.UpdateDomain(c.Request().Context(), web.IdentityOf(c).Scope, name, u)
+		if err != nil {
+			var ok bool
+			if ferrs, ok = web.FieldErrors(err); !ok {
+				return web.Status(err)
+			}
+		}
+	}
+	if ferrs != nil {
+		f.Errors = ferrs
+		vm.Form = f
+		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Domain(*vm))
+	}
+	return h.Done(c, "Domain "+name.String()+" saved.", "/admin/domains/"+url.PathEscape(name.String()))
+}
+
+// parseDomainForm reads the form's fields into a DomainUpdate; the rules
+// are tenants'.
+func parseDomainForm(f vadmin.DomainForm) (tenants.DomainUpdate, map[string]string) {
+	u := tenants.DomainUpdate{Description: &f.Description, Active: &f.Active}
+	errs := map[string]string{}
+	num := func(field, v string) *int64 {
+		if v == "" {
+			v = "0"
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs[field] = "give a whole number"
+			return nil
+		}
+		return &n
+	}
+	u.MaxMailboxes = num("max_mailboxes", f.MaxMailboxes)
+	u.MaxAliases = num("max_aliases", f.MaxAliases)
+	q := f.DefaultQuota
+	if q == "" {
+		q = "0"
+	}
+	if n, err := tenants.ParseSize(q); err != nil {
+		errs["default_quota"] = err.Error()
+	} else {
+		u.DefaultQuota = &n
+	}
+	var aliasOf address.Domain
+	if f.AliasOf != "" {
+		d, err := address.ParseDomain(f.AliasOf)
+		if err != nil {
+			errs["alias_of"] = err.Error()
+		}
+		aliasOf = d
+	}
+	u.AliasOf = &aliasOf
+	var pm address.Address
+	if f.Postmaster != "" {
+		a, err := address.ParseAddress(f.Postmaster)
+		if err != nil {
+			errs["postmaster"] = err.Error()
+		}
+		pm = a
+	}
+	u.Postmaster = &pm
+	if len(errs) > 0 {
+		return u, errs
+	}
+	return u, nil
+}

@@ -1,0 +1,30 @@
+// Package admin is the system administrator's area of the panel: every
+// domain with its limits and alias domains, every mailbox, postmasters,
+// search across domains, the audit log. A domain's own pages (mailboxes,
+// aliases, import) are the postmaster package's, which administrators use
+// for any domain.
+package admin
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+)
+
+type handlers struct{ *web.Env }
+
+// Routes adds the administrator's routes to g (mounted at /admin, behind
+// the administrator check).
+func Routes(g *echo.Group, env *web.Env) {
+	h := handlers{env}
+	g.GET("", h.domainList)
+	g.POST("/domains", h.domainCreate)
+	g.GET("/domains/:domain", h.domainShow)
+	g.POST("/domains/:domain", h.domainUpdate)
+	g.POST("/domains/:domain/delete", h.domainDelete)
+	g.POST("/domains/:domain/postmasters", h.postmasterAdd)
+	g.POST("/domains/:domain/postmasters/:local/revoke", h.postmasterRevoke)
+	g.GET("/mailboxes", h.mailboxList)
+	g.GET("/search", h.search)
+	g.GET("/audit", h.audit)
+}

@@ -1,0 +1,152 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// Limits of a request body.
+const (
+	maxBodyBytes = 256 << 10
+	maxDepth     = 8
+)
+
+// decode reads a JSON request body into v: at most maxBodyBytes (else
+// 413), nested at most maxDepth deep, one value, no fields v does not
+// have (else 400). It writes the error answer itself and returns it as
+// handled: the caller returns what decode returned when ok is false.
+func decode(c echo.Context, v any) (bool, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return false, fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes), "")
+	}
+	if err != nil {
+		return false, fail(c, http.StatusBadRequest, "could not read the body", "")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return false, fail(c, http.StatusBadRequest, "a JSON body is required", "")
+	}
+	if err := checkDepth(body); err != nil {
+		return false, fail(c, http.StatusBadRequest, err.Error(), "")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg, field := describe(err)
+		return false, fail(c, http.StatusBadRequest, msg, field)
+	}
+	if dec.More() {
+		return false, fail(c, http.StatusBadRequest, "one JSON value only", "")
+	}
+	return true, nil
+}
+
+// checkDepth refuses JSON nested deeper than maxDepth before it is decoded.
+func checkDepth(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	depth := 0
+	for {
+		t, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("malformed JSON: %v", err)
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+			if depth > maxDepth {
+				return fmt.Errorf("JSON nested deeper than %d levels", maxDepth)
+			}
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+}
+
+func describe(err error) (string, string) {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s must be a %s", te.Field, jsonType(te.Type.Kind().String())), te.Field
+	case errors.As(err, &se):
+		return "malformed JSON", ""
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fmt.Sprintf("unknown field %q", f), f
+	}
+	return "malformed JSON", ""
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "list"
+	case "struct", "map", "ptr":
+		return "object"
+	}
+	return "number"
+}
+
+// optString is a field that may be absent (Set false), null (Set, Value
+// nil) or a string: PATCH tells "leave as is" from "clear".
+type optString struct {
+	Set   bool
+	Value *string
+}
+
+func (o *optString) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Value = nil
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// parseTime reads an RFC 3339 time (or date) of field; nil for none.
+func parseTime(field string, v *string) (*time.Time, error) {
+	if v == nil || *v == "" {
+		return nil, nil
+	}
+	t, err := web.ParseDate(*v)
+	if err != nil {
+		return nil, &tenants.ValidationError{Field: field, Message: "use an RFC 3339 date or time, e.g. 2026-12-24 or 2026-12-24T08:00:00Z"}
+	}
+	return t, nil
+}
+
+// domainParam and addressParam parse path parameters; malformed ones are
+// "not found", the same answer as a domain out of the key's reach.
+func domainParam(c echo.Context) (address.Domain, bool) {
+	d, err := web.DomainParam(c)
+	return d, err == nil
+}
+
+func addressParam(c echo.Context) (address.Address, bool) {
+	d, ok := domainParam(c)
+	if !ok {
+		return address.Address{}, false
+	}
+	a, err := web.LocalParam(c, "local", d)
+	return a, err == nil
+}

@@ -1,0 +1,97 @@
+package api
+
+import (
+	"time"
+
+	"github.com/postdesk/postdesk/tenants"
+)
+
+// DomainJSON is a domain as the API shows it.
+type DomainJSON struct {
+	Name              string    `json:"name"`
+	Description       string    `json:"description"`
+	Active            bool      `json:"active"`
+	MaxMailboxes      int64     `json:"max_mailboxes"`
+	MaxAliases        int64     `json:"max_aliases"`
+	DefaultQuotaBytes int64     `json:"default_quota_bytes"`
+	AliasOf           string    `json:"alias_of,omitempty"`
+	Mailboxes         int64     `json:"mailboxes"`
+	Aliases           int64     `json:"aliases"`
+	CreatedAt         time.Time `json:"created_at"`
+}
+
+func domainJSON(d tenants.DomainInfo) DomainJSON {
+	return DomainJSON{
+		Name: d.Name, Description: d.Description, Active: d.Active, MaxMailboxes: d.MaxMailboxes, MaxAliases: d.MaxAliases,
+		DefaultQuotaBytes: d.DefaultQuota, AliasOf: d.AliasOf, Mailboxes: d.Mailboxes, Aliases: d.Aliases, CreatedAt: d.CreatedAt.UTC(),
+	}
+}
+
+// MailboxJSON is a mailbox as the API shows it; never its password.
+type MailboxJSON struct {
+	Address            string     `json:"address"`
+	LocalPart          string     `json:"local_part"`
+	Domain             string     `json:"domain"`
+	FullName           string     `json:"full_name"`
+	QuotaBytes         int64      `json:"quota_bytes"`
+	Active             bool       `json:"active"`
+	StoreMail          bool       `json:"store_mail"`
+	MaySend            bool       `json:"may_send"`
+	MayResponder       bool       `json:"may_responder"`
+	MayForward         bool       `json:"may_forward"`
+	Webmail            bool       `json:"webmail"`
+	Postmaster         bool       `json:"postmaster"`
+	ExpiresAt          *time.Time `json:"expires_at"`
+	ExpireInactiveDays int64      `json:"expire_inactive_days"`
+	LastLoginAt        *time.Time `json:"last_login_at"`
+	CreatedAt          time.Time  `json:"created_at"`
+	Aliases            []string   `json:"aliases,omitempty"`
+}
+
+func mailboxJSON(m *tenants.Mailbox, domain string) MailboxJSON {
+	return MailboxJSON{
+		Address: m.LocalPart + "@" + domain, LocalPart: m.LocalPart, Domain: domain, FullName: m.FullName,
+		QuotaBytes: m.QuotaBytes, Active: m.Active, StoreMail: m.StoreMail, MaySend: m.MaySend, MayResponder: m.MayResponder,
+		MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster, ExpiresAt: utc(m.ExpiresAt),
+		ExpireInactiveDays: m.ExpireInactiveDays, LastLoginAt: utc(m.LastLoginAt), CreatedAt: m.CreatedAt.UTC(),
+	}
+}
+
+// AliasJSON is an alias: local_part@domain delivers to mailbox@domain.
+type AliasJSON struct {
+	Address   string `json:"address"`
+	LocalPart string `json:"local_part"`
+	Mailbox   string `json:"mailbox"`
+}
+
+// ForwardsJSON is a mailbox's forwards and store-mail switch.
+type ForwardsJSON struct {
+	Addresses []string `json:"addresses"`
+	StoreMail *bool    `json:"store_mail"`
+}
+
+// ResponderJSON is a mailbox's autoresponder.
+type ResponderJSON struct {
+	Enabled      bool    `json:"enabled"`
+	Subject      string  `json:"subject"`
+	Body         string  `json:"body"`
+	Start        *string `json:"start"`
+	End          *string `json:"end"`
+	IntervalDays int64   `json:"interval_days,omitempty"`
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func timeString(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}

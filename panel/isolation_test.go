@@ -1,0 +1,170 @@
+package panel_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
+)
+
+// secretsOfB are strings only b.test's objects hold; no answer to a.test's
+// postmaster or key may contain one.
+var secretsOfB = []string{"Secret-B", "domain b.test", "bobby", "bob-fwd", "Bob away", "Postmaster B", "dora@b.test"}
+
+// snapshotB is everything stored about b.test, to compare before and after
+// each request.
+func snapshotB(t *testing.T, f *fx) string {
+	t.Helper()
+	ctx := context.Background()
+	var out []any
+	ds, _, err := f.s.Domains(ctx, f.sys, tenants.DomainQuery{Search: "b.test"})
+	must(t, err)
+	out = append(out, ds)
+	ms, _, err := f.s.Mailboxes(ctx, f.sys, tenants.MailboxQuery{Domain: "b.test"})
+	must(t, err)
+	for _, m := range ms {
+		m.LastLoginAt = nil // logins are not changes
+		a := address.Address{Local: address.Localpart(m.LocalPart), Domain: "b.test"}
+		fw, store, err := f.s.Forwards(ctx, f.sys, a)
+		must(t, err)
+		r, err := f.s.Responder(ctx, f.sys, a)
+		must(t, err)
+		out = append(out, m.Mailbox, fw, store, r)
+	}
+	as, _, err := f.s.SearchAliases(ctx, f.sys, "b.test", "", 0, 0)
+	must(t, err)
+	cr, err := f.s.DomainCatchrest(ctx, f.sys, "b.test")
+	must(t, err)
+	_, audit, err := f.s.AuditRecords(ctx, f.sys, tenants.AuditQuery{Domain: "b.test"})
+	must(t, err)
+	out = append(out, as, cr, audit)
+	b, err := json.Marshal(out)
+	must(t, err)
+	return string(b)
+}
+
+// TestIsolationWalk walks the route table: every route, with b.test's
+// objects in its parameters, is tried by a.test's postmaster (panel
+// routes) or a.test's API key (API routes). Nothing of b.test may show in
+// the answer or change in the database. The same GET against a.test's own
+// objects must work, so that the walk would notice a route that shows
+// nothing to anyone.
+func TestIsolationWalk(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		must(t, f.s.AddAlias(context.Background(), f.sys, addr("annie@a.test"), addr("ann@a.test")))
+		before := snapshotB(t, f)
+		tried := 0
+		for _, r := range f.e.Routes() {
+			if !isMethod(r.Method) || strings.HasPrefix(r.Path, "/static") {
+				continue
+			}
+			switch r.Path {
+			case "/login", "/logout", "/healthz", "/api/v1/openapi.json":
+				continue // no tenant data; /logout would end the walker's session
+			}
+			tried++
+			fill := func(domain, local, alias string) string {
+				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias).Replace(r.Path)
+			}
+			pathB := fill("b.test", "bob", "bobby")
+			pathA := fill("a.test", "ann", "annie")
+			for _, p := range []string{":domain", ":local", ":alias"} {
+				if strings.Contains(pathB, p) {
+					t.Fatalf("route %s: unknown parameter", r.Path)
+				}
+			}
+			c := f.client()
+			var res *httptest.ResponseRecorder
+			if strings.HasPrefix(r.Path, "/api/") {
+				res = c.api(r.Method, pathB, f.aKey, apiBody(r.Method, r.Path))
+				if r.Method == http.MethodGet {
+					if ctl := c.api(r.Method, pathA, f.aKey, ""); ctl.Code != http.StatusOK {
+						t.Errorf("control %s %s: %d", r.Method, pathA, ctl.Code)
+					}
+				}
+			} else {
+				c.login("pm@a.test", pw)
+				switch {
+				case r.Method == http.MethodGet:
+					res = c.do(r.Method, pathB, nil)
+					ctl := c.do(r.Method, pathA, nil)
+					if !strings.HasPrefix(r.Path, "/admin") && r.Path != "/" && ctl.Code != http.StatusOK {
+						t.Errorf("control GET %s: %d", pathA, ctl.Code)
+					}
+				case strings.HasSuffix(r.Path, "/import"):
+					c.get("/d/a.test", http.StatusOK) // a page, for the CSRF token
+					res = c.do(r.Method, pathB, upload(url.Values{"csrf": {c.csrf}}, "file", importFileForB))
+				default:
+					c.get("/d/a.test", http.StatusOK)
+					form := formBody()
+					form.Set("csrf", c.csrf)
+					res = c.do(r.Method, pathB, form)
+				}
+			}
+			body, code := res.Body.String(), res.Code
+			for _, s := range secretsOfB {
+				if strings.Contains(body, s) {
+					t.Errorf("%s %s (%d) shows %q of b.test", r.Method, pathB, code, s)
+				}
+			}
+			if code < 300 && !strings.HasPrefix(r.Path, "/settings") && r.Path != "/" {
+				// Only answers that refuse (3xx to sign in, 4xx) are fine for
+				// b.test's objects; the own-settings pages act on the
+				// walker's own mailbox, and / redirects.
+				if !(r.Method == http.MethodGet && (r.Path == "/api/v1/domains")) {
+					t.Errorf("%s %s answered %d for b.test", r.Method, pathB, code)
+				}
+			}
+			if after := snapshotB(t, f); after != before {
+				t.Fatalf("%s %s (%d) changed b.test:\nbefore %s\nafter  %s", r.Method, pathB, code, before, after)
+			}
+		}
+		if tried < 40 {
+			t.Errorf("walked only %d routes", tried)
+		}
+	})
+}
+
+// importFileForB tries to create mailboxes in b.test through a.test's
+// import.
+const importFileForB = "username,password\nevil@b.test,Xk9#mq2!pLw7z\nbob@b.test,Xk9#mq2!pLw7z\n"
+
+// formBody has a plausible value for every form field of the panel.
+func formBody() url.Values {
+	return url.Values{
+		"name": {"b.test"}, "local_part": {"evil"}, "password": {pw}, "password2": {pw}, "current_password": {pw},
+		"full_name": {"pwned"}, "description": {"pwned"}, "aliases": {"evil evil2"}, "addresses": {"x@evil.test"},
+		"mailbox": {"bob"}, "subject": {"pwned"}, "body": {"pwned"}, "enabled": {"on"}, "active": {"on"},
+		"force": {"on"}, "csv": {importFileForB}, "template": {"bob"}, "postmaster": {"bob@b.test"},
+		"max_mailboxes": {"1"}, "max_aliases": {"1"}, "default_quota": {"1K"}, "quota": {"1K"},
+	}
+}
+
+// apiBody is a well-formed body for each API operation, so that requests
+// reach the tenants calls instead of failing on the JSON.
+func apiBody(method, path string) string {
+	switch {
+	case method == http.MethodPost && strings.HasSuffix(path, "/domains"):
+		return `{"name":"b.test"}`
+	case method == http.MethodPost && strings.HasSuffix(path, "/mailboxes"):
+		return `{"local_part":"evil","password":"` + pw + `"}`
+	case method == http.MethodPatch:
+		return `{"full_name":"pwned","active":false}`
+	case method == http.MethodPost && strings.HasSuffix(path, "/aliases"):
+		return `{"local_part":"evil","mailbox":"bob"}`
+	case method == http.MethodPut && strings.HasSuffix(path, "/forwards"):
+		return `{"addresses":["x@evil.test"],"store_mail":false}`
+	case method == http.MethodPut && strings.HasSuffix(path, "/responder"):
+		return `{"enabled":true,"subject":"pwned","body":"pwned"}`
+	}
+	return ""
+}

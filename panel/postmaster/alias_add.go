@@ -1,0 +1,64 @@
+package postmaster
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants/address"
+	vpm "github.com/postdesk/postdesk/views/postmaster"
+)
+
+// aliasAdd adds one or more aliases to a mailbox. Each is its own change:
+// the ones before a refused one stay, and the message names the refused
+// one and, in the same domain, what holds it.
+func (h handlers) aliasAdd(c echo.Context) error {
+	a, m, err := h.mailbox(c)
+	if err != nil {
+		return err
+	}
+	raw := c.FormValue("aliases")
+	names := web.SplitList(raw)
+	var errs map[string]string
+	if len(names) == 0 {
+		errs = map[string]string{"local_part": "type one or more alias names"}
+	}
+	added := 0
+	for i, n := range names {
+		if at := strings.LastIndexByte(n, '@'); at >= 0 {
+			if n[at+1:] != a.Domain.String() {
+				errs = map[string]string{"local_part": n + ": an alias must be in the mailbox's domain " + a.Domain.String()}
+				raw = strings.Join(names[i:], " ")
+				break
+			}
+			n = n[:at]
+		}
+		lp, err := address.ParseLocalpart(n)
+		if err != nil {
+			errs = map[string]string{"local_part": err.Error()}
+		} else if err := h.Tenants.AddAlias(c.Request().Context(), web.IdentityOf(c).Scope, address.Address{Local: lp, Domain: a.Domain}, a); err != nil {
+			if !web.MergeErrors(&errs, err) {
+				return web.Status(err)
+			}
+		}
+		if errs != nil {
+			raw = strings.Join(names[i:], " ")
+			break
+		}
+		added++
+	}
+	if errs != nil {
+		vm, err := h.mailboxPage(c, a, m)
+		if err != nil {
+			return err
+		}
+		vm.NewAliases, vm.AliasErrors = raw, errs
+		if added > 0 {
+			vm.Flash = web.Count(int64(added), "alias", "aliases") + " added before the one refused."
+		}
+		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+	}
+	return h.Done(c, web.Count(int64(added), "alias", "aliases")+" added to "+a.String()+".", mailboxHref(a))
+}

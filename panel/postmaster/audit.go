@@ -1,0 +1,25 @@
+package postmaster
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/views"
+)
+
+// audit shows the domain's recorded changes.
+func (h handlers) audit(c echo.Context) error {
+	d, name, err := h.domain(c)
+	if err != nil {
+		return err
+	}
+	vm, err := h.AuditPage(c, web.IdentityOf(c).Scope, name, domainHref(name)+"/audit")
+	if err != nil {
+		return web.Status(err)
+	}
+	vm.Page = h.Page(c, "Audit log of "+d.Name)
+	vm.Heading = "Audit log of " + d.Name
+	return web.Render(c, http.StatusOK, views.Audit(vm))
+}

@@ -1,0 +1,130 @@
+package postmaster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+	vpm "github.com/postdesk/postdesk/views/postmaster"
+)
+
+// previewRows is how many lines the preview table shows; every problem is
+// shown whatever its line.
+const previewRows = 500
+
+// importPreview checks an uploaded file and shows what it would do, with a
+// message for each bad line. Nothing is written.
+func (h handlers) importPreview(c echo.Context) error {
+	d, name, err := h.domain(c)
+	if err != nil {
+		return err
+	}
+	vm := h.importPage(c, d.Name, domainHref(name))
+	vm.Template = strings.TrimSpace(c.FormValue("template"))
+	fh, err := c.FormFile("file")
+	if err != nil {
+		vm.Errors = map[string]string{"file": "choose a CSV file"}
+		return web.Render(c, http.StatusUnprocessableEntity, vpm.Import(vm))
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fmt.Errorf("open upload: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, tenants.MaxImportBytes+1))
+	if err != nil {
+		return fmt.Errorf("read upload: %w", err)
+	}
+	return h.showPreview(c, &vm, name, string(data))
+}
+
+// showPreview parses and checks a file and renders the preview.
+func (h handlers) showPreview(c echo.Context, vm *vpm.ImportPage, name address.Domain, data string) error {
+	rows, template, err := parseImport(vm.Template, data)
+	if err == nil {
+		var plan *tenants.ImportPlan
+		plan, err = h.Tenants.CheckImport(c.Request().Context(), web.IdentityOf(c).Scope, name, template, rows)
+		if err == nil {
+			vm.Preview = preview(rows, plan, data, vm.Template)
+			status := http.StatusOK
+			if !vm.Preview.CanWrite {
+				status = http.StatusUnprocessableEntity
+			}
+			return web.Render(c, status, vpm.Import(*vm))
+		}
+	}
+	if !web.MergeErrors(&vm.Errors, err) {
+		return web.Status(err)
+	}
+	return web.Render(c, http.StatusUnprocessableEntity, vpm.Import(*vm))
+}
+
+func parseImport(template, data string) ([]tenants.ImportRow, address.Localpart, error) {
+	var lp address.Localpart
+	if template != "" {
+		var err error
+		if lp, err = address.ParseLocalpart(template); err != nil {
+			return nil, "", &tenants.ValidationError{Field: "template", Message: err.Error()}
+		}
+	}
+	rows, err := tenants.ParseImportCSV(strings.NewReader(data))
+	return rows, lp, err
+}
+
+func preview(rows []tenants.ImportRow, plan *tenants.ImportPlan, data, template string) *vpm.ImportPreview {
+	p := &vpm.ImportPreview{CSV: data, Template: template, CanWrite: len(plan.Problems) == 0 && len(plan.Mailboxes) > 0}
+	problems := map[int]tenants.ImportProblem{}
+	for _, pr := range plan.Problems {
+		problems[pr.Line] = pr
+	}
+	planned := map[int]tenants.PlannedMailbox{}
+	for _, m := range plan.Mailboxes {
+		planned[m.Line] = m
+	}
+	shown := 0
+	for _, r := range rows {
+		pr, bad := problems[r.Line]
+		if !bad && shown >= previewRows {
+			continue
+		}
+		row := vpm.ImportRow{Line: strconv.Itoa(r.Line), Address: r.Username, FullName: r.Description, Aliases: r.Aliases}
+		if m, ok := planned[r.Line]; ok {
+			row.Address, row.Aliases = m.Address, strings.Join(m.Aliases, " ")
+		}
+		if bad {
+			row.Problem = pr.Field + ": " + pr.Message
+		}
+		p.Rows = append(p.Rows, row)
+		shown++
+	}
+	if len(rows) > len(p.Rows) {
+		p.Shown = fmt.Sprintf("Showing %d of %d lines: every line with a problem, then the first good ones.", len(p.Rows), len(rows))
+	}
+	tmpl := "the default settings"
+	if plan.Template != "" {
+		tmpl = "the settings of " + plan.Template
+	}
+	switch {
+	case len(plan.Problems) > 0:
+		p.Summary = fmt.Sprintf("%s with problems, %s fine. Correct the file and upload it again: nothing is imported while any line has a problem.",
+			web.Count(int64(len(plan.Problems)), "line", "lines"), web.Count(int64(len(plan.Mailboxes)), "line", "lines"))
+	default:
+		p.Summary = fmt.Sprintf("%s to add, with %s.", web.Count(int64(len(plan.Mailboxes)), "mailbox", "mailboxes"), tmpl)
+	}
+	return p
+}
+
+// importProblems turns a refused import into the preview's errors.
+func importProblems(err error) (*tenants.ImportError, bool) {
+	var ie *tenants.ImportError
+	ok := errors.As(err, &ie)
+	return ie, ok
+}

@@ -1,0 +1,26 @@
+package postmaster
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
+	vpm "github.com/postdesk/postdesk/views/postmaster"
+)
+
+// mailboxNew shows the form for a new mailbox, with the defaults.
+func (h handlers) mailboxNew(c echo.Context) error {
+	d, name, err := h.domain(c)
+	if err != nil {
+		return err
+	}
+	st := tenants.DefaultMailboxSettings()
+	f := vpm.MailboxForm{
+		New: true, Action: domainHref(name) + "/mailboxes", Active: st.Active, StoreMail: st.StoreMail, MaySend: st.MaySend,
+		MayResponder: st.MayResponder, MayForward: st.MayForward, Webmail: st.Webmail,
+		ShowPostmaster: web.IdentityOf(c).IsAdmin(), ExpireInactiveDays: "0",
+	}
+	return web.Render(c, http.StatusOK, vpm.MailboxNew(vpm.MailboxNewPage{Page: h.Page(c, "Add mailbox"), Domain: d.Name, BackHref: domainHref(name), Form: f}))
+}

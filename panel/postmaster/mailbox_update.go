@@ -1,0 +1,35 @@
+package postmaster
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	vpm "github.com/postdesk/postdesk/views/postmaster"
+)
+
+// mailboxUpdate saves a mailbox's settings.
+func (h handlers) mailboxUpdate(c echo.Context) error {
+	a, m, err := h.mailbox(c)
+	if err != nil {
+		return err
+	}
+	id := web.IdentityOf(c)
+	f, u, errs := settingsForm(c, id.IsAdmin())
+	if errs == nil {
+		if _, err := h.Tenants.UpdateMailbox(c.Request().Context(), id.Scope, a, u); err != nil && !web.MergeErrors(&errs, err) {
+			return web.Status(err)
+		}
+	}
+	if errs != nil {
+		vm, err := h.mailboxPage(c, a, m)
+		if err != nil {
+			return err
+		}
+		f.Action, f.Errors = vm.Settings.Action, errs
+		vm.Settings = f
+		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+	}
+	return h.Done(c, "Settings of "+a.String()+" saved.", mailboxHref(a))
+}

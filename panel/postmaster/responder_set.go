@@ -1,0 +1,43 @@
+package postmaster
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	vpm "github.com/postdesk/postdesk/views/postmaster"
+)
+
+// responderSet sets, or with "enabled" unticked revokes, a mailbox's
+// autoresponder.
+func (h handlers) responderSet(c echo.Context) error {
+	a, m, err := h.mailbox(c)
+	if err != nil {
+		return err
+	}
+	id := web.IdentityOf(c)
+	f, in, ok := web.ResponderForm(c, mailboxHref(a)+"/responder", id.CSRF)
+	if ok {
+		if err := h.Tenants.SetResponder(c.Request().Context(), id.Scope, a, in); err != nil {
+			if !web.MergeErrors(&f.Errors, err) {
+				return web.Status(err)
+			}
+			ok = false
+		}
+	}
+	if !ok {
+		vm, err := h.mailboxPage(c, a, m)
+		if err != nil {
+			return err
+		}
+		f.Status = vm.Responder.Status
+		vm.Responder = f
+		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+	}
+	msg := "Responder of " + a.String() + " is off."
+	if in.Enabled {
+		msg = "Responder of " + a.String() + " is set."
+	}
+	return h.Done(c, msg, mailboxHref(a))
+}

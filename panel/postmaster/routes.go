@@ -1,0 +1,82 @@
+// Package postmaster is a domain's area of the panel (/d/DOMAIN): the
+// MailMax-style mailbox list, a mailbox's settings, aliases, forwards and
+// responder, the catchrest account, the CSV import and export, and the
+// domain's audit log. A postmaster reaches their own domain only; a system
+// administrator reaches every domain. Which domain is reachable is decided
+// by the Scope of the signed-in identity, in tenants: the :domain of the
+// URL only says which of the reachable ones is meant.
+package postmaster
+
+import (
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+type handlers struct{ *web.Env }
+
+// Routes adds a domain's routes to g (mounted at /d/:domain, behind the
+// administrator-or-postmaster check).
+func Routes(g *echo.Group, env *web.Env) {
+	h := handlers{env}
+	g.GET("", h.mailboxList)
+	g.GET("/mailboxes/new", h.mailboxNew)
+	g.POST("/mailboxes", h.mailboxCreate)
+	g.GET("/mailboxes/:local", h.mailboxShow)
+	g.POST("/mailboxes/:local", h.mailboxUpdate)
+	g.POST("/mailboxes/:local/password", h.mailboxPassword)
+	g.POST("/mailboxes/:local/delete", h.mailboxDelete)
+	g.POST("/mailboxes/:local/aliases", h.aliasAdd)
+	g.POST("/mailboxes/:local/aliases/:alias/delete", h.aliasRemove)
+	g.POST("/mailboxes/:local/forwards", h.forwardsSet)
+	g.POST("/mailboxes/:local/responder", h.responderSet)
+	g.GET("/aliases", h.aliasList)
+	g.POST("/aliases/:alias/delete", h.aliasRemove)
+	g.POST("/catchrest", h.catchrestSet)
+	g.GET("/import", h.importForm)
+	g.POST("/import", h.importPreview)
+	g.POST("/import/confirm", h.importConfirm)
+	g.GET("/export.csv", h.export)
+	g.GET("/audit", h.audit)
+}
+
+// domain returns the :domain of the URL when the signed-in scope reaches
+// it, else "not found".
+func (h handlers) domain(c echo.Context) (*tenants.Domain, address.Domain, error) {
+	name, err := web.DomainParam(c)
+	if err != nil {
+		return nil, "", err
+	}
+	d, err := h.Tenants.Domain(c.Request().Context(), web.IdentityOf(c).Scope, name)
+	if err != nil {
+		return nil, "", web.Status(err)
+	}
+	return d, name, nil
+}
+
+// mailbox returns the :local mailbox of the reachable domain.
+func (h handlers) mailbox(c echo.Context) (address.Address, *tenants.Mailbox, error) {
+	_, name, err := h.domain(c)
+	if err != nil {
+		return address.Address{}, nil, err
+	}
+	a, err := web.LocalParam(c, "local", name)
+	if err != nil {
+		return address.Address{}, nil, err
+	}
+	m, err := h.Tenants.Mailbox(c.Request().Context(), web.IdentityOf(c).Scope, a)
+	if err != nil {
+		return address.Address{}, nil, web.Status(err)
+	}
+	return a, m, nil
+}
+
+func domainHref(d address.Domain) string { return "/d/" + url.PathEscape(d.String()) }
+
+func mailboxHref(a address.Address) string {
+	return web.MailboxHref(a.Domain.String(), string(a.Local))
+}

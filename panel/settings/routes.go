@@ -1,0 +1,22 @@
+// Package settings is an end user's own settings in the panel: password,
+// autoresponder and forwards as the mailbox's permissions allow. It acts
+// with the mailbox's own Scope (Login.UserScope), also for postmasters.
+package settings
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+)
+
+type handlers struct{ *web.Env }
+
+// Routes adds the settings routes to g (mounted at /settings, behind the
+// signed-in mailbox check).
+func Routes(g *echo.Group, env *web.Env) {
+	h := handlers{env}
+	g.GET("", h.show)
+	g.POST("/password", h.password)
+	g.POST("/responder", h.responder)
+	g.POST("/forwards", h.forwards)
+}

@@ -1,0 +1,232 @@
+package panel_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/postdesk/postdesk/panel"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
+)
+
+func TestSignInAndSessions(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		c := f.client()
+		if rec := c.do(http.MethodGet, "/", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
+			t.Fatalf("GET / signed out: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		d := c.get("/login", http.StatusOK)
+		if d.Find(`input[type=password]`).Length() != 1 || c.csrf == "" {
+			t.Fatal("no sign-in form with a CSRF token")
+		}
+		pre := c.cookies["postdesk_csrf"]
+		if pre == nil || !pre.HttpOnly || pre.Value != c.csrf {
+			t.Fatalf("sign-in token cookie %+v", pre)
+		}
+		healthz := c.do(http.MethodGet, "/healthz", nil)
+		if healthz.Code != http.StatusOK || !strings.Contains(healthz.Body.String(), `"ok"`) {
+			t.Errorf("healthz %d %s", healthz.Code, healthz.Body)
+		}
+
+		// Wrong password: the form again, with the reason, nothing leaked.
+		rec := c.post("/login", url.Values{"login": {"pm@a.test"}, "password": {"wrong-password"}}, http.StatusUnauthorized)
+		if !strings.Contains(text(doc(t, rec), `[data-testid=signin-error]`), "wrong user name or password") {
+			t.Errorf("no error shown: %s", snippet(rec.Body.String()))
+		}
+		if c.cookies["postdesk_session"] != nil {
+			t.Fatal("a failed login set a session")
+		}
+
+		// user/domain form; a session that is HttpOnly, SameSite, not
+		// Secure over plain HTTP; the start page of a postmaster.
+		c.get("/login", http.StatusOK)
+		rec = c.post("/login", url.Values{"login": {"PM/A.test"}, "password": {pw}, "next": {"/d/a.test/aliases"}}, http.StatusSeeOther)
+		if rec.Header().Get("Location") != "/d/a.test/aliases" {
+			t.Errorf("next: %s", rec.Header().Get("Location"))
+		}
+		s1 := c.cookies["postdesk_session"]
+		if s1 == nil || !s1.HttpOnly || s1.SameSite != http.SameSiteLaxMode || s1.Secure {
+			t.Fatalf("session cookie %+v", s1)
+		}
+		if c.cookies["postdesk_csrf"] != nil {
+			t.Error("the sign-in token cookie outlives the sign-in")
+		}
+		if loc := c.do(http.MethodGet, "/", nil).Header().Get("Location"); loc != "/d/a.test" {
+			t.Errorf("postmaster start page %s", loc)
+		}
+		d = c.get("/d/a.test", http.StatusOK)
+		if got := text(d, `[data-testid=user]`); got != "pm@a.test (postmaster)" {
+			t.Errorf("header user %q", got)
+		}
+
+		// Signing in again gives a new session id; the old one is dead.
+		c.get("/login", http.StatusSeeOther) // signed in: sent on
+		rec = c.post("/login", url.Values{"login": {"ann@a.test"}, "password": {pw}}, http.StatusSeeOther)
+		s2 := c.cookies["postdesk_session"]
+		if s2 == nil || s2.Value == s1.Value {
+			t.Fatal("session id not renewed at login")
+		}
+		old := f.client()
+		old.cookies["postdesk_session"] = s1
+		if rec := old.do(http.MethodGet, "/d/a.test", nil); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login") {
+			t.Errorf("old session still works: %d", rec.Code)
+		}
+		if loc := c.do(http.MethodGet, "/", nil).Header().Get("Location"); loc != "/settings" {
+			t.Errorf("user start page %s", loc)
+		}
+		c.get("/d/a.test", http.StatusForbidden) // a user is no postmaster
+		c.get("/admin", http.StatusForbidden)
+
+		// Logout kills the session for whoever holds its id.
+		c.get("/settings", http.StatusOK)
+		stolen := f.client()
+		stolen.cookies["postdesk_session"] = s2
+		c.post("/logout", nil, http.StatusSeeOther)
+		if c.cookies["postdesk_session"] != nil {
+			t.Error("logout left the cookie")
+		}
+		if rec := stolen.do(http.MethodGet, "/settings", nil); rec.Code != http.StatusSeeOther {
+			t.Errorf("session alive after logout: %d", rec.Code)
+		}
+
+		// Administrators by bare name.
+		a := f.client()
+		a.login("root", adminPW)
+		a.get("/admin", http.StatusOK)
+		a.get("/settings", http.StatusForbidden) // no mailbox of their own
+
+		// A mailbox without webmail permission may not use the panel; a
+		// mailbox disabled while signed in is signed out.
+		ctx := context.Background()
+		off := false
+		if _, err := f.s.UpdateMailbox(ctx, f.sys, addr("carl@a.test"), tenants.MailboxUpdate{Webmail: &off}); err != nil {
+			t.Fatal(err)
+		}
+		u := f.client()
+		u.get("/login", http.StatusOK)
+		rec = u.post("/login", url.Values{"login": {"carl@a.test"}, "password": {pw}}, http.StatusForbidden)
+		if !strings.Contains(rec.Body.String(), "may not sign in") {
+			t.Errorf("webmail-less login: %s", snippet(rec.Body.String()))
+		}
+		b := f.client()
+		b.login("ann@a.test", pw)
+		if _, err := f.s.UpdateMailbox(ctx, f.sys, addr("ann@a.test"), tenants.MailboxUpdate{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if rec := b.do(http.MethodGet, "/settings", nil); rec.Code != http.StatusSeeOther {
+			t.Errorf("disabled mailbox keeps its session: %d", rec.Code)
+		}
+	})
+}
+
+func TestSignInThrottle(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		c := f.client()
+		for i := range 10 {
+			c.get("/login", http.StatusOK)
+			c.post("/login", url.Values{"login": {"ann@a.test"}, "password": {"not-it-" + string(rune('a'+i))}}, http.StatusUnauthorized)
+		}
+		c.get("/login", http.StatusOK)
+		rec := c.post("/login", url.Values{"login": {"ann/a.test"}, "password": {pw}}, http.StatusUnauthorized)
+		if !strings.Contains(rec.Body.String(), "too many failed logins") {
+			t.Errorf("account not locked after 10 failures: %s", snippet(rec.Body.String()))
+		}
+	})
+}
+
+func TestCSRF(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		c := f.client()
+		c.login("pm@a.test", pw)
+		c.get("/d/a.test", http.StatusOK)
+		form := url.Values{"local_part": {"evil"}, "password": {pw}, "active": {"on"}, "store_mail": {"on"}}
+		for _, tc := range []struct {
+			name  string
+			token string
+			site  string
+		}{
+			{"no token", "", ""},
+			{"wrong token", "x" + c.csrf[1:], ""},
+			{"cross-site with the right token", c.csrf, "cross-site"},
+		} {
+			f2 := url.Values{}
+			for k, v := range form {
+				f2[k] = v
+			}
+			f2.Set("csrf", tc.token)
+			if tc.token == "" {
+				f2.Set("csrf", "")
+			}
+			c.header.Set("Sec-Fetch-Site", tc.site)
+			rec := c.do(http.MethodPost, "/d/a.test/mailboxes", f2)
+			c.header.Del("Sec-Fetch-Site")
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("%s: %d, want 403", tc.name, rec.Code)
+			}
+		}
+		if _, err := f.s.Mailbox(context.Background(), f.sys, addr("evil@a.test")); err == nil {
+			t.Fatal("a refused POST created the mailbox")
+		}
+		// A login form posted from another site is refused too.
+		o := f.client()
+		o.header.Set("Sec-Fetch-Site", "cross-site")
+		o.get("/login", http.StatusOK)
+		o.post("/login", url.Values{"login": {"root"}, "password": {adminPW}}, http.StatusForbidden)
+		c.header.Set("Sec-Fetch-Site", "same-origin")
+		c.post("/d/a.test/mailboxes", form, http.StatusSeeOther)
+	})
+}
+
+func TestProxyAndSecureCookies(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db, func(d *panel.Deps) {
+			d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		})
+		// Through the trusted proxy: the client's address and scheme.
+		c := f.client()
+		c.remote = "10.1.2.3:4444"
+		c.header.Set("X-Forwarded-For", "198.51.100.7, 10.9.9.9")
+		c.header.Set("X-Forwarded-Proto", "https")
+		c.login("pm@a.test", pw)
+		if s := c.cookies["postdesk_session"]; s == nil || !s.Secure {
+			t.Errorf("cookie over https through a trusted proxy not Secure: %+v", s)
+		}
+		c.get("/d/a.test/mailboxes/new", http.StatusOK)
+		c.post("/d/a.test/mailboxes", url.Values{"local_part": {"viaproxy"}, "password": {pw}, "active": {"on"}, "store_mail": {"on"}}, http.StatusSeeOther)
+		es, _, err := f.s.AuditRecords(context.Background(), f.sys, tenants.AuditQuery{Limit: 1})
+		if err != nil || len(es) != 1 || es[0].RemoteAddr != "198.51.100.7" || es[0].Actor != "pm@a.test" {
+			t.Errorf("audit entry %+v %v, want remote 198.51.100.7", es, err)
+		}
+		// Not through it: the headers are not believed.
+		u := f.client()
+		u.remote = "203.0.113.9:1234"
+		u.header.Set("X-Forwarded-For", "198.51.100.7")
+		u.header.Set("X-Forwarded-Proto", "https")
+		u.login("pm@a.test", pw)
+		if s := u.cookies["postdesk_session"]; s.Secure {
+			t.Error("an untrusted X-Forwarded-Proto made the cookie Secure")
+		}
+		u.get("/d/a.test/mailboxes/new", http.StatusOK)
+		u.post("/d/a.test/mailboxes", url.Values{"local_part": {"direct"}, "password": {pw}, "active": {"on"}, "store_mail": {"on"}}, http.StatusSeeOther)
+		es, _, _ = f.s.AuditRecords(context.Background(), f.sys, tenants.AuditQuery{Limit: 1})
+		if es[0].RemoteAddr != "203.0.113.9" {
+			t.Errorf("untrusted X-Forwarded-For believed: %s", es[0].RemoteAddr)
+		}
+	})
+	t.Run("https public URL", func(t *testing.T) {
+		f := newFx(t, tenantstest.Open(t, database.SQLite), func(d *panel.Deps) { d.PublicURL = "https://mail.example.test" })
+		c := f.client()
+		c.login("root", adminPW)
+		if s := c.cookies["postdesk_session"]; !s.Secure {
+			t.Error("https public URL: cookie not Secure")
+		}
+	})
+}

@@ -1,0 +1,224 @@
+// Package web holds what every panel area shares: the signed-in identity
+// and its Scope in the request context, the one Render helper, the page
+// frame, and the translation of tenants errors into form messages and HTTP
+// statuses.
+package web
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/static"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/views"
+)
+
+// Identity is who is signed in, built by the session middleware from the
+// login, never from a form field.
+type Identity struct {
+	Login *tenants.Login
+	// Scope is the widest reach of the login: every domain for an
+	// administrator, the own domain for a postmaster, the own mailbox for
+	// a user.
+	Scope tenants.Scope
+	// Self is a mailbox's scope on itself, for its own settings; zero for
+	// administrators.
+	Self tenants.Scope
+	CSRF string
+	// Flash is a message left by the previous request (a redirect after a
+	// change), shown once.
+	Flash string
+}
+
+// Name is what the page header shows.
+func (id *Identity) Name() string {
+	if id.Login.Admin != nil {
+		return id.Login.Admin.Name + " (administrator)"
+	}
+	if id.Scope.Role == tenants.RolePostmaster {
+		return id.Login.Address.String() + " (postmaster)"
+	}
+	return id.Login.Address.String()
+}
+
+// IsAdmin reports whether a system administrator is signed in.
+func (id *Identity) IsAdmin() bool { return id.Login.Admin != nil }
+
+// IsPostmaster reports whether a domain's postmaster is signed in.
+func (id *Identity) IsPostmaster() bool { return id.Scope.Role == tenants.RolePostmaster }
+
+const identityKey = "postdesk.identity"
+
+// SetIdentity stores the signed-in identity in the request context.
+func SetIdentity(c echo.Context, id *Identity) { c.Set(identityKey, id) }
+
+// IdentityOf returns the signed-in identity, nil when nobody is.
+func IdentityOf(c echo.Context) *Identity {
+	id, _ := c.Get(identityKey).(*Identity)
+	return id
+}
+
+// Flasher keeps a message for the next page of a session.
+type Flasher interface {
+	SetFlash(c echo.Context, msg string) error
+}
+
+// Env is what every panel handler needs.
+type Env struct {
+	Tenants *tenants.Service
+	Assets  *static.Assets
+	Log     *slog.Logger
+	Flash   Flasher
+}
+
+// Page builds the frame of a page: title, assets, the signed-in user, the
+// navigation that user has, the CSRF token of the sign-out form, and the
+// flash message.
+func (e *Env) Page(c echo.Context, title string) views.Page {
+	p := views.Page{Title: title, Stylesheet: e.Assets.Path("style.css"), Script: e.Assets.Path("panel.js")}
+	id := IdentityOf(c)
+	if id == nil {
+		return p
+	}
+	p.User, p.CSRFToken, p.Flash = id.Name(), id.CSRF, id.Flash
+	path := c.Request().URL.Path
+	add := func(label, href string) {
+		cur := path == href || (href != "/" && len(path) > len(href) && path[:len(href)+1] == href+"/")
+		p.Nav = append(p.Nav, views.NavLink{Label: label, Href: href, Current: cur})
+	}
+	switch {
+	case id.IsAdmin():
+		add("Domains", "/admin")
+		add("Mailboxes", "/admin/mailboxes")
+		add("Search", "/admin/search")
+		add("Audit log", "/admin/audit")
+	case id.IsPostmaster():
+		d := "/d/" + id.Login.Address.Domain.String()
+		add("Mailboxes", d)
+		add("Aliases", d+"/aliases")
+		add("Import", d+"/import")
+		add("Audit log", d+"/audit")
+		add("My settings", "/settings")
+	default:
+		add("My settings", "/settings")
+	}
+	return p
+}
+
+// Render renders a component with the request's context into a buffer, so
+// that a rendering error still produces a clean error page.
+func Render(c echo.Context, status int, t templ.Component) error {
+	var buf bytes.Buffer
+	if err := t.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// Done leaves msg for the next page and redirects there (post, redirect,
+// get), so that reloading the page does not repeat the change.
+func (e *Env) Done(c echo.Context, msg, to string) error {
+	if err := e.Flash.SetFlash(c, msg); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// FieldErrors turns a tenants error a user can fix into messages per form
+// field ("" for the form as a whole); ok is false for other errors, which
+// the caller returns.
+func FieldErrors(err error) (map[string]string, bool) {
+	var ve *tenants.ValidationError
+	var ce *tenants.ConflictError
+	var le *tenants.LimitError
+	switch {
+	case errors.As(err, &ve):
+		return map[string]string{ve.Field: ve.Message}, true
+	case errors.As(err, &ce):
+		return map[string]string{"": ce.Error()}, true
+	case errors.As(err, &le):
+		return map[string]string{"": le.Error()}, true
+	case errors.Is(err, tenants.ErrNotEmpty):
+		return map[string]string{"": err.Error()}, true
+	case errors.Is(err, tenants.ErrExists):
+		return map[string]string{"": "that name is already taken"}, true
+	case errors.Is(err, tenants.ErrForbidden):
+		return map[string]string{"": "you may not do that"}, true
+	}
+	return nil, false
+}
+
+// Status maps a tenants sentinel to an HTTP error the error handler shows
+// as a page; other errors stay as they are (500).
+func Status(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tenants.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound)
+	case errors.Is(err, tenants.ErrForbidden):
+		return echo.NewHTTPError(http.StatusForbidden)
+	}
+	return err
+}
+
+// DomainParam parses the :domain path parameter; a malformed one is "not
+// found".
+func DomainParam(c echo.Context) (address.Domain, error) {
+	raw, err := url.PathUnescape(c.Param("domain"))
+	if err != nil {
+		return "", echo.NewHTTPError(http.StatusNotFound)
+	}
+	d, err := address.ParseDomain(raw)
+	if err != nil {
+		return "", echo.NewHTTPError(http.StatusNotFound)
+	}
+	return d, nil
+}
+
+// LocalParam parses a local-part path parameter in domain.
+func LocalParam(c echo.Context, name string, domain address.Domain) (address.Address, error) {
+	raw, err := url.PathUnescape(c.Param(name))
+	if err != nil {
+		return address.Address{}, echo.NewHTTPError(http.StatusNotFound)
+	}
+	lp, err := address.ParseLocalpart(raw)
+	if err != nil {
+		return address.Address{}, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return address.Address{Local: lp, Domain: domain}, nil
+}
+
+// PageNumber reads the 1-based ?page= parameter.
+func PageNumber(c echo.Context) int {
+	n, err := strconv.Atoi(c.QueryParam("page"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return min(n, 1_000_000)
+}
+
+// Client is the real client as the panel sees it, behind trusted proxies.
+type Client struct {
+	Addr  string // IP address, for the throttle and the audit log
+	HTTPS bool   // reached over HTTPS: cookies are marked Secure
+}
+
+const clientKey = "postdesk.client"
+
+// SetClient stores the client in the request context.
+func SetClient(c echo.Context, cl Client) { c.Set(clientKey, cl) }
+
+// ClientOf returns the client of the request.
+func ClientOf(c echo.Context) Client {
+	cl, _ := c.Get(clientKey).(Client)
+	return cl
+}

@@ -1,0 +1,5 @@
+package settings
+
+import "strings"
+
+func joinComma(s []string) string { return strings.Join(s, ", ") }
