@@ -1,7 +1,3 @@
-// Command postdesk is the one Postdesk binary: the server (serve) and the
-// command line that hosting providers script against. Every command works
-// on the same database as serve (same flags and environment) and brings the
-// schema up to date before it runs.
 package main
 
 import (

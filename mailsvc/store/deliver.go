@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -73,7 +74,10 @@ func (s *Store) Deliver(ctx context.Context, d *Delivery) (*DeliveryResult, erro
 		if err := tx.Create(blobRow(key, size, meta, s.now())).Error; err != nil {
 			return fmt.Errorf("insert blob row: %w", err)
 		}
-		for i, r := range d.Rcpts {
+		// Rows are locked in mailbox order, so two deliveries to the same
+		// mailboxes can't deadlock.
+		for _, i := range lockOrder(d.Rcpts) {
+			r := d.Rcpts[i]
 			res.Errs[i], res.UIDs[i] = nil, 0
 			msize := size + int64(len(r.Prefix))
 			if err := s.checkQuota(tx, r.MailboxID, r.Quota, msize); err != nil {
@@ -206,3 +210,12 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, folder string, quot
 
 // ErrTooBig is a message over the size limit.
 var ErrTooBig = errors.New("message too big")
+
+func lockOrder(rs []Rcpt) []int {
+	idx := make([]int, len(rs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return rs[idx[a]].MailboxID < rs[idx[b]].MailboxID })
+	return idx
+}

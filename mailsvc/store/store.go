@@ -227,7 +227,24 @@ func (s *Store) ensureFolderTx(tx *gorm.DB, mailboxID int64, name, specialUse st
 	if !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("look up folder %s: %w", name, err)
 	}
-	return s.createFolderTx(tx, mailboxID, name, specialUse)
+	// Two deliveries may make a missing folder at once: insert-or-nothing,
+	// then read whichever row won.
+	f = Folder{MailboxID: mailboxID, Name: name, SpecialUse: specialUse, Subscribed: true, UIDNext: 1, HighestModSeq: 1, UIDValidity: 1, CreatedAt: s.now().UTC()}
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&f)
+	if res.Error != nil {
+		return nil, fmt.Errorf("create folder %s: %w", name, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if err := tx.Where("mailbox_id = ? AND name = ?", mailboxID, name).Take(&f).Error; err != nil {
+			return nil, fmt.Errorf("look up folder %s: %w", name, err)
+		}
+		return &f, nil
+	}
+	f.UIDValidity = uint32(f.ID)
+	if err := tx.Model(&Folder{}).Where("id = ?", f.ID).Update("uid_validity", f.UIDValidity).Error; err != nil {
+		return nil, fmt.Errorf("set uidvalidity: %w", err)
+	}
+	return &f, nil
 }
 
 func (s *Store) createFolderTx(tx *gorm.DB, mailboxID int64, name, specialUse string) (*Folder, error) {

@@ -132,3 +132,11 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// Migrate brings an opened database to the latest schema.
+func Migrate(t testing.TB, db *database.DB) {
+	t.Helper()
+	if _, err := migrations.Apply(context.Background(), db); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+}
