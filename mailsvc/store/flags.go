@@ -21,29 +21,40 @@ type Flags []string
 const MaxKeywords = 64
 
 func (fl Flags) apply(m *Message) {
+	kw := keywordSet(m)
+	for _, f := range fl {
+		if p := systemFlag(m, f); p != nil {
+			*p = true
+		} else if !strings.HasPrefix(f, `\`) && len(kw) < MaxKeywords {
+			kw[f] = true
+		}
+	}
+	m.Keywords = joinKeywords(kw)
+}
+
+// systemFlag points at the field of a system flag, or is nil for a keyword.
+func systemFlag(m *Message, f string) *bool {
+	switch strings.ToLower(f) {
+	case `\seen`:
+		return &m.Seen
+	case `\answered`:
+		return &m.Answered
+	case `\flagged`:
+		return &m.Flagged
+	case `\deleted`:
+		return &m.Deleted
+	case `\draft`:
+		return &m.Draft
+	}
+	return nil
+}
+
+func keywordSet(m *Message) map[string]bool {
 	kw := map[string]bool{}
 	for _, k := range strings.Fields(m.Keywords) {
 		kw[k] = true
 	}
-	for _, f := range fl {
-		switch strings.ToLower(f) {
-		case `\seen`:
-			m.Seen = true
-		case `\answered`:
-			m.Answered = true
-		case `\flagged`:
-			m.Flagged = true
-		case `\deleted`:
-			m.Deleted = true
-		case `\draft`:
-			m.Draft = true
-		default:
-			if !strings.HasPrefix(f, `\`) && len(kw) < MaxKeywords {
-				kw[f] = true
-			}
-		}
-	}
-	m.Keywords = joinKeywords(kw)
+	return kw
 }
 
 func joinKeywords(kw map[string]bool) string {
@@ -89,23 +100,11 @@ func (op FlagOp) change(m *Message, fl Flags) bool {
 	case FlagsAdd:
 		fl.apply(m)
 	case FlagsDel:
-		kw := map[string]bool{}
-		for _, k := range strings.Fields(m.Keywords) {
-			kw[k] = true
-		}
+		kw := keywordSet(m)
 		for _, f := range fl {
-			switch strings.ToLower(f) {
-			case `\seen`:
-				m.Seen = false
-			case `\answered`:
-				m.Answered = false
-			case `\flagged`:
-				m.Flagged = false
-			case `\deleted`:
-				m.Deleted = false
-			case `\draft`:
-				m.Draft = false
-			default:
+			if p := systemFlag(m, f); p != nil {
+				*p = false
+			} else {
 				delete(kw, f)
 			}
 		}
