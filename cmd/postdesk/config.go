@@ -41,6 +41,9 @@ type Config struct {
 	MinFreeDisk    string // --min-free-disk, POSTDESK_MIN_FREE_DISK: MAIL gets 452 4.3.1 below this free space; default 256M
 	SendLimits     string // --send-limits, POSTDESK_SEND_LIMITS: submission recipients per mailbox hour,day and domain hour,day; default 200,1000,2000,10000
 
+	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: resolver for outbound MX lookups ("IP" or "IP:port") unless the Delivery Options name one; empty: /etc/resolv.conf
+	SMTPRemotePort string // --smtp-remote-port, POSTDESK_SMTP_REMOTE_PORT: port of remote MX hosts; default 25 (tests point it elsewhere)
+
 	// AdminPassword (POSTDESK_ADMIN_PASSWORD only, never a flag, so it stays
 	// out of process listings) is the first administrator's password.
 	AdminPassword string
@@ -76,6 +79,8 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
 		{"public-url", "POSTDESK_PUBLIC_URL", "", "the panel's public URL, e.g. https://mail.example.com (https: Secure cookies)", &c.PublicURL},
 		{"trusted-proxies", "POSTDESK_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated)", &c.TrustedProxies},
+		{"dns-server", "POSTDESK_DNS_SERVER", "", "DNS server for outbound MX lookups, IP[:port] (empty: /etc/resolv.conf; the Delivery Options may name another)", &c.DNSServer},
+		{"smtp-remote-port", "POSTDESK_SMTP_REMOTE_PORT", "25", "port of remote MX hosts (for tests)", &c.SMTPRemotePort},
 	}
 	list := common
 	if serve {

@@ -1,10 +1,36 @@
 package main
 
-import "github.com/postdesk/postdesk/mailsvc/tlscert"
+import (
+	"fmt"
 
-// imapListeners builds the IMAP servers.
+	"github.com/postdesk/postdesk/mailsvc/imapd"
+	"github.com/postdesk/postdesk/mailsvc/tlscert"
+	"github.com/postdesk/postdesk/tenants"
+)
+
+// imapListeners builds the IMAP server: STARTTLS on --imap, implicit TLS
+// on --imaps, one server (and so one view of each folder) for both.
 func imapListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, error) {
-	notBuilt(a, "imap", a.cfg.IMAPAddr)
-	notBuilt(a, "imaps", a.cfg.IMAPSAddr)
-	return nil, nil
+	if a.cfg.IMAPAddr == "" && a.cfg.IMAPSAddr == "" {
+		return nil, nil
+	}
+	maxSize, err := tenants.ParseSize(a.cfg.MaxMessageSize)
+	if err != nil {
+		return nil, fmt.Errorf("--max-message-size: %w", err)
+	}
+	s, err := imapd.New(imapd.Config{
+		Store:              m.store,
+		Tenants:            a.tenants,
+		Logger:             a.log.With("server", "imap"),
+		TLS:                certs.Config(),
+		AllowPlaintextAuth: a.cfg.AllowPlaintextAuth,
+		MaxMessageSize:     maxSize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []listener{
+		{name: "imap", addr: a.cfg.IMAPAddr, serve: s.Serve, stop: s.Shutdown},
+		{name: "imaps", addr: a.cfg.IMAPSAddr, serve: s.ServeTLS, stop: s.Shutdown},
+	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants/database"
 )
@@ -17,6 +18,9 @@ import (
 type mailServices struct {
 	blobs *blob.Files
 	store *store.Store
+	// queue is the outbound queue; its local delivery is set by whoever
+	// builds delivery (SetLocalDeliverer).
+	queue *queue.Queue
 	// background work started by start and stopped by stop.
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -49,12 +53,15 @@ func openMail(ctx context.Context, a *app) (*mailServices, error) {
 			}
 		}
 	})
+	if err := openQueue(a, m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 // blobRefTables are the tables besides mail_messages whose rows keep a blob
 // alive: the outbound queue's.
-func blobRefTables() []string { return nil }
+func blobRefTables() []string { return []string{queue.BlobTable} }
 
 func (m *mailServices) start(ctx context.Context) {
 	ctx, m.cancel = context.WithCancel(ctx)

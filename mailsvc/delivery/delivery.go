@@ -1,0 +1,395 @@
+// Package delivery carries an accepted message to where the tenants' rules
+// send it, in one transaction: it stores one blob in every mailbox the
+// recipients' plans name (store mail, quotas, one copy per mailbox however
+// often it is reached), follows forwards (local ones at once, remote ones
+// through the outbound queue with the envelope sender rewritten by SRS),
+// reverses SRS bounces, refuses mail loops, and after the commit lets each
+// responder answer as RFC 3834 asks.
+//
+// Delivery headers that differ per recipient (Return-Path, Delivered-To)
+// are each recipient's prefix row (store.Rcpt.Prefix), so one stored body
+// serves every local recipient. The SMTP servers (mailsvc/smtpd) resolve
+// recipients here at RCPT and deliver here after DATA; the outbound queue
+// delivers its notices to local senders through DeliverLocal.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/store"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// Errors of Deliver; the SMTP server turns them into replies.
+var (
+	// ErrLoop: too many Received headers, or a Delivered-To already names a
+	// mailbox the message would reach (554 5.4.6).
+	ErrLoop = errors.New("mail loop detected")
+	// ErrMailboxFull: a mailbox is full (452 4.2.2 at RCPT and DATA).
+	ErrMailboxFull = errors.New("mailbox full")
+	// ErrTooBigForMailbox: the declared size doesn't fit the mailbox's
+	// quota (552 5.2.2, RFC 1870).
+	ErrTooBigForMailbox = errors.New("message exceeds the mailbox's storage allocation")
+	// ErrNoQueue: a remote recipient needs the outbound queue, and there
+	// is none (a temporary failure).
+	ErrNoQueue = errors.New("no outbound queue")
+)
+
+// Kinds of outbound envelopes (Outbound.Kind).
+const (
+	KindSubmission = "submission"
+	KindForward    = "forward"
+	KindResponder  = "responder"
+	KindDSN        = "dsn"
+)
+
+// Outbound is a message for remote recipients, handed to the queue inside
+// the delivery's transaction. It mirrors queue.Envelope field for field;
+// cmd adapts one to the other, so that this package does not depend on the
+// queue's.
+type Outbound struct {
+	BlobKey   string   // the blob; its mail_blobs row is in the same transaction
+	Prefix    string   // header lines to prepend when sending
+	From      string   // envelope sender after any SRS rewrite; "" is the null sender
+	Rcpts     []string // remote recipients
+	MailboxID int64    // the submitting mailbox; 0 for forwards, responders, DSNs
+	DomainID  int64
+	Kind      string // KindSubmission, KindForward, ...
+}
+
+// Queue is the outbound queue as delivery uses it.
+type Queue interface {
+	// EnqueueTx adds e inside tx, the delivery's transaction.
+	EnqueueTx(tx *gorm.DB, e Outbound) error
+	// Kick wakes the queue's workers after the commit.
+	Kick()
+}
+
+// Options configures a Deliverer; zero fields take defaults.
+type Options struct {
+	Tenants *tenants.Service
+	Store   *store.Store
+	// Queue takes remote recipients; nil refuses them with ErrNoQueue.
+	Queue Queue
+	// SRS rewrites the sender of remote forwards; nil keeps it (and
+	// SPF at the receiver may then fail).
+	SRS *SRS
+	// Hostname names this server in the Message-IDs of responses.
+	Hostname string
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// MaxReceived is the number of Received headers past which a message
+	// is refused as looping; default 50.
+	MaxReceived int
+	// MaxForwardHops bounds a chain of local forwards; default 10.
+	MaxForwardHops int
+	// MaxGeneratedSize bounds messages handed to DeliverLocal; default 64 MiB.
+	MaxGeneratedSize int64
+}
+
+// Deliverer delivers messages by the tenants' rules.
+type Deliverer struct {
+	tenants     *tenants.Service
+	store       *store.Store
+	queue       Queue
+	srs         *SRS
+	hostname    string
+	log         *slog.Logger
+	now         func() time.Time
+	maxReceived int
+	maxHops     int
+	maxGen      int64
+}
+
+// New returns a Deliverer.
+func New(opts Options) *Deliverer {
+	d := &Deliverer{tenants: opts.Tenants, store: opts.Store, queue: opts.Queue, srs: opts.SRS, hostname: opts.Hostname,
+		log: opts.Logger, now: opts.Now, maxReceived: opts.MaxReceived, maxHops: opts.MaxForwardHops, maxGen: opts.MaxGeneratedSize}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.maxReceived <= 0 {
+		d.maxReceived = 50
+	}
+	if d.maxHops <= 0 {
+		d.maxHops = 10
+	}
+	if d.maxGen <= 0 {
+		d.maxGen = 64 << 20
+	}
+	if d.hostname == "" {
+		d.hostname = "localhost"
+	}
+	return d
+}
+
+// Recipient is one envelope recipient, resolved.
+type Recipient struct {
+	// Address is the recipient as given (zero for a bare <postmaster>).
+	Address address.Address
+	// Plan is set for a local recipient.
+	Plan *tenants.Plan
+	// Remote is set for a remote recipient: an address outside our
+	// domains, or the original sender an SRS bounce returns to.
+	Remote address.Address
+	// SRSBounce marks a recipient reached by reversing an SRS address.
+	SRSBounce bool
+}
+
+// Local reports whether the recipient is stored here.
+func (r Recipient) Local() bool { return r.Plan != nil }
+
+// Resolve resolves an envelope recipient: a local plan, an SRS bounce
+// (reversed to the original sender), or a remote address, for which it
+// returns the recipient together with an error wrapping
+// tenants.ErrNotHosted. Other errors: tenants.ErrNoSuchUser,
+// tenants.ErrDisabled, and database trouble.
+func (d *Deliverer) Resolve(ctx context.Context, p address.Path) (Recipient, error) {
+	if p.Postmaster {
+		plan, err := d.tenants.ResolvePostmaster(ctx)
+		if err != nil {
+			return Recipient{}, err
+		}
+		return Recipient{Plan: plan}, nil
+	}
+	if p.DomainLiteral != "" {
+		// An address literal names a host, never one of our domains:
+		// nothing is routed by it (RFC 5321 4.1.3), here or onwards.
+		return Recipient{}, fmt.Errorf("%s: address literal: %w", p, tenants.ErrNotHosted)
+	}
+	a := p.Address
+	plan, err := d.tenants.ResolveRecipient(ctx, a)
+	if errors.Is(err, tenants.ErrNotHosted) {
+		return Recipient{Address: a, Remote: a}, err
+	}
+	if IsSRS(string(a.Local)) && d.srs != nil && (err == nil || errors.Is(err, tenants.ErrNoSuchUser)) {
+		if r, ok, serr := d.resolveSRS(ctx, string(a.Local)); ok || serr != nil {
+			r.Address = a
+			return r, serr
+		}
+	}
+	if err != nil {
+		return Recipient{}, err
+	}
+	return Recipient{Address: a, Plan: plan}, nil
+}
+
+// ResolveSRS reverses an SRS local part too long for an ordinary address
+// (SRS0 of a long address passes the 64 octets RFC 5321 allows, and other
+// servers send such bounces). raw is the path as received. ok is false
+// when it is not a valid SRS address of ours.
+func (d *Deliverer) ResolveSRS(ctx context.Context, raw string) (Recipient, bool, error) {
+	i := strings.LastIndexByte(raw, '@')
+	if d.srs == nil || i < 0 || !IsSRS(raw[:i]) {
+		return Recipient{}, false, nil
+	}
+	dom, err := address.ParseDomain(raw[i+1:])
+	if err != nil {
+		return Recipient{}, false, nil
+	}
+	// The domain must be ours; "postmaster" always exists to ask that.
+	if _, err := d.tenants.ResolveRecipient(ctx, address.Address{Local: "postmaster", Domain: dom}); errors.Is(err, tenants.ErrNotHosted) {
+		return Recipient{}, false, nil
+	}
+	return d.resolveSRS(ctx, raw[:i])
+}
+
+func (d *Deliverer) resolveSRS(ctx context.Context, local string) (Recipient, bool, error) {
+	l, dom, err := d.srs.Reverse(local)
+	if err != nil {
+		return Recipient{}, false, nil
+	}
+	orig, err := address.ParseAddress(l + "@" + dom)
+	if err != nil {
+		d.log.WarnContext(ctx, "SRS address with a valid hash holds an unparsable address", "local", l, "domain", dom, "err", err)
+		return Recipient{}, false, nil
+	}
+	plan, err := d.tenants.ResolveRecipient(ctx, orig)
+	switch {
+	case errors.Is(err, tenants.ErrNotHosted):
+		return Recipient{Remote: orig, SRSBounce: true}, true, nil
+	case err != nil:
+		return Recipient{}, true, err
+	}
+	return Recipient{Plan: plan, SRSBounce: true}, true, nil
+}
+
+// CheckQuota says whether a plan's mailbox can take a message of size bytes
+// (0: unknown): ErrMailboxFull when it is full already, ErrTooBigForMailbox
+// when the message would not fit. A mailbox that only forwards never is.
+func (d *Deliverer) CheckQuota(ctx context.Context, plan *tenants.Plan, size int64) error {
+	if !plan.Store || plan.Mailbox.QuotaBytes <= 0 {
+		return nil
+	}
+	used, _, err := d.store.Usage(ctx, plan.Mailbox.MailboxID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case used >= plan.Mailbox.QuotaBytes:
+		return ErrMailboxFull
+	case size > 0 && used+size > plan.Mailbox.QuotaBytes:
+		return ErrTooBigForMailbox
+	}
+	return nil
+}
+
+// Message is one message to deliver.
+type Message struct {
+	// From is the envelope sender; the zero Path is the null sender.
+	From address.Path
+	// Blob holds the message as it will be stored, trace headers
+	// included; written, not committed. Deliver commits or aborts it.
+	Blob blob.Pending
+	// OwnReceived is the number of Received headers the caller put on
+	// top, which the loop limit does not count.
+	OwnReceived int
+	Rcpts       []Recipient
+	// Kind, MailboxID and DomainID go with the envelope of the remote
+	// recipients in Rcpts (a submission's, a bounce's).
+	Kind      string
+	MailboxID int64
+	DomainID  int64
+	// Extra runs inside the delivery's transaction (the submission rate
+	// log).
+	Extra func(tx *gorm.DB) error
+	// Header is the parsed header, when the caller has it already.
+	Header *Header
+}
+
+// Result says what a delivery did.
+type Result struct {
+	Stored int // mailboxes the message was stored in
+	Queued int // remote recipients queued
+}
+
+// Deliver delivers a message: every local store and every queued remote
+// recipient in one transaction, then the responders. Its errors: ErrLoop,
+// ErrMailboxFull, ErrNoQueue, and database or disk trouble, all but ErrLoop
+// temporary. The blob is committed or aborted either way.
+func (d *Deliverer) Deliver(ctx context.Context, m *Message) (*Result, error) {
+	res, responders, err := d.deliver(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	for _, rp := range responders {
+		d.respond(ctx, m, rp)
+	}
+	return res, nil
+}
+
+func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenants.Plan, error) {
+	handedOver := false // to store.Deliver, which commits or deletes the blob
+	defer func() {
+		if !handedOver {
+			m.Blob.Abort()
+		}
+	}()
+	h := m.Header
+	if h == nil {
+		h = ParseHeader(m.Blob.ReaderAt(), m.Blob.Size())
+		m.Header = h
+	}
+	if n := h.Received - m.OwnReceived; n > d.maxReceived {
+		return nil, nil, fmt.Errorf("%d Received headers, more than %d: %w", n, d.maxReceived, ErrLoop)
+	}
+	x, err := d.expand(ctx, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range x.reached {
+		if h.DeliveredTo[strings.ToLower(a.String())] {
+			return nil, nil, fmt.Errorf("Delivered-To already holds %s: %w", a, ErrLoop)
+		}
+	}
+	if err := d.applyQuotas(ctx, x); err != nil {
+		return nil, nil, err
+	}
+	envs := x.envelopes(m, d.srs)
+	if len(envs) > 0 && d.queue == nil {
+		return nil, nil, ErrNoQueue
+	}
+	if len(x.stores) == 0 && len(envs) == 0 {
+		// Every recipient's copy was dropped (full forward targets):
+		// refuse for now rather than accept into nowhere.
+		return nil, nil, ErrMailboxFull
+	}
+	from := "<" + m.From.String() + ">"
+	rcpts := make([]store.Rcpt, len(x.stores))
+	for i, s := range x.stores {
+		rcpts[i] = store.Rcpt{MailboxID: s.MailboxID, Prefix: "Return-Path: " + from + "\r\nDelivered-To: " + s.Address.String() + "\r\n"}
+	}
+	queued := 0
+	handedOver = true
+	sr, err := d.store.Deliver(ctx, &store.Delivery{
+		Blob:     m.Blob,
+		Rcpts:    rcpts,
+		KeepBlob: len(envs) > 0,
+		Extra: func(tx *gorm.DB, key string) error {
+			queued = 0
+			for _, e := range envs {
+				e.BlobKey = key
+				if err := d.queue.EnqueueTx(tx, e); err != nil {
+					return fmt.Errorf("queue for %s: %w", strings.Join(e.Rcpts, ", "), err)
+				}
+				queued += len(e.Rcpts)
+			}
+			if m.Extra != nil {
+				return m.Extra(tx)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("deliver: %w", err)
+	}
+	res := &Result{Queued: queued}
+	for i, e := range sr.Errs {
+		if e != nil {
+			// Quotas are checked above and passed as unlimited, so this
+			// can't happen; say so loudly if it ever does.
+			d.log.ErrorContext(ctx, "store refused a recipient", "mailbox", x.stores[i].Address.String(), "err", e)
+			continue
+		}
+		res.Stored++
+	}
+	if len(envs) > 0 {
+		d.queue.Kick()
+	}
+	return res, x.responders, nil
+}
+
+// io.Reader helper for callers that hand a message body: copy at most max
+// bytes into a new blob.
+func (d *Deliverer) newBlob(ctx context.Context, body io.Reader, max int64) (blob.Pending, error) {
+	p, err := d.store.Blobs().Create(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("create blob: %w", err)
+	}
+	n, err := io.Copy(p, io.LimitReader(body, max+1))
+	if err != nil {
+		p.Abort()
+		return nil, fmt.Errorf("write blob: %w", err)
+	}
+	if n > max {
+		p.Abort()
+		return nil, fmt.Errorf("message over %d bytes: %w", max, store.ErrTooBig)
+	}
+	return p, nil
+}
+
+// CanQueue reports whether remote recipients can be taken.
+func (d *Deliverer) CanQueue() bool { return d.queue != nil }

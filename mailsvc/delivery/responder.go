@@ -1,0 +1,148 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"strings"
+
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// responseSkip says why a responder must not answer a message (RFC 3834
+// section 2), or "" when it may.
+func responseSkip(m *Message, rp *tenants.ResponderPlan) string {
+	switch {
+	case m.From.IsNull() || m.From.Address.IsZero() || m.From.DomainLiteral != "":
+		return "null or literal sender"
+	}
+	sender := m.From.Address
+	for _, own := range rp.Own {
+		if own == sender {
+			return "sender is the mailbox itself"
+		}
+	}
+	// Automated senders by convention: bounces, list software.
+	local := strings.ToLower(string(sender.Local))
+	switch {
+	case local == "mailer-daemon", local == "listserv", local == "majordomo",
+		strings.HasPrefix(local, "owner-"), strings.HasSuffix(local, "-request"):
+		return "automated sender"
+	}
+	h := m.Header.Fields
+	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" {
+		if kw, _, _ := strings.Cut(v, ";"); strings.TrimSpace(kw) != "no" {
+			return "Auto-Submitted: " + v
+		}
+	}
+	switch strings.ToLower(strings.TrimSpace(h.Get("Precedence"))) {
+	case "bulk", "list", "junk":
+		return "Precedence: " + h.Get("Precedence")
+	}
+	for f := h.Fields(); f.Next(); {
+		if strings.HasPrefix(strings.ToLower(f.Key()), "list-") {
+			return "mailing list (" + f.Key() + ")"
+		}
+	}
+	if v := strings.ToLower(h.Get("X-Auto-Response-Suppress")); strings.Contains(v, "oof") || strings.Contains(v, "all") {
+		return "X-Auto-Response-Suppress: " + v
+	}
+	if ct := strings.ToLower(h.Get("Content-Type")); strings.HasPrefix(strings.TrimSpace(ct), "multipart/report") {
+		return "delivery report"
+	}
+	return ""
+}
+
+// respond lets a mailbox's responder answer the message's sender: at most
+// once per sender per interval (claimed in the database, so several
+// processes agree), with Auto-Submitted: auto-replied and a null envelope
+// sender, so that no responder or bounce answers it (RFC 3834 3.1.7, 3.3).
+// The message is already delivered; a failure here is logged only.
+func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
+	rp := p.Respond
+	log := d.log.With("mailbox", rp.From.String(), "sender", m.From.String())
+	if why := responseSkip(m, rp); why != "" {
+		log.DebugContext(ctx, "responder stays silent", "why", why)
+		return
+	}
+	ok, err := d.tenants.ClaimResponderReply(ctx, rp.MailboxID, m.From.Address, rp.IntervalDays)
+	if err != nil {
+		log.WarnContext(ctx, "responder: can't record the reply; not answering", "err", err)
+		return
+	}
+	if !ok {
+		log.DebugContext(ctx, "responder answered this sender recently")
+		return
+	}
+	body := d.composeResponse(m, rp)
+	if err := d.deliverGenerated(ctx, address.Path{}, m.From.Address, body, KindResponder, p.Mailbox.DomainID); err != nil {
+		log.WarnContext(ctx, "responder: reply not delivered", "err", err)
+		return
+	}
+	log.InfoContext(ctx, "responder answered")
+}
+
+// deliverGenerated delivers a message Postdesk wrote (a response) to one
+// recipient, local or remote, through the same rules.
+func (d *Deliverer) deliverGenerated(ctx context.Context, from address.Path, to address.Address, body []byte, kind string, domainID int64) error {
+	r, err := d.Resolve(ctx, address.Path{Address: to})
+	if err != nil && !errors.Is(err, tenants.ErrNotHosted) {
+		return fmt.Errorf("resolve %s: %w", to, err)
+	}
+	b, err := d.newBlob(ctx, bytes.NewReader(body), d.maxGen)
+	if err != nil {
+		return err
+	}
+	_, err = d.Deliver(ctx, &Message{From: from, Blob: b, Rcpts: []Recipient{r}, Kind: kind, DomainID: domainID})
+	return err
+}
+
+func (d *Deliverer) composeResponse(m *Message, rp *tenants.ResponderPlan) []byte {
+	var b bytes.Buffer
+	hdr := func(k, v string) {
+		b.WriteString(k + ": " + v + "\r\n")
+	}
+	hdr("From", "<"+rp.From.String()+">")
+	hdr("To", "<"+m.From.Address.String()+">")
+	hdr("Subject", mime.QEncoding.Encode("utf-8", oneLine(rp.Subject)))
+	hdr("Date", d.now().Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	hdr("Message-ID", "<"+randomID()+"@"+d.hostname+">")
+	if id := strings.TrimSpace(m.Header.Fields.Get("Message-Id")); strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") && !strings.ContainsAny(id, "\r\n") {
+		hdr("In-Reply-To", id)
+		refs := oneLine(m.Header.Fields.Get("References"))
+		if len(refs) > 900 {
+			refs = ""
+		}
+		hdr("References", strings.TrimSpace(refs+" "+id))
+	}
+	hdr("Auto-Submitted", "auto-replied")
+	hdr("Precedence", "bulk")
+	hdr("X-Auto-Response-Suppress", "All")
+	hdr("MIME-Version", "1.0")
+	hdr("Content-Type", "text/plain; charset=utf-8")
+	hdr("Content-Transfer-Encoding", "quoted-printable")
+	b.WriteString("\r\n")
+	w := quotedprintable.NewWriter(&b)
+	w.Write([]byte(strings.ReplaceAll(rp.Body, "\r\n", "\n")))
+	w.Close()
+	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
+		b.WriteString("\r\n")
+	}
+	return b.Bytes()
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func randomID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,820 @@
+package imapd
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// frontConn is the thin layer between a client's TCP connection and
+// go-imap's imapserver.Conn. go-imap v2 (v2.0.0-beta.8) owns the protocol,
+// but measured against hostile clients and Dovecot's imaptest it
+// misbehaves in ways a backend cannot reach, so this layer reads the
+// client's command lines and literals before go-imap does, and go-imap's
+// responses before the client does:
+//
+//   - A literal too large for a command that is not APPEND (`LOGIN
+//     {100000000}`): go-imap discards the error of its own size check and
+//     waits for literal data the client will never send, until its command
+//     timeout. Here such a command is answered at once with NO [TOOBIG].
+//   - A command line past go-imap's 50 KiB limit makes it lose track of where
+//     the next command starts; here it is answered BAD and skipped.
+//   - An empty line, a bad tag or a missing command name makes go-imap
+//     drop the connection; here it is answered BAD.
+//   - `FETCH 0`, `FETCH 1:4294967296`: go-imap's number-set parser returns
+//     a plain error, which it answers NO [SERVERBUG]. Sequence sets of the
+//     commands that take one are checked here and answered BAD; other
+//     parse errors go-imap reports as NO [SERVERBUG] "Internal server
+//     error" (bad modified UTF-7, a bad date) are rewritten to BAD on the
+//     way out. Our Session never returns a plain error, so that text only
+//     ever comes from go-imap's decoder.
+//   - STARTTLS: go-imap feeds bytes the client pipelined after STARTTLS
+//     into the TLS handshake, and once it has wrapped the connection in TLS
+//     this layer could no longer see the commands. So STARTTLS is done here:
+//     pipelined bytes are discarded (RFC 9051 6.2.1), and go-imap always
+//     sees a plain stream. Because go-imap then cannot tell TLS from
+//     cleartext, it runs with InsecureAuth and this layer refuses LOGIN and
+//     AUTHENTICATE without TLS (unless the configuration allows it) and
+//     fixes STARTTLS, LOGINDISABLED and AUTH= in CAPABILITY responses.
+//   - Commands go-imap does not know are answered here: ID (RFC 2971) and
+//     QUOTA (RFC 9208: GETQUOTA, GETQUOTAROOT, SETQUOTA), and their
+//     capabilities are added to CAPABILITY responses.
+//
+// To know where one command ends and the next begins, the layer follows
+// go-imap's side too: after a line ending in a synchronizing literal it
+// passes the literal on only if go-imap answered with a "+" continuation
+// request, and after IDLE or AUTHENTICATE it passes the next line on
+// unread if go-imap asked for it with "+".
+//
+// Responses are coalesced while a command is being answered and flushed
+// when go-imap reads again, so FETCH 1:* on a large folder is not one
+// write per message.
+type frontConn struct {
+	raw net.Conn
+	srv *Server
+	cs  *connState
+	log *slog.Logger
+
+	// Read side, used only by go-imap's reading goroutine.
+	in       *bufio.Reader
+	ready    []byte // bytes go-imap may read now
+	inCmd    bool   // a command has begun and not ended
+	cmdName  string // of the command in progress
+	cmdTag   string
+	cmdBytes int   // non-literal bytes of the command so far
+	litLeft  int64 // bytes of a literal still to pass through
+	litFresh bool  // litLeft has not been started yet
+	awaitLit int64 // a synchronizing literal go-imap may have asked for
+
+	// Signals from the write side.
+	contSeen atomic.Bool // go-imap wrote a "+" continuation request
+	doneSeen atomic.Bool // go-imap wrote a tagged response
+
+	// Write side.
+	wmu      sync.Mutex
+	w        net.Conn // raw, or the TLS connection on it
+	out      outScanner
+	buf      []byte // coalesced responses
+	coalesce bool   // buffer writes: go-imap is answering a command
+	closed   bool
+}
+
+// Limits of the layer.
+const (
+	// maxCommandBytes bounds a command's bytes outside literals; go-imap's
+	// own limit is 50 KiB, and this one is below it.
+	maxCommandBytes = 48 << 10
+	// maxBufferedLiteral is go-imap's limit for literals it reads into
+	// memory (every command but APPEND).
+	maxBufferedLiteral = 4096
+	// maxDiscard is how much of a refused non-synchronizing literal is
+	// read and thrown away before the connection is closed instead.
+	maxDiscard = 1 << 20
+	// maxRawLine bounds a SASL response or IDLE's DONE line.
+	maxRawLine = 8 << 10
+	flushSize  = 64 << 10
+)
+
+var errTooLong = errors.New("line too long")
+
+func newFrontConn(srv *Server, raw net.Conn, implicitTLS bool, log *slog.Logger) *frontConn {
+	f := &frontConn{raw: raw, srv: srv, log: log, w: raw}
+	f.cs = &connState{front: f, remote: raw.RemoteAddr().String()}
+	if implicitTLS {
+		t := tls.Server(raw, srv.cfg.TLS)
+		f.w = t
+		f.in = bufio.NewReader(t)
+		f.cs.tls.Store(true)
+	} else {
+		f.in = bufio.NewReader(raw)
+	}
+	return f
+}
+
+// Read gives go-imap the next bytes it may see.
+func (f *frontConn) Read(p []byte) (int, error) {
+	if err := f.flush(); err != nil {
+		return 0, err
+	}
+	for len(f.ready) == 0 {
+		if err := f.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, f.ready)
+	f.ready = f.ready[n:]
+	if len(f.ready) == 0 && !f.inCmd && f.litLeft == 0 && f.awaitLit == 0 {
+		// go-imap has the whole command and starts answering it.
+		f.setCoalesce(true)
+	}
+	return n, nil
+}
+
+func (f *frontConn) fill() error {
+	switch {
+	case f.litLeft > 0:
+		if f.litFresh {
+			f.litFresh = false
+			if f.doneSeen.Load() {
+				// go-imap rejected the command before its
+				// non-synchronizing literal: the literal is data, not
+				// commands.
+				n := f.litLeft
+				f.litLeft, f.inCmd = 0, false
+				return f.discard(n)
+			}
+		}
+		return f.passLiteral()
+	case f.awaitLit > 0:
+		n := f.awaitLit
+		f.awaitLit = 0
+		if f.contSeen.Swap(false) {
+			f.litLeft, f.litFresh = n, false
+			return nil
+		}
+		// go-imap refused the literal and answered: the client will not
+		// send it, and the command is over.
+		f.inCmd = false
+		return nil
+	case !f.inCmd && f.contSeen.Swap(false):
+		return f.rawLine()
+	default:
+		return f.piece()
+	}
+}
+
+func (f *frontConn) passLiteral() error {
+	if _, err := f.in.Peek(1); err != nil {
+		return err
+	}
+	n := min(int64(f.in.Buffered()), f.litLeft)
+	b := make([]byte, n)
+	if _, err := io.ReadFull(f.in, b); err != nil {
+		return err
+	}
+	f.litLeft -= n
+	f.ready = b
+	return nil
+}
+
+// discard reads and drops n bytes of a refused literal; a very large one
+// closes the connection instead.
+func (f *frontConn) discard(n int64) error {
+	if n > maxDiscard {
+		f.writeLine("* BYE [TOOBIG] Literal too large")
+		return fmt.Errorf("refused literal of %d bytes", n)
+	}
+	_, err := io.CopyN(io.Discard, f.in, n)
+	return err
+}
+
+// rawLine passes on a line go-imap asked for with "+": a SASL response or
+// IDLE's DONE. One too long for go-imap's buffer is replaced by "*", which
+// cancels AUTHENTICATE and ends IDLE with BAD.
+func (f *frontConn) rawLine() error {
+	line, err := f.readLine(maxRawLine)
+	if errors.Is(err, errTooLong) {
+		if err := f.skipLine(); err != nil {
+			return err
+		}
+		line = []byte("*\r\n")
+	} else if err != nil {
+		return err
+	}
+	f.contSeen.Store(false)
+	f.doneSeen.Store(false)
+	f.ready = line
+	return nil
+}
+
+// piece reads one line of a command: a whole command, or the part up to
+// (and including) a literal's size, or what follows a literal.
+func (f *frontConn) piece() error {
+	if f.inCmd && f.doneSeen.Load() {
+		// go-imap answered the command before its end (a parse error
+		// just after a literal). Its decoder then believes the line
+		// ended with the literal and would read the rest as the next
+		// command, so the rest is dropped here.
+		line, err := f.readLine(maxCommandBytes)
+		if errors.Is(err, errTooLong) {
+			f.inCmd = false
+			return f.skipLine()
+		}
+		if err != nil {
+			return err
+		}
+		return f.dropCommand(line)
+	}
+	line, err := f.readLine(maxCommandBytes - f.cmdBytes)
+	if errors.Is(err, errTooLong) {
+		if err := f.skipLine(); err != nil {
+			return err
+		}
+		if f.inCmd {
+			// go-imap has the command's first pieces: end it there.
+			return f.release([]byte("\r\n"))
+		}
+		tag, _, _ := parseStart(line)
+		f.writeLine(tagOrStar(tag) + " BAD Command line too long")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !f.inCmd {
+		return f.startCommand(line)
+	}
+	f.cmdBytes += len(line)
+	if lit, nonSync, ok := trailingLiteral(line); ok && f.literalRefusal(f.cmdName, lit, nonSync) != "" {
+		// go-imap has the command's first pieces: end it there, so that
+		// it answers the truncated command itself.
+		if err := f.dropCommand(line); err != nil {
+			return err
+		}
+		return f.release([]byte("\r\n"))
+	}
+	return f.release(line)
+}
+
+func (f *frontConn) startCommand(line []byte) error {
+	tag, name, rest := parseStart(line)
+	body := bytes.TrimRight(line, "\r\n")
+	switch {
+	case len(body) == 0:
+		f.writeLine("* BAD Empty command line")
+		return nil
+	case tag == "" || !validTag(tag):
+		f.writeLine("* BAD Invalid tag")
+		return nil
+	case name == "":
+		f.writeLine(tag + " BAD Missing command")
+		return nil
+	}
+	f.inCmd, f.cmdTag, f.cmdName, f.cmdBytes = true, tag, name, len(line)
+	f.cs.setCommand(name)
+	lit, nonSync, hasLit := trailingLiteral(line)
+
+	authed := f.cs.authed.Load()
+	local := false
+	switch name {
+	case "STARTTLS", "ID":
+		local = true
+	case "GETQUOTA", "GETQUOTAROOT", "SETQUOTA":
+		local = authed
+	case "LOGIN", "AUTHENTICATE":
+		if !authed && !f.cs.tls.Load() && !f.srv.cfg.AllowPlaintextAuth {
+			if err := f.dropCommand(line); err != nil {
+				return err
+			}
+			f.writeLine(tag + " NO [PRIVACYREQUIRED] TLS is required to log in: use STARTTLS or the implicit TLS port")
+			return nil
+		}
+	case "FETCH", "STORE", "COPY", "MOVE", "UID FETCH", "UID STORE", "UID COPY", "UID MOVE", "UID EXPUNGE":
+		if msg := checkSeqSet(rest); msg != "" {
+			if err := f.dropCommand(line); err != nil {
+				return err
+			}
+			f.writeLine(tag + " BAD " + msg)
+			return nil
+		}
+	}
+	if local {
+		full, err := f.readLocal(line)
+		if err != nil || full == nil {
+			return err
+		}
+		f.inCmd, f.cmdBytes = false, 0
+		return f.runLocal(tag, name, full)
+	}
+	if hasLit {
+		if refusal := f.literalRefusal(name, lit, nonSync); refusal != "" {
+			if err := f.dropCommand(line); err != nil {
+				return err
+			}
+			f.writeLine(tag + " " + refusal)
+			return nil
+		}
+	}
+	return f.release(line)
+}
+
+// literalRefusal says why a literal is refused, "" if go-imap may have it.
+func (f *frontConn) literalRefusal(name string, size int64, nonSync bool) string {
+	if nonSync && size > maxBufferedLiteral {
+		// We announce LITERAL-, not LITERAL+ (RFC 7888 4).
+		return "BAD [TOOBIG] Non-synchronizing literals are limited to 4096 bytes"
+	}
+	if name != "APPEND" && size > maxBufferedLiteral {
+		return "NO [TOOBIG] Literals are limited to 4096 bytes for this command"
+	}
+	return ""
+}
+
+// release hands a command piece to go-imap and notes what follows it.
+func (f *frontConn) release(line []byte) error {
+	lit, nonSync, hasLit := trailingLiteral(line)
+	f.contSeen.Store(false)
+	f.doneSeen.Store(false)
+	switch {
+	case !hasLit:
+		f.inCmd, f.cmdBytes = false, 0
+	case nonSync:
+		f.litLeft, f.litFresh = lit, true
+	default:
+		f.awaitLit = lit
+	}
+	f.ready = line
+	return nil
+}
+
+// dropCommand throws away the rest of a refused command whose first
+// piece was line: nothing if it ends there or in a synchronizing literal
+// (the client waits for "+", which it does not get), the literal and the
+// following pieces if it ends in a non-synchronizing one.
+func (f *frontConn) dropCommand(line []byte) error {
+	f.inCmd, f.cmdBytes = false, 0
+	for {
+		lit, nonSync, hasLit := trailingLiteral(line)
+		if !hasLit || !nonSync {
+			return nil
+		}
+		if err := f.discard(lit); err != nil {
+			return err
+		}
+		var err error
+		line, err = f.readLine(maxCommandBytes)
+		if errors.Is(err, errTooLong) {
+			return f.skipLine()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// readLine reads up to and including LF, at most max bytes.
+func (f *frontConn) readLine(max int) ([]byte, error) {
+	var line []byte
+	for {
+		b, err := f.in.ReadSlice('\n')
+		line = append(line, b...)
+		if len(line) > max {
+			return line[:min(len(line), 64)], errTooLong
+		}
+		if err == nil {
+			return line, nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+}
+
+// skipLine reads and drops the rest of an overlong line.
+func (f *frontConn) skipLine() error {
+	for {
+		_, err := f.in.ReadSlice('\n')
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return err
+		}
+	}
+}
+
+// readLocal reads the whole of a command this layer answers, literals
+// included (asking for synchronizing ones with "+"). It returns nil when
+// the command was refused and answered.
+func (f *frontConn) readLocal(line []byte) ([]byte, error) {
+	full := append([]byte(nil), line...)
+	for {
+		lit, nonSync, hasLit := trailingLiteral(line)
+		if !hasLit {
+			return full, nil
+		}
+		if lit > maxBufferedLiteral {
+			if err := f.dropCommand(line); err != nil {
+				return nil, err
+			}
+			f.writeLine(f.cmdTag + " " + f.literalRefusal(f.cmdName, lit, nonSync))
+			return nil, nil
+		}
+		if !nonSync {
+			f.writeLine("+ Ready for literal data")
+		}
+		b := make([]byte, lit)
+		if _, err := io.ReadFull(f.in, b); err != nil {
+			return nil, err
+		}
+		full = append(full, b...)
+		var err error
+		line, err = f.readLine(maxCommandBytes - len(full))
+		if errors.Is(err, errTooLong) {
+			if err := f.skipLine(); err != nil {
+				return nil, err
+			}
+			f.inCmd = false
+			f.writeLine(f.cmdTag + " BAD Command line too long")
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		full = append(full, line...)
+	}
+}
+
+// startTLS switches the connection to TLS (RFC 9051 6.2.1). Bytes the
+// client sent after the command are discarded: they were sent in clear.
+func (f *frontConn) startTLS(tag string) error {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	if err := f.writeLocked([]byte(tag + " OK Begin TLS negotiation now\r\n")); err != nil {
+		return err
+	}
+	if err := f.flushLocked(); err != nil {
+		return err
+	}
+	if n := f.in.Buffered(); n > 0 {
+		f.log.Debug("discarding bytes pipelined after STARTTLS", "bytes", n)
+	}
+	t := tls.Server(f.raw, f.srv.cfg.TLS)
+	f.w = t
+	f.in = bufio.NewReader(t)
+	f.cs.tls.Store(true)
+	return nil
+}
+
+// writeLine writes a response line of this layer's own. It is only called
+// between go-imap's responses: while go-imap reads (it has written all of
+// its answer) or from within a command go-imap has handed to our Session
+// before it writes anything.
+func (f *frontConn) writeLine(s string) {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	if err := f.writeLocked([]byte(s + "\r\n")); err != nil {
+		f.log.Debug("write", "err", err)
+	}
+}
+
+// Write takes go-imap's output, rewriting the lines described above.
+func (f *frontConn) Write(p []byte) (int, error) {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	if f.closed {
+		return 0, net.ErrClosed
+	}
+	out := f.out.process(p, f)
+	if err := f.writeLocked(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (f *frontConn) writeLocked(b []byte) error {
+	f.buf = append(f.buf, b...)
+	if !f.coalesce || len(f.buf) >= flushSize {
+		return f.flushLocked()
+	}
+	return nil
+}
+
+func (f *frontConn) flushLocked() error {
+	if len(f.buf) == 0 {
+		return nil
+	}
+	_, err := f.w.Write(f.buf)
+	if cap(f.buf) > 4*flushSize {
+		f.buf = nil
+	} else {
+		f.buf = f.buf[:0]
+	}
+	return err
+}
+
+// flush sends coalesced responses and stops coalescing: go-imap waits for
+// the client.
+func (f *frontConn) flush() error {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	f.coalesce = false
+	if len(f.buf) == 0 {
+		return nil
+	}
+	f.raw.SetWriteDeadline(time.Now().Add(5 * time.Minute))
+	defer f.raw.SetWriteDeadline(time.Time{})
+	return f.flushLocked()
+}
+
+func (f *frontConn) setCoalesce(on bool) {
+	f.wmu.Lock()
+	f.coalesce = on
+	f.wmu.Unlock()
+}
+
+// bye says goodbye between two responses, if the connection is at such a
+// point, for a server shutdown.
+func (f *frontConn) bye(text string) {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	if f.closed || !f.out.atLineStart() {
+		return
+	}
+	f.raw.SetWriteDeadline(time.Now().Add(time.Second))
+	f.writeLocked([]byte("* BYE " + text + "\r\n"))
+	f.flushLocked()
+}
+
+// Close flushes what is buffered and closes the connection.
+func (f *frontConn) Close() error {
+	f.wmu.Lock()
+	if !f.closed {
+		f.raw.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		f.flushLocked()
+		f.closed = true
+	}
+	w := f.w
+	f.wmu.Unlock()
+	f.srv.forget(f)
+	if t, ok := w.(*tls.Conn); ok {
+		return t.Close()
+	}
+	return f.raw.Close()
+}
+
+func (f *frontConn) LocalAddr() net.Addr                { return f.raw.LocalAddr() }
+func (f *frontConn) RemoteAddr() net.Addr               { return f.raw.RemoteAddr() }
+func (f *frontConn) SetDeadline(t time.Time) error      { return f.raw.SetDeadline(t) }
+func (f *frontConn) SetReadDeadline(t time.Time) error  { return f.raw.SetReadDeadline(t) }
+func (f *frontConn) SetWriteDeadline(t time.Time) error { return f.raw.SetWriteDeadline(t) }
+
+// outScanner follows go-imap's output line by line (skipping literals) to
+// spot continuation requests and tagged responses and to rewrite the lines
+// this layer changes.
+type outScanner struct {
+	line    []byte // the current line, while it may still be rewritten
+	passing bool   // the current line is too long to be one we rewrite: pass it
+	tail    []byte // last bytes of a passed line, to find a literal at its end
+	litLeft int64
+	started bool // some of the current line has been seen
+	cont    bool // the current line goes on after a literal
+}
+
+const maxRewriteLine = 8 << 10
+
+func (o *outScanner) atLineStart() bool { return !o.started && o.litLeft == 0 }
+
+func (o *outScanner) process(p []byte, f *frontConn) []byte {
+	var out []byte
+	for len(p) > 0 {
+		if o.litLeft > 0 {
+			n := min(int64(len(p)), o.litLeft)
+			out = append(out, p[:n]...)
+			p = p[n:]
+			o.litLeft -= n
+			continue
+		}
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i+1]
+		}
+		p = p[len(chunk):]
+		o.started = true
+		if o.passing {
+			out = append(out, chunk...)
+			o.tail = append(o.tail, chunk...)
+			if len(o.tail) > 32 {
+				o.tail = o.tail[len(o.tail)-32:]
+			}
+			if i >= 0 {
+				o.endLine(o.tail)
+			}
+			continue
+		}
+		o.line = append(o.line, chunk...)
+		if i < 0 {
+			if len(o.line) > maxRewriteLine {
+				out = append(out, o.line...)
+				o.tail = append(o.tail[:0], o.line[max(0, len(o.line)-32):]...)
+				o.line, o.passing = o.line[:0], true
+			}
+			continue
+		}
+		if o.cont {
+			out = append(out, o.line...)
+		} else {
+			out = append(out, f.rewrite(o.line)...)
+		}
+		o.endLine(o.line)
+		o.line = o.line[:0]
+	}
+	return out
+}
+
+// endLine notes a literal announced at the end of a line; after it, the
+// response goes on (it is not a new line).
+func (o *outScanner) endLine(line []byte) {
+	o.passing = false
+	o.tail = o.tail[:0]
+	if n, _, ok := trailingLiteral(line); ok {
+		o.litLeft, o.cont = n, true
+		return
+	}
+	o.started, o.cont = false, false
+}
+
+// rewrite changes one complete response line of go-imap's, and notes
+// continuation requests and tagged responses for the read side.
+func (f *frontConn) rewrite(line []byte) []byte {
+	if bytes.HasPrefix(line, []byte("+")) {
+		f.contSeen.Store(true)
+		return line
+	}
+	s := string(line)
+	tag, rest, ok := strings.Cut(s, " ")
+	if !ok {
+		return line
+	}
+	if tag != "*" {
+		f.doneSeen.Store(true)
+		if strings.HasPrefix(rest, "NO [SERVERBUG] Internal server error") {
+			// go-imap's answer to its own parse errors (see above).
+			return []byte(tag + " BAD [CLIENTBUG] Syntax error in arguments\r\n")
+		}
+	}
+	for _, p := range []string{"CAPABILITY ", "OK [CAPABILITY ", "PREAUTH [CAPABILITY "} {
+		if strings.HasPrefix(rest, p) && (tag == "*" || p != "CAPABILITY ") {
+			return []byte(tag + " " + p + f.fixCaps(rest[len(p):]))
+		}
+	}
+	return line
+}
+
+// fixCaps rewrites the capability list at the start of s (up to "]" or
+// the line's end) for the connection's real state.
+func (f *frontConn) fixCaps(s string) string {
+	end := strings.IndexAny(s, "]\r\n")
+	if end < 0 {
+		end = len(s)
+	}
+	caps, rest := strings.Fields(s[:end]), s[end:]
+	tlsOn := f.cs.tls.Load()
+	authed := f.cs.authed.Load()
+	var out []string
+	for _, c := range caps {
+		u := strings.ToUpper(c)
+		switch {
+		case u == "STARTTLS" || u == "LOGINDISABLED":
+			continue
+		case strings.HasPrefix(u, "AUTH=") && !tlsOn && !f.srv.cfg.AllowPlaintextAuth:
+			continue
+		}
+		out = append(out, c)
+		if u == "IMAP4REV2" || (u == "IMAP4REV1" && !containsFold(caps, "IMAP4rev2")) {
+			if !tlsOn && f.srv.cfg.TLS != nil && !authed {
+				out = append(out, "STARTTLS")
+			}
+			if !tlsOn && !f.srv.cfg.AllowPlaintextAuth && !authed {
+				out = append(out, "LOGINDISABLED")
+			}
+		}
+	}
+	out = append(out, "ID")
+	if authed {
+		out = append(out, "QUOTA", "QUOTA=RES-STORAGE")
+	}
+	return strings.Join(out, " ") + rest
+}
+
+func containsFold(l []string, s string) bool {
+	for _, v := range l {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseStart splits a command line into its tag, its upper-cased name
+// ("UID FETCH" for UID commands) and the rest.
+func parseStart(line []byte) (tag, name, rest string) {
+	s := strings.TrimRight(string(line), "\r\n")
+	tag, s, _ = strings.Cut(s, " ")
+	name, rest, _ = strings.Cut(s, " ")
+	name = strings.ToUpper(name)
+	if name == "UID" {
+		var sub string
+		sub, rest, _ = strings.Cut(rest, " ")
+		name += " " + strings.ToUpper(sub)
+	}
+	return tag, name, rest
+}
+
+// validTag: a tag is one or more ASTRING-CHARs other than "+" (RFC 9051 9).
+func validTag(tag string) bool {
+	for i := 0; i < len(tag); i++ {
+		c := tag[i]
+		if c <= 0x20 || c >= 0x7f || strings.IndexByte(`(){%*"\+`, c) >= 0 {
+			return false
+		}
+	}
+	return tag != ""
+}
+
+func tagOrStar(tag string) string {
+	if tag == "" || !validTag(tag) {
+		return "*"
+	}
+	return tag
+}
+
+// trailingLiteral finds "{n}" or "{n+}" at the end of a line.
+func trailingLiteral(line []byte) (n int64, nonSync, ok bool) {
+	s := strings.TrimRight(string(line), "\r\n")
+	if !strings.HasSuffix(s, "}") {
+		return 0, false, false
+	}
+	i := strings.LastIndexByte(s, '{')
+	if i < 0 {
+		return 0, false, false
+	}
+	num := s[i+1 : len(s)-1]
+	if strings.HasSuffix(num, "+") || strings.HasSuffix(num, "-") {
+		num, nonSync = num[:len(num)-1], true
+	}
+	if num == "" || strings.TrimLeft(num, "0123456789") != "" {
+		return 0, false, false
+	}
+	v, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		// Larger than anything: refused by size.
+		return 1<<63 - 1, nonSync, true
+	}
+	return v, nonSync, true
+}
+
+// checkSeqSet checks the sequence set that starts rest (RFC 9051 9:
+// sequence-set); it returns what is wrong with it, or "".
+func checkSeqSet(rest string) string {
+	set, _, _ := strings.Cut(rest, " ")
+	if set == "" {
+		return "Missing sequence set"
+	}
+	if set == "$" {
+		return ""
+	}
+	for _, r := range strings.Split(set, ",") {
+		a, b, isRange := strings.Cut(r, ":")
+		for i, n := range []string{a, b} {
+			if i == 1 && !isRange {
+				break
+			}
+			if n == "*" {
+				continue
+			}
+			if n == "" || strings.TrimLeft(n, "0123456789") != "" {
+				return "Invalid sequence set"
+			}
+			v, err := strconv.ParseUint(n, 10, 64)
+			if err != nil || v == 0 || v > 1<<32-1 {
+				return "Invalid sequence set: numbers are 1 to 4294967295"
+			}
+		}
+	}
+	return ""
+}

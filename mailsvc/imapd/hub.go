@@ -1,0 +1,348 @@
+package imapd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/postdesk/postdesk/mailsvc/store"
+)
+
+// A hub follows one folder for the sessions of this process that have it
+// selected. It keeps the folder's UIDs as the store last had them and, on
+// every change, reads what changed since (store.Changes, by modseq) and
+// queues updates to each session: EXPUNGE, FLAGS for new keywords, FETCH
+// FLAGS, EXISTS (with \Recent for one session). A change made by a
+// session is synced at once, within its command; changes from elsewhere
+// arrive through store.Watch, which the store fires for this process's
+// writes and, on PostgreSQL, for other processes' (ListenPostgres).
+//
+// go-imap's MailboxTracker and SessionTracker do this job in its in-memory
+// example, but their sequence-number mapping goes wrong when several
+// messages arrive in one update (SessionTracker.EncodeSeqNum, "TODO: this
+// doesn't handle increments > 1") and they don't tell the backend what a
+// client has been told, which FETCH and SEARCH need. So each session keeps
+// its own view (selected.go) and writes its updates through go-imap's
+// UpdateWriter.
+type hub struct {
+	srv       *Server
+	folderID  int64
+	mailboxID int64
+
+	syncMu sync.Mutex // one sync at a time; held while a session joins
+
+	mu       sync.Mutex
+	uids     []uint32 // never changed in place: sessions share it
+	modseq   int64
+	keywords map[string]bool
+	sessions []*selected
+	refs     int
+	gone     bool // the folder was deleted
+
+	stopWatch func()
+	done      chan struct{}
+}
+
+type updateKind int
+
+const (
+	updExpunge updateKind = iota
+	updExists
+	updFlags
+	updMailboxFlags
+)
+
+// update is one change queued for a session.
+type update struct {
+	kind     updateKind
+	uid      uint32   // expunge, flags
+	modseq   int64    // flags
+	flags    []string // flags: the message's flags as the store has them
+	uids     []uint32 // exists: the new messages
+	recent   []uint32 // exists: those \Recent for this session
+	keywords []string // mailbox flags
+}
+
+// acquireHub returns the folder's hub, starting it if needed; releaseHub
+// must follow.
+func (s *Server) acquireHub(ctx context.Context, f *store.Folder) (*hub, error) {
+	s.hubsMu.Lock()
+	defer s.hubsMu.Unlock()
+	if h := s.hubs[f.ID]; h != nil {
+		h.mu.Lock()
+		h.refs++
+		h.mu.Unlock()
+		return h, nil
+	}
+	h := &hub{srv: s, folderID: f.ID, mailboxID: f.MailboxID, keywords: map[string]bool{}, refs: 1, done: make(chan struct{})}
+	// Watch before reading, so that nothing committed meanwhile is
+	// missed; a change seen twice is harmless.
+	ch, stop := s.cfg.Store.Watch(f.ID)
+	h.stopWatch = stop
+	st, err := s.cfg.Store.FolderStatus(ctx, f)
+	if err == nil {
+		h.modseq = st.HighestModSeq
+		h.uids, err = s.cfg.Store.UIDs(ctx, f.ID)
+	}
+	var kws []string
+	if err == nil {
+		kws, err = s.cfg.Store.FolderKeywords(ctx, f.ID)
+	}
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("open folder: %w", err)
+	}
+	for _, k := range kws {
+		h.keywords[k] = true
+	}
+	s.hubs[f.ID] = h
+	s.wg.Add(1)
+	go h.watch(ch)
+	return h, nil
+}
+
+func (s *Server) releaseHub(h *hub) {
+	s.hubsMu.Lock()
+	defer s.hubsMu.Unlock()
+	h.mu.Lock()
+	h.refs--
+	last := h.refs == 0
+	h.mu.Unlock()
+	if last {
+		delete(s.hubs, h.folderID)
+		h.stopWatch()
+		close(h.done)
+	}
+}
+
+// syncFolder syncs a folder's hub in this process, if there is one, so
+// that its sessions learn of a change this process just made before the
+// command that made it ends.
+func (s *Server) syncFolder(ctx context.Context, folderID int64) {
+	s.hubsMu.Lock()
+	h := s.hubs[folderID]
+	if h != nil {
+		h.mu.Lock()
+		h.refs++
+		h.mu.Unlock()
+	}
+	s.hubsMu.Unlock()
+	if h == nil {
+		return
+	}
+	defer s.releaseHub(h)
+	if err := h.sync(ctx, nil, nil); err != nil {
+		s.log.Warn("sync folder", "folder", folderID, "err", err)
+	}
+}
+
+// watch syncs on the store's change notifications until the hub stops.
+func (h *hub) watch(ch <-chan struct{}) {
+	defer h.srv.wg.Done()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-h.srv.ctx.Done():
+			return
+		case <-ch:
+			if err := h.sync(h.srv.ctx, nil, nil); err != nil && h.srv.ctx.Err() == nil {
+				h.srv.log.Warn("sync folder", "folder", h.folderID, "err", err)
+			}
+		}
+	}
+}
+
+// join adds a session, whose view starts as the hub's UIDs now; claim
+// runs with no sync in between, so that the session's \Recent messages
+// are exactly those of its starting view.
+func (h *hub) join(sel *selected, claim func(view []uint32) error) error {
+	h.syncMu.Lock()
+	defer h.syncMu.Unlock()
+	h.mu.Lock()
+	sel.view = h.uids[:len(h.uids):len(h.uids)]
+	sel.announced = make(map[string]bool, len(h.keywords))
+	for k := range h.keywords {
+		sel.announced[k] = true
+	}
+	h.mu.Unlock()
+	if err := claim(sel.view); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.sessions = append(h.sessions, sel)
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *hub) leave(sel *selected) {
+	h.mu.Lock()
+	for i, s := range h.sessions {
+		if s == sel {
+			h.sessions = append(h.sessions[:i:i], h.sessions[i+1:]...)
+			break
+		}
+	}
+	h.mu.Unlock()
+	h.srv.releaseHub(h)
+}
+
+// keywordList returns the folder's keywords, sorted.
+func (h *hub) keywordList() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return sortedKeys(h.keywords)
+}
+
+// sync reads the folder's changes since the last sync and queues them to
+// every session. A session that made the change (source) is not told of
+// flag changes it made itself (own: UID to the modseq it set), which it
+// reports in its own command's responses.
+func (h *hub) sync(ctx context.Context, source *selected, own map[uint32]int64) error {
+	h.syncMu.Lock()
+	defer h.syncMu.Unlock()
+	st := h.srv.cfg.Store
+	changed, gone, highest, err := st.Changes(ctx, h.folderID, h.modseq)
+	if err != nil {
+		if _, ferr := st.FolderByID(ctx, h.mailboxID, h.folderID); errors.Is(ferr, store.ErrNoFolder) {
+			h.vanish()
+			return nil
+		}
+		return fmt.Errorf("read folder changes: %w", err)
+	}
+	if highest <= h.modseq {
+		return nil
+	}
+	// Only sync changes h.uids, and sync holds syncMu.
+	cur := h.uids
+	goneSet := make(map[uint32]bool, len(gone))
+	for _, u := range gone {
+		goneSet[u] = true
+	}
+	next := cur
+	var expunged []uint32
+	if len(gone) > 0 {
+		next = make([]uint32, 0, len(cur))
+		for _, u := range cur {
+			if goneSet[u] {
+				expunged = append(expunged, u)
+			} else {
+				next = append(next, u)
+			}
+		}
+	}
+	var last uint32
+	if len(cur) > 0 {
+		last = cur[len(cur)-1]
+	}
+	var flagUpd []update
+	var added []uint32
+	newKw := map[string]bool{}
+	for i := range changed {
+		m := &changed[i]
+		if goneSet[m.UID] {
+			continue
+		}
+		if contains(cur, m.UID) {
+			flagUpd = append(flagUpd, update{kind: updFlags, uid: m.UID, modseq: m.ModSeq, flags: m.Flags()})
+		} else if m.UID > last {
+			added = append(added, m.UID)
+		}
+		for _, k := range strings.Fields(m.Keywords) {
+			newKw[k] = true
+		}
+	}
+	if len(added) > 0 {
+		next = append(next[:len(next):len(next)], added...)
+	}
+
+	// New messages are \Recent for one read-write session of this process
+	// (or another's, whichever claims them first).
+	var claimer *selected
+	var recentFrom uint32
+	if len(added) > 0 {
+		h.mu.Lock()
+		for _, s := range h.sessions {
+			if !s.readOnly {
+				claimer = s
+				break
+			}
+		}
+		h.mu.Unlock()
+		if claimer != nil {
+			from, err := claimRecent(h.srv, h.folderID, added[len(added)-1]+1)
+			if err != nil {
+				h.srv.log.Warn("claim recent", "err", err)
+				claimer = nil
+			}
+			recentFrom = from
+		}
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k := range newKw {
+		if h.keywords[k] {
+			delete(newKw, k)
+		} else {
+			h.keywords[k] = true
+		}
+	}
+	h.uids, h.modseq = next, highest
+	var kwList []string
+	if len(newKw) > 0 {
+		kwList = sortedKeys(h.keywords)
+	}
+	for _, s := range h.sessions {
+		q := s.pending
+		for _, u := range expunged {
+			q = append(q, update{kind: updExpunge, uid: u})
+		}
+		if kwList != nil {
+			q = append(q, update{kind: updMailboxFlags, keywords: kwList})
+		}
+		for _, u := range flagUpd {
+			if s == source && own[u.uid] == u.modseq {
+				continue
+			}
+			q = append(q, u)
+		}
+		if len(added) > 0 {
+			u := update{kind: updExists, uids: added}
+			if s == claimer {
+				i := sort.Search(len(added), func(i int) bool { return added[i] >= recentFrom })
+				u.recent = added[i:]
+			}
+			q = append(q, u)
+		}
+		s.pending = q
+		s.signal()
+	}
+	return nil
+}
+
+// vanish empties the view of every session when the folder was deleted.
+func (h *hub) vanish() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gone {
+		return
+	}
+	h.gone = true
+	for _, s := range h.sessions {
+		for _, u := range h.uids {
+			s.pending = append(s.pending, update{kind: updExpunge, uid: u})
+		}
+		s.signal()
+	}
+	h.uids = nil
+}
+
+// contains reports whether sorted uids holds u.
+func contains(uids []uint32, u uint32) bool {
+	i := sort.Search(len(uids), func(i int) bool { return uids[i] >= u })
+	return i < len(uids) && uids[i] == u
+}

@@ -1,0 +1,200 @@
+// Package imapd is Postdesk's IMAP server: a go-imap v2 backend on the
+// message store (mailsvc/store), serving IMAP4rev1 and IMAP4rev2 as
+// go-imap does, with STARTTLS and implicit TLS.
+//
+// The parts:
+//
+//   - front.go: a thin layer between the TCP connection and go-imap that
+//     covers what go-imap v2 mishandles (hostile literals, number sets,
+//     pipelining after STARTTLS) and adds ID and QUOTA (RFC 9208).
+//   - session.go: one Session per connection: login through
+//     tenants.ResolveLogin, folders (CREATE, DELETE, RENAME, SUBSCRIBE,
+//     STATUS, APPEND, NAMESPACE); list.go: LIST and LSUB (RFC 5258, 6154).
+//   - hub.go: one hub per folder selected in this process keeps the
+//     folder's message list as the store has it and hands every change
+//     (from this process, or from others through the store's PostgreSQL
+//     notifications) to the sessions that have the folder selected.
+//   - selected.go: the selected state: each session's own view of the
+//     folder's sequence numbers, and its queue of updates (EXISTS,
+//     EXPUNGE, FETCH FLAGS, FLAGS), written at the end of commands and
+//     during IDLE; STORE, COPY, MOVE, EXPUNGE. fetch.go and search.go:
+//     FETCH and SEARCH from the stored metadata.
+package imapd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/postdesk/postdesk/mailsvc/store"
+	"github.com/postdesk/postdesk/tenants"
+)
+
+// Config configures a Server.
+type Config struct {
+	Store   *store.Store
+	Tenants *tenants.Service
+	Logger  *slog.Logger
+	// TLS is used for STARTTLS and implicit TLS; nil turns both off.
+	TLS *tls.Config
+	// AllowPlaintextAuth allows LOGIN and AUTHENTICATE without TLS, for
+	// tests and development only.
+	AllowPlaintextAuth bool
+	// MaxMessageSize bounds APPEND; default 64 MiB.
+	MaxMessageSize int64
+}
+
+// Server is an IMAP server on the message store.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	imap *imapserver.Server
+
+	ctx    context.Context // ends when the server stops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // hub watchers
+
+	hubsMu sync.Mutex
+	hubs   map[int64]*hub
+
+	connsMu sync.Mutex
+	conns   map[*frontConn]struct{}
+	nextID  atomic.Uint64
+
+	closeOnce sync.Once
+}
+
+// New returns a server; Serve and ServeTLS run it on listeners.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Tenants == nil {
+		return nil, errors.New("imapd: a store and a tenants service are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = 64 << 20
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*frontConn]struct{}{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.imap = imapserver.New(&imapserver.Options{
+		NewSession: s.newSession,
+		Caps: imap.CapSet{
+			imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {},
+			imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapESearch: {}, imap.CapSearchRes: {},
+			imap.CapListExtended: {}, imap.CapListStatus: {}, imap.CapMove: {}, imap.CapStatusSize: {},
+			imap.CapSpecialUse: {}, imap.CapCreateSpecialUse: {},
+		},
+		Logger: libLogger{s.log},
+		// TLS is the front layer's business (front.go): go-imap only
+		// ever sees the decrypted stream, and the front layer refuses
+		// logins without TLS.
+		InsecureAuth: true,
+	})
+	return s, nil
+}
+
+// Serve accepts IMAP connections that may start TLS with STARTTLS.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.imap.Serve(&frontListener{Listener: ln, srv: s})
+}
+
+// ServeTLS accepts IMAP connections over implicit TLS (port 993's way).
+func (s *Server) ServeTLS(ln net.Listener) error {
+	if s.cfg.TLS == nil {
+		return errors.New("imapd: implicit TLS needs a TLS configuration")
+	}
+	return s.imap.Serve(&frontListener{Listener: ln, srv: s, implicitTLS: true})
+}
+
+// Shutdown says BYE to every client and closes the listeners and
+// connections; IMAP sessions are long-lived, so it does not wait for
+// clients to log out.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.connsMu.Lock()
+		for f := range s.conns {
+			f.bye("Server shutting down")
+		}
+		s.connsMu.Unlock()
+		if err := s.imap.Close(); err != nil {
+			s.log.Debug("close", "err", err)
+		}
+		s.cancel()
+	})
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) forget(f *frontConn) {
+	s.connsMu.Lock()
+	delete(s.conns, f)
+	s.connsMu.Unlock()
+}
+
+func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	f, ok := c.NetConn().(*frontConn)
+	if !ok {
+		return nil, nil, fmt.Errorf("imapd: connection of type %T", c.NetConn())
+	}
+	sess := newSession(s, f.cs, f.log)
+	f.cs.sess = sess
+	return sess, nil, nil
+}
+
+// frontListener puts the front layer on every accepted connection.
+type frontListener struct {
+	net.Listener
+	srv         *Server
+	implicitTLS bool
+}
+
+func (l *frontListener) Accept() (net.Conn, error) {
+	raw, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	s := l.srv
+	id := s.nextID.Add(1)
+	log := s.log.With("conn", id, "remote", raw.RemoteAddr().String())
+	if l.implicitTLS {
+		log = log.With("tls", "implicit")
+	}
+	f := newFrontConn(s, raw, l.implicitTLS, log)
+	s.connsMu.Lock()
+	s.conns[f] = struct{}{}
+	s.connsMu.Unlock()
+	log.Debug("connected")
+	return f, nil
+}
+
+// libLogger passes go-imap's messages to slog. Most are a client going
+// away mid-command, so they are debug lines; panics are errors.
+type libLogger struct{ log *slog.Logger }
+
+func (l libLogger) Printf(format string, args ...any) {
+	msg := strings.TrimSpace(fmt.Sprintf(format, args...))
+	if strings.HasPrefix(msg, "panic") {
+		l.log.Error("imap library", "msg", msg)
+		return
+	}
+	l.log.Debug("imap library", "msg", msg)
+}

@@ -1,0 +1,179 @@
+// Package pop3d is Postdesk's POP3 server (RFC 1939, with CAPA and
+// response codes from RFC 2449, STLS from RFC 2595, SASL PLAIN from RFC
+// 5034) on the message store. POP3 sees the INBOX only; mail filed into
+// other folders through IMAP or webmail stays there.
+//
+// It is written by hand: there is no maintained POP3 server library for
+// Go (the few on GitHub are unmaintained toys without STLS, SASL or
+// pipelining), and the protocol is small.
+//
+// Deletions (DELE) take effect only at QUIT (RFC 1939 6, the UPDATE
+// state): a connection that drops deletes nothing. While a session is in
+// the TRANSACTION state it holds a lease on the mailbox in the database
+// (table pop3_locks), so a second session, in this process or another on
+// the same database, gets -ERR [IN-USE].
+package pop3d
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/postdesk/postdesk/mailsvc/store"
+	"github.com/postdesk/postdesk/tenants"
+)
+
+// Config configures a Server.
+type Config struct {
+	Store   *store.Store
+	Tenants *tenants.Service
+	Logger  *slog.Logger
+	// TLS is used for STLS and implicit TLS; nil turns both off.
+	TLS *tls.Config
+	// AllowPlaintextAuth allows USER/PASS and AUTH without TLS, for tests
+	// and development only.
+	AllowPlaintextAuth bool
+	// Hostname is named in the greeting.
+	Hostname string
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// LockTTL is how long a mailbox lock lasts without renewal; default
+	// two minutes. It is renewed at a third of that.
+	LockTTL time.Duration
+	// IdleTimeout ends a session the client leaves silent; default ten
+	// minutes (RFC 1939 3).
+	IdleTimeout time.Duration
+}
+
+// Server is a POP3 server.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+	closed    bool
+	nextID    atomic.Uint64
+}
+
+// New returns a server; Serve and ServeTLS run it on listeners.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Tenants == nil {
+		return nil, errors.New("pop3d: a store and a tenants service are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.LockTTL <= 0 {
+		cfg.LockTTL = 2 * time.Minute
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Serve accepts POP3 connections that may start TLS with STLS.
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, false) }
+
+// ServeTLS accepts POP3 connections over implicit TLS (port 995's way).
+func (s *Server) ServeTLS(ln net.Listener) error {
+	if s.cfg.TLS == nil {
+		return errors.New("pop3d: implicit TLS needs a TLS configuration")
+	}
+	return s.serve(ln, true)
+}
+
+func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return nil
+			}
+			return err
+		}
+		delay = 0
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			return nil
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer func() {
+				s.mu.Lock()
+				delete(s.conns, c)
+				s.mu.Unlock()
+			}()
+			s.handle(c, implicitTLS)
+		}()
+	}
+}
+
+// Shutdown stops accepting, ends every session (deleting nothing: only
+// QUIT deletes) and waits for them, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		for ln := range s.listeners {
+			ln.Close()
+		}
+		s.cancel()
+		for c := range s.conns {
+			c.SetDeadline(time.Now())
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,181 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// resolver asks one configured DNS server (or those of /etc/resolv.conf)
+// for MX and address records, with github.com/miekg/dns, so that the
+// Delivery Options' DNS server is the one asked.
+type resolver struct {
+	server  string // "IP:port"; empty: /etc/resolv.conf
+	timeout time.Duration
+	// resolvConf is read when server is empty.
+	resolvConf string
+}
+
+// dnsError is a failed lookup; permanent when the name does not exist or
+// refuses mail (null MX), temporary otherwise.
+type dnsError struct {
+	permanent bool
+	status    string // enhanced status code for a DSN
+	msg       string
+}
+
+func (e *dnsError) Error() string { return e.msg }
+
+func tempDNS(format string, args ...any) *dnsError {
+	return &dnsError{status: "4.4.3", msg: fmt.Sprintf(format, args...)}
+}
+
+func (r *resolver) servers() ([]string, error) {
+	if r.server != "" {
+		return []string{r.server}, nil
+	}
+	path := r.resolvConf
+	if path == "" {
+		path = "/etc/resolv.conf"
+	}
+	cfg, err := dns.ClientConfigFromFile(path)
+	if err != nil {
+		return nil, tempDNS("no DNS server configured and %s unreadable: %v", path, err)
+	}
+	var out []string
+	for _, s := range cfg.Servers {
+		out = append(out, net.JoinHostPort(s, cfg.Port))
+	}
+	if len(out) == 0 {
+		return nil, tempDNS("no DNS server configured")
+	}
+	return out, nil
+}
+
+// exchange asks the servers in turn until one answers other than with
+// SERVFAIL or REFUSED, retrying over TCP when the answer is truncated.
+func (r *resolver) exchange(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	servers, err := r.servers()
+	if err != nil {
+		return nil, err
+	}
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), qtype)
+	q.RecursionDesired = true
+	q.SetEdns0(1232, false)
+	var last error
+	for _, s := range servers {
+		c := &dns.Client{Net: "udp", Timeout: r.timeout}
+		in, _, err := c.ExchangeContext(ctx, q, s)
+		if err == nil && in.Truncated {
+			c.Net = "tcp"
+			in, _, err = c.ExchangeContext(ctx, q, s)
+		}
+		if err != nil {
+			last = err
+			continue
+		}
+		if in.Rcode == dns.RcodeServerFailure || in.Rcode == dns.RcodeRefused {
+			last = fmt.Errorf("%s answered %s", s, dns.RcodeToString[in.Rcode])
+			continue
+		}
+		return in, nil
+	}
+	return nil, tempDNS("lookup %s %s: %v", dns.TypeToString[qtype], name, last)
+}
+
+// lookupMX returns the hosts to try for a domain in order of preference
+// (RFC 5321 5.1), equal preferences shuffled. With no MX record the domain
+// itself is the host (implicit is true). A domain that does not exist, or
+// publishes a null MX (RFC 7505), is a permanent error.
+func (r *resolver) lookupMX(ctx context.Context, domain string) (hosts []string, implicit bool, err error) {
+	in, err := r.exchange(ctx, domain, dns.TypeMX)
+	if err != nil {
+		return nil, false, err
+	}
+	switch in.Rcode {
+	case dns.RcodeSuccess:
+	case dns.RcodeNameError:
+		return nil, false, &dnsError{permanent: true, status: "5.1.2", msg: fmt.Sprintf("domain %s does not exist", domain)}
+	default:
+		return nil, false, tempDNS("lookup MX %s: %s", domain, dns.RcodeToString[in.Rcode])
+	}
+	var mxs []*dns.MX
+	for _, rr := range in.Answer {
+		if mx, ok := rr.(*dns.MX); ok {
+			mxs = append(mxs, mx)
+		}
+	}
+	if len(mxs) == 0 {
+		return []string{domain}, true, nil
+	}
+	if len(mxs) == 1 && mxs[0].Mx == "." {
+		return nil, false, &dnsError{permanent: true, status: "5.1.10", msg: fmt.Sprintf("domain %s accepts no mail (null MX)", domain)}
+	}
+	rand.Shuffle(len(mxs), func(i, j int) { mxs[i], mxs[j] = mxs[j], mxs[i] })
+	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Preference < mxs[j].Preference })
+	for _, mx := range mxs {
+		h := strings.ToLower(strings.TrimSuffix(mx.Mx, "."))
+		if h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	if len(hosts) == 0 {
+		return nil, false, &dnsError{permanent: true, status: "5.1.10", msg: fmt.Sprintf("domain %s accepts no mail (null MX)", domain)}
+	}
+	return hosts, false, nil
+}
+
+// lookupIP returns a host's IPv4 then IPv6 addresses. A name that does not
+// exist or has no address is reported as permanent; the caller decides
+// what that means for the recipient.
+func (r *resolver) lookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	var last error
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		in, err := r.exchange(ctx, host, qt)
+		if err != nil {
+			last = err
+			continue
+		}
+		if in.Rcode == dns.RcodeNameError {
+			continue
+		}
+		for _, rr := range in.Answer {
+			switch a := rr.(type) {
+			case *dns.A:
+				if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
+					out = append(out, ip)
+				}
+			case *dns.AAAA:
+				if ip, ok := netip.AddrFromSlice(a.AAAA); ok {
+					out = append(out, ip)
+				}
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	if last != nil {
+		return nil, last
+	}
+	return nil, &dnsError{permanent: true, status: "5.4.4", msg: fmt.Sprintf("host %s has no address", host)}
+}
+
+// isDNSPermanent reports whether err is a permanent lookup failure.
+func isDNSPermanent(err error) (bool, string) {
+	var de *dnsError
+	if errors.As(err, &de) {
+		return de.permanent, de.status
+	}
+	return false, "4.4.3"
+}

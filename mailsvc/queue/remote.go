@@ -1,0 +1,438 @@
+package queue
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// deliverRemote sends one message to a group of recipients that go to the
+// same hosts: the hosts are tried in order, each of their addresses in
+// turn, until one gives the recipients an answer (RFC 5321 5.1). Trouble
+// before the transaction (no connection, a refusing greeting, a 4xx to
+// MAIL) moves on to the next host.
+func (q *Queue) deliverRemote(ctx context.Context, d *dest, j *job, idx []int, results []result) {
+	if d.kind == "smarthost" && d.delay > 0 {
+		t := time.NewTimer(d.delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	last := deferral("4.4.1", "no host to connect to")
+	noAddress := true
+	for _, host := range d.hosts {
+		ips, err := q.hostIPs(ctx, d, host)
+		if err != nil {
+			perm, status := isDNSPermanent(err)
+			noAddress = noAddress && perm
+			if perm {
+				status = "4.4.4"
+			}
+			last = deferral(status, "%v", err)
+			last.host = host
+			continue
+		}
+		noAddress = false
+		for _, ip := range ips {
+			done, res := q.transact(ctx, d, host, ip, j, idx, results)
+			if done {
+				return
+			}
+			last = res
+			if ctx.Err() != nil {
+				return
+			}
+		}
+	}
+	if d.implicitMX && noAddress {
+		// No MX and the domain has no address either: nothing will ever
+		// take its mail (RFC 5321 5.1).
+		last.outcome, last.status = failed, "5.4.4"
+	}
+	for _, i := range idx {
+		results[i] = last
+	}
+}
+
+// hostIPs finds a host's addresses: MX hosts through the configured DNS
+// server; relay hosts (routes, smart host) through the system resolver, so
+// /etc/hosts applies to them.
+func (q *Queue) hostIPs(ctx context.Context, d *dest, host string) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return []netip.Addr{ip}, nil
+	}
+	if !d.relay() {
+		return d.resolver.lookupIP(ctx, host)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, tempDNS("look up %s: %v", host, err)
+	}
+	for i := range ips {
+		ips[i] = ips[i].Unmap()
+	}
+	return ips, nil
+}
+
+// transact runs one SMTP transaction with one address of a host. done is
+// false when the recipients got no answer there and the next address or
+// host should be tried; res says why.
+func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Addr, j *job, idx []int, results []result) (done bool, res result) {
+	where := host + "[" + ip.String() + "]"
+	if host == ip.String() {
+		where = "[" + ip.String() + "]"
+	}
+	at := func(r result) result {
+		r.host, r.mta = where, host
+		return r
+	}
+	// Credentials never go over a connection an eavesdropper could read,
+	// so a relay that gets them must do TLS with a certificate that
+	// verifies; other hosts get opportunistic TLS (RFC 7435), and fall
+	// back to plain text when the TLS handshake fails.
+	c, secure, err := q.connect(ctx, d, host, ip, true)
+	if errors.Is(err, errTLSHandshake) && d.username == "" {
+		q.log.InfoContext(ctx, "queue: TLS handshake failed; trying without TLS", "remote_host", where, "err", err)
+		c, secure, err = q.connect(ctx, d, host, ip, false)
+	}
+	if err != nil {
+		return false, at(connResult(err))
+	}
+	defer c.Close()
+	if d.username != "" {
+		if !secure {
+			return false, at(deferral("4.7.10", "%s offers no TLS; credentials are only sent over TLS", host))
+		}
+		var auth sasl.Client
+		switch {
+		case c.SupportsAuth(sasl.Plain):
+			auth = sasl.NewPlainClient("", d.username, d.password)
+		case c.SupportsAuth(sasl.Login):
+			auth = sasl.NewLoginClient(d.username, d.password)
+		default:
+			return false, at(deferral("4.7.12", "%s offers no AUTH PLAIN or LOGIN", host))
+		}
+		if err := c.Auth(auth); err != nil {
+			// A refused login is the administrator's to fix, never a
+			// reason to return mail: retried.
+			r := smtpResult(err)
+			r.outcome, r.status = deferred, "4"+r.status[1:]
+			r.text = "authentication failed: " + r.text
+			return false, at(r)
+		}
+	}
+
+	opts := &smtp.MailOptions{Size: j.msg.Size}
+	utf8 := !isASCII(j.msg.MailFrom)
+	for _, i := range idx {
+		utf8 = utf8 || !isASCII(j.rcpts[i].Rcpt)
+	}
+	if utf8 {
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			for _, i := range idx {
+				results[i] = at(failure("5.6.7", "%s does not support SMTPUTF8, needed for this address", host))
+			}
+			return true, result{}
+		}
+		opts.UTF8 = true
+	}
+	if err := c.Mail(j.msg.MailFrom, opts); err != nil {
+		r := at(smtpResult(err))
+		if r.outcome == failed {
+			for _, i := range idx {
+				results[i] = r
+			}
+			return true, result{}
+		}
+		return false, r
+	}
+	var accepted []int
+	for _, i := range idx {
+		if err := c.Rcpt(j.rcpts[i].Rcpt, nil); err != nil {
+			results[i] = at(smtpResult(err))
+			var se *smtp.SMTPError
+			if !errors.As(err, &se) {
+				// The connection broke: the rest get the same.
+				for _, k := range idx {
+					if results[k].outcome == notTried {
+						results[k] = results[i]
+					}
+				}
+				return true, result{}
+			}
+			continue
+		}
+		accepted = append(accepted, i)
+	}
+	if len(accepted) == 0 {
+		c.Quit()
+		return true, result{}
+	}
+	setAll := func(r result) {
+		for _, i := range accepted {
+			results[i] = r
+		}
+	}
+	body, err := q.open(ctx, j)
+	if err != nil {
+		c.Reset()
+		setAll(at(deferral("4.3.0", "read message: %v", err)))
+		return true, result{}
+	}
+	defer body.Close()
+	w, err := c.Data()
+	if err != nil {
+		setAll(at(smtpResult(err)))
+		return true, result{}
+	}
+	if _, err := io.Copy(w, body); err != nil {
+		setAll(at(deferral("4.4.2", "sending message data: %v", err)))
+		return true, result{}
+	}
+	resp, err := w.CloseWithResponse()
+	if err != nil {
+		setAll(at(smtpResult(err)))
+		return true, result{}
+	}
+	reply := "250 " + oneLine(resp.StatusText)
+	setAll(at(result{outcome: delivered, status: "2.0.0", text: reply, reply: reply}))
+	c.Quit()
+	return true, result{}
+}
+
+// errTLSHandshake is a STARTTLS or TLS handshake that failed.
+var errTLSHandshake = errors.New("TLS handshake failed")
+
+// connect opens an SMTP session with host at ip: greeting, EHLO, TLS
+// (implicit, or STARTTLS when offered and tryTLS), AUTH left to the
+// caller. secure says TLS is on, with a verified certificate when the
+// destination gets credentials.
+func (q *Queue) connect(ctx context.Context, d *dest, host string, ip netip.Addr, tryTLS bool) (*smtp.Client, bool, error) {
+	dialer := net.Dialer{Timeout: q.opts.DialTimeout}
+	conn, err := dialer.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, uint16(d.port)).String())
+	if err != nil {
+		return nil, false, fmt.Errorf("connect: %w", err)
+	}
+	// go-smtp's client takes no context: closing the connection when ctx
+	// ends stops it wherever it waits.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	cfg := q.tlsConfig(d, host)
+	var nc net.Conn = conn
+	secure := false
+	if d.implicitTLS {
+		tc := tls.Client(conn, cfg)
+		hctx, cancel := context.WithTimeout(ctx, q.opts.CommandTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			conn.Close()
+			stop()
+			return nil, false, fmt.Errorf("%w: %v", errTLSHandshake, err)
+		}
+		nc, secure = tc, true
+	} else {
+		nc, secure, err = q.prelude(ctx, conn, host, cfg, tryTLS)
+		if err != nil {
+			conn.Close()
+			stop()
+			return nil, false, err
+		}
+	}
+	c := smtp.NewClient(&ctxConn{Conn: nc, stop: stop})
+	c.CommandTimeout = q.opts.CommandTimeout
+	c.SubmissionTimeout = 2 * q.opts.CommandTimeout
+	if err := c.Hello(q.hostname); err != nil {
+		c.Close()
+		return nil, false, fmt.Errorf("EHLO: %w", err)
+	}
+	return c, secure, nil
+}
+
+// ctxConn stops the context watch when the connection closes.
+type ctxConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c *ctxConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
+}
+
+// tlsConfig verifies the certificate of a relay that gets credentials
+// (against Options.RootCAs); for everything else TLS is opportunistic and
+// unauthenticated, as on the public MX network, where certificates rarely
+// match (RFC 7435).
+func (q *Queue) tlsConfig(d *dest, host string) *tls.Config {
+	cfg := &tls.Config{ServerName: strings.Trim(host, "[]"), MinVersion: tls.VersionTLS12}
+	if d.username != "" {
+		cfg.RootCAs = q.opts.RootCAs
+	} else {
+		cfg.InsecureSkipVerify = true
+	}
+	return cfg
+}
+
+// prelude does the plain-text start of a session itself: greeting, EHLO
+// with our host name and, when offered, STARTTLS. go-smtp's client can
+// only STARTTLS before its own first EHLO, which would introduce us as
+// "localhost"; so the connection is handed to it after TLS, replaying a
+// greeting, and it says EHLO again as RFC 3207 4.2 requires anyway.
+func (q *Queue) prelude(ctx context.Context, conn net.Conn, host string, cfg *tls.Config, tryTLS bool) (net.Conn, bool, error) {
+	conn.SetDeadline(time.Now().Add(q.opts.CommandTimeout))
+	defer conn.SetDeadline(time.Time{})
+	tp := textproto.NewConn(conn)
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return nil, false, fmt.Errorf("greeting: %w", protoErr(err))
+	}
+	_, msg, err := cmd(tp, 250, "EHLO %s", q.hostname)
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		// An old server without EHLO: go-smtp falls back to HELO.
+		return replay(conn, tp.R, host), false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("EHLO: %w", err)
+	}
+	startTLS := false
+	for _, line := range strings.Split(msg, "\n")[1:] {
+		if strings.EqualFold(strings.TrimSpace(line), "STARTTLS") {
+			startTLS = true
+		}
+	}
+	if !startTLS || !tryTLS {
+		return replay(conn, tp.R, host), false, nil
+	}
+	if _, _, err := cmd(tp, 220, "STARTTLS"); err != nil {
+		return replay(conn, tp.R, host), false, nil
+	}
+	if tp.R.Buffered() > 0 {
+		// Plain text sent after the STARTTLS reply would be read as if
+		// it came over TLS (CVE-2011-0411 and kin).
+		return nil, false, errors.New("server sent data after its STARTTLS reply")
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, false, fmt.Errorf("%w: %v", errTLSHandshake, err)
+	}
+	return replay(tc, nil, host), true, nil
+}
+
+func cmd(tp *textproto.Conn, expect int, format string, args ...any) (int, string, error) {
+	id, err := tp.Cmd(format, args...)
+	if err != nil {
+		return 0, "", err
+	}
+	tp.StartResponse(id)
+	defer tp.EndResponse(id)
+	code, msg, err := tp.ReadResponse(expect)
+	return code, msg, protoErr(err)
+}
+
+// protoErr turns a textproto reply error into the *smtp.SMTPError
+// go-smtp's client returns.
+func protoErr(err error) error {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return &smtp.SMTPError{Code: te.Code, Message: te.Msg}
+	}
+	return err
+}
+
+// replayConn reads a made-up greeting, then the connection.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+func replay(conn net.Conn, buffered io.Reader, host string) net.Conn {
+	var rest io.Reader = conn
+	if buffered != nil {
+		rest = buffered
+	}
+	greeting := "220 " + oneLine(host) + " ESMTP\r\n"
+	return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader(greeting), rest)}
+}
+
+// smtpResult classifies an SMTP client error: 5xx is permanent, anything
+// else (4xx, a broken connection, a timeout) temporary.
+func smtpResult(err error) result {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		ec := ""
+		if se.EnhancedCode != (smtp.EnhancedCode{}) && se.EnhancedCode != smtp.NoEnhancedCode {
+			ec = fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+		}
+		text := fmt.Sprintf("%d %s", se.Code, oneLine(se.Message))
+		if ec != "" {
+			text = fmt.Sprintf("%d %s %s", se.Code, ec, oneLine(se.Message))
+		}
+		switch se.Code / 100 {
+		case 5:
+			if ec == "" || ec[0] != '5' {
+				ec = "5.0.0"
+			}
+			return result{outcome: failed, status: ec, text: text, reply: text}
+		default:
+			if ec == "" || ec[0] != '4' {
+				ec = "4.0.0"
+			}
+			return result{outcome: deferred, status: ec, text: text, reply: text}
+		}
+	}
+	return deferral("4.4.2", "%s", oneLine(err.Error()))
+}
+
+// connResult is the result of a session that never reached MAIL.
+func connResult(err error) result {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		// A refusing greeting or EHLO: try elsewhere, retry later.
+		r := smtpResult(err)
+		r.outcome = deferred
+		if r.status[0] == '5' {
+			r.status = "4" + r.status[1:]
+		}
+		return r
+	}
+	// No answer (refused, unreachable, timed out): 4.4.1 (RFC 3463).
+	return deferral("4.4.1", "%s", oneLine(err.Error()))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// oneLine keeps remote text on one log and DSN line.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,114 @@
+package smtpd
+
+import (
+	"errors"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// AuthMechanisms lists the SASL mechanisms offered in EHLO: PLAIN and LOGIN
+// on submission, once TLS is on (RFC 4954 4, RFC 8314) unless plaintext
+// logins are allowed; none on the MX.
+func (ss *session) AuthMechanisms() []string {
+	if !ss.e.submission || ss.login != nil || (!ss.tls && !ss.s.cfg.AllowPlaintextAuth) {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+// Auth starts AUTH (RFC 4954). Before STARTTLS it answers 530.
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if !ss.e.submission {
+		return nil, smtp.ErrAuthUnsupported
+	}
+	if !ss.tls && !ss.s.cfg.AllowPlaintextAuth {
+		return nil, errNeedTLS
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && identity != username {
+				// Acting as another user (RFC 4616 authzid) is not offered.
+				ss.authFailures++
+				return errAuthFailed
+			}
+			return ss.authenticate(username, password)
+		}), nil
+	case sasl.Login:
+		return &loginServer{auth: ss.authenticate}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// authenticate checks a login through the throttle every protocol shares.
+// Every refusal reads the same whether or not the account exists; a locked
+// account or address, or too many failures on this connection, gets 421,
+// which closes the connection.
+func (ss *session) authenticate(name, password string) error {
+	login, err := ss.s.tenants.ResolveLogin(ss.ctx, name, password, ss.remote)
+	var le *tenants.LoginError
+	switch {
+	case errors.As(err, &le) && le.Reason == tenants.Locked:
+		ss.log.Warn("AUTH refused: login locked", "login", name)
+		return errAuthLocked
+	case errors.As(err, &le):
+		ss.authFailures++
+		ss.log.Info("AUTH failed", "login", name, "reason", le.Error(), "failures", ss.authFailures)
+		if ss.authFailures >= ss.s.cfg.MaxAuthFailures {
+			return errAuthLocked
+		}
+		return errAuthFailed
+	case err != nil:
+		ss.log.Warn("AUTH: login check failed", "err", err)
+		return errAuthTemp
+	case login.Mailbox == nil:
+		// Administrators manage; they have no mailbox to send from.
+		ss.authFailures++
+		ss.log.Info("AUTH refused: not a mailbox", "login", name)
+		return errAuthFailed
+	}
+	addrs, err := ss.s.tenants.Addresses(ss.ctx, login.UserScope(ss.remote), login.Mailbox)
+	if err != nil {
+		ss.log.Warn("AUTH: list the mailbox's addresses", "err", err)
+		return errAuthTemp
+	}
+	ss.sendAs = make(map[address.Address]bool, len(addrs))
+	for _, a := range addrs {
+		ss.sendAs[a] = true
+	}
+	ss.login = login
+	ss.log = ss.log.With("login", login.Address.String())
+	ss.log.Info("AUTH succeeded")
+	return nil
+}
+
+// loginServer is the server side of the LOGIN mechanism
+// (draft-murchison-sasl-login), which go-sasl only has as a client.
+type loginServer struct {
+	auth func(username, password string) error
+	step int
+	user string
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		if response == nil {
+			l.step = 1
+			return []byte("Username:"), false, nil
+		}
+		l.user, l.step = string(response), 2
+		return []byte("Password:"), false, nil
+	case 1:
+		l.user, l.step = string(response), 2
+		return []byte("Password:"), false, nil
+	case 2:
+		l.step = 3
+		return nil, true, l.auth(l.user, string(response))
+	}
+	return nil, false, errors.New("unexpected LOGIN response")
+}

@@ -1,0 +1,110 @@
+package smtpd_test
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/mailsvc/smtpd"
+	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
+)
+
+// BenchmarkMXDeliver delivers messages of 4 KB and 100 KB to one local
+// mailbox over 1, 8 and 32 concurrent connections on SQLite and
+// PostgreSQL, and reports messages per second and the p50/p99 latency of
+// the reply to DATA (every 250 is after fsync and commit). The message
+// count is POSTDESK_BENCH_MESSAGES (default 200; the figures use
+// 2000); peak RSS is the test process's, server and clients together.
+//
+//	POSTDESK_BENCH_MESSAGES=2000 go test -run '^$' -bench MXDeliver -benchtime 1x ./mailsvc/smtpd
+func BenchmarkMXDeliver(b *testing.B) {
+	n := 200
+	fmt.Sscan(os.Getenv("POSTDESK_BENCH_MESSAGES"), &n)
+	for _, eng := range tenantstest.Engines {
+		for _, size := range []int{4 << 10, 100 << 10} {
+			for _, conns := range []int{1, 8, 32} {
+				b.Run(fmt.Sprintf("%s/%dKB/%dconn", eng, size>>10, conns), func(b *testing.B) {
+					if eng == database.Postgres && os.Getenv(tenantstest.EnvURL) == "" {
+						b.Skip("PostgreSQL not configured")
+					}
+					db := tenantstest.Open(b, eng)
+					e := newEnv(b, db, func(c *smtpd.Config) { c.MaxCommands = 1 << 30 })
+					body := msg("a@remote.test", "john@example.test", "bench", "") + strings.Repeat(strings.Repeat("x", 76)+"\r\n", size/78)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						lat := runLoad(b, e.mx, n, conns, body)
+						sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+						var total time.Duration
+						for _, l := range lat {
+							total += l
+						}
+						b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "msgs/s")
+						b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+						b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+						var ru syscall.Rusage
+						syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+						b.ReportMetric(float64(ru.Maxrss)/1024, "peakRSS-MB")
+					}
+				})
+			}
+		}
+	}
+}
+
+func runLoad(b *testing.B, a string, n, conns int, body string) []time.Duration {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	next := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		next <- struct{}{}
+	}
+	close(next)
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl, err := smtp.Dial(a)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer cl.Close()
+			cl.Hello("bench.test")
+			for range next {
+				if err := cl.Mail("a@remote.test", nil); err != nil {
+					b.Error(err)
+					return
+				}
+				if err := cl.Rcpt("john@example.test", nil); err != nil {
+					b.Error(err)
+					return
+				}
+				w, err := cl.Data()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				w.Write([]byte(body))
+				start := time.Now()
+				if err := w.Close(); err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				lat = append(lat, time.Since(start))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return lat
+}

@@ -1,0 +1,238 @@
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// session is one client's SMTP session, from EHLO to QUIT (a new one after
+// STARTTLS). go-smtp passes no context; the session holds one, cancelled
+// in Logout.
+type session struct {
+	e      *Endpoint
+	s      *Server
+	conn   *smtp.Conn
+	tc     *trackedConn
+	ctx    context.Context
+	cancel context.CancelFunc
+	log    *slog.Logger
+	remote string // IP address
+	tls    bool
+	seq    int // transactions, for ids
+
+	// After AUTH.
+	login        *tenants.Login
+	sendAs       map[address.Address]bool
+	authFailures int
+
+	// The transaction.
+	from    address.Path
+	hasFrom bool
+	utf8    bool
+	size    int64 // declared by SIZE, 0 if not
+	rcpts   []delivery.Recipient
+}
+
+var (
+	_ smtp.Session     = (*session)(nil)
+	_ smtp.AuthSession = (*session)(nil)
+)
+
+func (e *Endpoint) newSession(c *smtp.Conn) (smtp.Session, error) {
+	tc := tracked(c.Conn())
+	var id uint64
+	if tc != nil {
+		id = tc.id
+	}
+	remote := c.Conn().RemoteAddr().String()
+	if h, _, err := net.SplitHostPort(remote); err == nil {
+		remote = h
+	}
+	_, isTLS := c.TLSConnectionState()
+	ctx, cancel := context.WithCancel(context.Background())
+	ss := &session{e: e, s: e.s, conn: c, tc: tc, ctx: ctx, cancel: cancel, remote: remote, tls: isTLS,
+		log: e.log.With("conn", id, "remote", remote, "tls", isTLS)}
+	if e.stopping.Load() {
+		cancel()
+		return nil, errShuttingDown
+	}
+	ss.log.Debug("session", "helo", c.Hostname())
+	return ss, nil
+}
+
+// Reset ends the transaction (RSET, or after DATA).
+func (ss *session) Reset() {
+	ss.from, ss.hasFrom, ss.utf8, ss.size, ss.rcpts = address.Path{}, false, false, 0, nil
+}
+
+// Logout ends the session.
+func (ss *session) Logout() error {
+	ss.cancel()
+	return nil
+}
+
+// temp answers our own trouble: a 4xx, the cause to the log.
+func (ss *session) temp(what string, err error) error {
+	ss.log.Warn(what, "err", err)
+	return errTempFailure
+}
+
+func nonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// Mail starts a transaction: MAIL FROM (RFC 5321 4.1.1.2).
+func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
+	if ss.e.stopping.Load() {
+		return errShuttingDown
+	}
+	if ss.e.submission {
+		if ss.login == nil {
+			return errAuthRequired
+		}
+		if !ss.login.Mailbox.MaySend {
+			ss.log.Info("MAIL refused: mailbox may not send", "login", ss.login.Address.String())
+			return errMaySend
+		}
+	}
+	// RFC 6531 3.4: a non-ASCII address only with SMTPUTF8.
+	if nonASCII(from) && !opts.UTF8 {
+		return errNeedUTF8
+	}
+	p, err := address.ParseReversePath(from)
+	switch {
+	case errors.Is(err, address.ErrLocalpartTooLong):
+		return errSenderTooLong
+	case errors.Is(err, address.ErrPathTooLong):
+		return errPathTooLong
+	case err != nil:
+		ss.log.Info("MAIL refused", "err", err)
+		return errSenderSyntax
+	}
+	if ss.e.submission && (p.IsNull() || !ss.sendAs[p.Address]) {
+		ss.log.Info("MAIL refused: sender not the login's", "login", ss.login.Address.String(), "from", from)
+		return errNotYourSender
+	}
+	if free, err := ss.s.blobs.Free(); err != nil {
+		return ss.temp("read free disk space", err)
+	} else if free >= 0 && free < ss.s.cfg.MinFreeBytes {
+		ss.log.Warn("MAIL refused: disk space low", "free", free, "min", ss.s.cfg.MinFreeBytes)
+		return errLowDisk
+	}
+	pctx, cancel := context.WithTimeout(ss.ctx, 5*time.Second)
+	defer cancel()
+	if err := ss.s.db.Ping(pctx); err != nil {
+		return ss.temp("database unreachable", err)
+	}
+	ss.Reset()
+	ss.from, ss.hasFrom, ss.utf8, ss.size = p, true, opts.UTF8, opts.Size
+	return nil
+}
+
+// Rcpt adds a recipient: RCPT TO (RFC 5321 4.1.1.3), resolved at once so
+// that unknown, disabled, full and foreign recipients are refused here.
+func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if !ss.hasFrom {
+		return reply(503, 5, 5, 1, "MAIL first")
+	}
+	if nonASCII(to) && !ss.utf8 {
+		return errNeedUTF8
+	}
+	p, err := address.ParseForwardPath(to)
+	var r delivery.Recipient
+	switch {
+	case errors.Is(err, address.ErrLocalpartTooLong):
+		// An SRS bounce may come back longer than 64 octets.
+		sr, ok, serr := ss.s.deliverer.ResolveSRS(ss.ctx, to)
+		if serr != nil {
+			return ss.temp("resolve SRS recipient", serr)
+		}
+		if !ok {
+			return errRcptTooLong
+		}
+		r = sr
+	case errors.Is(err, address.ErrPathTooLong):
+		return errPathTooLong
+	case err != nil:
+		ss.log.Info("RCPT refused", "err", err)
+		return errRcptSyntax
+	default:
+		r, err = ss.s.deliverer.Resolve(ss.ctx, p)
+		switch {
+		case errors.Is(err, tenants.ErrNotHosted):
+			if !ss.e.submission || r.Remote.IsZero() {
+				ss.log.Info("RCPT refused: relaying denied", "rcpt", to)
+				return errRelayDenied
+			}
+		case errors.Is(err, tenants.ErrNoSuchUser):
+			ss.log.Info("RCPT refused: no such user", "rcpt", to)
+			return errNoSuchUser
+		case errors.Is(err, tenants.ErrDisabled):
+			ss.log.Info("RCPT refused: disabled", "rcpt", to)
+			return errDisabled
+		case err != nil:
+			return ss.temp("resolve recipient", err)
+		}
+	}
+	if r.Plan != nil {
+		switch err := ss.s.deliverer.CheckQuota(ss.ctx, r.Plan, ss.size); {
+		case errors.Is(err, delivery.ErrMailboxFull):
+			ss.log.Info("RCPT refused: mailbox full", "rcpt", to)
+			return errMailboxFull
+		case errors.Is(err, delivery.ErrTooBigForMailbox):
+			ss.log.Info("RCPT refused: message too big for mailbox", "rcpt", to, "size", ss.size)
+			return errTooBigForBox
+		case err != nil:
+			return ss.temp("check quota", err)
+		}
+	} else if !ss.s.deliverer.CanQueue() {
+		ss.log.Warn("RCPT refused: remote recipient and no outbound queue", "rcpt", to)
+		return errNoQueue
+	}
+	if ss.e.submission {
+		if err := ss.s.checkRate(ss.ctx, ss.log, ss.login, ss.remote, int64(len(ss.rcpts))+1); err != nil {
+			return err
+		}
+	}
+	ss.rcpts = append(ss.rcpts, r)
+	return nil
+}
+
+// transactionID names a transaction in logs and Received headers.
+func (ss *session) transactionID() string {
+	id := uint64(0)
+	if ss.tc != nil {
+		id = ss.tc.id
+	}
+	return strconv.FormatUint(id, 36) + "." + strconv.Itoa(ss.seq) + "." + strconv.FormatInt(ss.s.now().UnixNano()%1e6, 36)
+}
+
+func sanitizeHELO(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r <= ' ' || r >= 0x7f || r == '(' || r == ')' || r == ';' {
+			return '?'
+		}
+		return r
+	}, s)
+	if len(s) > 255 {
+		s = s[:255]
+	}
+	return s
+}

@@ -1,0 +1,303 @@
+// Package smtpd is Postdesk's SMTP server on go-smtp: the MX (RFC 5321),
+// which takes mail for the domains Postdesk hosts, and submission (RFC 6409,
+// STARTTLS on 587 and implicit TLS on 465, RFC 8314), which takes mail from
+// logged-in users for anywhere. Recipients are resolved and messages
+// delivered by mailsvc/delivery; tenants decides who an address or a login
+// is.
+//
+// go-smtp is used through a patched copy (third_party/go-smtp, PATCHES.md):
+// bare <postmaster>, quoted local parts as received, strict CRLF in DATA
+// against SMTP smuggling, a command limit, and 421 closing the connection.
+//
+// Every limit go-smtp leaves open is set: message size, recipients, line
+// length, commands per connection, idle, DATA and write timeouts. Replies
+// to the client are generic; the cause goes to the log, one logger per
+// connection with its id and remote address. A message is answered 250 only
+// once its blob is synced and its rows committed; our own trouble (database
+// down, disk low) is always a 4xx.
+package smtpd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/database"
+)
+
+// Config holds the SMTP servers' settings; zero fields take the defaults
+// in the comments.
+type Config struct {
+	Hostname        string        // greeting and Received headers; default "localhost"
+	MaxMessageBytes int64         // SIZE; default 50 MiB
+	MaxRecipients   int           // per message; default 100 (RFC 5321 4.5.3.1.8's minimum)
+	MaxLineLength   int           // command and text lines; default 4096
+	MaxCommands     int           // per connection; default 10000
+	ReadTimeout     time.Duration // idle time waiting for a command or data; default 5m (RFC 5321 4.5.3.2)
+	WriteTimeout    time.Duration // default 1m
+	DataTimeout     time.Duration // whole DATA transfer; default 30m
+	MinFreeBytes    int64         // MAIL gets 452 4.3.1 below this much free blob space; default 256 MiB
+	// MaxAuthFailures closes a connection with 421 after this many failed
+	// AUTH commands; default 3. The shared login throttle applies besides.
+	MaxAuthFailures int
+	// AllowPlaintextAuth allows AUTH without TLS (tests, development).
+	AllowPlaintextAuth bool
+	// Limits are the submission rate limits.
+	Limits RateLimits
+}
+
+func (c *Config) defaults() {
+	if c.Hostname == "" {
+		c.Hostname = "localhost"
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = 50 << 20
+	}
+	if c.MaxRecipients <= 0 {
+		c.MaxRecipients = 100
+	}
+	if c.MaxLineLength <= 0 {
+		c.MaxLineLength = 4096
+	}
+	if c.MaxCommands <= 0 {
+		c.MaxCommands = 10000
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 5 * time.Minute
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = time.Minute
+	}
+	if c.DataTimeout <= 0 {
+		c.DataTimeout = 30 * time.Minute
+	}
+	if c.MinFreeBytes == 0 {
+		c.MinFreeBytes = 256 << 20
+	}
+	if c.MaxAuthFailures <= 0 {
+		c.MaxAuthFailures = 3
+	}
+	c.Limits.defaults()
+}
+
+// Options are a Server's dependencies.
+type Options struct {
+	Config    Config
+	Tenants   *tenants.Service
+	Deliverer *delivery.Deliverer
+	Blobs     blob.Store // its Free tells when disk space is low
+	DB        *database.DB
+	// TLS is the certificate configuration for STARTTLS and implicit TLS;
+	// nil offers no TLS.
+	TLS    *tls.Config
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server makes the SMTP endpoints, which share its dependencies.
+type Server struct {
+	cfg       Config
+	tenants   *tenants.Service
+	deliverer *delivery.Deliverer
+	blobs     blob.Store
+	db        *database.DB
+	tls       *tls.Config
+	log       *slog.Logger
+	now       func() time.Time
+	connIDs   atomic.Uint64
+}
+
+// New returns a Server.
+func New(opts Options) *Server {
+	opts.Config.defaults()
+	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, blobs: opts.Blobs, db: opts.DB,
+		tls: opts.TLS, log: opts.Logger, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Endpoint is one SMTP listener's server: the MX, submission with
+// STARTTLS, or submission over implicit TLS.
+type Endpoint struct {
+	s           *Server
+	name        string
+	submission  bool
+	implicitTLS bool
+	srv         *smtp.Server
+	log         *slog.Logger
+	stopping    atomic.Bool
+
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
+}
+
+// MX returns the inbound endpoint (port 25): mail for hosted domains, no
+// relaying, no AUTH.
+func (s *Server) MX() *Endpoint { return s.endpoint("smtp", false, false) }
+
+// Submission returns the submission endpoint with STARTTLS (port 587).
+func (s *Server) Submission() *Endpoint { return s.endpoint("submission", true, false) }
+
+// Submissions returns the submission endpoint over implicit TLS (port 465,
+// RFC 8314).
+func (s *Server) Submissions() *Endpoint { return s.endpoint("submissions", true, true) }
+
+func (s *Server) endpoint(name string, submission, implicitTLS bool) *Endpoint {
+	e := &Endpoint{s: s, name: name, submission: submission, implicitTLS: implicitTLS,
+		log: s.log.With("listener", name), conns: map[*trackedConn]struct{}{}}
+	srv := smtp.NewServer(backend{e})
+	srv.Domain = s.cfg.Hostname
+	srv.MaxMessageBytes = s.cfg.MaxMessageBytes
+	srv.MaxRecipients = s.cfg.MaxRecipients
+	srv.MaxLineLength = s.cfg.MaxLineLength
+	srv.MaxCommands = s.cfg.MaxCommands
+	srv.ReadTimeout = s.cfg.ReadTimeout
+	srv.WriteTimeout = s.cfg.WriteTimeout
+	srv.StrictCRLF = true
+	srv.EnableSMTPUTF8 = true
+	// AUTH is decided by the session (AuthMechanisms, Auth), so that AUTH
+	// before STARTTLS is answered 530 as RFC 4954 4 says, not go-smtp's 523.
+	srv.AllowInsecureAuth = true
+	srv.ErrorLog = errorLog{e.log}
+	if !implicitTLS {
+		srv.TLSConfig = s.tls
+	}
+	e.srv = srv
+	return e
+}
+
+// Serve accepts connections on l until Shutdown.
+func (e *Endpoint) Serve(l net.Listener) error {
+	var tl net.Listener = &trackListener{Listener: l, e: e}
+	if e.implicitTLS {
+		if e.s.tls == nil {
+			return errors.New("implicit TLS needs a TLS configuration")
+		}
+		tl = tls.NewListener(tl, e.s.tls)
+	}
+	err := e.srv.Serve(tl)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, closes idle connections at once and lets those
+// in the middle of a message finish it (its reply included); connections
+// still open when ctx ends are closed.
+func (e *Endpoint) Shutdown(ctx context.Context) error {
+	e.stopping.Store(true)
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Shutdown(ctx) }()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		e.closeConns(false)
+		select {
+		case err := <-done:
+			if errors.Is(err, smtp.ErrServerClosed) {
+				return nil
+			}
+			return err
+		case <-ctx.Done():
+			e.closeConns(true)
+			return fmt.Errorf("%s: connections still open at shutdown were closed: %w", e.name, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Endpoint) closeConns(all bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for c := range e.conns {
+		if all || !c.busy.Load() {
+			c.Conn.Close()
+		}
+	}
+}
+
+// trackListener wraps accepted connections so that Shutdown can tell busy
+// ones from idle ones.
+type trackListener struct {
+	net.Listener
+	e *Endpoint
+}
+
+func (l *trackListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, e: l.e, id: l.e.s.connIDs.Add(1)}
+	l.e.mu.Lock()
+	l.e.conns[tc] = struct{}{}
+	l.e.mu.Unlock()
+	return tc, nil
+}
+
+// trackedConn is one client connection: its id for the log, and whether a
+// message is in progress (from DATA until its reply is written).
+type trackedConn struct {
+	net.Conn
+	e       *Endpoint
+	id      uint64
+	busy    atomic.Bool
+	release atomic.Bool // the next write is the DATA reply: not busy after it
+	closed  atomic.Bool
+}
+
+func (c *trackedConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if c.release.CompareAndSwap(true, false) {
+		c.busy.Store(false)
+	}
+	return n, err
+}
+
+func (c *trackedConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.e.mu.Lock()
+		delete(c.e.conns, c)
+		c.e.mu.Unlock()
+	}
+	return c.Conn.Close()
+}
+
+// tracked finds our connection under a TLS one.
+func tracked(nc net.Conn) *trackedConn {
+	if t, ok := nc.(*tls.Conn); ok {
+		nc = t.NetConn()
+	}
+	tc, _ := nc.(*trackedConn)
+	return tc
+}
+
+// errorLog sends go-smtp's own error lines to slog.
+type errorLog struct{ log *slog.Logger }
+
+func (l errorLog) Printf(format string, v ...any) { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l errorLog) Println(v ...any)               { l.log.Warn(fmt.Sprint(v...)) }
+
+type backend struct{ e *Endpoint }
+
+// NewSession starts a session for a client's EHLO (again after STARTTLS).
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return b.e.newSession(c)
+}

@@ -1,0 +1,256 @@
+package smtpd_test
+
+import (
+	"crypto/tls"
+	"encoding/base64"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/smtpd"
+	"github.com/postdesk/postdesk/tenants"
+)
+
+func plain(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
+}
+
+// submitClient logs in over STARTTLS with go-smtp's client.
+func (e *env) submitClient(t *testing.T, login string) *smtp.Client {
+	t.Helper()
+	c, err := smtp.DialStartTLS(e.sub, &tls.Config{InsecureSkipVerify: true})
+	tcheck(t, err, "dial submission")
+	t.Cleanup(func() { c.Close() })
+	tcheck(t, c.Auth(sasl.NewPlainClient("", login, pw)), "auth "+login)
+	return c
+}
+
+// TestSubmission: AUTH only after TLS (530 before), PLAIN and LOGIN in
+// both login forms, sender and From checks, local delivery at once and
+// remote recipients queued.
+func TestSubmission(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		c := dialRaw(t, e.sub)
+		text := c.expect("EHLO client.test", 250, "")
+		if strings.Contains(text, "AUTH") || !strings.Contains(text, "STARTTLS") {
+			t.Errorf("EHLO before TLS: %s", text)
+		}
+		c.expect("AUTH PLAIN "+plain("john@example.test", pw), 530, "5.7.0")
+		c.expect("MAIL FROM:<john@example.test>", 530, "5.7.0")
+		c.starttls()
+		text = c.expect("EHLO client.test", 250, "")
+		if !strings.Contains(text, "AUTH PLAIN LOGIN") {
+			t.Errorf("EHLO after TLS: %s", text)
+		}
+		c.expect("MAIL FROM:<john@example.test>", 530, "5.7.0")
+		c.expect("AUTH PLAIN "+plain("john@example.test", pw), 235, "")
+		c.expect("MAIL FROM:<ann@example.test>", 553, "5.7.1")
+		c.expect("MAIL FROM:<>", 553, "5.7.1")
+		c.expect("MAIL FROM:<sales@example.test>", 250, "") // an alias
+		c.expect("RSET", 250, "")
+		c.expect("MAIL FROM:<john@alias.test>", 250, "") // the alias domain
+		c.expect("RCPT TO:<ann@example.test>", 250, "")
+		c.expect("DATA", 354, "")
+		c.send(msg("ann@example.test", "ann@example.test", "spoof", "") + ".\r\n")
+		if code, text := c.read(); code != 550 || !strings.Contains(text, "5.7.1") {
+			t.Errorf("From header of another user: %s", text)
+		}
+		c.expect("MAIL FROM:<john@example.test>", 250, "")
+		c.expect("RCPT TO:<ann@example.test>", 250, "")
+		c.expect("DATA", 354, "")
+		c.send("Subject: no from\r\n\r\nbody\r\n.\r\n")
+		if code, _ := c.read(); code != 550 {
+			t.Errorf("message without From accepted")
+		}
+		if n := len(e.stored("ann@example.test")); n != 0 {
+			t.Fatalf("refused submissions were stored")
+		}
+
+		// LOGIN, with the user/domain form, over implicit TLS.
+		ic, err := smtp.DialTLS(e.subs, &tls.Config{InsecureSkipVerify: true})
+		tcheck(t, err, "dial submissions")
+		defer ic.Close()
+		tcheck(t, ic.Auth(sasl.NewLoginClient("john/example.test", pw)), "AUTH LOGIN")
+		err = sendOn(ic, "john@example.test", []string{"ann@example.test", "far@remote.test", "other@remote.test"}, msg("john@example.test", "far@remote.test", "out", ""))
+		tcheck(t, err, "submit")
+		if n := len(e.stored("ann@example.test")); n != 1 {
+			t.Errorf("local recipient holds %d, want 1", n)
+		}
+		subs := e.kinds(delivery.KindSubmission)
+		if len(subs) != 1 || subs[0].From != "john@example.test" || strings.Join(subs[0].Rcpts, ",") != "far@remote.test,other@remote.test" {
+			t.Errorf("queued submissions %+v", subs)
+		}
+		// A mailbox that may not send.
+		nc := e.submitClient(t, "nosend@example.test")
+		if err := nc.Mail("nosend@example.test", nil); code(err) != 550 {
+			t.Errorf("a may-send=false mailbox: %v, want 550", err)
+		}
+		// An address literal is never a destination.
+		jc := e.submitClient(t, "john@example.test")
+		tcheck(t, jc.Mail("john@example.test", nil), "mail")
+		if err := jc.Rcpt("x@[192.0.2.1]", nil); code(err) != 550 {
+			t.Errorf("address literal recipient: %v", err)
+		}
+	}, nil)
+}
+
+// TestLoginThrottle: wrong passwords get 535 and, past the per-connection
+// limit, 421 and the connection closes; a locked account gets 421 even with
+// the right password; an account that doesn't exist is answered alike.
+func TestLoginThrottle(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		for _, user := range []string{"john@example.test", "ghost@example.test"} {
+			c := dialRaw(t, e.sub)
+			c.expect("EHLO client.test", 250, "")
+			c.starttls()
+			c.expect("EHLO client.test", 250, "")
+			c.expect("AUTH PLAIN "+plain(user, "wrong-Password-1"), 535, "5.7.8")
+			c.expect("AUTH PLAIN "+plain(user, "wrong-Password-2"), 535, "5.7.8")
+			c.expect("AUTH LOGIN "+base64.StdEncoding.EncodeToString([]byte(user)), 334, "")
+			c.expect(base64.StdEncoding.EncodeToString([]byte("wrong-Password-3")), 421, "4.7.0")
+			if code, _ := c.read(); code != 0 {
+				t.Errorf("%s: connection still open after 421", user)
+			}
+		}
+		// The throttle locks an account, existing or not, after 10 failures.
+		for _, user := range []string{"john@example.test", "ghost@example.test"} {
+			for i := 0; i < 3; i++ {
+				c := dialRaw(t, e.sub)
+				c.expect("EHLO client.test", 250, "")
+				c.starttls()
+				c.expect("EHLO client.test", 250, "")
+				for j := 0; j < 3; j++ {
+					c.cmd("AUTH PLAIN " + plain(user, "wrong-Password-x"))
+				}
+			}
+		}
+		for _, user := range []string{"john@example.test", "ghost@example.test"} {
+			c := dialRaw(t, e.sub)
+			c.expect("EHLO client.test", 250, "")
+			c.starttls()
+			c.expect("EHLO client.test", 250, "")
+			c.expect("AUTH PLAIN "+plain(user, pw), 421, "4.7.0")
+			if code, _ := c.read(); code != 0 {
+				t.Errorf("%s: connection open after a locked login", user)
+			}
+		}
+	}, nil)
+}
+
+// TestRateLimit: past the per-mailbox limit RCPT gets 451 4.7.1 and the
+// audit log (the postmaster's view) has an entry, written once.
+func TestRateLimit(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		c := e.submitClient(t, "john@example.test")
+		tcheck(t, sendOn(c, "john@example.test", []string{"ann@example.test", "catchrest@c.test"}, msg("john@example.test", "ann@example.test", "1", "")), "first two")
+		tcheck(t, c.Mail("john@example.test", nil), "mail")
+		err := c.Rcpt("ann@example.test", nil)
+		if code(err) != 451 || enhanced(err) != "4.7.1" {
+			t.Fatalf("third recipient in the hour: %v, want 451 4.7.1", err)
+		}
+		c.Reset()
+		tcheck(t, c.Mail("john@example.test", nil), "mail")
+		if err := c.Rcpt("ann@example.test", nil); code(err) != 451 {
+			t.Errorf("still limited: %v", err)
+		}
+		var n int64
+		tcheck(t, e.db.Read(e.ctx).Model(&tenants.AuditEntry{}).Where("action = ? AND actor = ?", "submission.rate_limit", "john@example.test").Count(&n).Error, "audit")
+		if n != 1 {
+			t.Errorf("%d audit entries for the limit, want 1", n)
+		}
+		pm := tenants.Scope{Role: tenants.RolePostmaster, Actor: "ann@example.test", DomainID: 1}
+		d, err := e.ten.Domain(e.ctx, sys, "example.test")
+		tcheck(t, err, "domain")
+		pm.DomainID = d.ID
+		entries, err := e.ten.AuditLog(e.ctx, pm, 50, 0)
+		tcheck(t, err, "postmaster audit log")
+		seen := false
+		for _, a := range entries {
+			seen = seen || a.Action == "submission.rate_limit"
+		}
+		if !seen {
+			t.Errorf("the domain's postmaster does not see the rate limit entry")
+		}
+		// The domain limit: ann may send one more before the domain's 3.
+		ac := e.submitClient(t, "ann@example.test")
+		tcheck(t, ac.Mail("ann@example.test", nil), "mail")
+		tcheck(t, ac.Rcpt("john@example.test", nil), "rcpt within the domain limit")
+		if err := ac.Rcpt("catchrest@c.test", nil); code(err) != 451 {
+			t.Errorf("past the domain limit: %v", err)
+		}
+	}, func(c *smtpd.Config) {
+		c.Limits = smtpd.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 3, DomainPerDay: 100}
+	})
+}
+
+// TestFaults: low disk gives 452 4.3.1 at MAIL and recovers; a database
+// that is gone gives 451 4.3.0, never a 5xx.
+func TestFaults(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		c := dialRaw(t, e.mx)
+		c.expect("EHLO client.test", 250, "")
+		e.disk.free.Store(1 << 20)
+		c.expect("MAIL FROM:<a@remote.test>", 452, "4.3.1")
+		e.disk.free.Store(1 << 40)
+		c.expect("MAIL FROM:<a@remote.test>", 250, "")
+		c.expect("RCPT TO:<john@example.test>", 250, "")
+		tcheck(t, e.db.Close(), "close db")
+		c.expect("DATA", 354, "")
+		c.send(msg("a@remote.test", "john@example.test", "db down", "") + ".\r\n")
+		if code, text := c.read(); code != 451 {
+			t.Errorf("DATA with the database down: %s, want 451", text)
+		}
+		c.expect("MAIL FROM:<a@remote.test>", 451, "4.3.0")
+		c2 := dialRaw(t, e.mx)
+		c2.expect("EHLO client.test", 250, "")
+		c2.expect("MAIL FROM:<a@remote.test>", 451, "4.3.0")
+	}, nil)
+}
+
+// TestPythonSmtplib drives the servers with Python's smtplib, a client
+// that is not ours.
+func TestPythonSmtplib(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	forEach(t, func(t *testing.T, e *env) {
+		script := `
+import smtplib, ssl, sys
+mx, sub, pw = sys.argv[1], sys.argv[2], sys.argv[3]
+def hp(a):
+    h, p = a.rsplit(":", 1); return h, int(p)
+msg = "From: <john@example.test>\r\nTo: <ann@example.test>\r\nSubject: py\r\n\r\nhello\r\n"
+with smtplib.SMTP(*hp(mx), timeout=10) as s:
+    s.ehlo("py.test")
+    assert s.has_extn("pipelining") and s.has_extn("smtputf8") and s.has_extn("enhancedstatuscodes")
+    s.sendmail("someone@remote.test", ["ann@example.test"], msg)
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+with smtplib.SMTP(*hp(sub), timeout=10) as s:
+    s.ehlo("py.test"); s.starttls(context=ctx); s.ehlo("py.test")
+    s.login("john/example.test", pw)
+    s.sendmail("john@example.test", ["ann@example.test"], msg)
+    try:
+        s.sendmail("ann@example.test", ["john@example.test"], msg)
+        sys.exit("sent as another user")
+    except smtplib.SMTPSenderRefused as ex:
+        assert ex.smtp_code == 553, ex
+print("ok")
+`
+		f := filepath.Join(t.TempDir(), "check.py")
+		tcheck(t, os.WriteFile(f, []byte(script), 0o600), "write script")
+		out, err := exec.Command(py, f, e.mx, e.sub, pw).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "ok") {
+			t.Fatalf("python: %v\n%s", err, out)
+		}
+		if n := len(e.stored("ann@example.test")); n != 2 {
+			t.Errorf("ann holds %d, want 2", n)
+		}
+	}, nil)
+}

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// This file holds the read queries IMAP and POP3 need beyond the rest of
+// the store: messages together with their indexed metadata (so FETCH and
+// SEARCH never open a body for headers, envelope or structure), the
+// keywords in use in a folder, and a few counts.
+
+// MessageMeta is a message row with the metadata its blob was indexed with.
+type MessageMeta struct {
+	Message
+	Header    string     // raw header block of the blob (without the prefix); "" if too long to store
+	Envelope  string     // JSON of an imap.Envelope
+	Structure string     // JSON of a Part
+	SentAt    *time.Time // Date header, in UTC
+}
+
+// MetaColumns says which blob metadata MessagesMeta reads; with none, it
+// reads the message rows alone.
+type MetaColumns struct {
+	Header, Envelope, Structure bool
+}
+
+func (c MetaColumns) any() bool { return c.Header || c.Envelope || c.Structure }
+
+// maxUIDRanges is the number of UID ranges put in one query; a longer list
+// reads the span between its first and last UID and filters here.
+const maxUIDRanges = 100
+
+// MessagesMeta returns the messages of a mailbox's folder whose UIDs are in
+// uids (sorted ascending), in UID order, with the blob metadata cols names.
+// Bodies are not read. Rows of another mailbox are never returned, whatever
+// folder id or UIDs are asked for.
+func (s *Store) MessagesMeta(ctx context.Context, mailboxID, folderID int64, uids []uint32, cols MetaColumns) ([]MessageMeta, error) {
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	ranges := compressUIDs(uids)
+	span := len(ranges) > maxUIDRanges
+	if span {
+		ranges = []UIDRange{{uids[0], uids[len(uids)-1]}}
+	}
+	q := s.db.Read(ctx).Table("mail_messages AS m")
+	sel := []string{"m.*"}
+	if cols.any() {
+		q = q.Joins("JOIN mail_blobs b ON b.blob_key = m.blob_key")
+		sel = append(sel, "b.sent_at AS sent_at")
+		if cols.Header {
+			sel = append(sel, "b.header AS header")
+		}
+		if cols.Envelope {
+			sel = append(sel, "b.envelope AS envelope")
+		}
+		if cols.Structure {
+			sel = append(sel, "b.structure AS structure")
+		}
+	}
+	q = q.Select(strings.Join(sel, ", ")).Where("m.mailbox_id = ? AND m.folder_id = ?", mailboxID, folderID)
+	var out []MessageMeta
+	if err := whereUIDRanges(q, ranges).Order("m.uid").Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
+	}
+	if span {
+		want := make(map[uint32]struct{}, len(uids))
+		for _, u := range uids {
+			want[u] = struct{}{}
+		}
+		kept := out[:0]
+		for _, m := range out {
+			if _, ok := want[m.UID]; ok {
+				kept = append(kept, m)
+			}
+		}
+		out = kept
+	}
+	return out, nil
+}
+
+// whereUIDRanges limits q to UIDs in any of ranges (Stop 0: to the last).
+// Each range is its own condition; whereUIDs (messages.go) derives every
+// range after the first from the conditions before it, so that with more
+// than one range it matches the first range only.
+func whereUIDRanges(q *gorm.DB, ranges []UIDRange) *gorm.DB {
+	var conds []string
+	var args []any
+	for _, r := range ranges {
+		if r.Stop == 0 {
+			conds = append(conds, "m.uid >= ?")
+			args = append(args, r.Start)
+		} else {
+			conds = append(conds, "m.uid BETWEEN ? AND ?")
+			args = append(args, r.Start, r.Stop)
+		}
+	}
+	if len(conds) == 0 {
+		return q.Where("1 = 0")
+	}
+	return q.Where("("+strings.Join(conds, " OR ")+")", args...)
+}
+
+// compressUIDs turns sorted UIDs into ranges.
+func compressUIDs(uids []uint32) []UIDRange {
+	var rs []UIDRange
+	for _, u := range uids {
+		if n := len(rs); n > 0 && (rs[n-1].Stop == u || rs[n-1].Stop+1 == u) {
+			rs[n-1].Stop = u
+			continue
+		}
+		rs = append(rs, UIDRange{u, u})
+	}
+	return rs
+}
+
+// FolderKeywords returns the keywords set on any message of a folder,
+// sorted.
+func (s *Store) FolderKeywords(ctx context.Context, folderID int64) ([]string, error) {
+	var lists []string
+	err := s.db.Read(ctx).Model(&Message{}).Where("folder_id = ? AND keywords <> ''", folderID).
+		Distinct("keywords").Pluck("keywords", &lists).Error
+	if err != nil {
+		return nil, fmt.Errorf("read keywords: %w", err)
+	}
+	set := map[string]struct{}{}
+	for _, l := range lists {
+		for _, k := range strings.Fields(l) {
+			set[k] = struct{}{}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// FirstUnseenUID returns the lowest UID of a folder's messages without
+// \Seen, 0 if there is none.
+func (s *Store) FirstUnseenUID(ctx context.Context, folderID int64) (uint32, error) {
+	var v *int64
+	err := s.db.Read(ctx).Model(&Message{}).Where("folder_id = ? AND seen = ?", folderID, false).
+		Select("MIN(uid)").Scan(&v).Error
+	if err != nil {
+		return 0, fmt.Errorf("find first unseen: %w", err)
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return uint32(*v), nil
+}
+
+// FolderCounts are counts STATUS needs beyond Status.
+type FolderCounts struct {
+	DeletedSize int64 // bytes of messages with \Deleted
+	FromUID     int64 // messages with a UID at or above the one asked for
+}
+
+// CountFolder returns a folder's deleted bytes and the number of its
+// messages with UID >= fromUID.
+func (s *Store) CountFolder(ctx context.Context, folderID int64, fromUID uint32) (*FolderCounts, error) {
+	var c FolderCounts
+	err := s.db.Read(ctx).Model(&Message{}).Where("folder_id = ?", folderID).
+		Select(`COALESCE(SUM(CASE WHEN deleted THEN size ELSE 0 END),0) AS deleted_size,
+			COALESCE(SUM(CASE WHEN uid >= ? THEN 1 ELSE 0 END),0) AS from_uid`, fromUID).Scan(&c).Error
+	if err != nil {
+		return nil, fmt.Errorf("count folder: %w", err)
+	}
+	return &c, nil
+}
