@@ -71,14 +71,36 @@ func (s *Store) notifyTx(tx *gorm.DB, folderIDs []int64) error {
 	if s.db.Dialect() != database.Postgres || len(folderIDs) == 0 {
 		return nil
 	}
-	ids := make([]string, len(folderIDs))
-	for i, id := range folderIDs {
-		ids[i] = strconv.FormatInt(id, 10)
+	// Deduplicate, and stay under NOTIFY's 8000-byte payload limit.
+	seen := map[int64]bool{}
+	var ids []string
+	size := 0
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		err := tx.Exec("SELECT pg_notify(?, ?)", pgChannel, strings.Join(ids, ",")).Error
+		ids, size = ids[:0], 0
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		return nil
 	}
-	if err := tx.Exec("SELECT pg_notify(?, ?)", pgChannel, strings.Join(ids, ",")).Error; err != nil {
-		return fmt.Errorf("notify: %w", err)
+	for _, id := range folderIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		v := strconv.FormatInt(id, 10)
+		if size+len(v)+1 > 7000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		ids = append(ids, v)
+		size += len(v) + 1
 	}
-	return nil
+	return flush()
 }
 
 // ListenPostgres relays other processes' notifications to this process's
