@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -61,79 +62,171 @@ func (s *Store) Deliver(ctx context.Context, d *Delivery) (*DeliveryResult, erro
 	if err := d.Blob.Commit(); err != nil {
 		return nil, fmt.Errorf("store message body: %w", err)
 	}
-	key, size := d.Blob.Key(), d.Blob.Size()
-	res := &DeliveryResult{Errs: make([]error, len(d.Rcpts)), UIDs: make([]uint32, len(d.Rcpts))}
-	var touched []int64
-	stored := false
-	date := d.InternalDate
-	if date.IsZero() {
-		date = s.now()
+	j := &job{d: d, meta: meta, key: d.Blob.Key(), size: d.Blob.Size(), done: make(chan struct{})}
+	j.date = d.InternalDate
+	if j.date.IsZero() {
+		j.date = s.now()
 	}
+	s.commitGrouped(ctx, j)
+	if errors.Is(j.err, errNothingStored) {
+		s.blobs.Delete(context.WithoutCancel(ctx), j.key)
+		return j.res, nil
+	}
+	if j.err != nil {
+		if derr := s.blobs.Delete(context.WithoutCancel(ctx), j.key); derr != nil {
+			s.log.WarnContext(ctx, "orphan blob left for cleanup", "blob", j.key, "err", derr)
+		}
+		return nil, fmt.Errorf("store message: %w", j.err)
+	}
+	s.notify.publish(j.touched...)
+	return j.res, nil
+}
+
+// job is one delivery waiting for a group commit.
+type job struct {
+	d       *Delivery
+	meta    *Meta
+	key     string
+	size    int64
+	date    time.Time
+	res     *DeliveryResult
+	touched []int64
+	err     error
+	done    chan struct{}
+}
+
+// groupCommit batches concurrent deliveries into one transaction, so that
+// many messages share one fsync of the database log instead of waiting for
+// one commit each: the first delivery to arrive commits everything queued
+// while it works (leader), the others wait for its result. Durability is
+// unchanged: Deliver returns only after the commit holding its rows.
+type groupCommit struct {
+	mu      sync.Mutex
+	running bool
+	pending []*job
+}
+
+// maxBatch bounds one group commit.
+const maxBatch = 128
+
+func (s *Store) commitGrouped(ctx context.Context, j *job) {
+	g := &s.group
+	g.mu.Lock()
+	g.pending = append(g.pending, j)
+	if g.running {
+		g.mu.Unlock()
+		<-j.done
+		return
+	}
+	g.running = true
+	for len(g.pending) > 0 {
+		n := min(len(g.pending), maxBatch)
+		batch := g.pending[:n:n]
+		g.pending = g.pending[n:]
+		g.mu.Unlock()
+		s.commitBatch(ctx, batch)
+		g.mu.Lock()
+	}
+	g.running = false
+	g.mu.Unlock()
+	<-j.done
+}
+
+// commitBatch runs the jobs in one transaction, each inside a savepoint so
+// that one job's failure (its Extra, say) leaves the others in. The batch
+// outlives the leader's request: it carries other clients' messages.
+func (s *Store) commitBatch(ctx context.Context, batch []*job) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
 	err := s.db.Write(ctx, func(tx *gorm.DB) error {
-		touched, stored = touched[:0], false
-		if err := tx.Create(blobRow(key, size, meta, s.now())).Error; err != nil {
-			return fmt.Errorf("insert blob row: %w", err)
-		}
-		// Rows are locked in mailbox order, so two deliveries to the same
-		// mailboxes can't deadlock.
-		for _, i := range lockOrder(d.Rcpts) {
-			r := d.Rcpts[i]
-			res.Errs[i], res.UIDs[i] = nil, 0
-			msize := size + int64(len(r.Prefix))
-			if err := s.checkQuota(tx, r.MailboxID, r.Quota, msize); err != nil {
-				if errors.Is(err, ErrOverQuota) {
-					res.Errs[i] = err
-					continue
+		var touched []int64
+		for i, j := range batch {
+			j.err = nil
+			if len(batch) == 1 {
+				// Alone: no savepoint needed; its error rolls back all.
+				if err := s.deliverTx(tx, j); err != nil {
+					return err
 				}
-				return err
+				touched = append(touched, j.touched...)
+				continue
 			}
-			folder := r.Folder
-			if folder == "" {
-				folder = "INBOX"
+			sp := fmt.Sprintf("d%d", i)
+			if err := tx.SavePoint(sp).Error; err != nil {
+				return fmt.Errorf("savepoint: %w", err)
 			}
-			f, err := s.ensureFolderTx(tx, r.MailboxID, canonical(folder), "")
-			if err != nil {
-				return err
+			if j.err = s.deliverTx(tx, j); j.err != nil {
+				if err := tx.RollbackTo(sp).Error; err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
+				}
+				continue
 			}
-			uid, modseq, err := s.allocate(tx, f.ID, 1)
-			if err != nil {
-				return err
-			}
-			m := Message{FolderID: f.ID, MailboxID: r.MailboxID, UID: uid, ModSeq: modseq, InternalDate: date.UTC(),
-				Size: msize, BlobKey: key, Prefix: r.Prefix}
-			r.Flags.apply(&m)
-			if err := tx.Create(&m).Error; err != nil {
-				return fmt.Errorf("insert message: %w", err)
-			}
-			if err := s.addUsage(tx, r.MailboxID, msize, 1); err != nil {
-				return err
-			}
-			res.UIDs[i] = uid
-			touched = append(touched, f.ID)
-			stored = true
-		}
-		if d.Extra != nil {
-			if err := d.Extra(tx, key); err != nil {
-				return err
-			}
-		}
-		if !stored && !d.KeepBlob {
-			return errNothingStored
+			touched = append(touched, j.touched...)
 		}
 		return s.notifyTx(tx, touched)
 	})
-	if errors.Is(err, errNothingStored) {
-		s.blobs.Delete(context.WithoutCancel(ctx), key)
-		return res, nil
-	}
-	if err != nil {
-		if derr := s.blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
-			s.log.WarnContext(ctx, "orphan blob left for cleanup", "blob", key, "err", derr)
+	for _, j := range batch {
+		if err != nil {
+			j.err = err // the whole transaction failed: nothing of it is stored
 		}
-		return nil, fmt.Errorf("store message: %w", err)
+		close(j.done)
 	}
-	s.notify.publish(touched...)
-	return res, nil
+}
+
+// deliverTx stores one delivery in tx.
+func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
+	d := j.d
+	j.res = &DeliveryResult{Errs: make([]error, len(d.Rcpts)), UIDs: make([]uint32, len(d.Rcpts))}
+	j.touched = nil
+	stored := false
+	if err := tx.Create(blobRow(j.key, j.size, j.meta, s.now())).Error; err != nil {
+		return fmt.Errorf("insert blob row: %w", err)
+	}
+	// Rows are locked in mailbox order, so two deliveries to the same
+	// mailboxes can't deadlock.
+	for _, i := range lockOrder(d.Rcpts) {
+		r := d.Rcpts[i]
+		msize := j.size + int64(len(r.Prefix))
+		if err := s.checkQuota(tx, r.MailboxID, r.Quota, msize); err != nil {
+			if errors.Is(err, ErrOverQuota) {
+				j.res.Errs[i] = err
+				continue
+			}
+			return err
+		}
+		folder := r.Folder
+		if folder == "" {
+			folder = "INBOX"
+		}
+		f, err := s.ensureFolderTx(tx, r.MailboxID, canonical(folder), "")
+		if err != nil {
+			return err
+		}
+		uid, modseq, err := s.allocate(tx, f.ID, 1)
+		if err != nil {
+			return err
+		}
+		m := Message{FolderID: f.ID, MailboxID: r.MailboxID, UID: uid, ModSeq: modseq, InternalDate: j.date.UTC(),
+			Size: msize, BlobKey: j.key, Prefix: r.Prefix}
+		r.Flags.apply(&m)
+		if err := tx.Create(&m).Error; err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		if err := s.addUsage(tx, r.MailboxID, msize, 1); err != nil {
+			return err
+		}
+		j.res.UIDs[i] = uid
+		j.touched = append(j.touched, f.ID)
+		stored = true
+	}
+	if d.Extra != nil {
+		if err := d.Extra(tx, j.key); err != nil {
+			return err
+		}
+	}
+	if !stored && !d.KeepBlob {
+		return errNothingStored
+	}
+	return nil
 }
 
 var errNothingStored = errors.New("nothing stored")

@@ -18,13 +18,16 @@ func whereUIDs(db *gorm.DB, ranges []UIDRange) *gorm.DB {
 	if len(ranges) == 0 {
 		return db.Where("1 = 0")
 	}
-	cond := db.Session(&gorm.Session{NewDB: true})
+	base := db.Session(&gorm.Session{NewDB: true})
+	var cond *gorm.DB
 	for i, r := range ranges {
+		// Each range starts from a fresh condition; building on cond
+		// would AND the ranges together.
 		var c *gorm.DB
 		if r.Stop == 0 {
-			c = cond.Where("uid >= ?", r.Start)
+			c = base.Session(&gorm.Session{NewDB: true}).Where("uid >= ?", r.Start)
 		} else {
-			c = cond.Where("uid BETWEEN ? AND ?", r.Start, r.Stop)
+			c = base.Session(&gorm.Session{NewDB: true}).Where("uid BETWEEN ? AND ?", r.Start, r.Stop)
 		}
 		if i == 0 {
 			cond = c

@@ -55,6 +55,7 @@ type Store struct {
 	notify *Notifier
 	// blobRefs are the tables whose blob_key keeps a blob alive.
 	blobRefs []string
+	group    groupCommit
 }
 
 // Options configures a Store.

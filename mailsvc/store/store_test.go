@@ -250,3 +250,28 @@ func BenchmarkIndexDeep(b *testing.B) {
 		store.Index(bytes.NewReader(data), int64(len(data)))
 	}
 }
+
+func TestUIDRanges(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		s, john, _ := env(t, db)
+		for i := 0; i < 6; i++ {
+			deliver(t, s, msg1, store.Rcpt{MailboxID: john})
+		}
+		inbox := mustFolder(t, s, john, "INBOX")
+		ms, err := s.Messages(ctx, inbox.ID, []store.UIDRange{{1, 1}, {3, 4}, {6, 0}})
+		tcheck(t, err, "messages")
+		var got []uint32
+		for _, m := range ms {
+			got = append(got, m.UID)
+		}
+		if fmt.Sprint(got) != "[1 3 4 6]" {
+			t.Fatalf("ranges 1,3:4,6:* gave %v", got)
+		}
+		changed, err := s.StoreFlags(ctx, inbox.ID, []store.UIDRange{{2, 2}, {5, 5}}, store.FlagsAdd, store.Flags{`\Flagged`})
+		tcheck(t, err, "store")
+		if len(changed) != 2 || changed[0].UID != 2 || changed[1].UID != 5 {
+			t.Fatalf("store over two ranges changed %+v", changed)
+		}
+	})
+}
