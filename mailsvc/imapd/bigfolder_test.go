@@ -30,22 +30,25 @@ func (c *countingBlobs) Open(ctx context.Context, key string) (blob.Reader, erro
 	return c.Store.Open(ctx, key)
 }
 
-// fillFolder puts n messages into john's INBOX in one delivery (one body,
-// a per-message prefix with an X-Seq header).
+// fillFolder puts n messages into john's INBOX, 500 to a delivery (one
+// body, a per-message prefix with an X-Seq header).
 func fillFolder(tb testing.TB, e *env, n int) {
 	ctx := context.Background()
-	p, err := e.st.Blobs().Create(ctx)
-	tcheck(tb, err, "blob")
-	io.WriteString(p, msgPlain)
-	rcpts := make([]store.Rcpt, n)
-	for i := range rcpts {
-		rcpts[i] = store.Rcpt{MailboxID: e.john, Prefix: fmt.Sprintf("X-Seq: %d\r\n", i+1)}
-		if i%3 == 0 {
-			rcpts[i].Flags = store.Flags{store.FlagSeen}
+	for start := 0; start < n; start += 500 {
+		p, err := e.st.Blobs().Create(ctx)
+		tcheck(tb, err, "blob")
+		io.WriteString(p, msgPlain)
+		var rcpts []store.Rcpt
+		for i := start; i < min(n, start+500); i++ {
+			r := store.Rcpt{MailboxID: e.john, Prefix: fmt.Sprintf("X-Seq: %d\r\n", i+1)}
+			if i%3 == 0 {
+				r.Flags = store.Flags{store.FlagSeen}
+			}
+			rcpts = append(rcpts, r)
 		}
+		_, err = e.st.Deliver(ctx, &store.Delivery{Blob: p, Rcpts: rcpts})
+		tcheck(tb, err, "deliver")
 	}
-	_, err = e.st.Deliver(ctx, &store.Delivery{Blob: p, Rcpts: rcpts})
-	tcheck(tb, err, "deliver")
 }
 
 // bigEnv is a server whose blob store counts opened bodies.
@@ -149,6 +152,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 	const n = 1000
 	e, _ := bigEnv(b, database.SQLite, 100, func(c *imapd.Config) { c.AllowPlaintextAuth = true })
 	for b.Loop() {
+		base := runtime.NumGoroutine()
 		before := heap()
 		conns := make([]net.Conn, 0, n)
 		for i := 0; i < n; i++ {
@@ -167,9 +171,13 @@ func BenchmarkIdleConnections(b *testing.B) {
 		}
 		after := heap()
 		b.ReportMetric(float64(after-before)/n, "B/conn")
-		b.ReportMetric(float64(runtime.NumGoroutine())/n, "goroutines/conn")
+		b.ReportMetric(float64(runtime.NumGoroutine()-base)/n, "goroutines/conn")
 		for _, c := range conns {
 			c.Close()
+		}
+		// Wait for the server to let go of them before the next round.
+		for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > base && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net"
@@ -15,10 +16,10 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
-	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/mailsvc/imapd"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
+	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -45,6 +46,7 @@ type env struct {
 	addr      string // STARTTLS (and, with AllowPlaintextAuth, plain) listener
 	tlsAddr   string // implicit TLS
 	clientTLS *tls.Config
+	certPEM   []byte
 	john, ann int64
 }
 
@@ -93,6 +95,7 @@ func (e *env) startServer(mod func(*imapd.Config)) *imapd.Server {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	e.clientTLS = &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	e.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
 	cfg := imapd.Config{Store: e.st, Tenants: e.ts, Logger: testLogger(t), TLS: certs.Config()}
 	if mod != nil {
 		mod(&cfg)
@@ -245,4 +248,10 @@ const msgMultipart = "From: Ann <ann@example.test>\r\nTo: john@example.test\r\nS
 
 func migrationsApply(ctx context.Context, db *database.DB) ([]int, error) {
 	return migrations.Apply(ctx, db)
+}
+
+// certPEM returns the server certificate, for clients that read a file.
+func certPEM(t testing.TB, e *env) []byte {
+	t.Helper()
+	return e.certPEM
 }

@@ -76,7 +76,6 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		}
 		return false
 	}
-	any := func(string) bool { return true }
 
 	type entry struct {
 		name      string
@@ -89,9 +88,7 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		e := entry{name: name}
 		if f == nil {
 			e.attrs = append(e.attrs, imap.MailboxAttrNoSelect)
-			if options.SelectSubscribed || options.ReturnSubscribed || options.ReturnChildren || options.ReturnSpecialUse {
-				e.attrs = append(e.attrs, imap.MailboxAttrNonExistent)
-			}
+			e.attrs = append(e.attrs, imap.MailboxAttrNonExistent)
 		} else if f.SpecialUse != "" {
 			e.attrs = append(e.attrs, imap.MailboxAttr(f.SpecialUse))
 		}
@@ -111,6 +108,13 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	}
 
 	lsub := s.cs.command() == "LSUB"
+	if !lsub {
+		// go-imap announces CHILDREN (implied by IMAP4rev2): LIST always
+		// says which names have children (RFC 3348), as Dovecot does.
+		o := *options
+		o.ReturnChildren = true
+		options = &o
+	}
 	switch {
 	case lsub:
 		// Subscribed names that match, and, for "%", the levels above a
@@ -176,10 +180,6 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 			}
 			f := existing[n]
 			if options.SelectSpecialUse && (f == nil || f.SpecialUse == "") {
-				continue
-			}
-			if f == nil && !options.ReturnChildren && hasChildren(n, any) {
-				add(n, imap.MailboxAttrHasChildren)
 				continue
 			}
 			add(n)

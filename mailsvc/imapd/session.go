@@ -199,14 +199,13 @@ func (s *Session) Unsubscribe(name string) error {
 	if err != nil {
 		return s.fail(err, "unsubscribe")
 	}
-	f, err := s.st.Folder(s.ctx, s.mailboxID, name)
+	_, err = s.st.Folder(s.ctx, s.mailboxID, name)
 	if errors.Is(err, store.ErrNoFolder) && !subs[name] {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: "Not subscribed"}
 	}
 	if err != nil && !errors.Is(err, store.ErrNoFolder) {
 		return s.fail(err, "unsubscribe")
 	}
-	_ = f
 	if err := s.setSubscription(name, false); err != nil {
 		return s.fail(err, "unsubscribe")
 	}
