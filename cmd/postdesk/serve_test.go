@@ -59,7 +59,7 @@ func TestServeFirstRun(t *testing.T) {
 			cmd := exec.Command(bin, "serve")
 			cmd.Env = env
 			stdout, _ := cmd.StdoutPipe()
-			var logs strings.Builder
+			var logs syncBuffer
 			cmd.Stderr = &logs
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
