@@ -33,11 +33,13 @@ const (
 )
 
 // routesHit records every route (method and path pattern) any test
-// requested, so that TestMain can fail when a route has no handler test.
+// requested, so that TestMain can fail when a route has no handler test;
+// routeTable is every route of every panel the tests built (some routes,
+// such as the queue's, exist only with their dependency).
 var (
 	routesHit  = map[string]bool{}
 	routesMu   sync.Mutex
-	routeTable []*echo.Route
+	routeTable = map[string]*echo.Route{}
 )
 
 func TestMain(m *testing.M) {
@@ -104,7 +106,9 @@ func newFx(t *testing.T, db *database.DB, deps ...func(*panel.Deps)) *fx {
 		}
 	})
 	routesMu.Lock()
-	routeTable = e.Routes()
+	for _, r := range e.Routes() {
+		routeTable[r.Method+" "+r.Path] = r
+	}
 	routesMu.Unlock()
 	f := &fx{t: t, e: e, s: s, sys: tenants.SystemScope("test")}
 	ctx := context.Background()

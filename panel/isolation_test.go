@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/postdesk/postdesk/mailsvc/queue"
+	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -20,8 +23,9 @@ import (
 var secretsOfB = []string{"Secret-B", "domain b.test", "bobby", "bob-fwd", "Bob away", "Postmaster B", "dora@b.test"}
 
 // snapshotB is everything stored about b.test, to compare before and after
-// each request.
-func snapshotB(t *testing.T, f *fx) string {
+// each request; with the outbound queue, also the whole queue, its
+// failures, Delivery Options and routes.
+func snapshotB(t *testing.T, f *fx, q *queue.Queue) string {
 	t.Helper()
 	ctx := context.Background()
 	var out []any
@@ -46,6 +50,17 @@ func snapshotB(t *testing.T, f *fx) string {
 	_, audit, err := f.s.AuditRecords(ctx, f.sys, tenants.AuditQuery{Domain: "b.test"})
 	must(t, err)
 	out = append(out, as, cr, audit)
+	if q != nil {
+		ms, _, err := q.QueueMessages(ctx, f.sys, outbound.QueueQuery{Limit: 500})
+		must(t, err)
+		fs, _, err := q.Failures(ctx, f.sys, 500, 0)
+		must(t, err)
+		opts, err := q.DeliveryOptions(ctx, f.sys)
+		must(t, err)
+		rs, err := q.Routes(ctx, f.sys)
+		must(t, err)
+		out = append(out, ms, fs, opts, rs)
+	}
 	b, err := json.Marshal(out)
 	must(t, err)
 	return string(b)
@@ -56,12 +71,21 @@ func snapshotB(t *testing.T, f *fx) string {
 // routes) or a.test's API key (API routes). Nothing of b.test may show in
 // the answer or change in the database. The same GET against a.test's own
 // objects must work, so that the walk would notice a route that shows
-// nothing to anyone.
+// nothing to anyone. The panel has the outbound queue, with a queued
+// message and a failure of each domain (:id is b.test's message, or
+// a.test's for the control) and a route (:route).
 func TestIsolationWalk(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
-		must(t, f.s.AddAlias(context.Background(), f.sys, addr("annie@a.test"), addr("ann@a.test")))
-		before := snapshotB(t, f)
+		qf := newQueueFx(t, db)
+		f := qf.fx
+		ctx := context.Background()
+		must(t, f.s.AddAlias(ctx, f.sys, addr("annie@a.test"), addr("ann@a.test")))
+		idA := strconv.FormatInt(qf.enqueue("ann@a.test", "Hello from A", "x@remote.test"), 10)
+		idB := strconv.FormatInt(qf.enqueue("dora@b.test", "Secret-B queued", "victim@remote.test"), 10)
+		qf.fail("ann@a.test", "gone@remote.test", "550 no such user")
+		qf.fail("dora@b.test", "bgone@remote.test", "550 Secret-B user gone")
+		must(t, qf.q.SetRoute(ctx, f.sys, outbound.Route{Domain: "partner.test", Relay: outbound.Relay{Host: "mx.partner.test"}}))
+		before := snapshotB(t, f, qf.q)
 		tried := 0
 		for _, r := range f.e.Routes() {
 			if !isMethod(r.Method) || strings.HasPrefix(r.Path, "/static") {
@@ -72,12 +96,12 @@ func TestIsolationWalk(t *testing.T) {
 				continue // no tenant data; /logout would end the walker's session
 			}
 			tried++
-			fill := func(domain, local, alias string) string {
-				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias).Replace(r.Path)
+			fill := func(domain, local, alias, id string) string {
+				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias, ":id", id, ":route", "partner.test").Replace(r.Path)
 			}
-			pathB := fill("b.test", "bob", "bobby")
-			pathA := fill("a.test", "ann", "annie")
-			for _, p := range []string{":domain", ":local", ":alias"} {
+			pathB := fill("b.test", "bob", "bobby", idB)
+			pathA := fill("a.test", "ann", "annie", idA)
+			for _, p := range []string{":domain", ":local", ":alias", ":id", ":route"} {
 				if strings.Contains(pathB, p) {
 					t.Fatalf("route %s: unknown parameter", r.Path)
 				}
@@ -124,7 +148,7 @@ func TestIsolationWalk(t *testing.T) {
 					t.Errorf("%s %s answered %d for b.test", r.Method, pathB, code)
 				}
 			}
-			if after := snapshotB(t, f); after != before {
+			if after := snapshotB(t, f, qf.q); after != before {
 				t.Fatalf("%s %s (%d) changed b.test:\nbefore %s\nafter  %s", r.Method, pathB, code, before, after)
 			}
 		}
@@ -146,6 +170,9 @@ func formBody() url.Values {
 		"mailbox": {"bob"}, "subject": {"pwned"}, "body": {"pwned"}, "enabled": {"on"}, "active": {"on"},
 		"force": {"on"}, "csv": {importFileForB}, "template": {"bob"}, "postmaster": {"bob@b.test"},
 		"max_mailboxes": {"1"}, "max_aliases": {"1"}, "default_quota": {"1K"}, "quota": {"1K"},
+		"max_connections": {"1"}, "smart_host": {"evil.test"}, "smart_host_clear": {"on"}, "lifetime": {"1h"},
+		"retry_intervals": {"1m"}, "archive_address": {"bob@b.test"}, "report_address": {"x@evil.test"},
+		"domain": {"b.test"}, "host": {"evil.test"}, "clear_credentials": {"on"}, "return": {"list"},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,7 +89,17 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 			return echo.NewHTTPError(http.StatusForbidden)
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
+		limit := int64(maxFormBytes)
+		if s.uploadLimit > 0 && r.URL.Path == "/webmail/compose" {
+			limit = s.uploadLimit
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if err := parseForm(r); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return web.Refuse(http.StatusRequestEntityTooLarge, "What you sent is larger than the server takes ("+tenants.FormatSize(limit)+").")
+			}
+		}
 		want := ""
 		if id := web.IdentityOf(c); id != nil {
 			want = id.CSRF
@@ -101,6 +112,15 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// parseForm reads a form body, multipart or URL-encoded; files past 32
+// MiB go to temporary files, which net/http removes after the request.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(32 << 20)
+	}
+	return r.ParseForm()
 }
 
 // requireRole lets through identities of the given roles; others are sent

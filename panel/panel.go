@@ -18,6 +18,7 @@ import (
 	"github.com/postdesk/postdesk/panel/postmaster"
 	"github.com/postdesk/postdesk/panel/settings"
 	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/static"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/views"
@@ -39,6 +40,12 @@ type Deps struct {
 	Now func() time.Time
 	// SessionTTL is how long a sign-in lasts; zero: 12 hours.
 	SessionTTL time.Duration
+	// Webmail is the end users' mail on the message store; nil leaves
+	// webmail out (no /webmail pages; users land on their settings).
+	Webmail *webmail.Config
+	// Queue is the outbound queue (mailsvc/queue); nil leaves out the
+	// Delivery Options and queue pages.
+	Queue web.Queue
 }
 
 // Server is the panel's HTTP side.
@@ -48,6 +55,7 @@ type Server struct {
 	log         *slog.Logger
 	sessions    *sessionStore
 	publicHTTPS bool
+	uploadLimit int64 // request body limit of the webmail compose form
 }
 
 // Cookie names.
@@ -80,7 +88,10 @@ func New(deps Deps) (*echo.Echo, error) {
 		s.publicHTTPS = u.Scheme == "https"
 	}
 	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
-	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s}
+	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Webmail: deps.Webmail != nil, Queue: deps.Queue}
+	if deps.Webmail != nil {
+		s.uploadLimit = webmail.UploadLimit(deps.Webmail.MaxMessageBytes)
+	}
 
 	e := echo.New()
 	e.HideBanner = true
@@ -106,6 +117,9 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.Routes(g.Group("/admin", requireRole(tenants.RoleAdmin)), s.env)
 	postmaster.Routes(g.Group("/d/:domain", requireRole(tenants.RoleAdmin, tenants.RolePostmaster)), s.env)
 	settings.Routes(g.Group("/settings", requireMailbox), s.env)
+	if s.deps.Webmail != nil {
+		webmail.Routes(g.Group("/webmail", requireMailbox), s.env, *s.deps.Webmail)
+	}
 }
 
 func (s *Server) healthz(c echo.Context) error {
@@ -128,6 +142,8 @@ func (s *Server) home(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin")
 	case id.IsPostmaster():
 		return c.Redirect(http.StatusSeeOther, "/d/"+id.Login.Address.Domain.String())
+	case s.deps.Webmail != nil && id.Login.Mailbox.Webmail:
+		return c.Redirect(http.StatusSeeOther, "/webmail")
 	}
 	return c.Redirect(http.StatusSeeOther, "/settings")
 }
@@ -143,6 +159,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		code = he.Code
 		msg = http.StatusText(code)
+		if m, ok := he.Message.(web.Message); ok {
+			msg = string(m)
+		}
 	} else {
 		s.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Path(), "err", err)
 	}

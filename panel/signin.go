@@ -54,7 +54,7 @@ func (s *Server) signIn(c echo.Context) error {
 	case err != nil:
 		return err
 	case !panelAllowed(l):
-		vm.Error = "This account may not sign in to the panel."
+		vm.Error = "This account may not sign in to webmail or the panel."
 		return s.renderSignIn(c, http.StatusForbidden, vm)
 	}
 	if h, _ := c.Get(sessionHashKey).(string); h != "" {

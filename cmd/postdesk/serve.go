@@ -82,8 +82,12 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	if err != nil {
 		return err
 	}
+	wm, err := newWebmailMail(a, mail)
+	if err != nil {
+		return err
+	}
 	e, err := panel.New(panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
-		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies})
+		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue})
 	if err != nil {
 		return err
 	}
@@ -100,6 +104,7 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		}
 		listeners = append(listeners, ls...)
 	}
+	wm.submit = mail.submit // built with the SMTP server, before anything is served
 	mail.start(ctx)
 	defer mail.stop()
 	return serveAll(ctx, a, listeners)

@@ -21,6 +21,9 @@ type mailServices struct {
 	// queue is the outbound queue; its local delivery is set by whoever
 	// builds delivery (SetLocalDeliverer).
 	queue *queue.Queue
+	// submit is the submission path for webmail, set where delivery and
+	// the SMTP server are built (smtpListeners).
+	submit submitter
 	// background work started by start and stopped by stop.
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -6,7 +6,12 @@ import (
 	"strconv"
 
 	"github.com/postdesk/postdesk/mailsvc/queue"
+	"github.com/postdesk/postdesk/panel/web"
 )
+
+// The panel's Delivery Options and queue pages use the queue through
+// web.Queue.
+var _ web.Queue = (*queue.Queue)(nil)
 
 // openQueue builds the outbound queue on the mail services (m.queue) and
 // adds its workers to their background work. Its local delivery is set

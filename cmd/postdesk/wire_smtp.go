@@ -48,6 +48,7 @@ func smtpListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 		TLS:       certs.Config(),
 		Logger:    a.log.With("server", "smtp"),
 	})
+	m.submit = newWebmailSubmitter(a, d, s, cfg.MaxMessageBytes)
 	var ls []listener
 	for _, ep := range []struct {
 		name, addr string

@@ -136,7 +136,10 @@ func (q *Queue) RetryNow(ctx context.Context, sc tenants.Scope, id int64) error 
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("queued message %d: %w", id, tenants.ErrNotFound)
 		}
-		return tx.Model(&rcptRow{}).Where("message_id = ?", id).Update("next_attempt_at", now).Error
+		if err := tx.Model(&rcptRow{}).Where("message_id = ?", id).Update("next_attempt_at", now).Error; err != nil {
+			return err
+		}
+		return q.auditMessageTx(tx, sc, scope, id, "queue.retry")
 	})
 	if err != nil {
 		if errors.Is(err, tenants.ErrNotFound) {
@@ -159,6 +162,9 @@ func (q *Queue) DeleteQueued(ctx context.Context, sc tenants.Scope, id int64) er
 	}
 	var n int64
 	err = q.db.Write(ctx, func(tx *gorm.DB) error {
+		if err := q.auditMessageTx(tx, sc, scope, id, "queue.delete"); err != nil {
+			return err
+		}
 		if err := tx.Where("message_id IN (?)", tx.Model(&messageRow{}).Scopes(scope).Select("id").Where("id = ?", id)).
 			Delete(&rcptRow{}).Error; err != nil {
 			return err
@@ -167,6 +173,9 @@ func (q *Queue) DeleteQueued(ctx context.Context, sc tenants.Scope, id int64) er
 		n = res.RowsAffected
 		return res.Error
 	})
+	if errors.Is(err, tenants.ErrNotFound) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("delete queued message: %w", err)
 	}

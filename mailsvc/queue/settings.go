@@ -213,7 +213,10 @@ func (q *Queue) SetDeliveryOptions(ctx context.Context, sc tenants.Scope, in out
 			ReportAddress:  in.ReportAddress,
 			ReportInterval: in.ReportInterval,
 		}
-		return saveSettingsTx(tx, st, q.clock())
+		if err := saveSettingsTx(tx, st, q.clock()); err != nil {
+			return err
+		}
+		return q.tenants.RecordAuditTx(tx, sc, nil, "delivery.options", settingsChanges(old, st))
 	})
 	if err != nil {
 		return err
@@ -434,7 +437,7 @@ func (q *Queue) SetRoute(ctx context.Context, sc tenants.Scope, r outbound.Route
 		if err := tx.Save(&row).Error; err != nil {
 			return fmt.Errorf("save route: %w", err)
 		}
-		return nil
+		return q.tenants.RecordAuditTx(tx, sc, nil, "route.set", routeChange(domain, old.stored(), relay, old.Domain != ""))
 	})
 	if err != nil {
 		return err
@@ -456,7 +459,10 @@ func (q *Queue) DeleteRoute(ctx context.Context, sc tenants.Scope, domain string
 	err = q.db.Write(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("domain = ?", d.String()).Delete(&routeRow{})
 		n = res.RowsAffected
-		return res.Error
+		if res.Error != nil || n == 0 {
+			return res.Error
+		}
+		return q.tenants.RecordAuditTx(tx, sc, nil, "route.delete", d.String())
 	})
 	if err != nil {
 		return fmt.Errorf("delete route: %w", err)

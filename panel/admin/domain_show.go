@@ -60,6 +60,9 @@ func (h handlers) domainPage(c echo.Context, name address.Domain) (*vadmin.Domai
 		},
 		Action: base, PMAction: base + "/postmasters", DeleteAction: base + "/delete",
 	}
+	if h.Queue != nil {
+		vm.QueueHref = "/d/" + url.PathEscape(d.Name) + "/queue"
+	}
 	for _, p := range pms {
 		local, _, _ := cutAt(p)
 		vm.Postmasters = append(vm.Postmasters, vadmin.PostmasterRow{Address: p, RevokeAction: base + "/postmasters/" + url.PathEscape(local) + "/revoke"})

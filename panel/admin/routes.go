@@ -1,8 +1,9 @@
 // Package admin is the system administrator's area of the panel: every
 // domain with its limits and alias domains, every mailbox, postmasters,
-// search across domains, the audit log. A domain's own pages (mailboxes,
-// aliases, import) are the postmaster package's, which administrators use
-// for any domain.
+// search across domains, the audit log, and, when the panel has the
+// outbound queue, its Delivery Options, routing table and queue. A
+// domain's own pages (mailboxes, aliases, import) are the postmaster
+// package's, which administrators use for any domain.
 package admin
 
 import (
@@ -27,4 +28,16 @@ func Routes(g *echo.Group, env *web.Env) {
 	g.GET("/mailboxes", h.mailboxList)
 	g.GET("/search", h.search)
 	g.GET("/audit", h.audit)
+	if env.Queue != nil {
+		g.GET("/delivery", h.deliveryShow)
+		g.POST("/delivery", h.deliveryUpdate)
+		g.POST("/delivery/routes", h.routeSet)
+		g.POST("/delivery/routes/:route/delete", h.routeDelete)
+		g.GET("/queue", h.queueList)
+		g.GET("/queue/failures", h.queueFailures)
+		g.POST("/queue/report", h.queueReport)
+		g.GET("/queue/:id", h.queueShow)
+		g.POST("/queue/:id/retry", h.queueRetry)
+		g.POST("/queue/:id/delete", h.queueDelete)
+	}
 }

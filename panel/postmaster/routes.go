@@ -1,10 +1,12 @@
 // Package postmaster is a domain's area of the panel (/d/DOMAIN): the
 // MailMax-style mailbox list, a mailbox's settings, aliases, forwards and
-// responder, the catchrest account, the CSV import and export, and the
-// domain's audit log. A postmaster reaches their own domain only; a system
-// administrator reaches every domain. Which domain is reachable is decided
-// by the Scope of the signed-in identity, in tenants: the :domain of the
-// URL only says which of the reachable ones is meant.
+// responder, the catchrest account, the CSV import and export, the
+// domain's audit log, and, when the panel has the outbound queue, the
+// domain's queued messages and failed deliveries. A postmaster reaches
+// their own domain only; a system administrator reaches every domain.
+// Which domain is reachable is decided by the Scope of the signed-in
+// identity, in tenants: the :domain of the URL only says which of the
+// reachable ones is meant.
 package postmaster
 
 import (
@@ -42,6 +44,13 @@ func Routes(g *echo.Group, env *web.Env) {
 	g.POST("/import/confirm", h.importConfirm)
 	g.GET("/export.csv", h.export)
 	g.GET("/audit", h.audit)
+	if env.Queue != nil {
+		g.GET("/queue", h.queueList)
+		g.GET("/queue/failures", h.queueFailures)
+		g.GET("/queue/:id", h.queueShow)
+		g.POST("/queue/:id/retry", h.queueRetry)
+		g.POST("/queue/:id/delete", h.queueDelete)
+	}
 }
 
 // domain returns the :domain of the URL when the signed-in scope reaches

@@ -77,6 +77,11 @@ type Env struct {
 	Assets  *static.Assets
 	Log     *slog.Logger
 	Flash   Flasher
+	// Webmail says whether the webmail pages are there.
+	Webmail bool
+	// Queue is the outbound queue; nil leaves out the Delivery Options
+	// and queue pages.
+	Queue Queue
 }
 
 // Page builds the frame of a page: title, assets, the signed-in user, the
@@ -99,15 +104,28 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		add("Domains", "/admin")
 		add("Mailboxes", "/admin/mailboxes")
 		add("Search", "/admin/search")
+		if e.Queue != nil {
+			add("Delivery", "/admin/delivery")
+			add("Queue", "/admin/queue")
+		}
 		add("Audit log", "/admin/audit")
 	case id.IsPostmaster():
 		d := "/d/" + id.Login.Address.Domain.String()
+		if e.Webmail && id.Login.Mailbox.Webmail {
+			add("Mail", "/webmail")
+		}
 		add("Mailboxes", d)
 		add("Aliases", d+"/aliases")
 		add("Import", d+"/import")
+		if e.Queue != nil {
+			add("Queue", d+"/queue")
+		}
 		add("Audit log", d+"/audit")
 		add("My settings", "/settings")
 	default:
+		if e.Webmail && id.Login.Mailbox.Webmail {
+			add("Mail", "/webmail")
+		}
 		add("My settings", "/settings")
 	}
 	return p
@@ -168,6 +186,15 @@ func Status(err error) error {
 		return echo.NewHTTPError(http.StatusForbidden)
 	}
 	return err
+}
+
+// Message is text an error page may show the user as it is; other
+// messages of an *echo.HTTPError are replaced by the status text.
+type Message string
+
+// Refuse is an HTTP error whose page tells the user msg.
+func Refuse(code int, msg string) error {
+	return echo.NewHTTPError(code, Message(msg))
 }
 
 // DomainParam parses the :domain path parameter; a malformed one is "not

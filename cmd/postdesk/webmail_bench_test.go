@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/mailsvc/store"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
+)
+
+// benchFolderSize is the folder the list and read pages are measured on.
+const benchFolderSize = 10000
+
+// fillFolder makes ann's INBOX hold n messages: 50 delivered as SMTP
+// delivers them, the rest rows sharing their bodies (as a delivery to many
+// recipients shares one), each with its own UID and arrival time.
+func fillFolder(b *testing.B, f *wmFx, n int) *store.Folder {
+	b.Helper()
+	ctx := context.Background()
+	for i := range 50 {
+		f.deliver("ann@a.test", "", wmSimple(fmt.Sprintf("Sender %d <s%d@remote.test>", i, i), fmt.Sprintf("subject %d", i),
+			fmt.Sprintf("body of message %d\r\n%s", i, wmPlain)))
+	}
+	inbox := f.folder("ann@a.test", "INBOX")
+	seed := f.messages("ann@a.test", "INBOX")
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := f.db.Write(ctx, func(tx *gorm.DB) error {
+		var rows []store.Message
+		for i := len(seed); i < n; i++ {
+			m := seed[i%len(seed)]
+			m.ID, m.UID, m.InternalDate, m.Seen = 0, uint32(i+1), start.Add(time.Duration(i)*time.Minute), i%3 == 0
+			rows = append(rows, m)
+		}
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return err
+		}
+		return tx.Model(&store.Folder{}).Where("id = ?", inbox.ID).Update("uid_next", n+1).Error
+	})
+	wmMust(b, err)
+	return inbox
+}
+
+// BenchmarkWebmailList measures the first page of a 10,000-message folder
+// (and its 100th page), from the stored metadata, as the browser gets it.
+func BenchmarkWebmailList(b *testing.B) {
+	for _, eng := range tenantstest.Engines {
+		b.Run(string(eng), func(b *testing.B) {
+			f := newWMFx(b, tenantstest.Open(b, eng), wmOptions{})
+			inbox := fillFolder(b, f, benchFolderSize)
+			c := f.client()
+			c.login("ann@a.test")
+			for _, page := range []int{1, 100} {
+				b.Run(fmt.Sprintf("page%d", page), func(b *testing.B) {
+					path := fmt.Sprintf("/webmail/f/%d?page=%d", inbox.ID, page)
+					for b.Loop() {
+						if rec := c.do(http.MethodGet, path, nil, ""); rec.Code != http.StatusOK {
+							b.Fatalf("GET %s: %d", path, rec.Code)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkWebmailRead measures a message's page in a 10,000-message
+// folder.
+func BenchmarkWebmailRead(b *testing.B) {
+	for _, eng := range tenantstest.Engines {
+		b.Run(string(eng), func(b *testing.B) {
+			f := newWMFx(b, tenantstest.Open(b, eng), wmOptions{})
+			inbox := fillFolder(b, f, benchFolderSize)
+			c := f.client()
+			c.login("ann@a.test")
+			path := fmt.Sprintf("/webmail/f/%d/m/%d", inbox.ID, benchFolderSize/2)
+			for b.Loop() {
+				if rec := c.do(http.MethodGet, path, nil, ""); rec.Code != http.StatusOK {
+					b.Fatalf("GET %s: %d", path, rec.Code)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,181 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/mailsvc/store"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// Errors of Submit besides Deliver's; each is the user's to fix.
+var (
+	// ErrMayNotSend: the mailbox's send permission is off (SMTP: 550 at
+	// MAIL).
+	ErrMayNotSend = errors.New("this mailbox may not send mail")
+	// ErrNotYourSender: the envelope sender, or an address of the From
+	// header, is not one of the login's own addresses (RFC 6409 8.1).
+	ErrNotYourSender = errors.New("not one of the sender's own addresses")
+	// ErrNoRecipients: a submission without recipients.
+	ErrNoRecipients = errors.New("no recipients")
+)
+
+// RecipientError is a submission refused for one recipient: Err wraps
+// tenants.ErrNoSuchUser, tenants.ErrDisabled, tenants.ErrNotHosted (an
+// address literal, or relaying), ErrMailboxFull, ErrTooBigForMailbox or
+// ErrNoQueue.
+type RecipientError struct {
+	Rcpt address.Address
+	Err  error
+}
+
+func (e *RecipientError) Error() string { return fmt.Sprintf("recipient %s: %v", e.Rcpt, e.Err) }
+func (e *RecipientError) Unwrap() error { return e.Err }
+
+// RateLimiter is the submission rate limit, kept by the SMTP server
+// (mailsvc/smtpd) so that every submission path counts against the same
+// limits.
+type RateLimiter interface {
+	// CheckRate refuses (with an error) a submission of rcpts recipients
+	// that would pass the login's mailbox or domain limits.
+	CheckRate(ctx context.Context, login *tenants.Login, remote string, rcpts int64) error
+	// RecordSubmission counts an accepted submission inside the delivery's
+	// transaction.
+	RecordSubmission(tx *gorm.DB, login *tenants.Login, rcpts int64) error
+}
+
+// Submission is a message an authenticated user sends through one of
+// Postdesk's own programs (webmail) rather than over SMTP.
+type Submission struct {
+	Login  *tenants.Login // a mailbox's login, checked at sign-in
+	Remote string         // the client's address, for logs and the audit log
+	From   address.Address
+	Rcpts  []address.Address
+	// Body is the whole message, header included, without trace
+	// headers; Received is put on top of it.
+	Body     io.Reader
+	Received string
+	// MaxSize bounds Body, as SMTP's SIZE does; 0: no bound.
+	MaxSize int64
+	Limiter RateLimiter
+}
+
+// Submit sends a message as SMTP submission does after AUTH, with the same
+// checks in the same order: the mailbox may send, the envelope sender and
+// every From address are the login's own, every recipient resolves (local
+// ones with room in their mailbox, remote ones only with an outbound
+// queue), the rate limits allow it; then the message is delivered locally
+// and queued for remote recipients in one transaction that also counts it
+// for the rate limits.
+func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) {
+	login := s.Login
+	if login == nil || login.Mailbox == nil {
+		return nil, errors.New("submit: no mailbox login")
+	}
+	if !login.Mailbox.MaySend {
+		return nil, ErrMayNotSend
+	}
+	own, err := d.tenants.Addresses(ctx, login.UserScope(s.Remote), login.Mailbox)
+	if err != nil {
+		return nil, fmt.Errorf("submit: list the sender's addresses: %w", err)
+	}
+	sendAs := make(map[address.Address]bool, len(own))
+	for _, a := range own {
+		sendAs[a] = true
+	}
+	if !sendAs[s.From] {
+		return nil, fmt.Errorf("envelope sender %s: %w", s.From, ErrNotYourSender)
+	}
+	if len(s.Rcpts) == 0 {
+		return nil, ErrNoRecipients
+	}
+
+	var buf bytes.Buffer
+	buf.WriteString(s.Received)
+	body := s.Body
+	if s.MaxSize > 0 {
+		body = io.LimitReader(body, s.MaxSize+1)
+	}
+	n, err := io.Copy(&buf, body)
+	if err != nil {
+		return nil, fmt.Errorf("submit: read message: %w", err)
+	}
+	if s.MaxSize > 0 && n > s.MaxSize {
+		return nil, fmt.Errorf("submit: message over %d bytes: %w", s.MaxSize, store.ErrTooBig)
+	}
+	size := int64(buf.Len())
+	h := ParseHeader(bytes.NewReader(buf.Bytes()), size)
+	if err := fromIsOwn(h, sendAs); err != nil {
+		return nil, err
+	}
+
+	var rcpts []Recipient
+	for _, a := range s.Rcpts {
+		r, err := d.Resolve(ctx, address.Path{Address: a})
+		switch {
+		case errors.Is(err, tenants.ErrNotHosted) && !r.Remote.IsZero():
+			if !d.CanQueue() {
+				return nil, &RecipientError{Rcpt: a, Err: ErrNoQueue}
+			}
+		case errors.Is(err, tenants.ErrNotHosted), errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled):
+			return nil, &RecipientError{Rcpt: a, Err: err}
+		case err != nil:
+			return nil, fmt.Errorf("submit: resolve %s: %w", a, err)
+		}
+		if r.Plan != nil {
+			if err := d.CheckQuota(ctx, r.Plan, size); errors.Is(err, ErrMailboxFull) || errors.Is(err, ErrTooBigForMailbox) {
+				return nil, &RecipientError{Rcpt: a, Err: err}
+			} else if err != nil {
+				return nil, fmt.Errorf("submit: check quota of %s: %w", a, err)
+			}
+		}
+		rcpts = append(rcpts, r)
+	}
+	count := int64(len(rcpts))
+	if s.Limiter != nil {
+		if err := s.Limiter.CheckRate(ctx, login, s.Remote, count); err != nil {
+			return nil, err
+		}
+	}
+
+	b, err := d.newBlob(ctx, &buf, size)
+	if err != nil {
+		return nil, fmt.Errorf("submit: %w", err)
+	}
+	m := &Message{From: address.Path{Address: s.From}, Blob: b, OwnReceived: strings.Count(s.Received, "Received:"), Rcpts: rcpts, Header: h,
+		Kind: KindSubmission, MailboxID: login.Mailbox.ID, DomainID: login.Mailbox.DomainID}
+	if s.Limiter != nil {
+		m.Extra = func(tx *gorm.DB) error { return s.Limiter.RecordSubmission(tx, login, count) }
+	}
+	res, err := d.Deliver(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("submit: %w", err)
+	}
+	return res, nil
+}
+
+// fromIsOwn: a submitted message's From addresses must all be the
+// login's own, as the SMTP submission server demands.
+func fromIsOwn(h *Header, sendAs map[address.Address]bool) error {
+	mh := mail.Header{Header: message.Header{Header: h.Fields}}
+	list, err := mh.AddressList("From")
+	if err != nil || len(list) == 0 {
+		return fmt.Errorf("no From address: %w", ErrNotYourSender)
+	}
+	for _, a := range list {
+		addr, err := address.ParseAddress(a.Address)
+		if err != nil || !sendAs[addr] {
+			return fmt.Errorf("From %s: %w", a.Address, ErrNotYourSender)
+		}
+	}
+	return nil
+}

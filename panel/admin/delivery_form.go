@@ -1,0 +1,201 @@
+package admin
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/outbound"
+	"github.com/postdesk/postdesk/panel/web"
+	vadmin "github.com/postdesk/postdesk/views/admin"
+)
+
+// deliveryForm reads the Delivery Options form into settings; errors are
+// per field. The rules themselves are the queue's: this only parses
+// numbers and durations. The smart host's password is taken as typed
+// (empty keeps the stored one) and never put back into the form.
+func deliveryForm(c echo.Context) (vadmin.DeliveryForm, outbound.Settings, map[string]string) {
+	f := vadmin.DeliveryForm{
+		MaxConnections: strings.TrimSpace(c.FormValue("max_connections")), DNSServer: strings.TrimSpace(c.FormValue("dns_server")),
+		SmartHost: strings.TrimSpace(c.FormValue("smart_host")), SmartHostPort: strings.TrimSpace(c.FormValue("smart_host_port")),
+		SmartHostTLS: c.FormValue("smart_host_tls") == "on", SmartHostUsername: strings.TrimSpace(c.FormValue("smart_host_username")),
+		SmartHostDelay: strings.TrimSpace(c.FormValue("smart_host_delay")), Lifetime: strings.TrimSpace(c.FormValue("lifetime")),
+		RetryIntervals: strings.TrimSpace(c.FormValue("retry_intervals")), ArchiveAddress: strings.TrimSpace(c.FormValue("archive_address")),
+		ReportAddress: strings.TrimSpace(c.FormValue("report_address")), ReportInterval: strings.TrimSpace(c.FormValue("report_interval")),
+	}
+	s := outbound.Settings{
+		DNSServer: f.DNSServer, ArchiveAddress: f.ArchiveAddress, ReportAddress: f.ReportAddress,
+		SmartHost: outbound.Relay{Host: f.SmartHost, ImplicitTLS: f.SmartHostTLS, Username: f.SmartHostUsername, Password: c.FormValue("smart_host_password")},
+	}
+	if c.FormValue("smart_host_clear") == "on" {
+		// An empty user name drops the stored credentials.
+		s.SmartHost.Username, s.SmartHost.Password, f.SmartHostUsername = "", "", ""
+	}
+	errs := map[string]string{}
+	var err error
+	if s.MaxConnections, err = strconv.Atoi(f.MaxConnections); err != nil {
+		errs["max_connections"] = "give a whole number from 1 to 99"
+	}
+	if s.SmartHost.Port, err = portNumber(f.SmartHostPort); err != nil {
+		errs["smart_host_port"] = err.Error()
+	}
+	if s.SmartHostDelay, err = parseDuration(f.SmartHostDelay); err != nil {
+		errs["smart_host_delay"] = err.Error()
+	}
+	if s.Lifetime, err = parseDuration(f.Lifetime); err != nil {
+		errs["lifetime"] = err.Error()
+	}
+	for _, v := range web.SplitList(f.RetryIntervals) {
+		d, err := parseDuration(v)
+		if err != nil {
+			errs["retry_intervals"] = err.Error()
+			break
+		}
+		s.RetryIntervals = append(s.RetryIntervals, d)
+	}
+	if s.ReportInterval, err = parseDuration(f.ReportInterval); err != nil {
+		errs["report_interval"] = err.Error()
+	}
+	if len(errs) > 0 {
+		return f, s, errs
+	}
+	return f, s, nil
+}
+
+// deliveryView shows stored settings in the form.
+func deliveryView(s *outbound.Settings) vadmin.DeliveryForm {
+	f := vadmin.DeliveryForm{
+		MaxConnections: strconv.Itoa(s.MaxConnections), DNSServer: s.DNSServer,
+		SmartHost: s.SmartHost.Host, SmartHostTLS: s.SmartHost.ImplicitTLS, SmartHostUsername: s.SmartHost.Username,
+		SmartHostPassword: s.SmartHost.HasPassword, SmartHostDelay: formatDuration(s.SmartHostDelay),
+		Lifetime: formatDuration(s.Lifetime), ArchiveAddress: s.ArchiveAddress, ReportAddress: s.ReportAddress,
+		ReportInterval: formatDuration(s.ReportInterval),
+	}
+	if s.SmartHost.Port != 0 {
+		f.SmartHostPort = strconv.Itoa(s.SmartHost.Port)
+	}
+	var ri []string
+	for _, d := range s.RetryIntervals {
+		ri = append(ri, formatDuration(d))
+	}
+	f.RetryIntervals = strings.Join(ri, " ")
+	return f
+}
+
+// routeForm reads the route form; its password is taken as typed and
+// never put back into the form.
+func routeForm(c echo.Context) (vadmin.RouteForm, outbound.Route, map[string]string) {
+	f := vadmin.RouteForm{
+		Domain: strings.TrimSpace(c.FormValue("domain")), Host: strings.TrimSpace(c.FormValue("host")),
+		Port: strings.TrimSpace(c.FormValue("host_port")), TLS: c.FormValue("host_tls") == "on",
+		Username: strings.TrimSpace(c.FormValue("host_username")),
+	}
+	r := outbound.Route{Domain: f.Domain, Relay: outbound.Relay{Host: f.Host, ImplicitTLS: f.TLS, Username: f.Username, Password: c.FormValue("password")}}
+	if c.FormValue("clear_credentials") == "on" {
+		r.Username, r.Password, f.Username = "", "", ""
+	}
+	port, err := portNumber(f.Port)
+	if err != nil {
+		return f, r, map[string]string{"host_port": err.Error()}
+	}
+	r.Port = port
+	return f, r, nil
+}
+
+// routeView shows a stored route in the form, for a change.
+func routeView(r *outbound.Route) vadmin.RouteForm {
+	f := vadmin.RouteForm{Domain: r.Domain, Host: r.Host, TLS: r.ImplicitTLS, Username: r.Username, Password: r.HasPassword, Editing: true}
+	if r.Port != 0 {
+		f.Port = strconv.Itoa(r.Port)
+	}
+	return f
+}
+
+// routeRow is a route in the routing table.
+func routeRow(r *outbound.Route) vadmin.RouteRow {
+	host := r.Host + ":" + strconv.Itoa(r.Port)
+	if strings.Contains(r.Host, ":") {
+		host = "[" + r.Host + "]:" + strconv.Itoa(r.Port)
+	}
+	if r.ImplicitTLS {
+		host += " (TLS)"
+	}
+	cred := "none"
+	if r.Username != "" {
+		cred = "user " + r.Username
+		if r.HasPassword {
+			cred += ", password stored"
+		}
+	}
+	return vadmin.RouteRow{Domain: r.Domain, Host: host, Credentials: cred,
+		EditHref:     "/admin/delivery?route=" + url.QueryEscape(r.Domain) + "#route-form",
+		DeleteAction: "/admin/delivery/routes/" + url.PathEscape(r.Domain) + "/delete"}
+}
+
+// portNumber reads a port field; empty is 0, the default port.
+func portNumber(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("give a port number from 1 to 65535")
+	}
+	return n, nil
+}
+
+var durationUnits = map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second}
+
+// parseDuration reads a duration typed as whole numbers with units d, h,
+// m and s, such as 5d, 1h20m or 30s; "0" and "" are zero.
+func parseDuration(s string) (time.Duration, error) {
+	bad := fmt.Errorf("use a duration such as 30s, 10m, 4h or 5d")
+	s = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	var total time.Duration
+	for s != "" {
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == 0 || i > 6 || i == len(s) {
+			return 0, bad
+		}
+		n, _ := strconv.Atoi(s[:i])
+		unit, ok := durationUnits[s[i]]
+		if !ok {
+			return 0, bad
+		}
+		total += time.Duration(n) * unit
+		s = s[i+1:]
+	}
+	return total, nil
+}
+
+// formatDuration writes a duration as parseDuration reads it: 5d, 1h20m,
+// 30s.
+func formatDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.unit; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.unit
+		}
+	}
+	if b.Len() == 0 {
+		return d.String() // below a second: not typed in the form
+	}
+	return b.String()
+}

@@ -1,0 +1,12 @@
+package admin
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+)
+
+// queueDelete removes a message from the queue.
+func (h handlers) queueDelete(c echo.Context) error {
+	return h.QueueDelete(c, web.IdentityOf(c).Scope, "/admin/queue")
+}

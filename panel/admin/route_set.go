@@ -1,0 +1,32 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	vadmin "github.com/postdesk/postdesk/views/admin"
+)
+
+// routeSet adds a route, or replaces the route of the same domain (an
+// empty password keeps its stored one).
+func (h handlers) routeSet(c echo.Context) error {
+	vm, err := h.deliveryPage(c)
+	if err != nil {
+		return err
+	}
+	f, r, ferrs := routeForm(c)
+	if ferrs == nil {
+		err := h.Queue.SetRoute(c.Request().Context(), web.IdentityOf(c).Scope, r)
+		if err != nil && !web.MergeErrors(&ferrs, err) {
+			return web.Status(err)
+		}
+	}
+	if ferrs != nil {
+		f.Errors = ferrs
+		vm.Route = f
+		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Delivery(*vm))
+	}
+	return h.Done(c, "Route for "+r.Domain+" saved.", "/admin/delivery")
+}

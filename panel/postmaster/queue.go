@@ -1,0 +1,26 @@
+package postmaster
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
+)
+
+// queueScope is the scope of a domain's queue pages, for the reachable
+// :domain: a postmaster's own scope; an administrator's narrowed to that
+// domain, so that they see what its postmaster sees. Narrowing never
+// widens a scope: it is built from the signed-in one, with the domain
+// that scope was just checked to reach. It returns the queue pages' base
+// URL too.
+func (h handlers) queueScope(c echo.Context) (tenants.Scope, *tenants.Domain, string, error) {
+	d, name, err := h.domain(c)
+	if err != nil {
+		return tenants.Scope{}, nil, "", err
+	}
+	sc := web.IdentityOf(c).Scope
+	if sc.AllDomains() {
+		sc.Role, sc.DomainID, sc.MailboxID = tenants.RolePostmaster, d.ID, 0
+	}
+	return sc, d, domainHref(name) + "/queue", nil
+}

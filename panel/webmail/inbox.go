@@ -1,0 +1,21 @@
+package webmail
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// inbox sends the user to INBOX, where a sign-in lands.
+func (h handlers) inbox(c echo.Context) error {
+	acct := accountOf(c)
+	folders, err := h.mail.Folders(c.Request().Context(), acct.mailboxID)
+	if err != nil {
+		return err
+	}
+	in := inboxOf(folders)
+	if in == nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	return c.Redirect(http.StatusSeeOther, folderHref(in.ID))
+}

@@ -1,0 +1,400 @@
+package webmail
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	gomessage "github.com/emersion/go-message"
+	// Registers the charsets go-message decodes beyond UTF-8 and ASCII.
+	_ "github.com/emersion/go-message/charset"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+)
+
+// MIME limits, the message store's (mailsvc/store.MaxMIMEDepth and
+// MaxMIMEParts, Dovecot's): past them the rest of a message is not shown,
+// so that reading never takes time that grows with a hostile nesting depth.
+// cmd/postdesk passes the store's values in Config; these are the defaults.
+const (
+	defaultMIMEDepth = 100
+	defaultMIMEParts = 10000
+)
+
+// Bounds of what one page holds in memory.
+const (
+	maxTextPart   = 2 << 20  // one text part shown
+	maxInlineData = 8 << 20  // inline images of one message, as data: URLs
+	maxSearchPart = 1 << 20  // text of one part searched
+	maxQuoted     = 64 << 10 // text quoted in a reply
+)
+
+var errMIMELimit = errors.New("MIME limits reached")
+
+// leaf is one non-multipart part of a message, numbered depth-first from
+// 1. A message/rfc822 part is a leaf: an attached message.
+type leaf struct {
+	N           int
+	Type        string // lower case, e.g. "text/plain"
+	Params      map[string]string
+	Disposition string // lower case; "" when absent
+	Filename    string // decoded; "" when absent
+	ContentID   string // without angle brackets
+	Header      gomessage.Header
+}
+
+// attachment reports whether a leaf is meant as a file rather than as
+// the text of the message.
+func (l *leaf) attachment() bool {
+	if l.Disposition == "attachment" || l.Filename != "" {
+		return true
+	}
+	return l.Type != "text/plain" && l.Type != "text/html"
+}
+
+// walker visits a message's leaves within the MIME limits.
+type walker struct {
+	maxDepth, maxParts int
+	parts              int
+	leaves             int
+	visit              func(l *leaf, body io.Reader) error
+}
+
+// walkMessage reads a message's header and calls visit for every leaf with
+// its body as stored (transfer-encoded). It returns the top header; when
+// the limits are reached it stops and returns errMIMELimit with the header.
+func walkMessage(r io.Reader, maxDepth, maxParts int, visit func(l *leaf, body io.Reader) error) (mail.Header, error) {
+	br := bufio.NewReaderSize(r, 32<<10)
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		// No parsable header: the whole message is one text part.
+		h = textproto.Header{}
+	}
+	top := mail.Header{Header: gomessage.Header{Header: h}}
+	w := &walker{maxDepth: maxDepth, maxParts: maxParts, visit: visit}
+	return top, w.part(top.Header, br, 0)
+}
+
+func (w *walker) part(h gomessage.Header, body io.Reader, depth int) error {
+	w.parts++
+	if depth > w.maxDepth || w.parts > w.maxParts {
+		return errMIMELimit
+	}
+	mt, params, err := h.ContentType()
+	if err != nil || mt == "" || !strings.Contains(mt, "/") {
+		mt, params = "text/plain", map[string]string{"charset": "us-ascii"}
+	}
+	mt = strings.ToLower(mt)
+	if strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
+		mr := textproto.NewMultipartReader(body, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				// io.EOF, or a broken multipart: keep what was read.
+				return nil
+			}
+			if err := w.part(gomessage.Header{Header: p.Header}, p, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mt = "text/plain"
+	}
+	w.leaves++
+	l := &leaf{N: w.leaves, Type: mt, Params: params, Header: h}
+	if d, dp, err := h.ContentDisposition(); err == nil {
+		l.Disposition = strings.ToLower(d)
+		l.Filename = dp["filename"]
+	}
+	if l.Filename == "" {
+		l.Filename = params["name"]
+	}
+	if l.Filename != "" {
+		// mime.ParseMediaType has decoded RFC 2231; RFC 2047 words are
+		// common in the wild too.
+		if dec, err := (&mime.WordDecoder{CharsetReader: charsetReader}).DecodeHeader(l.Filename); err == nil {
+			l.Filename = dec
+		}
+	}
+	l.ContentID = strings.Trim(strings.TrimSpace(h.Get("Content-Id")), "<>")
+	return w.visit(l, body)
+}
+
+func charsetReader(charset string, input io.Reader) (io.Reader, error) {
+	e, err := gomessage.New(gomessage.HeaderFromMap(map[string][]string{
+		"Content-Type": {mime.FormatMediaType("text/plain", map[string]string{"charset": charset})},
+	}), input)
+	if err != nil {
+		return nil, err
+	}
+	return e.Body, nil
+}
+
+// decodedText returns a text part's content as UTF-8, transfer encoding and
+// charset decoded, cut at max bytes; cut says whether it was.
+func decodedText(l *leaf, body io.Reader, max int) (text string, cut bool) {
+	e, err := gomessage.New(l.Header, body)
+	if e == nil {
+		return "", false
+	}
+	if err != nil && !gomessage.IsUnknownCharset(err) && !gomessage.IsUnknownEncoding(err) {
+		return "", false
+	}
+	b, _ := io.ReadAll(io.LimitReader(e.Body, int64(max)+1))
+	if len(b) > max {
+		b, cut = b[:max], true
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD"), cut
+}
+
+// decodedBody returns a part's content with its transfer encoding undone
+// and no charset conversion: the bytes of an attached file.
+func decodedBody(l *leaf, body io.Reader) io.Reader {
+	h := l.Header.Copy()
+	h.SetContentType("application/octet-stream", nil)
+	e, err := gomessage.New(h, body)
+	if e == nil || (err != nil && !gomessage.IsUnknownEncoding(err)) {
+		return body
+	}
+	return e.Body
+}
+
+// attachmentInfo is an attachment as the message page lists it.
+type attachmentInfo struct {
+	N         int
+	Name      string
+	Type      string
+	Size      int64
+	ContentID string
+}
+
+// inlineImage is an image part that HTML may reference by cid:.
+type inlineImage struct {
+	Type string
+	Data []byte
+}
+
+// parsedMessage is what the read page and the compose form take from a
+// message.
+type parsedMessage struct {
+	Header      mail.Header
+	Text        string
+	HTML        string
+	TextCut     bool // a text part was longer than shown
+	Attachments []attachmentInfo
+	Inline      map[string]inlineImage // by Content-ID, when asked for
+	Limited     bool                   // the MIME limits hid some parts
+}
+
+// parseOptions says what parse keeps.
+type parseOptions struct {
+	maxDepth, maxParts int
+	inline             bool // keep inline images' data
+}
+
+// parse reads a whole message: the first plain-text and HTML bodies,
+// further inline text parts appended to the text, and every other leaf as
+// an attachment with its decoded size.
+func parse(r io.Reader, o parseOptions) (*parsedMessage, error) {
+	pm := &parsedMessage{}
+	var inlineBytes int
+	haveText, haveHTML := false, false
+	h, err := walkMessage(r, o.maxDepth, o.maxParts, func(l *leaf, body io.Reader) error {
+		switch {
+		case !l.attachment() && l.Type == "text/plain":
+			t, cut := decodedText(l, body, maxTextPart)
+			pm.TextCut = pm.TextCut || cut
+			if haveText {
+				pm.Text += "\n\n" + t
+			} else {
+				pm.Text, haveText = t, true
+			}
+			return nil
+		case !l.attachment() && l.Type == "text/html" && !haveHTML:
+			t, cut := decodedText(l, body, maxTextPart)
+			pm.HTML, haveHTML = t, true
+			pm.TextCut = pm.TextCut || cut
+			return nil
+		}
+		a := attachmentInfo{N: l.N, Name: fileName(l), Type: l.Type, ContentID: l.ContentID}
+		dec := decodedBody(l, body)
+		if o.inline && l.ContentID != "" && inlineImageType(l.Type) && inlineBytes < maxInlineData {
+			b, err := io.ReadAll(io.LimitReader(dec, int64(maxInlineData-inlineBytes)+1))
+			if err != nil {
+				return fmt.Errorf("read part %d: %w", l.N, err)
+			}
+			a.Size = int64(len(b))
+			if inlineBytes+len(b) <= maxInlineData {
+				if pm.Inline == nil {
+					pm.Inline = map[string]inlineImage{}
+				}
+				pm.Inline[l.ContentID] = inlineImage{Type: l.Type, Data: b}
+				inlineBytes += len(b)
+			} else {
+				inlineBytes = maxInlineData
+			}
+			n, _ := io.Copy(io.Discard, dec)
+			a.Size += n
+		} else {
+			n, err := io.Copy(io.Discard, dec)
+			if err != nil && !isDecodeError(err) {
+				return fmt.Errorf("read part %d: %w", l.N, err)
+			}
+			a.Size = n
+		}
+		pm.Attachments = append(pm.Attachments, a)
+		return nil
+	})
+	pm.Header = h
+	if errors.Is(err, errMIMELimit) {
+		pm.Limited, err = true, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !haveText && haveHTML {
+		pm.Text = htmlToText(pm.HTML)
+	}
+	return pm, nil
+}
+
+// isDecodeError reports whether err comes from a malformed encoding
+// rather than from reading: base64 and quoted-printable decoders fail on
+// damaged input, which still counts as what it was.
+func isDecodeError(err error) bool {
+	var ce base64.CorruptInputError
+	return errors.As(err, &ce) || strings.HasPrefix(err.Error(), "quotedprintable:")
+}
+
+// inlineImageType reports whether a type may be shown as a data: image in
+// the message frame. SVG is left out: it is a document, not a picture.
+func inlineImageType(t string) bool {
+	switch t {
+	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp":
+		return true
+	}
+	return false
+}
+
+// fileName is the name an attachment is listed and saved under: its own,
+// made safe, or one made from its number and type.
+func fileName(l *leaf) string {
+	if n := safeFileName(l.Filename); n != "" {
+		return n
+	}
+	ext := ""
+	switch l.Type {
+	case "message/rfc822", "message/global":
+		ext = ".eml"
+	case "text/plain":
+		ext = ".txt"
+	case "text/html":
+		ext = ".html"
+	default:
+		if exts, _ := mime.ExtensionsByType(l.Type); len(exts) > 0 {
+			ext = exts[0]
+		}
+	}
+	return fmt.Sprintf("part-%d%s", l.N, ext)
+}
+
+// safeFileName keeps the last path element of a name, without control
+// characters, quotes or separators, and at most 120 bytes; "" if nothing
+// is left.
+func safeFileName(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base(name)
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 || r == 0x7f || r == '"' || r == '/' || r == ':' || r == '*' || r == '?' || r == '<' || r == '>' || r == '|':
+			return '_'
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			// Bidirectional overrides hide a file's real extension.
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.Trim(strings.TrimSpace(name), ".")
+	if name == "" || name == "_" {
+		return ""
+	}
+	for len(name) > 120 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+// openPart finds leaf n of a message and calls fn with it and its decoded
+// content; ErrNotFound when there is no such leaf.
+func openPart(r io.Reader, n int, o parseOptions, fn func(l *leaf, content io.Reader) error) error {
+	found := false
+	errStop := errors.New("stop")
+	_, err := walkMessage(r, o.maxDepth, o.maxParts, func(l *leaf, body io.Reader) error {
+		if l.N != n {
+			return nil
+		}
+		found = true
+		if err := fn(l, decodedBody(l, body)); err != nil {
+			return err
+		}
+		return errStop
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	if err != nil && !errors.Is(err, errMIMELimit) {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("part %d: %w", n, ErrNotFound)
+	}
+	return nil
+}
+
+// bodyContains reports whether any text part of a message contains needle
+// (lower case), for body search.
+func bodyContains(r io.Reader, needle string, o parseOptions) bool {
+	found := false
+	errStop := errors.New("stop")
+	walkMessage(r, o.maxDepth, o.maxParts, func(l *leaf, body io.Reader) error {
+		if l.Type != "text/plain" && l.Type != "text/html" {
+			return nil
+		}
+		t, _ := decodedText(l, body, maxSearchPart)
+		if l.Type == "text/html" {
+			t = htmlToText(t)
+		}
+		if strings.Contains(strings.ToLower(t), needle) {
+			found = true
+			return errStop
+		}
+		return nil
+	})
+	return found
+}
+
+// quote prefixes every line with "> ", as a reply quotes.
+func quote(text string) string {
+	if len(text) > maxQuoted {
+		text = text[:maxQuoted] + "\n[...]"
+	}
+	text = strings.ToValidUTF8(strings.ReplaceAll(text, "\r\n", "\n"), "")
+	var b bytes.Buffer
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if strings.HasPrefix(line, ">") {
+			b.WriteString(">" + line + "\n")
+		} else {
+			b.WriteString("> " + line + "\n")
+		}
+	}
+	return b.String()
+}
