@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/postdesk/postdesk/mailsvc/store"
-	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
@@ -372,7 +370,3 @@ func checkFrame(t *testing.T, body string, images bool) {
 		t.Errorf("harmless style dropped: %s", body)
 	}
 }
-
-// ensureTenants keeps the import for helpers used by other test files.
-var _ = tenants.SystemScope
-var _ io.Reader

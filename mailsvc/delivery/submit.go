@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/mail"
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -17,17 +15,9 @@ import (
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
-// Errors of Submit besides Deliver's; each is the user's to fix.
-var (
-	// ErrMayNotSend: the mailbox's send permission is off (SMTP: 550 at
-	// MAIL).
-	ErrMayNotSend = errors.New("this mailbox may not send mail")
-	// ErrNotYourSender: the envelope sender, or an address of the From
-	// header, is not one of the login's own addresses (RFC 6409 8.1).
-	ErrNotYourSender = errors.New("not one of the sender's own addresses")
-	// ErrNoRecipients: a submission without recipients.
-	ErrNoRecipients = errors.New("no recipients")
-)
+// ErrNoRecipients: a submission without recipients; Submit's other
+// errors are the sender rules' (sender.go) and Deliver's.
+var ErrNoRecipients = errors.New("no recipients")
 
 // RecipientError is a submission refused for one recipient: Err wraps
 // tenants.ErrNoSuchUser, tenants.ErrDisabled, tenants.ErrNotHosted (an
@@ -81,19 +71,12 @@ func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) 
 	if login == nil || login.Mailbox == nil {
 		return nil, errors.New("submit: no mailbox login")
 	}
-	if !login.Mailbox.MaySend {
-		return nil, ErrMayNotSend
-	}
-	own, err := d.tenants.Addresses(ctx, login.UserScope(s.Remote), login.Mailbox)
+	sendAs, err := d.SenderAddresses(ctx, login, s.Remote)
 	if err != nil {
-		return nil, fmt.Errorf("submit: list the sender's addresses: %w", err)
+		return nil, fmt.Errorf("submit: %w", err)
 	}
-	sendAs := make(map[address.Address]bool, len(own))
-	for _, a := range own {
-		sendAs[a] = true
-	}
-	if !sendAs[s.From] {
-		return nil, fmt.Errorf("envelope sender %s: %w", s.From, ErrNotYourSender)
+	if err := sendAs.Envelope(address.Path{Address: s.From}); err != nil {
+		return nil, err
 	}
 	if len(s.Rcpts) == 0 {
 		return nil, ErrNoRecipients
@@ -114,7 +97,7 @@ func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) 
 	}
 	size := int64(buf.Len())
 	h := ParseHeader(bytes.NewReader(buf.Bytes()), size)
-	if err := fromIsOwn(h, sendAs); err != nil {
+	if err := sendAs.FromHeader(h); err != nil {
 		return nil, err
 	}
 
@@ -161,21 +144,4 @@ func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) 
 		return nil, fmt.Errorf("submit: %w", err)
 	}
 	return res, nil
-}
-
-// fromIsOwn: a submitted message's From addresses must all be the
-// login's own, as the SMTP submission server demands.
-func fromIsOwn(h *Header, sendAs map[address.Address]bool) error {
-	mh := mail.Header{Header: message.Header{Header: h.Fields}}
-	list, err := mh.AddressList("From")
-	if err != nil || len(list) == 0 {
-		return fmt.Errorf("no From address: %w", ErrNotYourSender)
-	}
-	for _, a := range list {
-		addr, err := address.ParseAddress(a.Address)
-		if err != nil || !sendAs[addr] {
-			return fmt.Errorf("From %s: %w", a.Address, ErrNotYourSender)
-		}
-	}
-	return nil
 }

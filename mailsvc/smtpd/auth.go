@@ -6,8 +6,8 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/address"
 )
 
 // AuthMechanisms lists the SASL mechanisms offered in EHLO: PLAIN and LOGIN
@@ -71,15 +71,14 @@ func (ss *session) authenticate(name, password string) error {
 		ss.log.Info("AUTH refused: not a mailbox", "login", name)
 		return errAuthFailed
 	}
-	addrs, err := ss.s.tenants.Addresses(ss.ctx, login.UserScope(ss.remote), login.Mailbox)
-	if err != nil {
+	// A mailbox that may not send still logs in; MAIL refuses it, with the
+	// reply that says why.
+	sendAs, err := ss.s.deliverer.SenderAddresses(ss.ctx, login, ss.remote)
+	if err != nil && !errors.Is(err, delivery.ErrMayNotSend) {
 		ss.log.Warn("AUTH: list the mailbox's addresses", "err", err)
 		return errAuthTemp
 	}
-	ss.sendAs = make(map[address.Address]bool, len(addrs))
-	for _, a := range addrs {
-		ss.sendAs[a] = true
-	}
+	ss.sendAs = sendAs
 	ss.login = login
 	ss.log = ss.log.With("login", login.Address.String())
 	ss.log.Info("AUTH succeeded")

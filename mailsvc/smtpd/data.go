@@ -10,13 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
-	"github.com/postdesk/postdesk/tenants/address"
 )
 
 // Data receives the message (DATA or BDAT), stores it with a Received
@@ -127,20 +124,13 @@ func (ss *session) received(id string) string {
 	return b.String()
 }
 
-// checkFromHeader: a submitted message's From addresses must all be the
-// login's own (RFC 6409 8.1 lets an MSA enforce this; it stops one user
-// writing as another).
+// checkFromHeader answers delivery's From rule in SMTP terms.
 func (ss *session) checkFromHeader(h *delivery.Header) *smtp.SMTPError {
-	mh := mail.Header{Header: message.Header{Header: h.Fields}}
-	list, err := mh.AddressList("From")
-	if err != nil || len(list) == 0 {
+	switch err := ss.sendAs.FromHeader(h); {
+	case errors.Is(err, delivery.ErrNoFrom):
 		return errNoFrom
-	}
-	for _, a := range list {
-		addr, err := address.ParseAddress(a.Address)
-		if err != nil || !ss.sendAs[addr] {
-			return errNotYourFrom
-		}
+	case err != nil:
+		return errNotYourFrom
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ type session struct {
 
 	// After AUTH.
 	login        *tenants.Login
-	sendAs       map[address.Address]bool
+	sendAs       delivery.SendAs
 	authFailures int
 
 	// The transaction.
@@ -126,7 +126,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		ss.log.Info("MAIL refused", "err", err)
 		return errSenderSyntax
 	}
-	if ss.e.submission && (p.IsNull() || !ss.sendAs[p.Address]) {
+	if ss.e.submission && ss.sendAs.Envelope(p) != nil {
 		ss.log.Info("MAIL refused: sender not the login's", "login", ss.login.Address.String(), "from", from)
 		return errNotYourSender
 	}
