@@ -83,35 +83,31 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 	if err != nil {
 		return nil, err
 	}
-	addrKey := addressKey(remote)
-	keys := []string{acctKey}
-	if addrKey != "" {
-		keys = append(keys, addrKey)
-	}
-	if locked, err := s.locked(ctx, keys...); err != nil {
+	keys := s.throttleKeys(acctKey, addressKey(remote))
+	counts, locked, err := s.reserve(ctx, keys)
+	if err != nil {
 		return nil, err
-	} else if locked {
-		s.hasher.Dummy(password)
+	}
+	if locked {
+		// Locks are kept per account (an unknown name counts like a
+		// known one) and per address: this answer says nothing about
+		// whether the account exists, and no password was checked.
 		return nil, &LoginError{Reason: Locked, Name: name}
 	}
-	ok, rehash := false, false
-	if login == nil {
-		s.hasher.Dummy(password)
-	} else {
-		var verr error
-		ok, rehash, verr = s.hasher.Verify(stored, password)
-		if verr != nil {
-			s.log.WarnContext(ctx, "unreadable password hash", "login", name, "err", verr)
-			ok = false
-		}
+	ok, rehash, err := s.verify(ctx, login, stored, password)
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
-		delay, err := s.recordFailure(ctx, acctKey, addrKey)
+		delay, err := s.settleFailure(ctx, keys, counts)
 		if err != nil {
 			return nil, err
 		}
 		s.sleep(ctx, delay)
 		return nil, &LoginError{Reason: BadCredentials, Name: name}
+	}
+	if err := s.settleSuccess(ctx, keys); err != nil {
+		return nil, err
 	}
 	now := s.clock()
 	if login.Mailbox != nil {
@@ -121,9 +117,6 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 		if login.Mailbox.Expired(now) {
 			return nil, &LoginError{Reason: Expired, Name: name}
 		}
-	}
-	if err := s.clearFailures(ctx, acctKey); err != nil {
-		return nil, err
 	}
 	if err := s.recordLogin(ctx, login, password, rehash, now); err != nil {
 		return nil, err
@@ -221,4 +214,33 @@ func (s *Service) recordLogin(ctx context.Context, l *Login, password string, re
 		l.Mailbox.LastLoginAt = &now
 		return tx.Model(&Mailbox{}).Where("id = ?", l.Mailbox.ID).Updates(updates).Error
 	})
+}
+
+// verify checks a password against a stored hash, or spends as long on a
+// dummy hash when the login names nobody. Hashing is memory-hard (argon2id
+// takes tens of MiB), so at most hashSlots run at once; the others wait.
+func (s *Service) verify(ctx context.Context, login *Login, stored, password string) (ok, rehash bool, err error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false, false, ctx.Err()
+	}
+	defer func() { <-s.hashSlots }()
+	if login == nil {
+		s.hasher.Dummy(password)
+		return false, false, nil
+	}
+	ok, rehash, verr := s.hasher.Verify(stored, password)
+	if verr != nil {
+		s.log.WarnContext(ctx, "unreadable password hash", "login", login.displayName(), "err", verr)
+		return false, false, nil
+	}
+	return ok, rehash, nil
+}
+
+func (l *Login) displayName() string {
+	if l.Admin != nil {
+		return l.Admin.Name
+	}
+	return l.Address.String()
 }

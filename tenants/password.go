@@ -20,19 +20,28 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, sc Scope, current, next
 	if err != nil {
 		return err
 	}
-	if locked, err := s.locked(ctx, accountKey(a.String())); err != nil {
+	keys := s.throttleKeys(accountKey(a.String()), addressKey(sc.RemoteAddr))
+	counts, locked, err := s.reserve(ctx, keys)
+	if err != nil {
 		return err
-	} else if locked {
+	}
+	if locked {
 		return invalid("current_password", "too many failed attempts; try again later")
 	}
-	ok, _, verr := s.hasher.Verify(m.PasswordHash, current)
-	if verr != nil || !ok {
-		delay, err := s.recordFailure(ctx, accountKey(a.String()), addressKey(sc.RemoteAddr))
+	ok, _, err := s.verify(ctx, &Login{Mailbox: m, Address: a}, m.PasswordHash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		delay, err := s.settleFailure(ctx, keys, counts)
 		if err != nil {
 			return err
 		}
 		s.sleep(ctx, delay)
 		return invalid("current_password", "this is not your current password")
+	}
+	if err := s.settleSuccess(ctx, keys); err != nil {
+		return err
 	}
 	if current == next {
 		return invalid("password", "the new password is the same as the current one")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,6 +22,8 @@ type Service struct {
 	log      *slog.Logger
 	throttle ThrottleConfig
 	sleep    func(context.Context, time.Duration)
+	// hashSlots bounds password hashes running at once (see verify).
+	hashSlots chan struct{}
 }
 
 // Options configures a Service; zero fields take defaults.
@@ -51,6 +54,7 @@ func New(db *database.DB, opts Options) *Service {
 	if s.sleep == nil {
 		s.sleep = sleepCtx
 	}
+	s.hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
 	return s
 }
 

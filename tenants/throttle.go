@@ -73,66 +73,112 @@ func addressKey(remote string) string {
 	return "addr:" + ip.String()
 }
 
-// locked reports whether any of the keys is locked now.
-func (s *Service) locked(ctx context.Context, keys ...string) (bool, error) {
-	var n int64
-	err := s.db.Read(ctx).Model(&loginFailure{}).
-		Where("throttle_key IN ? AND locked_until IS NOT NULL AND locked_until > ?", keys, s.clock()).Count(&n).Error
-	if err != nil {
-		return false, fmt.Errorf("read login throttle: %w", err)
-	}
-	return n > 0, nil
+// throttleKey is one counter an attempt is charged to, with the number of
+// failures that locks it.
+type throttleKey struct {
+	key  string
+	lock int64
 }
 
-// recordFailure counts a failure against the account and the address and
-// returns the delay to wait before answering.
-func (s *Service) recordFailure(ctx context.Context, account, addr string) (time.Duration, error) {
+func (s *Service) throttleKeys(account, addr string) []throttleKey {
+	ks := []throttleKey{{account, s.throttle.AccountLockAfter}}
+	if addr != "" {
+		ks = append(ks, throttleKey{addr, s.throttle.AddressLockAfter})
+	}
+	return ks
+}
+
+// reserve charges a login attempt to its account and address before the
+// password is checked, in one transaction, so that attempts made in
+// parallel are counted one after the other: an attempt whose number passes
+// a lock threshold is refused as Locked without being checked (a burst of
+// guesses can't all slip under the lock). It returns the failure counts
+// including this attempt.
+func (s *Service) reserve(ctx context.Context, keys []throttleKey) (counts []int64, locked bool, err error) {
 	now := s.clock()
-	var delay time.Duration
-	err := s.db.Write(ctx, func(tx *gorm.DB) error {
-		for _, k := range []struct {
-			key  string
-			lock int64
-		}{{account, s.throttle.AccountLockAfter}, {addr, s.throttle.AddressLockAfter}} {
-			if k.key == "" {
-				continue
-			}
+	err = s.db.Write(ctx, func(tx *gorm.DB) error {
+		counts, locked = make([]int64, len(keys)), false
+		rows := make([]loginFailure, len(keys))
+		for i, k := range keys {
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).
 				Create(&loginFailure{ThrottleKey: k.key, LastAt: now}).Error; err != nil {
 				return err
 			}
-			var f loginFailure
-			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("throttle_key = ?", k.key).Take(&f).Error; err != nil {
+			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("throttle_key = ?", k.key).Take(&rows[i]).Error; err != nil {
 				return err
 			}
+			if rows[i].LockedUntil != nil && rows[i].LockedUntil.After(now) {
+				locked = true
+			}
+		}
+		if locked {
+			return nil
+		}
+		for i, k := range keys {
+			f := &rows[i]
 			if now.Sub(f.LastAt) > s.throttle.Window {
 				f.Failures = 0
 			}
 			f.Failures++
 			f.LastAt = now
-			if k.lock > 0 && f.Failures >= k.lock {
+			counts[i] = f.Failures
+			if k.lock > 0 && f.Failures > k.lock {
 				f.LockedUntil = ptr(now.Add(s.throttle.LockFor))
 				f.Failures = 0
+				locked = true
 			}
-			if err := tx.Save(&f).Error; err != nil {
+		}
+		for i := range rows {
+			if err := tx.Save(&rows[i]).Error; err != nil {
 				return err
 			}
-			delay = max(delay, s.throttle.delay(f.Failures))
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("record login failure: %w", err)
+		return nil, false, fmt.Errorf("login throttle: %w", err)
+	}
+	return counts, locked, nil
+}
+
+// settleFailure locks the keys whose count reached their threshold and
+// returns the delay to wait before answering.
+func (s *Service) settleFailure(ctx context.Context, keys []throttleKey, counts []int64) (time.Duration, error) {
+	now := s.clock()
+	var delay time.Duration
+	for i, k := range keys {
+		delay = max(delay, s.throttle.delay(counts[i]))
+		if k.lock <= 0 || counts[i] < k.lock {
+			continue
+		}
+		err := s.db.Write(ctx, func(tx *gorm.DB) error {
+			return tx.Model(&loginFailure{}).Where("throttle_key = ?", k.key).
+				Updates(map[string]any{"locked_until": now.Add(s.throttle.LockFor), "failures": 0}).Error
+		})
+		if err != nil {
+			return 0, fmt.Errorf("lock %s: %w", k.key, err)
+		}
 	}
 	return delay, nil
 }
 
-// clearFailures forgets an account's failures after a good login. The
-// address's count stays, so that one valid account can't reset the count
-// of an address that guesses others.
-func (s *Service) clearFailures(ctx context.Context, account string) error {
+// settleSuccess takes back what reserve charged for a good login: the
+// account's failures are forgotten, the address's count drops by this one
+// attempt only, so that one valid account can't reset the count of an
+// address that guesses others. Rows are updated, never deleted, so a
+// parallel reserve always finds its row.
+func (s *Service) settleSuccess(ctx context.Context, keys []throttleKey) error {
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		return tx.Where("throttle_key = ? AND (locked_until IS NULL OR locked_until <= ?)", account, s.clock()).Delete(&loginFailure{}).Error
+		for i, k := range keys {
+			expr := gorm.Expr("CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END")
+			if i == 0 {
+				expr = gorm.Expr("0")
+			}
+			if err := tx.Model(&loginFailure{}).Where("throttle_key = ?", k.key).Update("failures", expr).Error; err != nil {
+				return fmt.Errorf("login throttle: %w", err)
+			}
+		}
+		return nil
 	})
 }
 
