@@ -327,7 +327,7 @@ func explain(n *Notice) string {
 	for _, r := range n.Recipients {
 		fmt.Fprintf(&b, "<%s>: ", r.FinalRecipient)
 		switch {
-		case r.RemoteMTA != "" && r.Diagnostic != "":
+		case r.RemoteMTA != "" && r.Diagnostic != "" && (r.DiagnosticType == "" || strings.EqualFold(r.DiagnosticType, "smtp")):
 			fmt.Fprintf(&b, "host %s said: %s\n", r.RemoteMTA, oneLine(r.Diagnostic))
 		case r.Diagnostic != "":
 			fmt.Fprintf(&b, "%s\n", oneLine(r.Diagnostic))

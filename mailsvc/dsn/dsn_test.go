@@ -126,3 +126,26 @@ func TestParseNotDSN(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// The explanation says "host X said" only of a remote server's reply, not
+// of this server's own reason for giving up on a host.
+func TestExplanationQuotesOnlyReplies(t *testing.T) {
+	var buf bytes.Buffer
+	n := &dsn.Notice{ReportingMTA: "h.test", To: "a@h.test", Recipients: []dsn.Recipient{
+		{FinalRecipient: "b@r.test", Action: dsn.Failed, Status: "5.1.1", RemoteMTA: "mx.r.test", Diagnostic: "550 5.1.1 no such user"},
+		{FinalRecipient: "c@r.test", Action: dsn.Failed, Status: "4.4.7", RemoteMTA: "mx.r.test",
+			Diagnostic: "connection to mx.r.test timed out", DiagnosticType: "X-Postdesk"},
+	}}
+	if err := dsn.Write(&buf, n, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := dsn.Parse(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<b@r.test>: host mx.r.test said: 550 5.1.1 no such user\r\n", "<c@r.test>: connection to mx.r.test timed out\r\n"} {
+		if !strings.Contains(rep.Text, want) {
+			t.Errorf("text lacks %q: %q", want, rep.Text)
+		}
+	}
+}

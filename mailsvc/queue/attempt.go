@@ -44,10 +44,15 @@ type result struct {
 	outcome outcome
 	// status is the enhanced status code (RFC 3463), "5.1.1".
 	status string
-	// text is the remote reply ("550 5.1.1 no such user") or our error.
+	// text is the remote reply ("550 5.1.1 no such user") or our reason
+	// in general terms ("DNS lookup failed for example.org"): it goes in
+	// DSNs to outside senders and on the queue page, so it never holds
+	// our own error text (database errors, file paths, our addresses).
 	text string
 	// reply is the remote reply, when the remote gave one.
 	reply string
+	// detail is our side's error behind text, for the log only.
+	detail string
 	// host is where the attempt went: "mx.example.org[192.0.2.1]",
 	// "local"; mta is the host name alone, for the DSN.
 	host string
@@ -60,6 +65,14 @@ func deferral(status, format string, args ...any) result {
 
 func failure(status, format string, args ...any) result {
 	return result{outcome: failed, status: status, text: fmt.Sprintf(format, args...)}
+}
+
+// because keeps err, the cause of r, for the log.
+func (r result) because(err error) result {
+	if err != nil {
+		r.detail = err.Error()
+	}
+	return r
 }
 
 // maxRcptsPerTransaction is the recipients sent in one SMTP transaction
@@ -161,6 +174,9 @@ func (q *Queue) logResult(ctx context.Context, j *job, i int, r result) {
 	rc := j.rcpts[i]
 	args := []any{"queue_id", j.msg.ID, "rcpt", rc.Rcpt, "result", r.outcome.String(), "remote_host", r.host,
 		"reply", r.text, "attempt", rc.Attempts + 1, "from", j.msg.MailFrom, "kind", j.msg.Kind}
+	if r.detail != "" {
+		args = append(args, "err", r.detail)
+	}
 	if r.outcome == delivered {
 		q.log.InfoContext(ctx, "delivery", args...)
 	} else {
@@ -191,7 +207,7 @@ func (q *Queue) deliverLocal(ctx context.Context, j *job, i int) result {
 	}
 	body, err := q.open(ctx, j)
 	if err != nil {
-		r := deferral("4.3.0", "read message: %v", err)
+		r := deferral("4.3.0", "local error reading the message").because(err)
 		r.host = "local"
 		return r
 	}
@@ -202,11 +218,11 @@ func (q *Queue) deliverLocal(ctx context.Context, j *job, i int) result {
 	case err == nil:
 		r = result{outcome: delivered, status: "2.0.0", text: "delivered locally"}
 	case errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrNotHosted):
-		r = failure("5.1.1", "%v", err)
+		r = failure("5.1.1", "no mailbox %s here", rc.Rcpt).because(err)
 	case errors.Is(err, tenants.ErrDisabled):
-		r = failure("5.2.1", "%v", err)
+		r = failure("5.2.1", "mailbox %s is disabled", rc.Rcpt).because(err)
 	default:
-		r = deferral("4.2.0", "%v", err)
+		r = deferral("4.2.0", "local delivery failed temporarily").because(err)
 	}
 	r.host = "local"
 	return r
@@ -256,13 +272,13 @@ func (d *dest) relay() bool { return d.kind != "mx" }
 func (q *Queue) destination(ctx context.Context, st *settings, domain string) (*dest, result) {
 	rt, err := q.route(ctx, domain)
 	if err != nil {
-		return nil, deferral("4.3.0", "%v", err)
+		return nil, deferral("4.3.0", "local error finding the route to %s", domain).because(err)
 	}
 	if rt != nil {
 		d := &dest{kind: "route", hosts: []string{rt.Host}, port: rt.Port, implicitTLS: rt.ImplicitTLS, username: rt.Username}
 		if rt.Username != "" {
 			if d.password, err = q.sealer.open(rt.PasswordEnc, routeOwner(rt.Domain)); err != nil {
-				return nil, deferral("4.3.5", "route for %s: %v", domain, err)
+				return nil, deferral("4.3.5", "local configuration error: the route to %s can't be used", domain).because(err)
 			}
 		}
 		return d, result{}
@@ -272,7 +288,7 @@ func (q *Queue) destination(ctx context.Context, st *settings, domain string) (*
 			username: sh.Username, delay: st.SmartHostDelay}
 		if sh.Username != "" {
 			if d.password, err = q.sealer.open(sh.PasswordEnc, smartHostOwner); err != nil {
-				return nil, deferral("4.3.5", "smart host: %v", err)
+				return nil, deferral("4.3.5", "local configuration error: the smart host can't be used").because(err)
 			}
 		}
 		return d, result{}
@@ -280,18 +296,19 @@ func (q *Queue) destination(ctx context.Context, st *settings, domain string) (*
 	if strings.HasPrefix(domain, "[") {
 		ip, err := parseLiteral(domain)
 		if err != nil {
-			return nil, failure("5.1.2", "%v", err)
+			return nil, failure("5.1.2", "invalid address literal %s", domain).because(err)
 		}
 		return &dest{kind: "mx", hosts: []string{ip.String()}, port: q.opts.RemotePort}, result{}
 	}
 	res := q.resolver(st)
 	hosts, implicit, err := res.lookupMX(ctx, domain)
 	if err != nil {
-		if perm, status := isDNSPermanent(err); perm {
-			return nil, failure(status, "%v", err)
+		perm, status := isDNSPermanent(err)
+		r := deferral(status, "%s", dnsReason(err)).because(err)
+		if perm {
+			r.outcome = failed
 		}
-		_, status := isDNSPermanent(err)
-		return nil, deferral(status, "%v", err)
+		return nil, r
 	}
 	return &dest{kind: "mx", hosts: hosts, port: q.opts.RemotePort, implicitMX: implicit, resolver: res}, result{}
 }

@@ -25,17 +25,34 @@ type resolver struct {
 }
 
 // dnsError is a failed lookup; permanent when the name does not exist or
-// refuses mail (null MX), temporary otherwise.
+// refuses mail (null MX), temporary otherwise. msg is what a DSN and the
+// queue page may show; detail (the resolver's address, the network error)
+// is for the log only.
 type dnsError struct {
 	permanent bool
 	status    string // enhanced status code for a DSN
 	msg       string
+	detail    string
 }
 
-func (e *dnsError) Error() string { return e.msg }
+func (e *dnsError) Error() string {
+	if e.detail == "" {
+		return e.msg
+	}
+	return e.msg + ": " + e.detail
+}
 
-func tempDNS(format string, args ...any) *dnsError {
-	return &dnsError{status: "4.4.3", msg: fmt.Sprintf(format, args...)}
+// tempDNS is a temporary failure to look up name; rcode, when the server
+// answered, is the DNS answer's code ("SERVFAIL").
+func tempDNS(name, rcode string, detail error) *dnsError {
+	e := &dnsError{status: "4.4.3", msg: "DNS lookup failed for " + name}
+	if rcode != "" {
+		e.msg += " (" + rcode + ")"
+	}
+	if detail != nil {
+		e.detail = detail.Error()
+	}
+	return e
 }
 
 func (r *resolver) servers() ([]string, error) {
@@ -48,14 +65,14 @@ func (r *resolver) servers() ([]string, error) {
 	}
 	cfg, err := dns.ClientConfigFromFile(path)
 	if err != nil {
-		return nil, tempDNS("no DNS server configured and %s unreadable: %v", path, err)
+		return nil, fmt.Errorf("no DNS server configured and %s unreadable: %w", path, err)
 	}
 	var out []string
 	for _, s := range cfg.Servers {
 		out = append(out, net.JoinHostPort(s, cfg.Port))
 	}
 	if len(out) == 0 {
-		return nil, tempDNS("no DNS server configured")
+		return nil, errors.New("no DNS server configured")
 	}
 	return out, nil
 }
@@ -65,13 +82,14 @@ func (r *resolver) servers() ([]string, error) {
 func (r *resolver) exchange(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	servers, err := r.servers()
 	if err != nil {
-		return nil, err
+		return nil, tempDNS(name, "", err)
 	}
 	q := new(dns.Msg)
 	q.SetQuestion(dns.Fqdn(name), qtype)
 	q.RecursionDesired = true
 	q.SetEdns0(1232, false)
 	var last error
+	rcode := ""
 	for _, s := range servers {
 		c := &dns.Client{Net: "udp", Timeout: r.timeout}
 		in, _, err := c.ExchangeContext(ctx, q, s)
@@ -84,12 +102,13 @@ func (r *resolver) exchange(ctx context.Context, name string, qtype uint16) (*dn
 			continue
 		}
 		if in.Rcode == dns.RcodeServerFailure || in.Rcode == dns.RcodeRefused {
-			last = fmt.Errorf("%s answered %s", s, dns.RcodeToString[in.Rcode])
+			rcode = dns.RcodeToString[in.Rcode]
+			last = fmt.Errorf("%s answered %s", s, rcode)
 			continue
 		}
 		return in, nil
 	}
-	return nil, tempDNS("lookup %s %s: %v", dns.TypeToString[qtype], name, last)
+	return nil, tempDNS(name, rcode, fmt.Errorf("lookup %s %s: %w", dns.TypeToString[qtype], name, last))
 }
 
 // lookupMX returns the hosts to try for a domain in order of preference
@@ -106,7 +125,7 @@ func (r *resolver) lookupMX(ctx context.Context, domain string) (hosts []string,
 	case dns.RcodeNameError:
 		return nil, false, &dnsError{permanent: true, status: "5.1.2", msg: fmt.Sprintf("domain %s does not exist", domain)}
 	default:
-		return nil, false, tempDNS("lookup MX %s: %s", domain, dns.RcodeToString[in.Rcode])
+		return nil, false, tempDNS(domain, dns.RcodeToString[in.Rcode], nil)
 	}
 	var mxs []*dns.MX
 	for _, rr := range in.Answer {
@@ -169,6 +188,15 @@ func (r *resolver) lookupIP(ctx context.Context, host string) ([]netip.Addr, err
 		return nil, last
 	}
 	return nil, &dnsError{permanent: true, status: "5.4.4", msg: fmt.Sprintf("host %s has no address", host)}
+}
+
+// dnsReason is what a DSN and the queue page say of a failed lookup.
+func dnsReason(err error) string {
+	var de *dnsError
+	if errors.As(err, &de) {
+		return de.msg
+	}
+	return "DNS lookup failed"
 }
 
 // isDNSPermanent reports whether err is a permanent lookup failure.

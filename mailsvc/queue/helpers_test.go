@@ -151,11 +151,21 @@ func newEnv(t *testing.T, db *database.DB) *env {
 // queue makes a queue instance on e's database.
 func (e *env) queue(db *database.DB) *queue.Queue {
 	e.t.Helper()
-	q, err := queue.New(db, e.st, e.ts, e.local, queue.Options{
+	return e.queueWith(db, nil)
+}
+
+// queueWith makes a queue instance whose options change first changes.
+func (e *env) queueWith(db *database.DB, change func(o *queue.Options)) *queue.Queue {
+	e.t.Helper()
+	opts := queue.Options{
 		Hostname: "mail.local.test", Logger: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Now: e.clock.Now, KeyFile: e.keyFile, DNSServer: e.dns.addr, RemotePort: e.mx.port, RootCAs: e.ca.pool,
 		PollInterval: 30 * time.Millisecond, LeaseDuration: 3 * time.Second, DialTimeout: 2 * time.Second, CommandTimeout: 5 * time.Second,
-	})
+	}
+	if change != nil {
+		change(&opts)
+	}
+	q, err := queue.New(db, e.st, e.ts, e.local, opts)
 	tcheck(e.t, err, "new queue")
 	return q
 }
@@ -281,12 +291,14 @@ type dnsServer struct {
 	mu    sync.Mutex
 	rrs   map[string][]dns.RR
 	rcode map[string]int
+	// asked counts the queries for each name.
+	asked map[string]int
 }
 
 func newDNS(t *testing.T) *dnsServer {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	tcheck(t, err, "dns listen")
-	d := &dnsServer{addr: pc.LocalAddr().String(), rrs: map[string][]dns.RR{}, rcode: map[string]int{}}
+	d := &dnsServer{addr: pc.LocalAddr().String(), rrs: map[string][]dns.RR{}, rcode: map[string]int{}, asked: map[string]int{}}
 	started := make(chan struct{})
 	srv := &dns.Server{PacketConn: pc, Handler: d, NotifyStartedFunc: func() { close(started) }}
 	go srv.ActivateAndServe()
@@ -307,6 +319,19 @@ func (d *dnsServer) add(s string) {
 	d.rrs[name] = append(d.rrs[name], rr)
 }
 
+// queries returns how many queries names matching suffix got.
+func (d *dnsServer) queries(suffix string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for name, c := range d.asked {
+		if strings.HasSuffix(name, suffix) {
+			n += c
+		}
+	}
+	return n
+}
+
 // fail makes every query for name answer rcode.
 func (d *dnsServer) fail(name string, rcode int) {
 	d.mu.Lock()
@@ -320,6 +345,7 @@ func (d *dnsServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	d.mu.Lock()
 	q := r.Question[0]
 	name := strings.ToLower(q.Name)
+	d.asked[name]++
 	if rc, ok := d.rcode[name]; ok {
 		m.Rcode = rc
 	} else if rrs, ok := d.rrs[name]; ok {

@@ -100,8 +100,20 @@ type Options struct {
 	// DialTimeout bounds a connection attempt (30s).
 	DialTimeout time.Duration
 	// CommandTimeout bounds each SMTP reply (5 minutes, RFC 5321 4.5.3.2);
-	// the reply to the end of data gets twice as long.
+	// the reply to the end of data gets twice as long (RFC 5321 asks 10
+	// minutes for it).
 	CommandTimeout time.Duration
+	// GreetingTimeout bounds the wait for a server's 220 greeting (1
+	// minute). RFC 5321 4.5.3.2.1 suggests 5 minutes, for servers that
+	// hold back their greeting under load; one that has not greeted in a
+	// minute is tried again at the next attempt rather than holding a
+	// worker.
+	GreetingTimeout time.Duration
+	// AttemptTimeout bounds one attempt to deliver to one destination:
+	// the lookups of its hosts, the connections and the SMTP sessions
+	// (1000 seconds, Postfix's transport_time_limit). The smart host's
+	// delay comes before it.
+	AttemptTimeout time.Duration
 }
 
 // Queue is the outbound queue.
@@ -157,6 +169,12 @@ func New(db *database.DB, st *store.Store, ts *tenants.Service, local LocalDeliv
 	}
 	if opts.CommandTimeout <= 0 {
 		opts.CommandTimeout = 5 * time.Minute
+	}
+	if opts.GreetingTimeout <= 0 {
+		opts.GreetingTimeout = time.Minute
+	}
+	if opts.AttemptTimeout <= 0 {
+		opts.AttemptTimeout = 1000 * time.Second
 	}
 	if opts.DNSServer != "" {
 		s, err := normalizeDNSServer(opts.DNSServer)

@@ -10,17 +10,31 @@ import (
 	"net/netip"
 	"net/textproto"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
+// One attempt to one destination dials at most maxAddrsPerAttempt
+// addresses and holds at most maxSessionsPerAttempt sessions (connections
+// that got through greeting and EHLO), as Postfix's smtp_mx_address_limit
+// and smtp_mx_session_limit (same defaults); the other hosts wait for the
+// next attempt. No more hosts are looked up than addresses may be dialled,
+// so a domain listing a thousand MX hosts costs five lookups, not two
+// thousand.
+const (
+	maxAddrsPerAttempt    = 5
+	maxSessionsPerAttempt = 2
+)
+
 // deliverRemote sends one message to a group of recipients that go to the
 // same hosts: the hosts are tried in order, each of their addresses in
-// turn, until one gives the recipients an answer (RFC 5321 5.1). Trouble
-// before the transaction (no connection, a refusing greeting, a 4xx to
-// MAIL) moves on to the next host.
+// turn, until one gives the recipients an answer (RFC 5321 5.1), within
+// the limits above and Options.AttemptTimeout. Trouble before the
+// transaction (no connection, a refusing greeting, a 4xx to MAIL) moves on
+// to the next host.
 func (q *Queue) deliverRemote(ctx context.Context, d *dest, j *job, idx []int, results []result) {
 	if d.kind == "smarthost" && d.delay > 0 {
 		t := time.NewTimer(d.delay)
@@ -31,31 +45,56 @@ func (q *Queue) deliverRemote(ctx context.Context, d *dest, j *job, idx []int, r
 		case <-t.C:
 		}
 	}
+	// One deadline for the lookups, connections and sessions, so that a
+	// slow or hostile destination holds a worker for a bounded time.
+	actx, cancel := context.WithTimeout(ctx, q.opts.AttemptTimeout)
+	defer cancel()
 	last := deferral("4.4.1", "no host to connect to")
 	noAddress := true
-	for _, host := range d.hosts {
-		ips, err := q.hostIPs(ctx, d, host)
+	hosts := d.hosts
+	if len(hosts) > maxAddrsPerAttempt {
+		hosts = hosts[:maxAddrsPerAttempt]
+	}
+	addrs, sessions := 0, 0
+tries:
+	for _, host := range hosts {
+		if actx.Err() != nil || addrs >= maxAddrsPerAttempt || sessions >= maxSessionsPerAttempt {
+			break
+		}
+		ips, err := q.hostIPs(actx, d, host)
 		if err != nil {
 			perm, status := isDNSPermanent(err)
 			noAddress = noAddress && perm
 			if perm {
 				status = "4.4.4"
 			}
-			last = deferral(status, "%v", err)
+			last = deferral(status, "%s", dnsReason(err)).because(err)
 			last.host = host
 			continue
 		}
 		noAddress = false
 		for _, ip := range ips {
-			done, res := q.transact(ctx, d, host, ip, j, idx, results)
+			if addrs >= maxAddrsPerAttempt || sessions >= maxSessionsPerAttempt {
+				break tries
+			}
+			addrs++
+			done, res, session := q.transact(actx, d, host, ip, j, idx, results)
 			if done {
 				return
 			}
+			if session {
+				sessions++
+			}
 			last = res
-			if ctx.Err() != nil {
-				return
+			if actx.Err() != nil {
+				break tries
 			}
 		}
+	}
+	if ctx.Err() != nil {
+		// Stopped (shutdown, lost lease), not timed out: the attempt
+		// hands the message back.
+		return
 	}
 	if d.implicitMX && noAddress {
 		// No MX and the domain has no address either: nothing will ever
@@ -79,7 +118,7 @@ func (q *Queue) hostIPs(ctx context.Context, d *dest, host string) ([]netip.Addr
 	}
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return nil, tempDNS("look up %s: %v", host, err)
+		return nil, tempDNS(host, "", err)
 	}
 	for i := range ips {
 		ips[i] = ips[i].Unmap()
@@ -89,8 +128,9 @@ func (q *Queue) hostIPs(ctx context.Context, d *dest, host string) ([]netip.Addr
 
 // transact runs one SMTP transaction with one address of a host. done is
 // false when the recipients got no answer there and the next address or
-// host should be tried; res says why.
-func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Addr, j *job, idx []int, results []result) (done bool, res result) {
+// host should be tried; res says why. session says the connection got
+// through greeting and EHLO.
+func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Addr, j *job, idx []int, results []result) (done bool, res result, session bool) {
 	where := host + "[" + ip.String() + "]"
 	if host == ip.String() {
 		where = "[" + ip.String() + "]"
@@ -109,12 +149,12 @@ func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Add
 		c, secure, err = q.connect(ctx, d, host, ip, false)
 	}
 	if err != nil {
-		return false, at(connResult(err))
+		return false, at(connResult(ctx, host, err)), false
 	}
 	defer c.Close()
 	if d.username != "" {
 		if !secure {
-			return false, at(deferral("4.7.10", "%s offers no TLS; credentials are only sent over TLS", host))
+			return false, at(deferral("4.7.10", "%s offers no TLS; credentials are only sent over TLS", host)), true
 		}
 		var auth sasl.Client
 		switch {
@@ -123,15 +163,15 @@ func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Add
 		case c.SupportsAuth(sasl.Login):
 			auth = sasl.NewLoginClient(d.username, d.password)
 		default:
-			return false, at(deferral("4.7.12", "%s offers no AUTH PLAIN or LOGIN", host))
+			return false, at(deferral("4.7.12", "%s offers no AUTH PLAIN or LOGIN", host)), true
 		}
 		if err := c.Auth(auth); err != nil {
 			// A refused login is the administrator's to fix, never a
 			// reason to return mail: retried.
-			r := smtpResult(err)
+			r := smtpResult(ctx, host, err)
 			r.outcome, r.status = deferred, "4"+r.status[1:]
 			r.text = "authentication failed: " + r.text
-			return false, at(r)
+			return false, at(r), true
 		}
 	}
 
@@ -145,24 +185,24 @@ func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Add
 			for _, i := range idx {
 				results[i] = at(failure("5.6.7", "%s does not support SMTPUTF8, needed for this address", host))
 			}
-			return true, result{}
+			return true, result{}, true
 		}
 		opts.UTF8 = true
 	}
 	if err := c.Mail(j.msg.MailFrom, opts); err != nil {
-		r := at(smtpResult(err))
+		r := at(smtpResult(ctx, host, err))
 		if r.outcome == failed {
 			for _, i := range idx {
 				results[i] = r
 			}
-			return true, result{}
+			return true, result{}, true
 		}
-		return false, r
+		return false, r, true
 	}
 	var accepted []int
 	for _, i := range idx {
 		if err := c.Rcpt(j.rcpts[i].Rcpt, nil); err != nil {
-			results[i] = at(smtpResult(err))
+			results[i] = at(smtpResult(ctx, host, err))
 			var se *smtp.SMTPError
 			if !errors.As(err, &se) {
 				// The connection broke: the rest get the same.
@@ -171,7 +211,7 @@ func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Add
 						results[k] = results[i]
 					}
 				}
-				return true, result{}
+				return true, result{}, true
 			}
 			continue
 		}
@@ -179,7 +219,7 @@ func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Add
 	}
 	if len(accepted) == 0 {
 		c.Quit()
-		return true, result{}
+		return true, result{}, true
 	}
 	setAll := func(r result) {
 		for _, i := range accepted {
@@ -189,28 +229,28 @@ func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Add
 	body, err := q.open(ctx, j)
 	if err != nil {
 		c.Reset()
-		setAll(at(deferral("4.3.0", "read message: %v", err)))
-		return true, result{}
+		setAll(at(deferral("4.3.0", "local error reading the message").because(err)))
+		return true, result{}, true
 	}
 	defer body.Close()
 	w, err := c.Data()
 	if err != nil {
-		setAll(at(smtpResult(err)))
-		return true, result{}
+		setAll(at(smtpResult(ctx, host, err)))
+		return true, result{}, true
 	}
 	if _, err := io.Copy(w, body); err != nil {
-		setAll(at(deferral("4.4.2", "sending message data: %v", err)))
-		return true, result{}
+		setAll(at(deferral("4.4.2", "%s while sending the message", netReason(ctx, host, err, "lost connection with %s")).because(err)))
+		return true, result{}, true
 	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		setAll(at(smtpResult(err)))
-		return true, result{}
+		setAll(at(smtpResult(ctx, host, err)))
+		return true, result{}, true
 	}
 	reply := "250 " + oneLine(resp.StatusText)
 	setAll(at(result{outcome: delivered, status: "2.0.0", text: reply, reply: reply}))
 	c.Quit()
-	return true, result{}
+	return true, result{}, true
 }
 
 // errTLSHandshake is a STARTTLS or TLS handshake that failed.
@@ -231,7 +271,6 @@ func (q *Queue) connect(ctx context.Context, d *dest, host string, ip netip.Addr
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	cfg := q.tlsConfig(d, host)
 	var nc net.Conn = conn
-	secure := false
 	if d.implicitTLS {
 		tc := tls.Client(conn, cfg)
 		hctx, cancel := context.WithTimeout(ctx, q.opts.CommandTimeout)
@@ -242,14 +281,13 @@ func (q *Queue) connect(ctx context.Context, d *dest, host string, ip netip.Addr
 			stop()
 			return nil, false, fmt.Errorf("%w: %v", errTLSHandshake, err)
 		}
-		nc, secure = tc, true
-	} else {
-		nc, secure, err = q.prelude(ctx, conn, host, cfg, tryTLS)
-		if err != nil {
-			conn.Close()
-			stop()
-			return nil, false, err
-		}
+		nc = tc
+	}
+	nc, secure, err := q.prelude(ctx, nc, d.implicitTLS, host, cfg, tryTLS)
+	if err != nil {
+		conn.Close()
+		stop()
+		return nil, false, err
 	}
 	c := smtp.NewClient(&ctxConn{Conn: nc, stop: stop})
 	c.CommandTimeout = q.opts.CommandTimeout
@@ -286,18 +324,31 @@ func (q *Queue) tlsConfig(d *dest, host string) *tls.Config {
 	return cfg
 }
 
-// prelude does the plain-text start of a session itself: greeting, EHLO
-// with our host name and, when offered, STARTTLS. go-smtp's client can
-// only STARTTLS before its own first EHLO, which would introduce us as
-// "localhost"; so the connection is handed to it after TLS, replaying a
-// greeting, and it says EHLO again as RFC 3207 4.2 requires anyway.
-func (q *Queue) prelude(ctx context.Context, conn net.Conn, host string, cfg *tls.Config, tryTLS bool) (net.Conn, bool, error) {
-	conn.SetDeadline(time.Now().Add(q.opts.CommandTimeout))
+// prelude does the start of a session itself: greeting, then on a plain
+// connection EHLO with our host name and, when offered, STARTTLS. go-smtp's
+// client can only STARTTLS before its own first EHLO, which would
+// introduce us as "localhost"; so the connection is handed to it after
+// TLS, replaying a greeting, and it says EHLO again as RFC 3207 4.2
+// requires anyway. conn is already TLS when secure (implicit TLS).
+//
+// Everything read from the server, here and then by go-smtp's client,
+// goes through one readLimits. Timeouts (RFC 5321 4.5.3.2): the greeting
+// gets Options.GreetingTimeout, each reply after it CommandTimeout.
+func (q *Queue) prelude(ctx context.Context, conn net.Conn, secure bool, host string, cfg *tls.Config, tryTLS bool) (net.Conn, bool, error) {
 	defer conn.SetDeadline(time.Time{})
-	tp := textproto.NewConn(conn)
+	lim := &readLimits{}
+	tp := textproto.NewConn(struct {
+		io.Reader
+		io.WriteCloser
+	}{lim.reader(conn), conn})
+	conn.SetDeadline(time.Now().Add(q.opts.GreetingTimeout))
 	if _, _, err := tp.ReadResponse(220); err != nil {
 		return nil, false, fmt.Errorf("greeting: %w", protoErr(err))
 	}
+	if secure {
+		return replay(conn, tp.R, host), true, nil
+	}
+	conn.SetDeadline(time.Now().Add(q.opts.CommandTimeout))
 	_, msg, err := cmd(tp, 250, "EHLO %s", q.hostname)
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
@@ -316,20 +367,25 @@ func (q *Queue) prelude(ctx context.Context, conn net.Conn, host string, cfg *tl
 	if !startTLS || !tryTLS {
 		return replay(conn, tp.R, host), false, nil
 	}
+	conn.SetDeadline(time.Now().Add(q.opts.CommandTimeout))
 	if _, _, err := cmd(tp, 220, "STARTTLS"); err != nil {
 		return replay(conn, tp.R, host), false, nil
 	}
 	if tp.R.Buffered() > 0 {
 		// Plain text sent after the STARTTLS reply would be read as if
 		// it came over TLS (CVE-2011-0411 and kin).
-		return nil, false, errors.New("server sent data after its STARTTLS reply")
+		return nil, false, errDataAfterSTARTTLS
 	}
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return nil, false, fmt.Errorf("%w: %v", errTLSHandshake, err)
 	}
-	return replay(tc, nil, host), true, nil
+	return replay(tc, lim.reader(tc), host), true, nil
 }
+
+// errDataAfterSTARTTLS is a server that sent more than its reply to
+// STARTTLS before the TLS handshake.
+var errDataAfterSTARTTLS = errors.New("server sent data after its STARTTLS reply")
 
 func cmd(tp *textproto.Conn, expect int, format string, args ...any) (int, string, error) {
 	id, err := tp.Cmd(format, args...)
@@ -360,18 +416,17 @@ type replayConn struct {
 
 func (c *replayConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
-func replay(conn net.Conn, buffered io.Reader, host string) net.Conn {
-	var rest io.Reader = conn
-	if buffered != nil {
-		rest = buffered
-	}
+// replay hands go-smtp conn, read through rest (what the prelude has
+// not consumed yet, under its limits), after a made-up greeting.
+func replay(conn net.Conn, rest io.Reader, host string) net.Conn {
 	greeting := "220 " + oneLine(host) + " ESMTP\r\n"
 	return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader(greeting), rest)}
 }
 
-// smtpResult classifies an SMTP client error: 5xx is permanent, anything
-// else (4xx, a broken connection, a timeout) temporary.
-func smtpResult(err error) result {
+// smtpResult classifies an SMTP client error from a session with host: 5xx
+// is permanent, anything else (4xx, a broken connection, a timeout)
+// temporary.
+func smtpResult(ctx context.Context, host string, err error) result {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
 		ec := ""
@@ -395,15 +450,16 @@ func smtpResult(err error) result {
 			return result{outcome: deferred, status: ec, text: text, reply: text}
 		}
 	}
-	return deferral("4.4.2", "%s", oneLine(err.Error()))
+	return deferral("4.4.2", "%s", netReason(ctx, host, err, "lost connection with %s")).because(err)
 }
 
-// connResult is the result of a session that never reached MAIL.
-func connResult(err error) result {
+// connResult is the result of a session with host that never got through
+// greeting and EHLO.
+func connResult(ctx context.Context, host string, err error) result {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
 		// A refusing greeting or EHLO: try elsewhere, retry later.
-		r := smtpResult(err)
+		r := smtpResult(ctx, host, err)
 		r.outcome = deferred
 		if r.status[0] == '5' {
 			r.status = "4" + r.status[1:]
@@ -411,7 +467,29 @@ func connResult(err error) result {
 		return r
 	}
 	// No answer (refused, unreachable, timed out): 4.4.1 (RFC 3463).
-	return deferral("4.4.1", "%s", oneLine(err.Error()))
+	return deferral("4.4.1", "%s", netReason(ctx, host, err, "connection to %s failed")).because(err)
+}
+
+// netReason says what went wrong with the connection to host in terms
+// fit for a DSN to an outside sender: never our own error text, which
+// names our addresses; that goes to the log. other is the format for host
+// when nothing more is known: "connection to %s failed".
+func netReason(ctx context.Context, host string, err error, other string) string {
+	var le *limitError
+	var ne net.Error
+	switch {
+	case errors.As(err, &le):
+		return host + " sent " + le.what
+	case ctx.Err() != nil, errors.As(err, &ne) && ne.Timeout():
+		return "connection to " + host + " timed out"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection to " + host + " refused"
+	case errors.Is(err, errTLSHandshake):
+		return "TLS handshake with " + host + " failed"
+	case errors.Is(err, errDataAfterSTARTTLS):
+		return host + " sent data after its STARTTLS reply"
+	}
+	return fmt.Sprintf(other, host)
 }
 
 func isASCII(s string) bool {

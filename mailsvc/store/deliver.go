@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // Rcpt is one local mailbox a delivery stores into.
@@ -71,6 +72,11 @@ func (s *Store) Deliver(ctx context.Context, d *Delivery) (*DeliveryResult, erro
 	if errors.Is(j.err, errNothingStored) {
 		s.blobs.Delete(context.WithoutCancel(ctx), j.key)
 		return j.res, nil
+	}
+	if errors.Is(j.err, database.ErrCommitUnknown) {
+		// The rows may exist: keep the blob; garbage collection removes
+		// it if nothing references it.
+		return nil, fmt.Errorf("store message: %w", j.err)
 	}
 	if j.err != nil {
 		if derr := s.blobs.Delete(context.WithoutCancel(ctx), j.key); derr != nil {

@@ -130,11 +130,37 @@ func (db *DB) Read(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ct
 // or not at all.
 func (db *DB) Write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if db.dialect != SQLite {
-		return db.gorm.WithContext(ctx).Transaction(fn)
+		return db.writePostgres(ctx, fn)
 	}
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	return db.writeSQLite(ctx, fn)
+}
+
+// ErrCommitUnknown marks an error from COMMIT itself: the transaction may
+// or may not have been committed (a connection lost at that moment), so
+// callers must not undo its effects elsewhere (delete a blob, say).
+var ErrCommitUnknown = errors.New("commit outcome unknown")
+
+func (db *DB) writePostgres(ctx context.Context, fn func(tx *gorm.DB) error) (err error) {
+	tx := db.gorm.WithContext(ctx).Begin()
+	if tx.Error != nil {
+		return fmt.Errorf("begin: %w", tx.Error)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit().Error; err != nil {
+		return fmt.Errorf("commit: %w: %w", ErrCommitUnknown, err)
+	}
+	return nil
 }
 
 // writeSQLite runs fn in a BEGIN IMMEDIATE transaction on one pinned
@@ -168,7 +194,7 @@ func (db *DB) writeSQLite(ctx context.Context, fn func(tx *gorm.DB) error) (err 
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w: %w", ErrCommitUnknown, err)
 	}
 	done = true
 	return nil
