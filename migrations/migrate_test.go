@@ -20,15 +20,17 @@ var tables = map[string][]string{
 		"alias_of_id", "postmaster_mailbox_id", "created_at", "updated_at"},
 	"mailboxes": {"id", "domain_id", "local_part", "full_name", "password_hash", "quota_bytes", "active", "store_mail",
 		"may_send", "may_responder", "may_forward", "webmail", "postmaster", "expires_at", "expire_inactive_days",
-		"last_login_at", "created_at", "updated_at"},
+		"last_login_at", "created_at", "updated_at", "credentials_version"},
 	"addresses":         {"id", "domain_id", "local_part", "mailbox_id", "is_alias", "created_at"},
 	"forwards":          {"id", "mailbox_id", "address"},
 	"responders":        {"mailbox_id", "enabled", "subject", "body", "starts_at", "ends_at", "interval_days", "updated_at"},
 	"responder_replies": {"mailbox_id", "sender", "sent_at"},
-	"admins":            {"id", "name", "password_hash", "last_login_at", "created_at"},
+	"admins":            {"id", "name", "password_hash", "last_login_at", "created_at", "credentials_version"},
 	"api_keys":          {"id", "prefix", "hash", "domain_id", "description", "created_at", "last_used_at"},
 	"login_failures":    {"throttle_key", "failures", "last_at", "locked_until"},
 	"audit_log":         {"id", "at", "actor", "remote_addr", "domain_id", "action", "detail"},
+	"panel_sessions":    {"id_hash", "admin_id", "mailbox_id", "csrf", "expires_at", "credentials_version"},
+	"import_uploads":    {"id_hash", "session_hash", "domain", "template", "data", "expires_at"},
 }
 
 func TestAll(t *testing.T) {

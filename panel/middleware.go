@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,16 +14,51 @@ import (
 	"github.com/postdesk/postdesk/tenants"
 )
 
-// maxFormBytes bounds a panel request body: the largest is a bulk import
-// file (tenants.MaxImportBytes) sent again with its confirmation.
-const maxFormBytes = tenants.MaxImportBytes + 1<<20
+// Request body limits of the cookie-signed-in panel. No byte of a body is
+// read before the session is known: without one, only the sign-in form is
+// taken, and only the little it needs; large bodies only from those who
+// may send them, on the one route that takes them.
+const (
+	// maxSignInBytes bounds the sign-in form: name, password, next and
+	// token.
+	maxSignInBytes = 8 << 10
+	// maxFormBytes bounds every other form of a signed-in user.
+	maxFormBytes = 1 << 20
+	// maxImportBody bounds the CSV import upload (administrators and
+	// postmasters): the file and room for the fields.
+	maxImportBody = tenants.MaxImportBytes + 1<<20
+	// formMemory is how much of a multipart form is kept in memory;
+	// files past it go to temporary files, removed after the request.
+	formMemory = 1 << 20
+)
+
+// MinUploadRate is the slowest rate, in bytes a second, at which the panel
+// waits for a request body: one of up to n bytes has BodyTimeout(n) to
+// arrive, so that a client trickling a body holds no connection for long.
+const MinUploadRate = 64 << 10
+
+// bodyGrace is the time any request body has on top of its size at
+// MinUploadRate; refusedDrain is how long the server goes on reading what
+// a refused client still sends before it closes the connection.
+const (
+	bodyGrace    = 30 * time.Second
+	refusedDrain = 5 * time.Second
+)
+
+// BodyTimeout is how long a request body of up to n bytes may take to
+// arrive.
+func BodyTimeout(n int64) time.Duration {
+	return bodyGrace + time.Duration(n/MinUploadRate)*time.Second
+}
 
 const sessionHashKey = "postdesk.session"
 
 // session finds the signed-in identity from the session cookie. The login
 // is looked up again on every request, so that a removed, disabled or
-// expired account, or a mailbox that lost its panel permission, is signed
-// out at once. The Scope comes from that login, never from the request.
+// expired account, a mailbox that lost its panel permission, or an account
+// whose password changed since the session signed in (its credentials
+// version moved on), is signed out at once. The Scope comes from that
+// login, never from the request.
 func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ck, err := c.Cookie(sessionCookie)
@@ -42,6 +78,9 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 		var le *tenants.LoginError
 		if err == nil && !panelAllowed(l) {
 			err = &tenants.LoginError{Reason: tenants.Inactive}
+		}
+		if err == nil && credentialsVersion(l) != row.CredentialsVersion {
+			err = &tenants.LoginError{Reason: tenants.BadCredentials}
 		}
 		if errors.Is(err, tenants.ErrNotFound) || errors.As(err, &le) {
 			if err := s.sessions.destroy(ctx, row.IDHash); err != nil {
@@ -79,46 +118,107 @@ func panelAllowed(l *tenants.Login) bool {
 // csrf refuses state-changing requests from other sites: any that a
 // browser marks cross-site (Sec-Fetch-Site), and any without the form
 // token of the session (or, before sign-in, of the sign-in form's cookie).
+// It is also where a form body is read, and it reads none before it knows
+// who sends it: a request with neither a session nor (for the sign-in
+// form) the sign-in form's cookie is refused unread. The body limit and
+// read deadline then follow from who is signed in and which route is
+// asked (bodyLimit).
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			// These carry no form: should a handler ask for a form
+			// value, no byte of a body sent with them is read.
+			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, 0)
 			return next(c)
 		}
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return echo.NewHTTPError(http.StatusForbidden)
+			return refuseUnread(c)
 		}
-		limit := int64(maxFormBytes)
-		if s.uploadLimit > 0 && r.URL.Path == "/webmail/compose" {
-			limit = s.uploadLimit
-		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-		if err := parseForm(r); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return web.Refuse(http.StatusRequestEntityTooLarge, "What you sent is larger than the server takes ("+tenants.FormatSize(limit)+").")
-			}
-		}
+		id := web.IdentityOf(c)
 		want := ""
-		if id := web.IdentityOf(c); id != nil {
+		if id != nil {
 			want = id.CSRF
-		} else if ck, err := c.Cookie(preCSRFCookie); err == nil {
+		} else if ck, err := c.Cookie(preCSRFCookie); err == nil && c.Path() == "/login" {
 			want = ck.Value
 		}
-		got := c.FormValue("csrf")
-		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		if want == "" {
+			return refuseUnread(c)
+		}
+		limit := s.bodyLimit(c, id)
+		setReadDeadline(c, BodyTimeout(limit))
+		r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, limit)
+		err := parseForm(r)
+		if r.MultipartForm != nil {
+			// net/http removes these after the request too, but only
+			// for the request it made (not one a middleware copied).
+			defer r.MultipartForm.RemoveAll()
+		}
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			return web.Refuse(http.StatusRequestEntityTooLarge, "What you sent is larger than the server takes ("+tenants.FormatSize(limit)+").")
+		case err != nil:
+			return echo.NewHTTPError(http.StatusBadRequest)
+		}
+		// The body is read: the handler (a large import, a message sent)
+		// may take as long as the server lets any request take.
+		setReadDeadline(c, s.readTimeout)
+		got := r.PostFormValue("csrf")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return echo.NewHTTPError(http.StatusForbidden)
 		}
 		return next(c)
 	}
 }
 
-// parseForm reads a form body, multipart or URL-encoded; files past 32
-// MiB go to temporary files, which net/http removes after the request.
+// bodyLimit is the largest body a request may send: the sign-in form's
+// few KiB before sign-in, a webmail upload for a mailbox with webmail on
+// the compose route, a CSV file for an administrator or postmaster on the
+// import route, an ordinary form otherwise. Only multipart forms are
+// uploads; a URL-encoded body is parsed in memory.
+func (s *Server) bodyLimit(c echo.Context, id *web.Identity) int64 {
+	if id == nil || c.Path() == "/login" {
+		return maxSignInBytes
+	}
+	if !strings.HasPrefix(c.Request().Header.Get("Content-Type"), "multipart/form-data") {
+		return maxFormBytes
+	}
+	switch c.Path() {
+	case "/webmail/compose":
+		if s.uploadLimit > 0 && id.Login.Mailbox != nil && id.Login.Mailbox.Webmail {
+			return s.uploadLimit
+		}
+	case "/d/:domain/import":
+		if id.IsAdmin() || id.IsPostmaster() {
+			return maxImportBody
+		}
+	}
+	return maxFormBytes
+}
+
+// refuseUnread answers 403 without reading the request body, and closes
+// the connection after a short drain instead of waiting for the rest.
+func refuseUnread(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderConnection, "close")
+	setReadDeadline(c, refusedDrain)
+	return echo.NewHTTPError(http.StatusForbidden)
+}
+
+// setReadDeadline moves the connection's read deadline to d from now. A
+// ResponseWriter without a connection (a test's recorder) has none to
+// move.
+func setReadDeadline(c echo.Context, d time.Duration) {
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(d))
+}
+
+// parseForm reads a form body, multipart or URL-encoded; of a multipart
+// one, at most formMemory stays in memory, the rest of its files goes to
+// temporary files.
 func parseForm(r *http.Request) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		return r.ParseMultipartForm(32 << 20)
+		return r.ParseMultipartForm(formMemory)
 	}
 	return r.ParseForm()
 }

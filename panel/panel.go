@@ -54,8 +54,10 @@ type Server struct {
 	env         *web.Env
 	log         *slog.Logger
 	sessions    *sessionStore
+	imports     *importStore
 	publicHTTPS bool
 	uploadLimit int64 // request body limit of the webmail compose form
+	readTimeout time.Duration
 }
 
 // Cookie names.
@@ -88,10 +90,12 @@ func New(deps Deps) (*echo.Echo, error) {
 		s.publicHTTPS = u.Scheme == "https"
 	}
 	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
-	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Webmail: deps.Webmail != nil, Queue: deps.Queue}
+	s.imports = &importStore{db: deps.Tenants.DB(), now: deps.Now}
+	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue}
 	if deps.Webmail != nil {
 		s.uploadLimit = webmail.UploadLimit(deps.Webmail.MaxMessageBytes)
 	}
+	s.readTimeout, _ = Timeouts(deps)
 
 	e := echo.New()
 	e.HideBanner = true
@@ -100,6 +104,22 @@ func New(deps Deps) (*echo.Echo, error) {
 	e.Use(securityHeaders, s.clientInfo)
 	s.routes(e)
 	return e, nil
+}
+
+// Timeouts are the read and write timeouts for the http.Server that
+// serves the panel built from deps: the read timeout gives its largest
+// request body (a webmail upload, else a CSV import) BodyTimeout to
+// arrive; the write timeout, which counts from the same start, as long
+// again to send an answer as large (a message downloaded from webmail).
+// Within them the panel sets each request's read deadline by what that
+// request may send.
+func Timeouts(deps Deps) (read, write time.Duration) {
+	largest := int64(maxImportBody)
+	if deps.Webmail != nil {
+		largest = max(largest, webmail.UploadLimit(deps.Webmail.MaxMessageBytes))
+	}
+	read = BodyTimeout(largest)
+	return read, 2 * read
 }
 
 func (s *Server) routes(e *echo.Echo) {

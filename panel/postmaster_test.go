@@ -199,11 +199,11 @@ func TestImportPages(t *testing.T) {
 		if got := text(d, `[data-testid=import-summary]`); got != "2 mailboxes to add, with the settings of carl@a.test." {
 			t.Errorf("summary %q", got)
 		}
-		csv, _ := d.Find(`textarea[name=csv]`).Html()
-		if csv == "" {
-			t.Fatal("no file in the confirmation form")
+		upload, _ := d.Find(`[data-testid=import-confirm-form] input[name=upload]`).Attr("value")
+		if upload == "" {
+			t.Fatal("no upload token in the confirmation form")
 		}
-		d = c.follow(c.post("/d/a.test/import/confirm", url.Values{"csv": {d.Find(`textarea[name=csv]`).Text()}, "template": {"carl"}}, http.StatusSeeOther))
+		d = c.follow(c.post("/d/a.test/import/confirm", url.Values{"upload": {upload}}, http.StatusSeeOther))
 		if got := text(d, `[data-testid=flash]`); got != "2 mailboxes imported into a.test." {
 			t.Errorf("flash %q", got)
 		}

@@ -36,6 +36,9 @@ type sessionRow struct {
 	RemoteAddr string
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
+	// CredentialsVersion is the account's at sign-in; a password change
+	// moves the account's on, which ends the session (migration 0042).
+	CredentialsVersion int64
 }
 
 func (sessionRow) TableName() string { return "panel_sessions" }
@@ -53,16 +56,18 @@ func hashID(id string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// create starts a session for a login and returns its cookie value. Expired
+// create starts a session for a login and returns its cookie value. The
+// session gets the CSRF token csrf, or a new one when csrf is "". Expired
 // sessions are swept on the way.
-func (st *sessionStore) create(ctx context.Context, l *tenants.Login, remote string) (string, *sessionRow, error) {
+func (st *sessionStore) create(ctx context.Context, l *tenants.Login, remote, csrf string) (string, *sessionRow, error) {
 	id, err := randomToken()
 	if err != nil {
 		return "", nil, err
 	}
-	csrf, err := randomToken()
-	if err != nil {
-		return "", nil, err
+	if csrf == "" {
+		if csrf, err = randomToken(); err != nil {
+			return "", nil, err
+		}
 	}
 	now := st.now().UTC()
 	row := &sessionRow{IDHash: hashID(id), CSRF: csrf, RemoteAddr: remote, CreatedAt: now, ExpiresAt: now.Add(st.ttl)}
@@ -71,6 +76,7 @@ func (st *sessionStore) create(ctx context.Context, l *tenants.Login, remote str
 	} else {
 		row.MailboxID = l.Mailbox.ID
 	}
+	row.CredentialsVersion = credentialsVersion(l)
 	err = st.db.Write(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("expires_at < ?", now).Delete(&sessionRow{}).Error; err != nil {
 			return err
@@ -81,6 +87,14 @@ func (st *sessionStore) create(ctx context.Context, l *tenants.Login, remote str
 		return "", nil, fmt.Errorf("store session: %w", err)
 	}
 	return id, row, nil
+}
+
+// credentialsVersion is the login's account's credentials version.
+func credentialsVersion(l *tenants.Login) int64 {
+	if l.Admin != nil {
+		return l.Admin.CredentialsVersion
+	}
+	return l.Mailbox.CredentialsVersion
 }
 
 // load returns the live session a cookie value names, nil if none.
@@ -99,9 +113,12 @@ func (st *sessionStore) load(ctx context.Context, id string) (*sessionRow, error
 	return &row, nil
 }
 
-// destroy ends a session.
+// destroy ends a session, with the import files it kept.
 func (st *sessionStore) destroy(ctx context.Context, idHash string) error {
 	return st.db.Write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("session_hash = ?", idHash).Delete(&importRow{}).Error; err != nil {
+			return err
+		}
 		return tx.Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error
 	})
 }

@@ -3,6 +3,7 @@ package panel
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -62,13 +63,42 @@ func (s *Server) signIn(c echo.Context) error {
 			return err
 		}
 	}
-	id, _, err := s.sessions.create(ctx, l, web.ClientOf(c).Addr)
+	id, _, err := s.sessions.create(ctx, l, web.ClientOf(c).Addr, "")
 	if err != nil {
 		return err
 	}
 	s.setCookie(c, sessionCookie, id)
 	s.clearCookie(c, preCSRFCookie)
 	return c.Redirect(http.StatusSeeOther, safeNext(vm.Next))
+}
+
+// RenewSession ends the request's session and starts a new one for l
+// (web.Sessions), so that a browser whose user just changed their own
+// password stays signed in while every other session of theirs has
+// ended. The new session has a new id; it keeps the browser's CSRF token,
+// so that the forms of its other open pages still work. The identity of
+// this request takes the new session, so the flash it leaves goes to it.
+func (s *Server) RenewSession(c echo.Context, l *tenants.Login) error {
+	ctx := c.Request().Context()
+	csrf := ""
+	if ident := web.IdentityOf(c); ident != nil {
+		csrf = ident.CSRF
+	}
+	if h, _ := c.Get(sessionHashKey).(string); h != "" {
+		if err := s.sessions.destroy(ctx, h); err != nil {
+			return err
+		}
+	}
+	id, row, err := s.sessions.create(ctx, l, web.ClientOf(c).Addr, csrf)
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, sessionCookie, id)
+	c.Set(sessionHashKey, row.IDHash)
+	if ident := web.IdentityOf(c); ident != nil {
+		ident.Login = l
+	}
+	return nil
 }
 
 // signOut ends the session: its id is dead from now on, whoever holds it.
@@ -82,11 +112,31 @@ func (s *Server) signOut(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// safeNext keeps a post-sign-in redirect on this site: a path, never
-// "//host" or "/\host".
+// maxNext bounds a post-sign-in redirect: a path of ours is short, and the
+// sign-in form carrying it must fit maxSignInBytes.
+const maxNext = 2048
+
+// safeNext keeps a post-sign-in redirect on this site: a path of ours,
+// never another site's URL. Browsers drop tabs and newlines from a URL and
+// read "\" as "/", so that "/\t/evil.example" or "/\evil.example" leads to
+// //evil.example: any control character or backslash refuses next
+// outright, as does one hidden behind percent-encoding. What is left must
+// parse as a path alone (no scheme, no host, one leading "/"), and only its
+// path and query are kept, encoded again.
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || len(next) > maxNext || unsafeInURL(next) {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || unsafeInURL(u.Path) {
+		return "/"
+	}
+	return (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}).String()
+}
+
+// unsafeInURL reports whether s holds a control character (0x00-0x1F,
+// 0x7F) or a backslash.
+func unsafeInURL(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' })
 }

@@ -49,7 +49,8 @@ func (s *Service) CreateAdmin(ctx context.Context, sc Scope, name, password stri
 	return &a, nil
 }
 
-// SetAdminPassword changes an administrator's password.
+// SetAdminPassword changes an administrator's password, which ends every
+// panel session signed in with the old one.
 func (s *Service) SetAdminPassword(ctx context.Context, sc Scope, name, password string) error {
 	if !sc.AllDomains() {
 		return ErrForbidden
@@ -66,7 +67,7 @@ func (s *Service) SetAdminPassword(ctx context.Context, sc Scope, name, password
 		return fmt.Errorf("hash password: %w", err)
 	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&Admin{}).Where("name = ?", name).Update("password_hash", h)
+		res := tx.Exec("UPDATE admins SET password_hash = ?, credentials_version = credentials_version + 1 WHERE name = ?", h, name)
 		if res.Error != nil {
 			return fmt.Errorf("update administrator: %w", res.Error)
 		}

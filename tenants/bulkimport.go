@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 
@@ -200,25 +200,15 @@ func (s *Service) CheckImport(ctx context.Context, sc Scope, domain address.Doma
 		plan.Template = ta.String()
 	}
 
-	// Checks that need no database, in parallel: the strength check is the
-	// slow part.
+	// Checks that need no database, on the import slots: the strength
+	// check is the slow part.
 	checked := make([]checkedRow, len(rows))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				checked[i] = checkImportRow(rows[i], domain, settings)
-			}
-		}()
+	err = s.forEachRow(ctx, len(rows), func(i int) {
+		checked[i] = checkImportRow(rows[i], domain, settings)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check import: %w", err)
 	}
-	for i := range rows {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 
 	// Domains named by full addresses, each looked up once, within the scope.
 	domains := map[address.Domain]*Domain{domain: home}
@@ -350,6 +340,43 @@ func (s *Service) CheckImport(ctx context.Context, sc Scope, domain address.Doma
 	return plan, nil
 }
 
+// forEachRow calls fn for each of n rows of a bulk import, on at most as
+// many goroutines as the Service has import slots. Each row takes a slot,
+// shared by every import of the Service, so that concurrent imports queue
+// rather than multiply the CPU they take, and none takes more than half the
+// cores. It stops between rows once ctx is done (the browser went away)
+// and returns ctx's error then, with the rows not all done.
+func (s *Service) forEachRow(ctx context.Context, n int, fn func(i int)) error {
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, cap(s.importSlots)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case s.importSlots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					<-s.importSlots
+					return
+				}
+				fn(i)
+				done.Add(1)
+				<-s.importSlots
+			}
+		}()
+	}
+	wg.Wait()
+	if int(done.Load()) == n {
+		return nil
+	}
+	return context.Cause(ctx)
+}
+
 type checkedRow struct {
 	line    int
 	in      NewMailbox
@@ -464,23 +491,13 @@ func (s *Service) Import(ctx context.Context, sc Scope, domain address.Domain, t
 	prepared := make([]*preparedMailbox, len(plan.Mailboxes))
 	hasher := importHasher(s.hasher)
 	errs := make([]error, len(plan.Mailboxes))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				h, err := hasher.Hash(plan.Mailboxes[i].in.Password)
-				prepared[i], errs[i] = &preparedMailbox{in: plan.Mailboxes[i].in, hash: h}, err
-			}
-		}()
+	err = s.forEachRow(ctx, len(plan.Mailboxes), func(i int) {
+		h, err := hasher.Hash(plan.Mailboxes[i].in.Password)
+		prepared[i], errs[i] = &preparedMailbox{in: plan.Mailboxes[i].in, hash: h}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
 	}
-	for i := range plan.Mailboxes {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("hash passwords: %w", err)
 	}

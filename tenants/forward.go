@@ -14,6 +14,11 @@ import (
 // MaxForwards bounds the forwards of one mailbox.
 const MaxForwards = 100
 
+// MaxRemoteForwards bounds the forwards of one mailbox to other servers:
+// each message such a mailbox receives leaves again once per remote
+// forward, so many of them would make it a relay.
+const MaxRemoteForwards = 10
+
 // Forwards returns a mailbox's forward addresses and its store-mail switch.
 func (s *Service) Forwards(ctx context.Context, sc Scope, a address.Address) ([]string, bool, error) {
 	db := s.db.Read(ctx)
@@ -31,7 +36,8 @@ func (s *Service) Forwards(ctx context.Context, sc Scope, a address.Address) ([]
 // SetForwards replaces a mailbox's forwards and sets its store-mail switch.
 // With store mail off there must be a forward, so accepted mail never
 // vanishes. Forwards to the mailbox itself, or that lead back to it through
-// other local mailboxes' forwards, are refused.
+// other local mailboxes' forwards, are refused, and so are more than
+// MaxRemoteForwards to domains not hosted here.
 func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, to []address.Address, storeMail bool) error {
 	if len(to) > MaxForwards {
 		return invalid("addresses", "at most %d forwards", MaxForwards)
@@ -41,6 +47,7 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 	}
 	seen := map[string]bool{}
 	var list []string
+	var uniq []address.Address
 	for _, t := range to {
 		if t.IsZero() {
 			return invalid("addresses", "an empty address")
@@ -49,6 +56,7 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 		if !seen[k] {
 			seen[k] = true
 			list = append(list, k)
+			uniq = append(uniq, t)
 		}
 	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
@@ -59,12 +67,26 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 		if sc.Role == RoleUser && !m.MayForward {
 			return fmt.Errorf("this mailbox may not set its own forwards: %w", ErrForbidden)
 		}
-		for _, t := range to {
-			path, err := s.forwardPath(tx, m.ID, t, 0)
+		remote := 0
+		for _, t := range uniq {
+			_, _, err := s.lookupRecipient(tx.Statement.Context, tx, t)
+			switch {
+			case errors.Is(err, ErrNotHosted):
+				remote++
+			case err != nil && !errors.Is(err, ErrNoSuchUser) && !errors.Is(err, ErrDisabled):
+				return err
+			}
+		}
+		if remote > MaxRemoteForwards {
+			return invalid("addresses", "at most %d forwards to other servers", MaxRemoteForwards)
+		}
+		walk := &forwardWalk{s: s, tx: tx, origin: m.ID, visited: map[int64]bool{}}
+		for _, t := range uniq {
+			back, err := walk.leadsBack(t)
 			if err != nil {
 				return err
 			}
-			if path != nil {
+			if back {
 				// The path may pass through other tenants' addresses:
 				// name only the caller's own two.
 				return invalid("addresses", "forward loop: mail forwarded to %s comes back to %s", t, a)
@@ -87,42 +109,57 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 	})
 }
 
-// forwardPath follows forwards from t; it returns the path back to the
-// mailbox origin if one exists (an empty, non-nil slice when t is origin),
-// nil if none. Remote addresses end a path.
-func (s *Service) forwardPath(tx *gorm.DB, origin int64, t address.Address, depth int) ([]string, error) {
-	if depth > 20 {
-		return nil, nil
-	}
-	// Follow the address as delivery would: aliases, alias domains,
-	// subaddresses, postmaster and catchrest included.
-	id, _, err := s.lookupRecipient(tx.Statement.Context, tx, t)
-	if errors.Is(err, ErrNotHosted) || errors.Is(err, ErrNoSuchUser) || errors.Is(err, ErrDisabled) {
-		return nil, nil // not delivered here: the chain ends
-	}
-	if err != nil {
-		return nil, err
-	}
-	m := &Mailbox{ID: id}
-	if m.ID == origin {
-		return []string{}, nil
-	}
-	var fs []string
-	if err := tx.Model(&forwardRow{}).Where("mailbox_id = ?", m.ID).Pluck("address", &fs).Error; err != nil {
-		return nil, fmt.Errorf("follow forwards: %w", err)
-	}
-	for _, f := range fs {
-		next, err := address.ParseAddress(f)
+// maxForwardLookups bounds the work of one loop check, so that forwards
+// through many subaddresses of many mailboxes can't hold the write lock
+// for long.
+const maxForwardLookups = 5000
+
+// forwardWalk checks whether forwards lead back to the origin mailbox. It
+// visits each mailbox once (subaddresses and aliases of one mailbox are
+// one node), so its work grows with the number of mailboxes reached, not
+// with the number of paths.
+type forwardWalk struct {
+	s       *Service
+	tx      *gorm.DB
+	origin  int64
+	visited map[int64]bool
+	lookups int
+}
+
+func (w *forwardWalk) leadsBack(start address.Address) (bool, error) {
+	queue := []address.Address{start}
+	for len(queue) > 0 {
+		t := queue[0]
+		queue = queue[1:]
+		w.lookups++
+		if w.lookups > maxForwardLookups {
+			return false, invalid("addresses", "these forwards lead through too many mailboxes to check for loops")
+		}
+		// Follow the address as delivery would: aliases, alias domains,
+		// subaddresses, postmaster and catchrest included.
+		id, _, err := w.s.lookupRecipient(w.tx.Statement.Context, w.tx, t)
+		if errors.Is(err, ErrNotHosted) || errors.Is(err, ErrNoSuchUser) || errors.Is(err, ErrDisabled) {
+			continue // not delivered here: the chain ends
+		}
 		if err != nil {
+			return false, err
+		}
+		if id == w.origin {
+			return true, nil
+		}
+		if w.visited[id] {
 			continue
 		}
-		p, err := s.forwardPath(tx, origin, next, depth+1)
-		if err != nil {
-			return nil, err
+		w.visited[id] = true
+		var fs []string
+		if err := w.tx.Model(&forwardRow{}).Where("mailbox_id = ?", id).Pluck("address", &fs).Error; err != nil {
+			return false, fmt.Errorf("follow forwards: %w", err)
 		}
-		if p != nil {
-			return append([]string{f}, p...), nil
+		for _, f := range fs {
+			if next, err := address.ParseAddress(f); err == nil {
+				queue = append(queue, next)
+			}
 		}
 	}
-	return nil, nil
+	return false, nil
 }

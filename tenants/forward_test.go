@@ -169,9 +169,11 @@ func TestSetForwardsRefusesLoopsThroughSubaddressOrCatchrest(t *testing.T) {
 func TestSetForwardsLimit(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		f := forwardFixture(t, db)
+		// Addresses of a domain hosted here (none of them a mailbox), so
+		// that the remote limit below does not apply.
 		var to []string
 		for i := range tenants.MaxForwards + 1 {
-			to = append(to, fmt.Sprintf("r%d@remote.example", i))
+			to = append(to, fmt.Sprintf("r%d@b.example", i))
 		}
 		err := f.setForwards("a@a.example", true, to...)
 		wantValidation(t, err, "addresses")
@@ -184,6 +186,45 @@ func TestSetForwardsLimit(t *testing.T) {
 		if fs, _ := f.forwards("a@a.example"); len(fs) != tenants.MaxForwards {
 			t.Errorf("%d forwards stored, want %d", len(fs), tenants.MaxForwards)
 		}
+	})
+}
+
+// TestSetForwardsRemoteLimit: at most MaxRemoteForwards forwards go to
+// domains not hosted here, each address counted once; local forwards don't
+// count. Without the limit a mailbox with a hundred remote forwards turned
+// every message it received into a hundred sent.
+func TestSetForwardsRemoteLimit(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := forwardFixture(t, db)
+		var remote []string
+		for i := range tenants.MaxRemoteForwards + 1 {
+			remote = append(remote, fmt.Sprintf("r%d@remote%d.example", i, i%3))
+		}
+		err := f.setForwards("a@a.example", true, remote...)
+		ve := wantValidation(t, err, "addresses")
+		if !strings.Contains(ve.Message, fmt.Sprint(tenants.MaxRemoteForwards)) || !strings.Contains(ve.Message, "other servers") {
+			t.Errorf("message %q", ve.Message)
+		}
+		if fs, _ := f.forwards("a@a.example"); len(fs) != 0 {
+			t.Errorf("%d forwards stored", len(fs))
+		}
+		// The limit, repeated addresses (in any case) and local forwards
+		// (mailboxes, unknown local parts) are fine.
+		ok := append([]string{"b@a.example", "z@b.example", "nobody@b.example", strings.ToUpper(remote[0])}, remote[:tenants.MaxRemoteForwards]...)
+		if err := f.setForwards("a@a.example", false, ok...); err != nil {
+			t.Fatalf("%d remote forwards and local ones: %v", tenants.MaxRemoteForwards, err)
+		}
+		if fs, _ := f.forwards("a@a.example"); len(fs) != tenants.MaxRemoteForwards+3 {
+			t.Errorf("%d forwards stored, want %d", len(fs), tenants.MaxRemoteForwards+3)
+		}
+		// A user who may set forwards meets the same limit.
+		user := userScope(f.read("c@a.example"), "c@a.example")
+		var as []address.Address
+		for _, r := range remote {
+			as = append(as, f.addr(r))
+		}
+		err = f.svc.SetForwards(f.ctx, user, f.addr("c@a.example"), as, true)
+		wantValidation(t, err, "addresses")
 	})
 }
 

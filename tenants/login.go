@@ -106,17 +106,29 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 		s.sleep(ctx, delay)
 		return nil, &LoginError{Reason: BadCredentials, Name: name}
 	}
-	if err := s.settleSuccess(ctx, keys); err != nil {
-		return nil, err
-	}
 	now := s.clock()
 	if login.Mailbox != nil {
-		if !login.Mailbox.Active || !login.Domain.Active || login.viaInactive {
-			return nil, &LoginError{Reason: Inactive, Name: name}
+		reason := LoginFailure(0)
+		switch {
+		case !login.Mailbox.Active || !login.Domain.Active || login.viaInactive:
+			reason = Inactive
+		case login.Mailbox.Expired(now):
+			reason = Expired
 		}
-		if login.Mailbox.Expired(now) {
-			return nil, &LoginError{Reason: Expired, Name: name}
+		if reason != 0 {
+			// Counted and delayed as a failure: a right password for a
+			// disabled account must not reset its counter or answer
+			// faster than a wrong one.
+			delay, err := s.settleFailure(ctx, keys, counts)
+			if err != nil {
+				return nil, err
+			}
+			s.sleep(ctx, delay)
+			return nil, &LoginError{Reason: reason, Name: name}
 		}
+	}
+	if err := s.settleSuccess(ctx, keys); err != nil {
+		return nil, err
 	}
 	if err := s.recordLogin(ctx, login, password, rehash, now); err != nil {
 		return nil, err

@@ -487,6 +487,16 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		if err := tx.Save(m).Error; err != nil {
 			return fmt.Errorf("update mailbox: %w", err)
 		}
+		if hash != "" {
+			// A new password or imported hash ends every panel session
+			// signed in with the old one.
+			if err := tx.Exec("UPDATE mailboxes SET credentials_version = credentials_version + 1 WHERE id = ?", m.ID).Error; err != nil {
+				return fmt.Errorf("move credentials version: %w", err)
+			}
+			if err := tx.Raw("SELECT credentials_version FROM mailboxes WHERE id = ?", m.ID).Scan(&m.CredentialsVersion).Error; err != nil {
+				return fmt.Errorf("read credentials version: %w", err)
+			}
+		}
 		return s.audit(tx, sc, &m.DomainID, "mailbox.update", "%s: %s", a, strings.Join(changes, ", "))
 	})
 	if err != nil {

@@ -40,6 +40,10 @@ type Mailbox struct {
 	LastLoginAt        *time.Time
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// CredentialsVersion moves on with every password change or imported
+	// hash (not with the rehash at login); a panel session signed in with
+	// another version has ended. Only the SQL that moves it writes it.
+	CredentialsVersion int64 `gorm:"->" json:"-"`
 }
 
 // TableName is gorm's table name.
@@ -125,6 +129,8 @@ type Admin struct {
 	PasswordHash string `json:"-"`
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
+	// CredentialsVersion is the Mailbox field's twin.
+	CredentialsVersion int64 `gorm:"->" json:"-"`
 }
 
 // APIKey is a provisioning API key; the key itself is never stored.

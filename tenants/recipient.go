@@ -47,6 +47,9 @@ type Plan struct {
 	Mailbox Target
 	// Store is true when the message is kept in Mailbox (store mail on).
 	Store bool
+	// MaySend is the mailbox's send permission, which its forwards to
+	// other servers need too.
+	MaySend bool
 	// Forward lists addresses the message is forwarded to.
 	Forward []address.Address
 	// Respond is set when an active responder should consider answering.
@@ -240,6 +243,7 @@ func (s *Service) planFor(ctx context.Context, db *gorm.DB, mailboxID int64) (*P
 	p := &Plan{
 		Mailbox: Target{MailboxID: m.ID, DomainID: d.ID, Address: own, QuotaBytes: EffectiveQuota(&m, &d)},
 		Store:   m.StoreMail,
+		MaySend: m.MaySend,
 	}
 	var fs []string
 	if err := db.Model(&forwardRow{}).Where("mailbox_id = ?", m.ID).Order("id").Pluck("address", &fs).Error; err != nil {

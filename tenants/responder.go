@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -109,14 +110,40 @@ func (s *Service) DisableResponder(ctx context.Context, sc Scope, a address.Addr
 	})
 }
 
+// MaxResponderRepliesPerHour bounds the replies one mailbox's responder
+// sends in an hour, so that mail from many (forged) senders can't turn it
+// into a reflector.
+const MaxResponderRepliesPerHour = 50
+
+// ErrResponderLimit: the responder has sent MaxResponderRepliesPerHour
+// replies in the last hour and stays silent for now.
+var ErrResponderLimit = errors.New("responder reply limit reached")
+
 // ClaimResponderReply reports whether the responder of mailbox may answer
 // sender now, and if so records the answer, atomically: at most one reply
-// per sender per interval (RFC 3834 section 2), also across processes.
+// per sender per interval (RFC 3834 section 2), also across processes, and
+// at most MaxResponderRepliesPerHour replies an hour (ErrResponderLimit).
+// Claims older than the interval are forgotten on the way.
 func (s *Service) ClaimResponderReply(ctx context.Context, mailboxID int64, sender address.Address, intervalDays int64) (bool, error) {
 	now := s.clock()
 	cutoff := now.Add(-time.Duration(intervalDays) * 24 * time.Hour)
 	claimed := false
+	limited := false
 	err := s.db.Write(ctx, func(tx *gorm.DB) error {
+		claimed, limited = false, false
+		if err := tx.Where("mailbox_id = ? AND sent_at <= ?", mailboxID, cutoff).Delete(&responderReply{}).Error; err != nil {
+			return fmt.Errorf("prune: %w", err)
+		}
+		// Every reply of the last hour is a row: one per sender, and the
+		// interval is at least a day.
+		var n int64
+		if err := tx.Model(&responderReply{}).Where("mailbox_id = ? AND sent_at > ?", mailboxID, now.Add(-time.Hour)).Count(&n).Error; err != nil {
+			return fmt.Errorf("count replies: %w", err)
+		}
+		if n >= MaxResponderRepliesPerHour {
+			limited = true
+			return nil
+		}
 		// Insert-or-nothing first, so that concurrent first replies to one
 		// sender can't both win; then take an expired claim over.
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).
@@ -138,6 +165,9 @@ func (s *Service) ClaimResponderReply(ctx context.Context, mailboxID int64, send
 	})
 	if err != nil {
 		return false, fmt.Errorf("record responder reply: %w", err)
+	}
+	if limited {
+		return false, ErrResponderLimit
 	}
 	return claimed, nil
 }

@@ -2,12 +2,14 @@ package tenants_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
@@ -226,6 +228,56 @@ func TestClaimResponderReply(t *testing.T) {
 		}
 		if !claim(john, "s1@remote.example") {
 			t.Error("reply to s1 not claimed after a new text")
+		}
+	})
+}
+
+// TestClaimResponderReplyHourlyLimit: a responder answers at most
+// MaxResponderRepliesPerHour senders an hour, however many write to it
+// (forged senders made it a reflector), and claims older than the
+// interval are pruned as it goes.
+func TestClaimResponderReplyHourlyLimit(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.example")
+		john := f.mailbox("john@a.example")
+		jane := f.mailbox("jane@a.example")
+		const days = 2
+		sender := func(i int) address.Address { return f.addr(fmt.Sprintf("s%d@remote.example", i)) }
+		for i := range tenants.MaxResponderRepliesPerHour {
+			if ok, err := f.svc.ClaimResponderReply(f.ctx, john.ID, sender(i), days); err != nil || !ok {
+				t.Fatalf("reply %d: %t, %v", i, ok, err)
+			}
+			f.clock.Advance(time.Minute / 2)
+		}
+		ok, err := f.svc.ClaimResponderReply(f.ctx, john.ID, sender(1000), days)
+		if ok || !errors.Is(err, tenants.ErrResponderLimit) {
+			t.Errorf("reply past the hourly limit: %t, %v; want false, ErrResponderLimit", ok, err)
+		}
+		// Per mailbox.
+		if ok, err := f.svc.ClaimResponderReply(f.ctx, jane.ID, sender(1000), days); err != nil || !ok {
+			t.Errorf("jane's first reply: %t, %v", ok, err)
+		}
+		// An hour after the first replies, there is room again; an answered
+		// sender is still not answered twice.
+		f.clock.Advance(36 * time.Minute)
+		if ok, err := f.svc.ClaimResponderReply(f.ctx, john.ID, sender(1000), days); err != nil || !ok {
+			t.Errorf("reply after the hour: %t, %v", ok, err)
+		}
+		if ok, err := f.svc.ClaimResponderReply(f.ctx, john.ID, sender(49), days); err != nil || ok {
+			t.Errorf("second reply to a sender: %t, %v", ok, err)
+		}
+		// Past the interval the old claims go.
+		f.clock.Advance(days * 24 * time.Hour)
+		if ok, err := f.svc.ClaimResponderReply(f.ctx, john.ID, sender(0), days); err != nil || !ok {
+			t.Errorf("reply after the interval: %t, %v", ok, err)
+		}
+		var n int64
+		if err := db.Read(f.ctx).Table("responder_replies").Where("mailbox_id = ?", john.ID).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%d responder_replies rows of john, want 1 after pruning", n)
 		}
 	})
 }

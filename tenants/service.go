@@ -24,6 +24,9 @@ type Service struct {
 	sleep    func(context.Context, time.Duration)
 	// hashSlots bounds password hashes running at once (see verify).
 	hashSlots chan struct{}
+	// importSlots bounds the rows of bulk imports checked or hashed at once,
+	// over all imports together (see forEachRow).
+	importSlots chan struct{}
 }
 
 // Options configures a Service; zero fields take defaults.
@@ -55,6 +58,7 @@ func New(db *database.DB, opts Options) *Service {
 		s.sleep = sleepCtx
 	}
 	s.hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+	s.importSlots = make(chan struct{}, max(1, runtime.NumCPU()/2))
 	return s
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/postdesk/postdesk/mailsvc/logctx"
 )
 
 // Config is everything postdesk reads from flags and the environment. Each
@@ -39,7 +41,12 @@ type Config struct {
 
 	MaxMessageSize string // --max-message-size, POSTDESK_MAX_MESSAGE_SIZE: SMTP SIZE limit; default 50M
 	MinFreeDisk    string // --min-free-disk, POSTDESK_MIN_FREE_DISK: MAIL gets 452 4.3.1 below this free space; default 256M
-	SendLimits     string // --send-limits, POSTDESK_SEND_LIMITS: submission recipients per mailbox hour,day and domain hour,day; default 200,1000,2000,10000
+	SendLimits     string // --send-limits, POSTDESK_SEND_LIMITS: submission and remote-forward recipients per mailbox hour,day and domain hour,day; default 200,1000,2000,10000
+
+	// Open SMTP connections (-1: no cap); past one, 421 4.7.0 before the greeting.
+	SMTPMaxConns            string // --smtp-max-connections, POSTDESK_SMTP_MAX_CONNECTIONS: MX and submission together; default 1000
+	SMTPMaxConnsPerIP       string // --smtp-max-connections-per-ip, POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP: MX, per client address; default 20
+	SubmissionMaxConnsPerIP string // --submission-max-connections-per-ip, POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP: 587 and 465 together, per client address; default 10
 
 	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: resolver for outbound MX lookups ("IP" or "IP:port") unless the Delivery Options name one; empty: /etc/resolv.conf
 	SMTPRemotePort string // --smtp-remote-port, POSTDESK_SMTP_REMOTE_PORT: port of remote MX hosts; default 25 (tests point it elsewhere)
@@ -76,7 +83,10 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"tls-key", "POSTDESK_TLS_KEY", "", "TLS key (PEM)", &c.TLSKey},
 		{"max-message-size", "POSTDESK_MAX_MESSAGE_SIZE", "50M", "largest message SMTP accepts", &c.MaxMessageSize},
 		{"min-free-disk", "POSTDESK_MIN_FREE_DISK", "256M", "SMTP refuses mail (4xx) when less disk space is free", &c.MinFreeDisk},
-		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
+		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission and remote-forward recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
+		{"smtp-max-connections", "POSTDESK_SMTP_MAX_CONNECTIONS", "1000", "open SMTP connections, MX and submission together (-1: no cap)", &c.SMTPMaxConns},
+		{"smtp-max-connections-per-ip", "POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP", "20", "open MX connections from one client address (-1: no cap)", &c.SMTPMaxConnsPerIP},
+		{"submission-max-connections-per-ip", "POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP", "10", "open submission connections (587 and 465) from one client address (-1: no cap)", &c.SubmissionMaxConnsPerIP},
 		{"public-url", "POSTDESK_PUBLIC_URL", "", "the panel's public URL, e.g. https://mail.example.com (https: Secure cookies)", &c.PublicURL},
 		{"trusted-proxies", "POSTDESK_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated)", &c.TrustedProxies},
 		{"dns-server", "POSTDESK_DNS_SERVER", "", "DNS server for outbound MX lookups, IP[:port] (empty: /etc/resolv.conf; the Delivery Options may name another)", &c.DNSServer},
@@ -105,7 +115,9 @@ func (c *Config) logger() (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", c.LogLevel)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})), nil
+	// Connections put their id and address in the context; code they
+	// call logs them with every ...Context line.
+	return slog.New(logctx.NewHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))), nil
 }
 
 // parseInterspersed parses flags that may come before or after positional

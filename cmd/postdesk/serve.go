@@ -86,12 +86,13 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	if err != nil {
 		return err
 	}
-	e, err := panel.New(panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
-		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue})
+	deps := panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
+		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue}
+	e, err := panel.New(deps)
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	httpSrv := httpServer(e, deps)
 
 	listeners := []listener{
 		{name: "http", addr: a.cfg.HTTPAddr, serve: httpSrv.Serve, stop: httpSrv.Shutdown},
@@ -108,6 +109,17 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	mail.start(ctx)
 	defer mail.stop()
 	return serveAll(ctx, a, listeners)
+}
+
+// httpServer is the panel's HTTP server. Every request must arrive whole
+// within a time sized for the panel's largest body at panel.MinUploadRate
+// (the panel cuts it down per request to what that request may send), and
+// be answered within as long again; headers and idle connections get far
+// less.
+func httpServer(h http.Handler, deps panel.Deps) *http.Server {
+	read, write := panel.Timeouts(deps)
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: read, WriteTimeout: write,
+		IdleTimeout: 2 * time.Minute}
 }
 
 // serveAll opens every listener, serves until ctx ends (SIGTERM, SIGINT),

@@ -19,7 +19,7 @@ const benchFolderSize = 10000
 // fillFolder makes ann's INBOX hold n messages: 50 delivered as SMTP
 // delivers them, the rest rows sharing their bodies (as a delivery to many
 // recipients shares one), each with its own UID and arrival time.
-func fillFolder(b *testing.B, f *wmFx, n int) *store.Folder {
+func fillFolder(b testing.TB, f *wmFx, n int) *store.Folder {
 	b.Helper()
 	ctx := context.Background()
 	for i := range 50 {

@@ -34,6 +34,7 @@ func smtpListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 		Store:    m.store,
 		Queue:    queueAdapter{q},
 		SRS:      srs,
+		Limits:   delivery.RateLimits(cfg.Limits), // remote forwards count as the SMTP server's submissions do
 		Hostname: a.cfg.Hostname,
 		Logger:   a.log.With("part", "delivery"),
 	})
@@ -75,6 +76,20 @@ func smtpConfig(a *app) (smtpd.Config, error) {
 	}
 	if c.MinFreeBytes == 0 {
 		c.MinFreeBytes = -1 // 0 turns the check off, which the Config spells -1
+	}
+	for _, f := range []struct {
+		flag, v string
+		dst     *int
+	}{
+		{"--smtp-max-connections", a.cfg.SMTPMaxConns, &c.MaxConnections},
+		{"--smtp-max-connections-per-ip", a.cfg.SMTPMaxConnsPerIP, &c.MaxConnectionsPerIP},
+		{"--submission-max-connections-per-ip", a.cfg.SubmissionMaxConnsPerIP, &c.MaxSubmissionConnectionsPerIP},
+	} {
+		n, err := strconv.Atoi(strings.TrimSpace(f.v))
+		if err != nil || n == 0 || n < -1 {
+			return c, fmt.Errorf("%s %q: give a positive number, or -1 for no cap", f.flag, f.v)
+		}
+		*f.dst = n
 	}
 	f := strings.Split(a.cfg.SendLimits, ",")
 	if len(f) != 4 {

@@ -141,6 +141,8 @@ func storeError(err error) error {
 		return fmt.Errorf("%w: %w", webmail.ErrExists, err)
 	case errors.Is(err, store.ErrBadFolderName):
 		return fmt.Errorf("%w: %w", webmail.ErrBadName, err)
+	case errors.Is(err, store.ErrTooManyFolders):
+		return fmt.Errorf("%w: %w", webmail.ErrTooManyFolders, err)
 	case errors.Is(err, store.ErrInbox):
 		return fmt.Errorf("%w: %w", webmail.ErrNotAllowed, err)
 	case errors.Is(err, store.ErrOverQuota):
@@ -267,8 +269,7 @@ func escapeLike(s string) string {
 }
 
 // List pages a folder newest first from the message rows and the metadata
-// stored at delivery. Only a body search opens bodies: then every message
-// the header filters let through is read, newest first.
+// stored at delivery. Only a body search opens bodies (searchBodies).
 func (w *webmailMail) List(ctx context.Context, mailboxID, folderID int64, q webmail.Query) (*webmail.Page, error) {
 	if _, err := w.folder(ctx, mailboxID, folderID); err != nil {
 		return nil, err
@@ -297,30 +298,100 @@ func (w *webmailMail) List(ctx context.Context, mailboxID, folderID int64, q web
 		for i := range rows {
 			page.Messages = append(page.Messages, rows[i].summary())
 		}
+		page.More = int64(q.Offset+len(page.Messages)) < page.Total
 		return page, nil
 	}
-	var rows []listRow
-	if err := w.listQuery(ctx, mailboxID, folderID, q).Select(listColumns).Order(order).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
+	return w.searchBodies(ctx, mailboxID, folderID, q, order)
+}
+
+// searchBatch is how many rows a body search loads at a time.
+const searchBatch = 500
+
+// searchBodies reads the messages the header filters let through, in
+// order, a batch of rows at a time, until it has the page and one match
+// more: it does not read on to count the matches. It reads at most
+// q.MaxScan messages (those of the pages before this one included) and
+// starts no message after q.Deadline; a search cut short so returns what
+// it found with Stopped, while a request that ends (the browser went
+// away) ends it with the context's error.
+func (w *webmailMail) searchBodies(ctx context.Context, mailboxID, folderID int64, q webmail.Query, order string) (*webmail.Page, error) {
+	if q.MaxScan <= 0 {
+		q.MaxScan = webmail.MaxBodyScan
 	}
-	for i := range rows {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	if q.Deadline.IsZero() {
+		q.Deadline = time.Now().Add(webmail.BodySearchTime)
+	}
+	sctx, cancel := context.WithDeadline(ctx, q.Deadline)
+	defer cancel()
+	// cut says whether the search ends here: with the request's error
+	// when the request ended, with none (Stopped) when the search's
+	// deadline passed; else stop is false and err comes back as given.
+	cut := func(err error) (stop bool, _ error) {
+		if ctx.Err() != nil {
+			return true, ctx.Err()
 		}
-		r := &rows[i]
-		mr, err := w.store.Open(ctx, &store.Message{ID: r.ID, UID: r.UID, BlobKey: r.BlobKey, Prefix: r.Prefix})
+		if sctx.Err() != nil {
+			return true, nil
+		}
+		return false, err
+	}
+	page := &webmail.Page{Total: -1}
+	matched, read := 0, 0
+	for !page.More && !page.Stopped {
+		// One row past the cap, if there is one, says the search was cut.
+		want := min(searchBatch, q.MaxScan-read+1)
+		var rows []listRow
+		err := w.listQuery(sctx, mailboxID, folderID, q).Select(listColumns).Order(order).Limit(want).Offset(read).Scan(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("search message %d: %w", r.UID, err)
+			if stop, err := cut(err); !stop {
+				return nil, fmt.Errorf("search messages: %w", err)
+			} else if err != nil {
+				return nil, err
+			}
+			page.Stopped = true
+			break
 		}
-		ok := q.Body(mr)
-		mr.Close()
-		if !ok {
-			continue
+		for i := range rows {
+			if stop, err := cut(nil); err != nil {
+				return nil, err
+			} else if stop || read == q.MaxScan {
+				page.Stopped = true
+				break
+			}
+			r := &rows[i]
+			mr, err := w.store.Open(sctx, &store.Message{ID: r.ID, UID: r.UID, BlobKey: r.BlobKey, Prefix: r.Prefix})
+			if err != nil {
+				if stop, err := cut(err); !stop {
+					return nil, fmt.Errorf("search message %d: %w", r.UID, err)
+				} else if err != nil {
+					return nil, err
+				}
+				page.Stopped = true
+				break
+			}
+			ok := q.Body(mr)
+			mr.Close()
+			read++
+			switch {
+			case !ok:
+			case len(page.Messages) == q.Limit:
+				page.More = true
+			case matched >= q.Offset:
+				page.Messages = append(page.Messages, r.summary())
+				fallthrough
+			default:
+				matched++
+			}
+			if page.More {
+				break
+			}
 		}
-		if page.Total >= int64(q.Offset) && len(page.Messages) < q.Limit {
-			page.Messages = append(page.Messages, r.summary())
+		if len(rows) < want {
+			break // the folder's end
 		}
-		page.Total++
+	}
+	if !page.More && !page.Stopped {
+		page.Total = int64(matched)
 	}
 	return page, nil
 }

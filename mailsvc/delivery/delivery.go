@@ -2,9 +2,11 @@
 // send it, in one transaction: it stores one blob in every mailbox the
 // recipients' plans name (store mail, quotas, one copy per mailbox however
 // often it is reached), follows forwards (local ones at once, remote ones
-// through the outbound queue with the envelope sender rewritten by SRS),
-// reverses SRS bounces, refuses mail loops, and after the commit lets each
-// responder answer as RFC 3834 asks.
+// through the outbound queue with the envelope sender rewritten by SRS,
+// within the forwarding mailbox's send permission and limits), reverses
+// SRS bounces, refuses mail loops, and after the commit lets each
+// responder answer as RFC 3834 asks. The send limits (ratelimit.go) are
+// the one limiter of submissions and remote forwards.
 //
 // Delivery headers that differ per recipient (Return-Path, Delivered-To)
 // are each recipient's prefix row (store.Rcpt.Prefix), so one stored body
@@ -84,6 +86,10 @@ type Options struct {
 	// SRS rewrites the sender of remote forwards; nil keeps it (and
 	// SPF at the receiver may then fail).
 	SRS *SRS
+	// Limits are the send limits a mailbox's remote forwards count
+	// against, as its submissions do (the SMTP server's limits, the same
+	// table); zero fields take the defaults.
+	Limits RateLimits
 	// Hostname names this server in the Message-IDs of responses.
 	Hostname string
 	Logger   *slog.Logger
@@ -103,6 +109,7 @@ type Deliverer struct {
 	store       *store.Store
 	queue       Queue
 	srs         *SRS
+	limiter     *Limiter
 	hostname    string
 	log         *slog.Logger
 	now         func() time.Time
@@ -133,6 +140,9 @@ func New(opts Options) *Deliverer {
 	if d.hostname == "" {
 		d.hostname = "localhost"
 	}
+	if d.store != nil {
+		d.limiter = NewLimiter(d.store.DB(), opts.Limits, d.log, d.now)
+	}
 	return d
 }
 
@@ -152,12 +162,17 @@ type Recipient struct {
 // Local reports whether the recipient is stored here.
 func (r Recipient) Local() bool { return r.Plan != nil }
 
-// Resolve resolves an envelope recipient: a local plan, an SRS bounce
-// (reversed to the original sender), or a remote address, for which it
-// returns the recipient together with an error wrapping
-// tenants.ErrNotHosted. Other errors: tenants.ErrNoSuchUser,
+// Resolve resolves an envelope recipient of a message from sender from: a
+// local plan, an SRS bounce (reversed to the original sender), or a remote
+// address, for which it returns the recipient together with an error
+// wrapping tenants.ErrNotHosted. Other errors: tenants.ErrNoSuchUser,
 // tenants.ErrDisabled, and database trouble.
-func (d *Deliverer) Resolve(ctx context.Context, p address.Path) (Recipient, error) {
+//
+// An SRS address is reversed only for the null sender: a bounce is all
+// that should ever come back to one (RFC 5321 4.5.5). Mail with any other
+// sender is relayed nowhere; the address is then an ordinary local part of
+// its domain (unknown, or the domain's catchrest).
+func (d *Deliverer) Resolve(ctx context.Context, from, p address.Path) (Recipient, error) {
 	if p.Postmaster {
 		plan, err := d.tenants.ResolvePostmaster(ctx)
 		if err != nil {
@@ -175,8 +190,8 @@ func (d *Deliverer) Resolve(ctx context.Context, p address.Path) (Recipient, err
 	if errors.Is(err, tenants.ErrNotHosted) {
 		return Recipient{Address: a, Remote: a}, err
 	}
-	if IsSRS(string(a.Local)) && d.srs != nil && (err == nil || errors.Is(err, tenants.ErrNoSuchUser)) {
-		if r, ok, serr := d.resolveSRS(ctx, string(a.Local)); ok || serr != nil {
+	if IsSRS(string(a.Local)) && d.srs != nil && from.IsNull() && (err == nil || errors.Is(err, tenants.ErrNoSuchUser)) {
+		if r, ok, serr := d.resolveSRS(ctx, string(a.Local), a.Domain); ok || serr != nil {
 			r.Address = a
 			return r, serr
 		}
@@ -189,11 +204,12 @@ func (d *Deliverer) Resolve(ctx context.Context, p address.Path) (Recipient, err
 
 // ResolveSRS reverses an SRS local part too long for an ordinary address
 // (SRS0 of a long address passes the 64 octets RFC 5321 allows, and other
-// servers send such bounces). raw is the path as received. ok is false
-// when it is not a valid SRS address of ours.
-func (d *Deliverer) ResolveSRS(ctx context.Context, raw string) (Recipient, bool, error) {
+// servers send such bounces). raw is the path as received, from the
+// envelope sender. ok is false when it is not a valid SRS address of ours,
+// or the sender is not the null sender (see Resolve).
+func (d *Deliverer) ResolveSRS(ctx context.Context, from address.Path, raw string) (Recipient, bool, error) {
 	i := strings.LastIndexByte(raw, '@')
-	if d.srs == nil || i < 0 || !IsSRS(raw[:i]) {
+	if d.srs == nil || i < 0 || !IsSRS(raw[:i]) || !from.IsNull() {
 		return Recipient{}, false, nil
 	}
 	dom, err := address.ParseDomain(raw[i+1:])
@@ -204,11 +220,12 @@ func (d *Deliverer) ResolveSRS(ctx context.Context, raw string) (Recipient, bool
 	if _, err := d.tenants.ResolveRecipient(ctx, address.Address{Local: "postmaster", Domain: dom}); errors.Is(err, tenants.ErrNotHosted) {
 		return Recipient{}, false, nil
 	}
-	return d.resolveSRS(ctx, raw[:i])
+	return d.resolveSRS(ctx, raw[:i], dom)
 }
 
-func (d *Deliverer) resolveSRS(ctx context.Context, local string) (Recipient, bool, error) {
-	l, dom, err := d.srs.Reverse(local)
+// resolveSRS reverses an SRS local part received at forwardDomain.
+func (d *Deliverer) resolveSRS(ctx context.Context, local string, forwardDomain address.Domain) (Recipient, bool, error) {
+	l, dom, err := d.srs.Reverse(local, forwardDomain.String())
 	if err != nil {
 		return Recipient{}, false, nil
 	}
@@ -318,7 +335,7 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if err := d.applyQuotas(ctx, x); err != nil {
 		return nil, nil, err
 	}
-	envs := x.envelopes(m, d.srs)
+	envs := x.envelopes(m)
 	if len(envs) > 0 && d.queue == nil {
 		return nil, nil, ErrNoQueue
 	}
@@ -346,6 +363,14 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 					return fmt.Errorf("queue for %s: %w", strings.Join(e.Rcpts, ", "), err)
 				}
 				queued += len(e.Rcpts)
+			}
+			if d.limiter != nil {
+				for _, f := range x.forwards {
+					a := RateAccount{MailboxID: f.from.MailboxID, DomainID: f.from.DomainID, Address: f.from.Address}
+					if err := d.limiter.Record(tx, a, int64(len(f.to))); err != nil {
+						return fmt.Errorf("count the forwards of %s: %w", f.from.Address, err)
+					}
+				}
 			}
 			if m.Extra != nil {
 				return m.Extra(tx)

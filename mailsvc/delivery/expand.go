@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/postdesk/postdesk/tenants"
@@ -20,6 +21,9 @@ type expansion struct {
 	forwards   []remoteForward
 	responders []*tenants.Plan // plans with a responder to consider
 	reached    []address.Address
+	// nodes are the mailboxes reached, by id: a store that can't take its
+	// copy hands it back to the mailboxes that forwarded it (applyQuotas).
+	nodes map[int64]*node
 }
 
 type stored struct {
@@ -27,29 +31,50 @@ type stored struct {
 	depth int // 0: an envelope recipient's own mailbox; more: reached by forwards
 }
 
-// remoteForward is a forwarding mailbox's remote forward addresses.
-type remoteForward struct {
-	from tenants.Target
-	to   []string
-}
-
-type planAt struct {
+// node is a mailbox the message reached.
+type node struct {
 	plan  *tenants.Plan
 	depth int
+	// parents are the mailboxes whose forwards reach this one, the one
+	// that reached it first (one hop closer to the envelope) first.
+	parents []int64
 }
+
+// remoteForward is a forwarding mailbox's remote forward addresses and the
+// envelope sender they leave with.
+type remoteForward struct {
+	from   tenants.Target
+	sender string
+	to     []string
+}
+
+// Results of resolving a forward address.
+const (
+	fwdFailed = -1 // unknown or disabled here, or refused as a remote forward
+	fwdRemote = 0  // forwarded to another server
+)
 
 // expand follows the recipients' plans: store where store mail is on,
 // resolve forwards (local ones become plans themselves, up to the hop
 // limit), and visit every mailbox once, so that a mailbox reached twice
 // (two aliases, a forward back) stores one copy and forward loops end.
+//
+// A forward that can't take the message never loses it: a local target
+// that is unknown or disabled (here) or full (applyQuotas), and remote
+// forwards the mailbox may not send (send permission off, send limits
+// reached, a sender SRS can't rewrite) leave the copy in the forwarding
+// mailbox, whatever its store-mail switch says.
 func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) {
-	x := &expansion{}
-	var work []planAt
+	x := &expansion{nodes: map[int64]*node{}}
+	var work []int64
 	seenRemote := map[string]bool{}
 	for _, r := range m.Rcpts {
 		switch {
 		case r.Plan != nil:
-			work = append(work, planAt{r.Plan, 0})
+			if _, ok := x.nodes[r.Plan.Mailbox.MailboxID]; !ok {
+				x.nodes[r.Plan.Mailbox.MailboxID] = &node{plan: r.Plan}
+				work = append(work, r.Plan.Mailbox.MailboxID)
+			}
 		case !r.Remote.IsZero():
 			if k := r.Remote.String(); !seenRemote[k] {
 				seenRemote[k] = true
@@ -60,57 +85,88 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 			x.reached = append(x.reached, r.Address)
 		}
 	}
-	visited := map[int64]bool{}
-	resolved := map[string]bool{}
+	resolved := map[string]int64{} // forward address: fwdFailed, fwdRemote or a mailbox id
+	domainSends := map[int64]int64{}
 	for len(work) > 0 {
-		it := work[0]
+		id := work[0]
 		work = work[1:]
-		p := it.plan
-		if visited[p.Mailbox.MailboxID] {
-			continue
-		}
-		visited[p.Mailbox.MailboxID] = true
+		n := x.nodes[id]
+		p := n.plan
+		log := d.log.With("mailbox", p.Mailbox.Address.String())
 		x.reached = append(x.reached, p.Mailbox.Address)
 		keep := p.Store
 		forwarded := 0
-		if len(p.Forward) > 0 && it.depth >= d.maxHops {
-			d.log.WarnContext(ctx, "forward hop limit reached; keeping the message in the mailbox", "mailbox", p.Mailbox.Address.String(), "hops", it.depth)
+		if len(p.Forward) > 0 && n.depth >= d.maxHops {
+			log.WarnContext(ctx, "forward hop limit reached; keeping the message in the mailbox", "hops", n.depth)
 			keep = true
 		} else {
 			var remote []string
 			for _, f := range p.Forward {
 				k := f.String()
-				if resolved[k] {
-					forwarded++
+				if r, ok := resolved[k]; ok {
+					switch {
+					case r == fwdFailed:
+						keep = true
+					case r > 0:
+						// Reached already: one copy, with this mailbox as
+						// another way back should it be full.
+						x.nodes[r].addParent(id)
+						forwarded++
+					default:
+						forwarded++
+					}
 					continue
 				}
-				resolved[k] = true
 				fp, err := d.tenants.ResolveRecipient(ctx, f)
 				switch {
 				case errors.Is(err, tenants.ErrNotHosted):
+					resolved[k] = fwdRemote
 					remote = append(remote, k)
-					forwarded++
 				case errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled):
-					d.log.WarnContext(ctx, "forward target does not take mail; skipped", "mailbox", p.Mailbox.Address.String(), "forward", k, "err", err)
+					log.WarnContext(ctx, "forward target does not take mail; the forwarding mailbox keeps the message", "forward", k, "err", err)
+					resolved[k] = fwdFailed
+					keep = true
 				case err != nil:
 					return nil, fmt.Errorf("resolve forward %s of %s: %w", k, p.Mailbox.Address, err)
 				default:
-					work = append(work, planAt{fp, it.depth + 1})
+					tid := fp.Mailbox.MailboxID
+					resolved[k] = tid
+					if t, ok := x.nodes[tid]; ok {
+						t.addParent(id)
+					} else {
+						x.nodes[tid] = &node{plan: fp, depth: n.depth + 1, parents: []int64{id}}
+						work = append(work, tid)
+					}
 					forwarded++
 				}
 			}
 			if len(remote) > 0 {
-				x.forwards = append(x.forwards, remoteForward{from: p.Mailbox, to: remote})
+				sender, ok, err := d.remoteForward(ctx, log, m, p, int64(len(remote)), domainSends)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					// Refused: kept here. Another mailbox forwarding to
+					// the same address may still send it under its own
+					// permission and limits.
+					for _, k := range remote {
+						delete(resolved, k)
+					}
+					keep = true
+				} else {
+					x.forwards = append(x.forwards, remoteForward{from: p.Mailbox, sender: sender, to: remote})
+					forwarded += len(remote)
+				}
 			}
 		}
 		if !keep && forwarded == 0 {
 			// Store mail is off and no forward took the message:
 			// keep it here rather than lose it.
-			d.log.WarnContext(ctx, "no forward of a store-mail-off mailbox works; keeping the message", "mailbox", p.Mailbox.Address.String())
+			log.WarnContext(ctx, "no forward of a store-mail-off mailbox works; keeping the message")
 			keep = true
 		}
 		if keep {
-			x.stores = append(x.stores, stored{Target: p.Mailbox, depth: it.depth})
+			x.stores = append(x.stores, stored{Target: p.Mailbox, depth: n.depth})
 		}
 		if p.Respond != nil {
 			x.responders = append(x.responders, p)
@@ -119,16 +175,100 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 	return x, nil
 }
 
-// applyQuotas drops the copies a full mailbox can't take. A mailbox is full
-// once its usage reaches its quota; a message that finds it below takes it
-// past the quota (one message of grace, as Dovecot's quota_grace), so that a
-// recipient accepted at RCPT is not refused after DATA for the size of the
-// message. A full envelope recipient's mailbox fails the delivery with
-// ErrMailboxFull (temporary: it was not full at RCPT); a full mailbox
-// reached by a forward only loses its copy, logged.
+func (n *node) addParent(id int64) {
+	for _, p := range n.parents {
+		if p == id {
+			return
+		}
+	}
+	n.parents = append(n.parents, id)
+}
+
+// remoteForward decides whether mailbox p may forward the message m to
+// rcpts remote addresses, and with which envelope sender; ok is false,
+// logged, when it may not, and the caller keeps the copy in p.
+//
+// A remote forward is mail this server sends on p's behalf, to addresses
+// p's owner chose, for anyone who writes to p: without bounds one mailbox
+// turns each message received into as many sent. So it needs p's send
+// permission and counts against p's (and its domain's) send limits, as a
+// submission from p would (the count is recorded in the delivery's
+// transaction). domainSends holds this message's sends per domain so far.
+func (d *Deliverer) remoteForward(ctx context.Context, log *slog.Logger, m *Message, p *tenants.Plan, rcpts int64, domainSends map[int64]int64) (string, bool, error) {
+	if !p.MaySend {
+		log.WarnContext(ctx, "mailbox may not send; its remote forwards are kept in the mailbox", "forwards", rcpts)
+		return "", false, nil
+	}
+	sender, ok := forwardSender(m.From, p.Mailbox.Address.Domain, d.srs)
+	if !ok {
+		log.WarnContext(ctx, "the sender can't be rewritten for a remote forward; the message is kept in the mailbox", "sender", m.From.String())
+		return "", false, nil
+	}
+	if d.limiter != nil {
+		a := RateAccount{MailboxID: p.Mailbox.MailboxID, DomainID: p.Mailbox.DomainID, Address: p.Mailbox.Address}
+		err := d.limiter.check(ctx, log, a, "", rcpts, domainSends[a.DomainID]+rcpts, auditForwardLimit,
+			"its remote forwards are kept in the mailbox instead")
+		switch {
+		case errors.Is(err, ErrRateLimited):
+			return "", false, nil
+		case err != nil:
+			return "", false, fmt.Errorf("remote forwards of %s: %w", p.Mailbox.Address, err)
+		}
+		domainSends[a.DomainID] += rcpts
+	}
+	return sender, true, nil
+}
+
+// maxSRSLocalpart is the longest SRS local part a forward leaves with: the
+// outbound queue takes SRS senders past RFC 5321's 64 octets up to this
+// (mailsvc/queue/enqueue.go), as a receiver may (RFC 5321 4.5.3.1).
+const maxSRSLocalpart = 256
+
+// forwardSender is the envelope sender of a remote forward through
+// forwardDomain: the null sender stays null; a sender in forwardDomain
+// passes SPF as it is; a quoted local part or an address literal can't be
+// put inside another local part and is kept too; any other is rewritten
+// with SRS (when there is an SRS). ok is false when the rewritten sender
+// would be longer than the queue takes.
+func forwardSender(from address.Path, forwardDomain address.Domain, srs *SRS) (string, bool) {
+	s := from.String()
+	if srs == nil || from.IsNull() || from.DomainLiteral != "" {
+		return s, true
+	}
+	i := strings.LastIndexByte(s, '@')
+	if i < 0 {
+		return s, true
+	}
+	local, dom := s[:i], s[i+1:]
+	if strings.HasPrefix(local, `"`) || strings.EqualFold(dom, forwardDomain.String()) {
+		return s, true
+	}
+	r := srs.Forward(local, dom, forwardDomain.String())
+	if strings.LastIndexByte(r, '@') > maxSRSLocalpart {
+		return "", false
+	}
+	return r, true
+}
+
+// applyQuotas hands the copies a full mailbox can't take back to the
+// mailboxes that forwarded them. A mailbox is full once its usage reaches
+// its quota; a message that finds it below takes it past the quota (one
+// message of grace, as Dovecot's quota_grace), so that a recipient
+// accepted at RCPT is not refused after DATA for the size of the message.
+// A full envelope recipient's mailbox fails the delivery with
+// ErrMailboxFull (temporary: it was not full at RCPT, or the message must
+// wait in the sender's queue rather than be lost); a full mailbox reached
+// by a forward leaves its copy in the mailboxes that forward to it, logged,
+// whatever their store-mail switch.
 func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
-	kept := x.stores[:0]
-	for _, s := range x.stores {
+	var kept []stored
+	done := map[int64]bool{} // decided, or being decided
+	var place func(s stored) error
+	place = func(s stored) error {
+		if done[s.MailboxID] {
+			return nil
+		}
+		done[s.MailboxID] = true
 		if s.QuotaBytes > 0 {
 			used, _, err := d.store.Usage(ctx, s.MailboxID)
 			if err != nil {
@@ -138,11 +278,24 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 				if s.depth == 0 {
 					return fmt.Errorf("%s: %w", s.Address, ErrMailboxFull)
 				}
-				d.log.WarnContext(ctx, "forward target is full; its copy is dropped", "mailbox", s.Address.String())
-				continue
+				n := x.nodes[s.MailboxID]
+				d.log.WarnContext(ctx, "forward target is full; the forwarding mailbox keeps the message", "mailbox", s.Address.String())
+				for _, pid := range n.parents {
+					pn := x.nodes[pid]
+					if err := place(stored{Target: pn.plan.Mailbox, depth: pn.depth}); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
 		}
 		kept = append(kept, s)
+		return nil
+	}
+	for _, s := range x.stores {
+		if err := place(s); err != nil {
+			return err
+		}
 	}
 	x.stores = kept
 	return nil
@@ -152,30 +305,29 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 // with its own sender, and each forwarding mailbox's remote forwards with
 // the sender rewritten by SRS and a Delivered-To naming the forwarding
 // mailbox (so that the message, should it come back, is seen to loop).
-func (x *expansion) envelopes(m *Message, srs *SRS) []Outbound {
+//
+// A remote forward that fails for good is returned, as RFC 5321 3.6.3 asks
+// of a relay, to its reverse-path: the SRS address, which our MX (or the
+// queue's local delivery) reverses, for the null sender only, to the
+// original sender, as Postfix with postsrsd does. That sender may be
+// forged (backscatter), which is bounded by the forwards' send limits and
+// the SRS address's 21 days and HMAC. Postfix sends the postmaster no copy
+// of such bounces by default (notify_classes without "bounce"), and only
+// the header with it; Postdesk's postmaster copy of the DSN is the queue's
+// (mailsvc/queue, finish.go), which should leave forwards out or return
+// only the header for them.
+func (x *expansion) envelopes(m *Message) []Outbound {
 	var out []Outbound
-	from := m.From.String()
 	if len(x.remote) > 0 {
 		kind := m.Kind
 		if kind == "" {
 			// Remote recipients of received mail: SRS bounces sent on.
 			kind = KindForward
 		}
-		out = append(out, Outbound{From: from, Rcpts: x.remote, MailboxID: m.MailboxID, DomainID: m.DomainID, Kind: kind})
+		out = append(out, Outbound{From: m.From.String(), Rcpts: x.remote, MailboxID: m.MailboxID, DomainID: m.DomainID, Kind: kind})
 	}
 	for _, f := range x.forwards {
-		sender := from
-		// A sender in the forwarding mailbox's own domain passes SPF as
-		// it is; a quoted local part can't be put inside another one.
-		local, dom, _ := strings.Cut(from, "@")
-		if i := strings.LastIndexByte(from, '@'); i >= 0 {
-			local, dom = from[:i], from[i+1:]
-		}
-		if srs != nil && m.From.DomainLiteral == "" && !m.From.IsNull() && !strings.HasPrefix(local, `"`) &&
-			!strings.EqualFold(dom, string(f.from.Address.Domain)) {
-			sender = srs.Forward(local, dom, string(f.from.Address.Domain))
-		}
-		out = append(out, Outbound{From: sender, Rcpts: f.to, DomainID: f.from.DomainID, Kind: KindForward,
+		out = append(out, Outbound{From: f.sender, Rcpts: f.to, DomainID: f.from.DomainID, Kind: KindForward,
 			Prefix: "Delivered-To: " + f.from.Address.String() + "\r\n"})
 	}
 	return out

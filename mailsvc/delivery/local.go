@@ -26,7 +26,7 @@ func (d *Deliverer) DeliverLocal(ctx context.Context, from string, rcpts []strin
 		if err != nil {
 			return fmt.Errorf("deliver local: recipient: %w", err)
 		}
-		r, err := d.Resolve(ctx, p)
+		r, err := d.Resolve(ctx, fp, p)
 		if err != nil && !errors.Is(err, tenants.ErrNotHosted) {
 			return fmt.Errorf("deliver local to %s: %w", to, err)
 		}

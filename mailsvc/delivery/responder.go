@@ -11,6 +11,9 @@ import (
 	"mime/quotedprintable"
 	"strings"
 
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -56,13 +59,45 @@ func responseSkip(m *Message, rp *tenants.ResponderPlan) string {
 	if ct := strings.ToLower(h.Get("Content-Type")); strings.HasPrefix(strings.TrimSpace(ct), "multipart/report") {
 		return "delivery report"
 	}
+	// RFC 3834 2: a personal responder answers only mail addressed to the
+	// person, by one of the mailbox's addresses in To or Cc; not Bcc, lists
+	// or mail with a forged envelope recipient, which would make it a
+	// reflector to whomever a message names as its sender.
+	if !addressedTo(m.Header, rp.Own) {
+		return "To and Cc name none of the mailbox's addresses"
+	}
 	return ""
 }
 
+// addressedTo reports whether a message's To or Cc holds one of own, or a
+// subaddress of one (user+tag, RFC 5233).
+func addressedTo(h *Header, own []address.Address) bool {
+	mh := mail.Header{Header: message.Header{Header: h.Fields}}
+	for _, key := range []string{"To", "Cc"} {
+		list, _ := mh.AddressList(key)
+		for _, a := range list {
+			addr, err := address.ParseAddress(a.Address)
+			if err != nil {
+				continue
+			}
+			if base, _, ok := strings.Cut(string(addr.Local), "+"); ok && base != "" {
+				addr.Local = address.Localpart(base)
+			}
+			for _, o := range own {
+				if o == addr {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // respond lets a mailbox's responder answer the message's sender: at most
-// once per sender per interval (claimed in the database, so several
-// processes agree), with Auto-Submitted: auto-replied and a null envelope
-// sender, so that no responder or bounce answers it (RFC 3834 3.1.7, 3.3).
+// once per sender per interval and tenants.MaxResponderRepliesPerHour
+// times an hour (claimed in the database, so several processes agree),
+// with Auto-Submitted: auto-replied and a null envelope sender, so that no
+// responder or bounce answers it (RFC 3834 3.1.7, 3.3).
 // The message is already delivered; a failure here is logged only.
 func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 	rp := p.Respond
@@ -72,6 +107,10 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 		return
 	}
 	ok, err := d.tenants.ClaimResponderReply(ctx, rp.MailboxID, m.From.Address, rp.IntervalDays)
+	if errors.Is(err, tenants.ErrResponderLimit) {
+		log.WarnContext(ctx, "responder: hourly reply limit reached; not answering", "limit", tenants.MaxResponderRepliesPerHour)
+		return
+	}
 	if err != nil {
 		log.WarnContext(ctx, "responder: can't record the reply; not answering", "err", err)
 		return
@@ -91,7 +130,7 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 // deliverGenerated delivers a message Postdesk wrote (a response) to one
 // recipient, local or remote, through the same rules.
 func (d *Deliverer) deliverGenerated(ctx context.Context, from address.Path, to address.Address, body []byte, kind string, domainID int64) error {
-	r, err := d.Resolve(ctx, address.Path{Address: to})
+	r, err := d.Resolve(ctx, from, address.Path{Address: to})
 	if err != nil && !errors.Is(err, tenants.ErrNotHosted) {
 		return fmt.Errorf("resolve %s: %w", to, err)
 	}

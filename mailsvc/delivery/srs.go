@@ -32,8 +32,13 @@ import (
 // the scheme is small. It differs from the spec in one detail: HASH is
 // base32, not base64, because Postdesk compares local parts without case
 // (tenants/address lower-cases them) and a base64 hash would not survive
-// that. The hash is an HMAC-SHA256 over the lower-cased timestamp, domain
-// and local part, cut to 8 base32 characters (40 bits).
+// that. The hash is an HMAC-SHA256 over the lower-cased timestamp, domain,
+// local part and forwarding domain, cut to 8 base32 characters (40 bits):
+// an address is valid only under the domain that wrote it, so that one
+// domain's forwards can't be bounced through another (libsrs2 leaves the
+// forwarding domain out, since there it is always the one host's own).
+// It is valid for srsMaxAge days, and only as the recipient of a bounce
+// (the null sender; Deliverer.Resolve).
 
 // Errors of SRS reversal.
 var (
@@ -43,7 +48,7 @@ var (
 
 const (
 	srsHashLen = 8
-	srsMaxAge  = 30 // days a rewritten address stays valid
+	srsMaxAge  = 21 // days a rewritten address stays valid
 	srsSecret  = "srs"
 )
 
@@ -96,9 +101,11 @@ func IsSRS(local string) bool {
 
 func (s *SRS) day() int64 { return s.now().Unix() / 86400 }
 
-func (s *SRS) hash(tt, domain, local string) string {
+func (s *SRS) hash(tt, domain, local, forwardDomain string) string {
 	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte(strings.ToLower(tt + "=" + domain + "=" + local)))
+	// The forwarding domain holds no "=" and comes last: the fields can't
+	// be shifted into one another.
+	m.Write([]byte(strings.ToLower(tt + "=" + domain + "=" + local + "@" + forwardDomain)))
 	return srsB32.EncodeToString(m.Sum(nil))[:srsHashLen]
 }
 
@@ -112,13 +119,14 @@ func timestamp(day int64) string {
 // forwardDomain.
 func (s *SRS) Forward(local, domain, forwardDomain string) string {
 	tt := timestamp(s.day())
-	return "SRS0=" + s.hash(tt, domain, local) + "=" + tt + "=" + domain + "=" + local + "@" + forwardDomain
+	return "SRS0=" + s.hash(tt, domain, local, forwardDomain) + "=" + tt + "=" + domain + "=" + local + "@" + forwardDomain
 }
 
 // Reverse returns the original sender (local, domain) of an SRS0 local part
-// written by Forward: ErrNotSRS if it isn't one, ErrSRSInvalid if its hash
-// or age is wrong.
-func (s *SRS) Reverse(srsLocal string) (local, domain string, err error) {
+// that Forward wrote for forwardDomain, the domain of the address it was
+// received at: ErrNotSRS if it isn't one, ErrSRSInvalid if its hash (for
+// that domain) or age is wrong.
+func (s *SRS) Reverse(srsLocal, forwardDomain string) (local, domain string, err error) {
 	if !IsSRS(srsLocal) || !strings.EqualFold(srsLocal[:5], "SRS0=") {
 		return "", "", ErrNotSRS
 	}
@@ -127,7 +135,7 @@ func (s *SRS) Reverse(srsLocal string) (local, domain string, err error) {
 		return "", "", ErrSRSInvalid
 	}
 	h, tt, domain, local := parts[0], parts[1], parts[2], parts[3]
-	if !hmac.Equal([]byte(strings.ToLower(h)), []byte(s.hash(tt, domain, local))) {
+	if !hmac.Equal([]byte(strings.ToLower(h)), []byte(s.hash(tt, domain, local, forwardDomain))) {
 		return "", "", ErrSRSInvalid
 	}
 	// The timestamp is a day count modulo 1024; its age is the distance

@@ -31,9 +31,9 @@ type RecipientError struct {
 func (e *RecipientError) Error() string { return fmt.Sprintf("recipient %s: %v", e.Rcpt, e.Err) }
 func (e *RecipientError) Unwrap() error { return e.Err }
 
-// RateLimiter is the submission rate limit, kept by the SMTP server
-// (mailsvc/smtpd) so that every submission path counts against the same
-// limits.
+// RateLimiter is the submission rate limit: a Limiter (ratelimit.go), or
+// the SMTP server (mailsvc/smtpd) over one with its limits, so that every
+// submission path counts against the same limits.
 type RateLimiter interface {
 	// CheckRate refuses (with an error) a submission of rcpts recipients
 	// that would pass the login's mailbox or domain limits.
@@ -103,7 +103,7 @@ func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) 
 
 	var rcpts []Recipient
 	for _, a := range s.Rcpts {
-		r, err := d.Resolve(ctx, address.Path{Address: a})
+		r, err := d.Resolve(ctx, address.Path{Address: s.From}, address.Path{Address: a})
 		switch {
 		case errors.Is(err, tenants.ErrNotHosted) && !r.Remote.IsZero():
 			if !d.CanQueue() {

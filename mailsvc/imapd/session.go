@@ -3,6 +3,7 @@ package imapd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -338,6 +339,8 @@ func (s *Session) fail(err error, what string) error {
 		return no(imap.ResponseCodeCannot, "Invalid mailbox name: "+strings.TrimPrefix(err.Error(), store.ErrBadFolderName.Error()+": "))
 	case errors.Is(err, store.ErrInbox):
 		return no(imap.ResponseCodeCannot, "INBOX can't be deleted")
+	case errors.Is(err, store.ErrTooManyFolders):
+		return no(imap.ResponseCodeLimit, fmt.Sprintf("Too many mailboxes: at most %d", store.MaxFolders))
 	case errors.Is(err, store.ErrOverQuota):
 		return no(imap.ResponseCodeOverQuota, "Over quota")
 	case errors.Is(err, store.ErrTooBig):

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailsvc/dsn"
+	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -257,6 +258,27 @@ func TestParallelConnectionCap(t *testing.T) {
 		e.mx.mu.Unlock()
 		if maxActive > 3 || maxActive < 2 {
 			t.Errorf("at most %d connections at once, want 2 or 3", maxActive)
+		}
+	})
+}
+
+// A failed forward goes back to its sender only: the postmaster gets no
+// copy of other people's mail passing through.
+func TestForwardDSNNoPostmasterCopy(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db)
+		e.mx.set(func(m *mxServer) {
+			m.rcpt = func(addr string, n int) error { return noUser }
+		})
+		q := e.queue(db)
+		env := e.submission("bob@remote.test")
+		env.Kind, env.MailboxID = queue.KindForward, 0
+		e.enqueue(q, env, message("forwarded"))
+		e.run(q)
+		waitFor(t, "DSN to sender", func() bool { return len(e.inbox("john")) == 1 })
+		waitFor(t, "empty queue", func() bool { return len(e.queued(q)) == 0 })
+		if n := len(e.inbox("pm")); n != 0 {
+			t.Fatalf("postmaster got %d copies of a failed forward", n)
 		}
 	})
 }

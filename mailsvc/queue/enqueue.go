@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -60,7 +62,7 @@ func (q *Queue) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error
 	if !validKind(e.Kind) {
 		return 0, fmt.Errorf("enqueue: unknown kind %q", e.Kind)
 	}
-	if _, err := address.ParseReversePath(e.From); err != nil {
+	if err := checkSender(e.From); err != nil {
 		return 0, fmt.Errorf("enqueue: sender: %w", err)
 	}
 	if strings.ContainsAny(e.Prefix, "\x00") {
@@ -89,6 +91,63 @@ func (q *Queue) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error
 		return 0, fmt.Errorf("enqueue: insert recipients: %w", err)
 	}
 	return m.ID, nil
+}
+
+// maxSRSLocalpart is the longest local part of an SRS sender the queue
+// takes.
+const maxSRSLocalpart = 256
+
+// checkSender checks an envelope sender as MAIL FROM would take it, but
+// for the length of an SRS address: a forward's sender rewritten by SRS
+// (mailsvc/delivery) holds the original address in its local part and may
+// pass RFC 5321's 64 octets (and its 256 for the path). RFC 5321 4.5.3.1
+// lets a receiver accept longer ones, and the limits protect parsing, not
+// meaning; so up to maxSRSLocalpart octets of dot-atom are taken for an
+// SRS sender, and its domain must be a domain as ever.
+func checkSender(from string) error {
+	_, err := address.ParseReversePath(from)
+	if err == nil || (!errors.Is(err, address.ErrLocalpartTooLong) && !errors.Is(err, address.ErrPathTooLong)) {
+		return err
+	}
+	i := strings.LastIndexByte(from, '@')
+	if i < 0 {
+		return err
+	}
+	local, domain := from[:i], from[i+1:]
+	if len(local) <= 5 || !(strings.EqualFold(local[:5], "SRS0=") || strings.EqualFold(local[:5], "SRS1=")) {
+		return err
+	}
+	if len(local) > maxSRSLocalpart {
+		return fmt.Errorf("SRS local part of %d octets, more than %d: %w", len(local), maxSRSLocalpart, address.ErrLocalpartTooLong)
+	}
+	if !dotAtom(local) {
+		return fmt.Errorf("SRS local part %q: %w", local, address.ErrSyntax)
+	}
+	if _, derr := address.ParseDomain(domain); derr != nil {
+		return derr
+	}
+	return nil
+}
+
+// dotAtom reports whether s is RFC 5322 3.2.3 dot-atom-text, with UTF-8
+// (RFC 6531 3.3) but no control characters, as tenants/address takes a
+// local part.
+func dotAtom(s string) bool {
+	if !utf8.ValidString(s) || s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r == '.', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r >= utf8.RuneSelf:
+			if unicode.IsControl(r) {
+				return false
+			}
+		case !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r):
+			return false
+		}
+	}
+	return true
 }
 
 // rcptDomain parses a recipient and returns where it goes: its domain, or

@@ -168,9 +168,16 @@ func (q *Queue) bounce(ctx context.Context, j *job, results []result, idx []int,
 	if err := add(j.msg.MailFrom); err != nil {
 		return err
 	}
-	pm, err := q.postmasterFor(ctx, j.msg.DomainID)
-	if err != nil {
-		return err
+	// A forwarded message is someone else's mail passing through: its
+	// failure goes back to its sender (through SRS, RFC 5321 3.6.3), but
+	// no copy goes to our postmaster, who can do nothing about it (Postfix
+	// sends the postmaster no copy of bounces by default).
+	pm := ""
+	if j.msg.Kind != KindForward {
+		var err error
+		if pm, err = q.postmasterFor(ctx, j.msg.DomainID); err != nil {
+			return err
+		}
 	}
 	if pm != "" && (len(to) == 0 || !q.sameMailbox(ctx, pm, to[0].addr)) {
 		if err := add(pm); err != nil {

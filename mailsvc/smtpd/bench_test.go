@@ -36,7 +36,10 @@ func BenchmarkMXDeliver(b *testing.B) {
 						b.Skip("PostgreSQL not configured")
 					}
 					db := tenantstest.Open(b, eng)
-					e := newEnv(b, db, func(c *smtpd.Config) { c.MaxCommands = 1 << 30 })
+					e := newEnv(b, db, func(c *smtpd.Config) {
+						c.MaxCommands = 1 << 30
+						c.MaxConnectionsPerIP = -1 // 32 connections from loopback
+					})
 					body := msg("a@remote.test", "john@example.test", "bench", "") + strings.Repeat(strings.Repeat("x", 76)+"\r\n", size/78)
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {

@@ -43,7 +43,7 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	w := bufio.NewWriterSize(pending, 64<<10)
 	w.WriteString(ss.received(id))
-	dr := &deadlineReader{r: r, conn: ss.conn, idle: ss.s.cfg.ReadTimeout, end: start.Add(ss.s.cfg.DataTimeout)}
+	dr := &deadlineReader{r: r, conn: ss.conn, idle: ss.s.cfg.ReadTimeout, end: start.Add(ss.s.cfg.DataTimeout), now: ss.s.now}
 	n, rerr := io.Copy(w, dr)
 	if rerr == nil {
 		rerr = w.Flush()
@@ -76,8 +76,15 @@ func (ss *session) Data(r io.Reader) error {
 		rcpts := int64(len(ss.rcpts))
 		m.Extra = func(tx *gorm.DB) error { return ss.s.recordSubmission(tx, ss.login, rcpts) }
 	}
+	done := ss.command(ss.s.cfg.DeliveryTimeout)
+	defer done()
 	res, err := ss.s.deliverer.Deliver(ss.ctx, m)
 	switch {
+	case errors.Is(err, delivery.ErrRateLimited):
+		// Counted again in the delivery's transaction: parallel
+		// connections each passed the check at RCPT.
+		log.Warn("DATA refused: sending rate limit reached", "err", err)
+		return errRateLimited
 	case errors.Is(err, delivery.ErrLoop):
 		log.Info("DATA refused: loop", "err", err)
 		return errLoop
@@ -138,19 +145,20 @@ func (ss *session) checkFromHeader(h *delivery.Header) *smtp.SMTPError {
 // deadlineReader moves the read deadline forward on every read, so that a
 // client may take up to idle between two packets, but no longer than end
 // for the whole message (go-smtp sets a deadline only per command line).
+// Time is the server's clock (now); only the deadline handed to the
+// socket, which the runtime reads as wall-clock time, is made from
+// time.Now, as now plus what is left.
 type deadlineReader struct {
 	r    io.Reader
 	conn *smtp.Conn
 	idle time.Duration
 	end  time.Time
+	now  func() time.Time
 }
 
 func (d *deadlineReader) Read(b []byte) (int, error) {
-	dl := time.Now().Add(d.idle)
-	if dl.After(d.end) {
-		dl = d.end
-	}
-	d.conn.Conn().SetReadDeadline(dl)
+	wait := min(d.idle, d.end.Sub(d.now()))
+	d.conn.Conn().SetReadDeadline(time.Now().Add(wait))
 	return d.r.Read(b)
 }
 

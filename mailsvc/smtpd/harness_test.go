@@ -19,6 +19,7 @@ import (
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/logctx"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -93,13 +94,35 @@ func (w tLog) Write(p []byte) (int, error) {
 
 func newEnv(t testing.TB, db *database.DB, mod func(*smtpd.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, db, envOptions{config: mod})
+}
+
+// envOptions change what newEnvWith builds: the SMTP config, the tenants
+// service (e.g. to see the login throttle's delays), the server's clock.
+type envOptions struct {
+	config  func(*smtpd.Config)
+	tenants func(*database.DB) *tenants.Service
+	now     func() time.Time
+	logs    io.Writer // a copy of the log
+}
+
+func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
+	t.Helper()
+	mod := o.config
 	ctx := context.Background()
 	level := slog.LevelDebug
 	if _, ok := t.(*testing.B); ok {
 		level = slog.LevelWarn
 	}
-	log := slog.New(slog.NewTextHandler(tLog{t}, &slog.HandlerOptions{Level: level}))
+	var logw io.Writer = tLog{t}
+	if o.logs != nil {
+		logw = io.MultiWriter(logw, o.logs)
+	}
+	log := slog.New(logctx.NewHandler(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level})))
 	e := &env{t: t, ctx: ctx, db: db, ten: tenantstest.Service(db, nil), ids: map[string]int64{}}
+	if o.tenants != nil {
+		e.ten = o.tenants(db)
+	}
 	files, err := blob.NewFiles(t.TempDir())
 	tcheck(t, err, "blobs")
 	e.disk = &diskBlobs{Store: files}
@@ -121,7 +144,7 @@ func newEnv(t testing.TB, db *database.DB, mod func(*smtpd.Config)) *env {
 		mod(&cfg)
 	}
 	e.cfgUsed = cfg
-	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Deliverer: e.d, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log})
+	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Deliverer: e.d, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
 	for _, ep := range []struct {
 		dst *string
 		e   *smtpd.Endpoint

@@ -3,13 +3,17 @@ package smtpd_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
 // TestMXRecipients checks RCPT answers (RFC 5321 4.2.2, 4.5.1, RFC 3463)
@@ -235,4 +239,77 @@ func TestCommandLimit(t *testing.T) {
 			t.Errorf("connection open after the command limit")
 		}
 	}, func(c *smtpd.Config) { c.MaxCommands = 5 })
+}
+
+// TestLongDataLines: text lines far past RFC 5321's 1000 octets (HTML
+// mail) are accepted and stored whole; a line past MaxDataLineLength gets
+// a 5xx after the end of data, never a 4xx to retry, and the session goes
+// on; command lines keep their 4096 limit.
+func TestLongDataLines(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		for _, n := range []int{5000, 64 << 10, 100<<10 - 2} {
+			line := strings.Repeat("h", n)
+			body := msg("a@remote.test", "john@example.test", "long "+strconv.Itoa(n), "") + line + "\r\n"
+			tcheck(t, send(e.mx, "a@remote.test", []string{"john@example.test"}, body), "a "+strconv.Itoa(n)+" octet line")
+		}
+		got := e.stored("john@example.test")
+		if len(got) != 3 || !strings.Contains(got[2], strings.Repeat("h", 100<<10-2)+"\r\n") {
+			t.Fatalf("long lines not stored whole (%d messages)", len(got))
+		}
+
+		c := dialRaw(t, e.mx)
+		c.expect("EHLO client.test", 250, "")
+		c.expect("MAIL FROM:<a@remote.test>", 250, "")
+		c.expect("RCPT TO:<john@example.test>", 250, "")
+		c.expect("DATA", 354, "")
+		c.send(msg("a@remote.test", "john@example.test", "too long", "") + strings.Repeat("h", 100<<10) + "\r\nQUIT\r\n.\r\n")
+		if code, text := c.read(); code != 554 || !strings.Contains(text, "5.6.0") {
+			t.Fatalf("a line past the limit: %q, want 554 5.6.0", text)
+		}
+		c.expect("NOOP", 250, "")
+		if n := len(e.stored("john@example.test")); n != 3 {
+			t.Errorf("john holds %d, the refused message was stored", n)
+		}
+		c.send("NOOP " + strings.Repeat("N", 5000) + "\r\n")
+		if code, _ := c.read(); code != 500 {
+			t.Errorf("over-long command line after DATA: got %d, want 500", code)
+		}
+	}, func(c *smtpd.Config) { c.MaxDataLineLength = 100 << 10 })
+}
+
+// lockedBuf is a log copy written by the server's goroutines.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDeliveryLogsConn: what delivery logs for a message received over
+// SMTP (here the responder's reply) carries the connection's id.
+func TestDeliveryLogsConn(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		logs := &lockedBuf{}
+		e := newEnvWith(t, db, envOptions{logs: logs})
+		tcheck(t, send(e.mx, "a@remote.test", []string{"ann@example.test"}, msg("a@remote.test", "ann@example.test", "hi", "")), "send")
+		var line string
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, `msg="responder`) { // delivery's, not smtpd's
+				line = l
+			}
+		}
+		if line == "" || !strings.Contains(line, " conn=") || !strings.Contains(line, " remote=127.0.0.1") {
+			t.Fatalf("delivery's log line without the connection: %q", line)
+		}
+	})
 }

@@ -35,4 +35,5 @@ var (
 	errNoFrom        = reply(550, 5, 6, 0, "Message has no From header")
 	errRateLimited   = reply(451, 4, 7, 1, "Sending rate limit reached, try again later")
 	errNoQueue       = reply(451, 4, 4, 0, "Remote delivery unavailable, try again later")
+	errRcptFailures  = reply(421, 4, 7, 0, "Too many refused recipients, closing connection")
 )

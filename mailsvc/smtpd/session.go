@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/logctx"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -21,10 +22,13 @@ import (
 // STARTTLS). go-smtp passes no context; the session holds one, cancelled
 // in Logout.
 type session struct {
-	e      *Endpoint
-	s      *Server
-	conn   *smtp.Conn
-	tc     *trackedConn
+	e    *Endpoint
+	s    *Server
+	conn *smtp.Conn
+	tc   *trackedConn
+	// base is the session's context, cancelled in Logout; ctx is the
+	// current command's, base with the command's deadline (see command).
+	base   context.Context
 	ctx    context.Context
 	cancel context.CancelFunc
 	log    *slog.Logger
@@ -36,6 +40,7 @@ type session struct {
 	login        *tenants.Login
 	sendAs       delivery.SendAs
 	authFailures int
+	rcptFailures int
 
 	// The transaction.
 	from    address.Path
@@ -61,8 +66,10 @@ func (e *Endpoint) newSession(c *smtp.Conn) (smtp.Session, error) {
 		remote = h
 	}
 	_, isTLS := c.TLSConnectionState()
-	ctx, cancel := context.WithCancel(context.Background())
-	ss := &session{e: e, s: e.s, conn: c, tc: tc, ctx: ctx, cancel: cancel, remote: remote, tls: isTLS,
+	// Delivery and the store log with ctx: the connection goes with it.
+	ctx, cancel := context.WithCancel(logctx.With(context.Background(),
+		slog.String("listener", e.name), slog.Uint64("conn", id), slog.String("remote", remote)))
+	ss := &session{e: e, s: e.s, conn: c, tc: tc, base: ctx, ctx: ctx, cancel: cancel, remote: remote, tls: isTLS,
 		log: e.log.With("conn", id, "remote", remote, "tls", isTLS)}
 	if e.stopping.Load() {
 		cancel()
@@ -81,6 +88,19 @@ func (ss *session) Reset() {
 func (ss *session) Logout() error {
 	ss.cancel()
 	return nil
+}
+
+// command gives the database work of one command a deadline: ss.ctx is
+// base with timeout d until the returned function is called, so that a
+// database that hangs gets the client a 451 4.3.0 (ss.temp) instead of a
+// session stuck for good. go-smtp runs one command at a time per session.
+func (ss *session) command(d time.Duration) (done func()) {
+	ctx, cancel := context.WithTimeout(ss.base, d)
+	ss.ctx = ctx
+	return func() {
+		cancel()
+		ss.ctx = ss.base
+	}
 }
 
 // temp answers our own trouble: a 4xx, the cause to the log.
@@ -103,6 +123,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.e.stopping.Load() {
 		return errShuttingDown
 	}
+	defer ss.command(ss.s.cfg.CommandTimeout)()
 	if ss.e.submission {
 		if ss.login == nil {
 			return errAuthRequired
@@ -148,7 +169,23 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 
 // Rcpt adds a recipient: RCPT TO (RFC 5321 4.1.1.3), resolved at once so
 // that unknown, disabled, full and foreign recipients are refused here.
+// After MaxRcptFailures refusals on one connection the answer is 421 and
+// the connection closes, which slows down address harvesting (Postfix's
+// smtpd_hard_error_limit).
 func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	defer ss.command(ss.s.cfg.CommandTimeout)()
+	err := ss.rcpt(to, opts)
+	if err == nil {
+		return nil
+	}
+	if ss.rcptFailures++; ss.rcptFailures >= ss.s.cfg.MaxRcptFailures {
+		ss.log.Warn("too many refused recipients; closing the connection", "refused", ss.rcptFailures)
+		return errRcptFailures
+	}
+	return err
+}
+
+func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 	if !ss.hasFrom {
 		return reply(503, 5, 5, 1, "MAIL first")
 	}
@@ -160,7 +197,7 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	switch {
 	case errors.Is(err, address.ErrLocalpartTooLong):
 		// An SRS bounce may come back longer than 64 octets.
-		sr, ok, serr := ss.s.deliverer.ResolveSRS(ss.ctx, to)
+		sr, ok, serr := ss.s.deliverer.ResolveSRS(ss.ctx, ss.from, to)
 		if serr != nil {
 			return ss.temp("resolve SRS recipient", serr)
 		}
@@ -174,7 +211,7 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		ss.log.Info("RCPT refused", "err", err)
 		return errRcptSyntax
 	default:
-		r, err = ss.s.deliverer.Resolve(ss.ctx, p)
+		r, err = ss.s.deliverer.Resolve(ss.ctx, ss.from, p)
 		switch {
 		case errors.Is(err, tenants.ErrNotHosted):
 			if !ss.e.submission || r.Remote.IsZero() {

@@ -7,14 +7,19 @@
 //
 // go-smtp is used through a patched copy (third_party/go-smtp, PATCHES.md):
 // bare <postmaster>, quoted local parts as received, strict CRLF in DATA
-// against SMTP smuggling, a command limit, and 421 closing the connection.
+// against SMTP smuggling, a command limit, 421 closing the connection, a
+// line limit of its own inside DATA, and no CHUNKING.
 //
 // Every limit go-smtp leaves open is set: message size, recipients, line
-// length, commands per connection, idle, DATA and write timeouts. Replies
-// to the client are generic; the cause goes to the log, one logger per
-// connection with its id and remote address. A message is answered 250 only
-// once its blob is synced and its rows committed; our own trouble (database
-// down, disk low) is always a 4xx.
+// length, commands per connection, idle, DATA and write timeouts; besides,
+// open connections in total and per client address (mailsvc/connlimit),
+// refused recipients per connection, and a deadline on each command's
+// database work. Replies to the client are generic; the cause goes to the
+// log, one logger per connection with its id and remote address (which
+// the session's context carries to delivery's log lines too, see
+// mailsvc/logctx). A message is answered 250 only once its blob is synced
+// and its rows committed; our own trouble (database down, disk low) is
+// always a 4xx.
 package smtpd
 
 import (
@@ -31,6 +36,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -42,12 +48,38 @@ type Config struct {
 	Hostname        string        // greeting and Received headers; default "localhost"
 	MaxMessageBytes int64         // SIZE; default 50 MiB
 	MaxRecipients   int           // per message; default 100 (RFC 5321 4.5.3.1.8's minimum)
-	MaxLineLength   int           // command and text lines; default 4096
+	MaxLineLength   int           // command lines; default 4096
 	MaxCommands     int           // per connection; default 10000
 	ReadTimeout     time.Duration // idle time waiting for a command or data; default 5m (RFC 5321 4.5.3.2)
 	WriteTimeout    time.Duration // default 1m
 	DataTimeout     time.Duration // whole DATA transfer; default 30m
 	MinFreeBytes    int64         // MAIL gets 452 4.3.1 below this much free blob space; default 256 MiB
+	// MaxDataLineLength is the longest text line inside DATA, CRLF
+	// included; default 1 MiB. RFC 5321 4.5.3.1.6 says 1000 octets, but
+	// real mail (HTML from mailing tools) has longer lines and Postfix takes
+	// them; a longer line gets 554 5.6.0 after the end of data, never a
+	// 4xx that the sender would retry for days.
+	MaxDataLineLength int
+	// CommandTimeout bounds the database work of one command (MAIL, RCPT,
+	// AUTH); default 30s. DeliveryTimeout bounds DATA's delivery once the
+	// message is received; default 2m (the commit itself is bounded by the
+	// store, which never cuts a commit short to answer 451 for a message
+	// whose rows may still land). Past either the reply is 451 4.3.0;
+	// AUTH's is 454 4.7.0, RFC 4954 6's temporary authentication failure.
+	CommandTimeout  time.Duration
+	DeliveryTimeout time.Duration
+	// Connection caps (mailsvc/connlimit): open connections over all SMTP
+	// listeners together, and from one client address (IPv6: one /64) on
+	// the MX and on submission (587 and 465 together). Past a cap the
+	// connection gets 421 4.7.0 and is closed before the greeting. Zero
+	// takes the default; -1 means no cap.
+	MaxConnections                int // default 1000
+	MaxConnectionsPerIP           int // MX; default 20
+	MaxSubmissionConnectionsPerIP int // default 10
+	// MaxRcptFailures closes a connection with 421 4.7.0 once this many
+	// RCPT commands have been refused in one session (STARTTLS starts a
+	// new one); default 20. It slows down address harvesting.
+	MaxRcptFailures int
 	// MaxAuthFailures closes a connection with 421 after this many failed
 	// AUTH commands; default 3. The shared login throttle applies besides.
 	MaxAuthFailures int
@@ -72,6 +104,26 @@ func (c *Config) defaults() {
 	}
 	if c.MaxCommands <= 0 {
 		c.MaxCommands = 10000
+	}
+	if c.MaxDataLineLength <= 0 {
+		c.MaxDataLineLength = 1 << 20
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = 30 * time.Second
+	}
+	if c.DeliveryTimeout <= 0 {
+		c.DeliveryTimeout = 2 * time.Minute
+	}
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{{&c.MaxConnections, 1000}, {&c.MaxConnectionsPerIP, 20}, {&c.MaxSubmissionConnectionsPerIP, 10}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	if c.MaxRcptFailures <= 0 {
+		c.MaxRcptFailures = 20
 	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = 5 * time.Minute
@@ -116,6 +168,9 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	connIDs   atomic.Uint64
+	// Open connections: all listeners, and per address on the MX and on
+	// submission.
+	conns, mxConns, subConns *connlimit.Limiter
 }
 
 // New returns a Server.
@@ -129,6 +184,10 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	c := s.cfg
+	s.conns = connlimit.New(connlimit.Limits{Total: c.MaxConnections})
+	s.mxConns = s.conns.Child(connlimit.Limits{PerIP: c.MaxConnectionsPerIP})
+	s.subConns = s.conns.Child(connlimit.Limits{PerIP: c.MaxSubmissionConnectionsPerIP})
 	return s
 }
 
@@ -142,6 +201,9 @@ type Endpoint struct {
 	srv         *smtp.Server
 	log         *slog.Logger
 	stopping    atomic.Bool
+	limiter     *connlimit.Limiter
+	refused     atomic.Int64 // connections refused at a cap since the last log line
+	refusedLog  atomic.Int64 // when that line was written, Unix seconds
 
 	mu    sync.Mutex
 	conns map[*trackedConn]struct{}
@@ -160,7 +222,10 @@ func (s *Server) Submissions() *Endpoint { return s.endpoint("submissions", true
 
 func (s *Server) endpoint(name string, submission, implicitTLS bool) *Endpoint {
 	e := &Endpoint{s: s, name: name, submission: submission, implicitTLS: implicitTLS,
-		log: s.log.With("listener", name), conns: map[*trackedConn]struct{}{}}
+		log: s.log.With("listener", name), conns: map[*trackedConn]struct{}{}, limiter: s.mxConns}
+	if submission {
+		e.limiter = s.subConns
+	}
 	srv := smtp.NewServer(backend{e})
 	srv.Domain = s.cfg.Hostname
 	srv.MaxMessageBytes = s.cfg.MaxMessageBytes
@@ -170,6 +235,15 @@ func (s *Server) endpoint(name string, submission, implicitTLS bool) *Endpoint {
 	srv.ReadTimeout = s.cfg.ReadTimeout
 	srv.WriteTimeout = s.cfg.WriteTimeout
 	srv.StrictCRLF = true
+	srv.MaxDataLineLength = s.cfg.MaxDataLineLength
+	// CHUNKING (RFC 3030) is not offered: every message then comes
+	// through go-smtp's DATA reader, the one place that refuses bare CR
+	// and LF (smuggling), overlong lines and oversize data, and that Data's
+	// deadlines and Shutdown's busy tracking were written for. Upstream's
+	// BDAT hands the raw chunks to the backend unchecked. CHUNKING is
+	// optional and every client falls back to DATA; BINARYMIME, its main
+	// use, is not offered either.
+	srv.DisableCHUNKING = true
 	srv.EnableSMTPUTF8 = true
 	// AUTH is decided by the session (AuthMechanisms, Auth), so that AUTH
 	// before STARTTLS is answered 530 as RFC 4954 4 says, not go-smtp's 523.
@@ -182,9 +256,10 @@ func (s *Server) endpoint(name string, submission, implicitTLS bool) *Endpoint {
 	return e
 }
 
-// Serve accepts connections on l until Shutdown.
+// Serve accepts connections on l until Shutdown. Connections past the
+// caps are refused with 421 before the greeting.
 func (e *Endpoint) Serve(l net.Listener) error {
-	var tl net.Listener = &trackListener{Listener: l, e: e}
+	var tl net.Listener = &trackListener{Listener: connlimit.Listen(l, e.limiter, e.refuse), e: e}
 	if e.implicitTLS {
 		if e.s.tls == nil {
 			return errors.New("implicit TLS needs a TLS configuration")
@@ -221,6 +296,31 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// refuse answers a connection past a cap with 421 in place of the greeting
+// and closes it (RFC 5321 3.8, 4.2.5; Postfix does the same at its
+// connection limits), over TLS on the implicit TLS listener. It logs a
+// line at most every ten seconds, with the count since the last one.
+func (e *Endpoint) refuse(c net.Conn, err error) {
+	text := "Too many connections, try again later"
+	if errors.Is(err, connlimit.ErrPerIP) {
+		text = "Too many connections from your address, try again later"
+	}
+	n := e.refused.Add(1)
+	now := e.s.now().Unix()
+	if last := e.refusedLog.Load(); now-last >= 10 && e.refusedLog.CompareAndSwap(last, now) {
+		e.refused.Add(-n)
+		e.log.Warn("connections refused at the connection cap", "count", n, "last_remote", c.RemoteAddr().String(), "cap", err.Error())
+	}
+	if e.implicitTLS {
+		tc := tls.Server(c, e.s.tls)
+		if tc.Handshake() != nil {
+			return
+		}
+		c = tc
+	}
+	fmt.Fprintf(c, "421 4.7.0 %s %s\r\n", e.s.cfg.Hostname, text)
 }
 
 func (e *Endpoint) closeConns(all bool) {

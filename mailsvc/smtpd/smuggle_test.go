@@ -1,6 +1,7 @@
 package smtpd_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,50 @@ func TestSmuggling(t *testing.T) {
 		tcheck(t, send(e.mx, "a@remote.test", []string{"ann@example.test"}, msg("a@remote.test", "ann@example.test", "clean", "")), "clean")
 		if n := len(e.stored("ann@example.test")); n != 1 {
 			t.Errorf("ann holds %d, want the clean one", n)
+		}
+	}, nil)
+}
+
+// TestBDAT: CHUNKING is not offered, so that every message goes through
+// the DATA reader that refuses bare CR and LF. A BDAT anyway is refused
+// with 502 and its chunk discarded, never stored nor read as commands;
+// DATA works as ever on the same connection.
+func TestBDAT(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		for _, a := range []string{e.mx, e.sub} {
+			c := dialRaw(t, a)
+			if text := c.expect("EHLO client.test", 250, ""); strings.Contains(text, "CHUNKING") {
+				t.Errorf("%s: CHUNKING offered: %s", a, text)
+			}
+		}
+		for _, chunk := range []string{
+			"Subject: s\r\n\r\nline1\n.\nMAIL FROM:<x@y>\rhello\r\n", // bare LF and CR, commands inside
+			"Subject: clean\r\n\r\nclean\r\n",
+		} {
+			c := dialRaw(t, e.mx)
+			c.expect("EHLO client.test", 250, "")
+			c.expect("MAIL FROM:<a@remote.test>", 250, "")
+			c.expect("RCPT TO:<ann@example.test>", 250, "")
+			c.send("BDAT " + strconv.Itoa(len(chunk)) + " LAST\r\n" + chunk)
+			if code, text := c.read(); code != 502 || !strings.Contains(text, "5.5.1") {
+				t.Errorf("BDAT %q: %q, want 502 5.5.1", chunk, text)
+			}
+			c.expect("NOOP", 250, "")
+			c.expect("RCPT TO:<ann@example.test>", 502, "") // BDAT ended the transaction: no MAIL
+		}
+		// The normal path.
+		c := dialRaw(t, e.mx)
+		c.expect("EHLO client.test", 250, "")
+		c.expect("MAIL FROM:<a@remote.test>", 250, "")
+		c.expect("RCPT TO:<ann@example.test>", 250, "")
+		c.expect("DATA", 354, "")
+		c.send(msg("a@remote.test", "ann@example.test", "by DATA", "") + ".\r\n")
+		if code, text := c.read(); code != 250 {
+			t.Fatalf("DATA: %s", text)
+		}
+		got := e.stored("ann@example.test")
+		if len(got) != 1 || !strings.Contains(got[0], "Hello by DATA") {
+			t.Fatalf("ann holds %d messages, want the one sent by DATA", len(got))
 		}
 	}, nil)
 }

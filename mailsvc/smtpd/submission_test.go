@@ -1,13 +1,17 @@
 package smtpd_test
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -15,6 +19,9 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/auth"
+	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
 func plain(user, pass string) string {
@@ -253,4 +260,111 @@ print("ok")
 			t.Errorf("ann holds %d, want 2", n)
 		}
 	}, nil)
+}
+
+// delays records the login throttle's delays instead of sleeping them.
+type delays struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (r *delays) sleep(_ context.Context, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.d = append(r.d, d)
+}
+
+func (r *delays) take() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.d
+	r.d = nil
+	return d
+}
+
+// TestAuthRefusals: an administrator's name and a disabled or expired
+// mailbox are refused exactly as a wrong password is, whether or not the
+// password was right: 535 5.7.8 with the same text, after the throttle's
+// delay (every failure has one here), so that neither the answer nor its
+// timing confirms a password.
+func TestAuthRefusals(t *testing.T) {
+	rec := &delays{}
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		e := newEnvWith(t, db, envOptions{tenants: func(db *database.DB) *tenants.Service {
+			th := tenants.DefaultThrottle()
+			th.FreeFailures = 0 // a delay from the first failure on
+			return tenants.New(db, tenants.Options{Hasher: auth.TestHasher(), Throttle: th, Sleep: rec.sleep})
+		}})
+		const adminPW = "Adm1n#Pass-word"
+		_, err := e.ten.CreateAdmin(e.ctx, sys, "root", adminPW)
+		tcheck(t, err, "admin")
+		past := time.Now().Add(-time.Hour)
+		e.mailbox("gone@example.test", nil)
+		_, err = e.ten.UpdateMailbox(e.ctx, sys, addr("gone@example.test"), tenants.MailboxUpdate{ExpiresAt: &past})
+		tcheck(t, err, "expire")
+
+		try := func(user, pass string) string {
+			t.Helper()
+			c := dialRaw(t, e.sub)
+			c.expect("EHLO client.test", 250, "")
+			c.starttls()
+			c.expect("EHLO client.test", 250, "")
+			rec.take()
+			code, text := c.cmd("AUTH PLAIN " + plain(user, pass))
+			if code != 535 {
+				t.Errorf("%s: %q, want 535", user, text)
+			}
+			if d := rec.take(); len(d) == 0 || d[len(d)-1] <= 0 {
+				t.Errorf("%s: answered without the throttle's delay (%v)", user, d)
+			}
+			return text
+		}
+		want := try("john@example.test", "wrong-Password-1")
+		for _, tc := range []struct{ name, user, pass string }{
+			{"admin, right password", "root", adminPW},
+			{"admin, wrong password", "root", "wrong-Password-2"},
+			{"disabled mailbox, right password", "off@example.test", pw},
+			{"expired mailbox, right password", "gone@example.test", pw},
+		} {
+			if got := try(tc.user, tc.pass); got != want {
+				t.Errorf("%s: %q, want the wrong-password answer %q", tc.name, got, want)
+			}
+		}
+		// Still a working login.
+		e.submitClient(t, "john@example.test")
+	})
+}
+
+// TestRateLimitParallel: connections that each pass the check at RCPT
+// can't send together past the limit: it is checked again when DATA
+// commits, and the message past it gets 451 4.7.1, nothing stored.
+func TestRateLimitParallel(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		var cs []*smtp.Client
+		for i := 0; i < 3; i++ {
+			c := e.submitClient(t, "john@example.test")
+			tcheck(t, c.Mail("john@example.test", nil), "mail")
+			tcheck(t, c.Rcpt("ann@example.test", nil), "rcpt within the limit")
+			cs = append(cs, c)
+		}
+		var errs []error
+		for i, c := range cs {
+			w, err := c.Data()
+			tcheck(t, err, "data")
+			_, err = w.Write([]byte(msg("john@example.test", "ann@example.test", "parallel "+strconv.Itoa(i), "")))
+			tcheck(t, err, "write")
+			errs = append(errs, w.Close())
+		}
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("within the limit: %v", errs)
+		}
+		if code(errs[2]) != 451 || enhanced(errs[2]) != "4.7.1" {
+			t.Fatalf("third message past the hourly limit of 2: %v, want 451 4.7.1", errs[2])
+		}
+		if n := len(e.stored("ann@example.test")); n != 2 {
+			t.Errorf("ann holds %d, want 2", n)
+		}
+	}, func(c *smtpd.Config) {
+		c.Limits = smtpd.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 100}
+	})
 }

@@ -310,6 +310,9 @@ func (s *Store) CreateFolder(ctx context.Context, mailboxID int64, name, special
 	}
 	var f *Folder
 	err := s.db.Write(ctx, func(tx *gorm.DB) error {
+		if err := checkFolderLimit(tx, mailboxID, withParents(name)); err != nil {
+			return err
+		}
 		levels := strings.Split(name, "/")
 		for i := 1; i < len(levels); i++ {
 			if _, err := s.ensureFolderTx(tx, mailboxID, strings.Join(levels[:i], "/"), ""); err != nil {
@@ -389,6 +392,9 @@ func (s *Store) RenameFolder(ctx context.Context, mailboxID int64, from, to stri
 		}
 		if n > 0 {
 			return fmt.Errorf("folder %q: %w", to, ErrFolderExists)
+		}
+		if err := checkFolderLimit(tx, mailboxID, renameAdds(from, to)); err != nil {
+			return err
 		}
 		levels := strings.Split(to, "/")
 		for i := 1; i < len(levels); i++ {

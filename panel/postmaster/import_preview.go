@@ -43,21 +43,29 @@ func (h handlers) importPreview(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("read upload: %w", err)
 	}
-	return h.showPreview(c, &vm, name, string(data))
+	return h.showPreview(c, &vm, name, string(data), "")
 }
 
-// showPreview parses and checks a file and renders the preview.
-func (h handlers) showPreview(c echo.Context, vm *vpm.ImportPage, name address.Domain, data string) error {
+// showPreview parses and checks a file and renders the preview. A file
+// that can be imported is kept on the server for the confirmation (under
+// upload, when it is kept already), which names it by its token alone.
+func (h handlers) showPreview(c echo.Context, vm *vpm.ImportPage, name address.Domain, data, upload string) error {
 	rows, template, err := parseImport(vm.Template, data)
 	if err == nil {
 		var plan *tenants.ImportPlan
 		plan, err = h.Tenants.CheckImport(c.Request().Context(), web.IdentityOf(c).Scope, name, template, rows)
 		if err == nil {
-			vm.Preview = preview(rows, plan, data, vm.Template)
+			vm.Preview = preview(rows, plan)
 			status := http.StatusOK
 			if !vm.Preview.CanWrite {
 				status = http.StatusUnprocessableEntity
+			} else if upload == "" {
+				upload, err = h.Imports.KeepImport(c, web.ImportUpload{Domain: name.String(), Template: vm.Template, CSV: data})
+				if err != nil {
+					return err
+				}
 			}
+			vm.Preview.Upload = upload
 			return web.Render(c, status, vpm.Import(*vm))
 		}
 	}
@@ -79,8 +87,8 @@ func parseImport(template, data string) ([]tenants.ImportRow, address.Localpart,
 	return rows, lp, err
 }
 
-func preview(rows []tenants.ImportRow, plan *tenants.ImportPlan, data, template string) *vpm.ImportPreview {
-	p := &vpm.ImportPreview{CSV: data, Template: template, CanWrite: len(plan.Problems) == 0 && len(plan.Mailboxes) > 0}
+func preview(rows []tenants.ImportRow, plan *tenants.ImportPlan) *vpm.ImportPreview {
+	p := &vpm.ImportPreview{CanWrite: len(plan.Problems) == 0 && len(plan.Mailboxes) > 0}
 	problems := map[int]tenants.ImportProblem{}
 	for _, pr := range plan.Problems {
 		problems[pr.Line] = pr

@@ -10,18 +10,29 @@ import (
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
-// mailboxPassword sets a mailbox's password.
+// mailboxPassword sets a mailbox's password, which ends every session
+// signed in to it. A postmaster who sets their own this way stays signed
+// in here, with a fresh session.
 func (h handlers) mailboxPassword(c echo.Context) error {
 	a, m, err := h.mailbox(c)
 	if err != nil {
 		return err
 	}
+	id := web.IdentityOf(c)
 	var errs map[string]string
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
 		errs = map[string]string{"password2": "the two passwords differ"}
-	} else if _, err := h.Tenants.UpdateMailbox(c.Request().Context(), web.IdentityOf(c).Scope, a, tenants.MailboxUpdate{Password: &pw}); err != nil && !web.MergeErrors(&errs, err) {
-		return web.Status(err)
+	} else if changed, err := h.Tenants.UpdateMailbox(c.Request().Context(), id.Scope, a, tenants.MailboxUpdate{Password: &pw}); err != nil {
+		if !web.MergeErrors(&errs, err) {
+			return web.Status(err)
+		}
+	} else if id.Login.Mailbox != nil && id.Login.Mailbox.ID == changed.ID {
+		l := *id.Login
+		l.Mailbox = changed
+		if err := h.Sessions.RenewSession(c, &l); err != nil {
+			return err
+		}
 	}
 	if errs != nil {
 		vm, err := h.mailboxPage(c, a, m)

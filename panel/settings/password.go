@@ -10,15 +10,24 @@ import (
 )
 
 // password changes the user's one password, after checking the current
-// one.
+// one. The change ends every session of the mailbox, here and in other
+// browsers; this browser is signed in again with a fresh session.
 func (h handlers) password(c echo.Context) error {
 	id := web.IdentityOf(c)
 	var errs map[string]string
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
 		errs = map[string]string{"password2": "the two passwords differ"}
-	} else if err := h.Tenants.ChangeOwnPassword(c.Request().Context(), id.Self, c.FormValue("current_password"), pw); err != nil && !web.MergeErrors(&errs, err) {
-		return web.Status(err)
+	} else if m, err := h.Tenants.ChangeOwnPassword(c.Request().Context(), id.Self, c.FormValue("current_password"), pw); err != nil {
+		if !web.MergeErrors(&errs, err) {
+			return web.Status(err)
+		}
+	} else {
+		l := *id.Login
+		l.Mailbox = m
+		if err := h.Sessions.RenewSession(c, &l); err != nil {
+			return err
+		}
 	}
 	if errs != nil {
 		vm, err := h.page(c)

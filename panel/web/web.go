@@ -71,12 +71,44 @@ type Flasher interface {
 	SetFlash(c echo.Context, msg string) error
 }
 
+// Sessions renews the signed-in session.
+type Sessions interface {
+	// RenewSession ends the request's session and signs the browser in
+	// again as l, with a new session id and CSRF token: after a change
+	// of the user's own password has ended every session of theirs, the
+	// browser that made it stays signed in.
+	RenewSession(c echo.Context, l *tenants.Login) error
+}
+
+// ImportUpload is a CSV import file waiting for its confirmation.
+type ImportUpload struct {
+	Domain   string // the domain it is for
+	Template string // the template mailbox's local part, or ""
+	CSV      string
+}
+
+// ImportUploads keeps an import file on the server between its preview and
+// its confirmation, for the session that uploaded it and for a limited
+// time, so that the confirmation form carries a token instead of the file
+// with its passwords.
+type ImportUploads interface {
+	// KeepImport stores u and returns its token.
+	KeepImport(c echo.Context, u ImportUpload) (string, error)
+	// ImportUpload returns the file a token names; ok is false when
+	// there is none for this session (expired, signed out, imported).
+	ImportUpload(c echo.Context, token string) (u ImportUpload, ok bool, err error)
+	// DropImport removes it.
+	DropImport(c echo.Context, token string) error
+}
+
 // Env is what every panel handler needs.
 type Env struct {
-	Tenants *tenants.Service
-	Assets  *static.Assets
-	Log     *slog.Logger
-	Flash   Flasher
+	Tenants  *tenants.Service
+	Assets   *static.Assets
+	Log      *slog.Logger
+	Flash    Flasher
+	Sessions Sessions
+	Imports  ImportUploads
 	// Webmail says whether the webmail pages are there.
 	Webmail bool
 	// Queue is the outbound queue; nil leaves out the Delivery Options

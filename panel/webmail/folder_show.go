@@ -66,6 +66,13 @@ func (h handlers) folderShow(c echo.Context) error {
 	if s.Active {
 		vm.Empty = "No message matches."
 	}
+	if q.Body != nil {
+		vm.Pager = searchPager(folderHref(f.ID), query, page, pg)
+		if pg.Stopped {
+			vm.SearchNote = searchStopped()
+			vm.Empty = "No message found before the search stopped."
+		}
+	}
 	back := url.Values{}
 	for k, v := range query {
 		back[k] = v

@@ -177,6 +177,8 @@ func userMessage(err error, quota int64) (string, bool) {
 		return "The message is larger than the server accepts.", true
 	case errors.Is(err, ErrExists):
 		return "A folder of that name exists already.", true
+	case errors.Is(err, ErrTooManyFolders):
+		return "This mailbox has as many folders as a mailbox may have: delete one before making another.", true
 	case errors.Is(err, ErrBadName):
 		return "Give a folder name of 1 to 255 characters, without control characters, * or %, and no empty, \".\" or \"..\" levels between the slashes.", true
 	case errors.Is(err, ErrNotAllowed):

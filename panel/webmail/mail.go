@@ -56,6 +56,8 @@ var (
 	ErrOverQuota  = errors.New("mailbox full")
 	ErrTooBig     = errors.New("message too big")
 	ErrNotAllowed = errors.New("not allowed")
+	// ErrTooManyFolders: the mailbox has as many folders as it may.
+	ErrTooManyFolders = errors.New("too many folders")
 )
 
 // SubmitError is a submission refused for a reason the user can act on:
@@ -102,16 +104,35 @@ type Query struct {
 	From, To, Subject string
 	// Body, when set, is asked for each message that passed the other
 	// filters, with the message's bytes, and keeps those it returns true
-	// for.
-	Body   func(io.Reader) bool
-	Offset int
-	Limit  int
+	// for. Such a search reads messages newest first until it has the page
+	// and one match more (Page.More), not to the end to count them; it
+	// stops early (Page.Stopped) after MaxScan messages (0: MaxBodyScan)
+	// or at Deadline (zero: BodySearchTime after it starts).
+	Body     func(io.Reader) bool
+	MaxScan  int
+	Deadline time.Time
+	Offset   int
+	Limit    int
 }
 
-// Page is a page of a folder's messages and how many match in all.
+// The bounds of one body search: it reads at most MaxBodyScan messages,
+// for at most BodySearchTime.
+const (
+	MaxBodyScan    = 5000
+	BodySearchTime = 10 * time.Second
+)
+
+// Page is a page of a folder's messages.
 type Page struct {
 	Messages []Summary
-	Total    int64
+	// Total is how many messages match in all, or -1 when a body search
+	// did not read to the folder's end and so did not count them.
+	Total int64
+	// More reports a match after this page.
+	More bool
+	// Stopped reports a body search that gave up before the folder's end
+	// (MaxScan or Deadline): older messages may match too.
+	Stopped bool
 }
 
 // Summary is a message as the list shows it, from stored metadata.

@@ -13,8 +13,11 @@
 // github.com/ccojocar/zxcvbn-go for strength estimation. This package writes
 // by hand only the glue those libraries leave out: the PHC string format of
 // argon2 hashes, Dovecot's {SCHEME} prefixes and its salted-digest layout, and
-// bounds on the cost parameters a stored hash may ask for.
+// bounds on the cost parameters a stored hash may ask for, and a faster
+// equivalent of the zxcvbn port's l33t matcher (l33t.go).
 //
-// The package has no state: every function takes what it needs as arguments
-// and the Hasher is a plain value.
+// The package has no mutable state: every function takes what it needs as
+// arguments and the Hasher is a plain value; the only package-level value
+// is the l33t matcher's word list, built once from zxcvbn's and never
+// changed.
 package auth

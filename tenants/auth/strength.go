@@ -5,7 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	zxcvbn "github.com/ccojocar/zxcvbn-go"
 	"github.com/ccojocar/zxcvbn-go/match"
 )
 
@@ -21,9 +20,10 @@ const (
 	MinZxcvbnScore = 3
 )
 
-// zxcvbnMaxRunes bounds the part of a password zxcvbn judges. The port's
-// l33t matcher takes time quadratic in the length: 16 s for 256 symbols on a
-// two-core server, 0.15 s for 48 (BenchmarkCheckStrengthWorstCase). The
+// zxcvbnMaxRunes bounds the part of a password zxcvbn judges: the port's
+// dictionary matchers look up every substring, so their time grows with the
+// square of the length (its l33t matcher, replaced by l33tMatches, took 16 s
+// for 256 symbols on a two-core server and 0.15 s for 48). The
 // estimate grows with length, so judging the prefix only errs when a weak
 // prefix is followed by a strong tail, and 48 characters too patterned to
 // reach score 3 (about 34 bits in this port) are reason enough to refuse the
@@ -71,7 +71,7 @@ func CheckStrength(password string, userInputs ...string) error {
 	if utf8.RuneCountInString(judged) > zxcvbnMaxRunes {
 		judged = string([]rune(judged)[:zxcvbnMaxRunes])
 	}
-	r := zxcvbn.PasswordStrength(judged, zxcvbnInputs(userInputs))
+	r := zxcvbnStrength(judged, zxcvbnInputs(userInputs))
 	if r.Score >= MinZxcvbnScore {
 		return nil
 	}

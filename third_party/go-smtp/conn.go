@@ -256,7 +256,9 @@ func (c *Conn) handleGreet(enhanced bool, arg string) {
 		"PIPELINING",
 		"8BITMIME",
 		"ENHANCEDSTATUSCODES",
-		"CHUNKING",
+	}
+	if !c.server.DisableCHUNKING { // postdesk: Server.DisableCHUNKING
+		caps = append(caps, "CHUNKING")
 	}
 	if _, isTLS := c.TLSConnectionState(); c.server.TLSConfig != nil && !isTLS {
 		caps = append(caps, "STARTTLS")
@@ -980,6 +982,16 @@ func (c *Conn) handleData(arg string) {
 
 	defer c.reset()
 
+	if c.server.MaxDataLineLength > 0 {
+		// postdesk: text lines have their own limit, which the DATA
+		// reader enforces; the command line limit is back afterwards.
+		c.lineLimitReader.LineLimit = 0
+		defer func() {
+			c.lineLimitReader.LineLimit = c.server.MaxLineLength
+			c.lineLimitReader.curLineLength = 0
+		}()
+	}
+
 	if c.server.LMTP {
 		c.handleDataLMTP()
 		return
@@ -1016,6 +1028,18 @@ func (c *Conn) handleBdat(arg string) {
 	size, err := strconv.ParseUint(args[0], 10, 32)
 	if err != nil {
 		c.writeResponse(501, EnhancedCode{5, 5, 4}, "Malformed size argument")
+		return
+	}
+
+	if c.server.DisableCHUNKING {
+		// postdesk: Server.DisableCHUNKING. The chunk is discarded, never
+		// read as commands; the transaction ends.
+		c.lineLimitReader.LineLimit = 0
+		io.Copy(ioutil.Discard, io.LimitReader(c.text.R, int64(size)))
+		c.lineLimitReader.LineLimit = c.server.MaxLineLength
+		c.lineLimitReader.curLineLength = 0
+		c.writeResponse(502, EnhancedCode{5, 5, 1}, "BDAT not supported, use DATA")
+		c.reset()
 		return
 	}
 

@@ -58,6 +58,17 @@ var ErrBareLineEnding = &SMTPError{
 	Message:      "Bare CR or LF in message: lines must end with CRLF",
 }
 
+// ErrDataLineTooLong is returned by the DATA reader of a server with
+// MaxDataLineLength once it has read the real end of data of a message
+// holding a longer line.
+//
+// postdesk: added, with Server.MaxDataLineLength.
+var ErrDataLineTooLong = &SMTPError{
+	Code:         554,
+	EnhancedCode: EnhancedCode{5, 6, 0},
+	Message:      "Message holds a line too long",
+}
+
 type dataReader struct {
 	r     *bufio.Reader
 	state int
@@ -67,14 +78,22 @@ type dataReader struct {
 	strict bool
 	bare   bool
 
+	// postdesk: maxLine (octets, line ending included; 0: no limit)
+	// records a longer line (long) and answers ErrDataLineTooLong at the
+	// end of data instead of io.EOF. line counts the current line.
+	maxLine int
+	line    int
+	long    bool
+
 	limited bool
 	n       int64 // Maximum bytes remaining
 }
 
 func newDataReader(c *Conn) *dataReader {
 	dr := &dataReader{
-		r:      c.text.R,
-		strict: c.server.StrictCRLF,
+		r:       c.text.R,
+		strict:  c.server.StrictCRLF,
+		maxLine: c.server.MaxDataLineLength,
 	}
 
 	if c.server.MaxMessageBytes > 0 {
@@ -116,6 +135,17 @@ func (r *dataReader) Read(b []byte) (n int, err error) {
 				err = io.ErrUnexpectedEOF
 			}
 			break
+		}
+		if r.maxLine > 0 {
+			// postdesk: note a line over the limit, counted in octets
+			// as sent (leading dot and line ending included).
+			r.line++
+			if r.line > r.maxLine {
+				r.long = true
+			}
+			if c == '\n' {
+				r.line = 0
+			}
 		}
 		if r.strict {
 			// postdesk: note a bare CR or LF before the state machine
@@ -174,8 +204,11 @@ func (r *dataReader) Read(b []byte) (n int, err error) {
 	}
 	if err == nil && r.state == stateEOF {
 		err = io.EOF
-		if r.bare {
+		switch {
+		case r.bare:
 			err = ErrBareLineEnding
+		case r.long:
+			err = ErrDataLineTooLong
 		}
 	}
 

@@ -55,6 +55,25 @@ type Server struct {
 	// postdesk: added.
 	MaxCommands int
 
+	// MaxDataLineLength is the longest line, in octets with its line
+	// ending, accepted inside DATA, where MaxLineLength then does not
+	// apply (it stays the limit of command lines). A message with a
+	// longer line is read to its real end of data and refused with
+	// ErrDataLineTooLong (554 5.6.0), the connection kept. 0 keeps
+	// upstream's behaviour: MaxLineLength applies inside DATA too, and a
+	// longer line ends the connection.
+	//
+	// postdesk: added.
+	MaxDataLineLength int
+
+	// DisableCHUNKING stops advertising CHUNKING (RFC 3030) and refuses
+	// BDAT with 502 5.5.1 after discarding its chunk, so that every
+	// message comes through the DATA reader (StrictCRLF and
+	// MaxDataLineLength apply to DATA only).
+	//
+	// postdesk: added.
+	DisableCHUNKING bool
+
 	// Advertise SMTPUTF8 (RFC 6531) capability.
 	// Should be used only if backend supports it.
 	EnableSMTPUTF8 bool

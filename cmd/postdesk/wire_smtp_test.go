@@ -1,0 +1,50 @@
+package main
+
+import (
+	"flag"
+	"strings"
+	"testing"
+)
+
+// TestSMTPConnectionCaps: the connection caps come from flags and
+// environment with their defaults; -1 means no cap, anything else not a
+// positive number is refused.
+func TestSMTPConnectionCaps(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		args    []string
+		want    [3]int // total, MX per address, submission per address
+		wantErr bool
+	}{
+		{want: [3]int{1000, 20, 10}},
+		{args: []string{"--smtp-max-connections", "50", "--smtp-max-connections-per-ip", "-1"}, want: [3]int{50, -1, 10}},
+		{env: map[string]string{"POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP": "3"}, want: [3]int{1000, 20, 3}},
+		{args: []string{"--smtp-max-connections", "0"}, wantErr: true},
+		{args: []string{"--smtp-max-connections-per-ip", "many"}, wantErr: true},
+		{args: []string{"--submission-max-connections-per-ip", "-2"}, wantErr: true},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var cfg Config
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			cfg.register(fs, true)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			c, err := smtpConfig(&app{cfg: cfg})
+			switch {
+			case tc.wantErr && err == nil:
+				t.Fatal("accepted")
+			case tc.wantErr:
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			if got := [3]int{c.MaxConnections, c.MaxConnectionsPerIP, c.MaxSubmissionConnectionsPerIP}; got != tc.want {
+				t.Errorf("%v, want %v", got, tc.want)
+			}
+		})
+	}
+}

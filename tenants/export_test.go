@@ -1,0 +1,12 @@
+package tenants
+
+import "context"
+
+// ImportSlots returns the Service's import slots, for tests that hold them
+// as concurrent imports would.
+func (s *Service) ImportSlots() chan struct{} { return s.importSlots }
+
+// ForEachRow is forEachRow, for tests.
+func (s *Service) ForEachRow(ctx context.Context, n int, fn func(i int)) error {
+	return s.forEachRow(ctx, n, fn)
+}
