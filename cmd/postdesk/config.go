@@ -48,6 +48,13 @@ type Config struct {
 	SMTPMaxConnsPerIP       string // --smtp-max-connections-per-ip, POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP: MX, per client address; default 20
 	SubmissionMaxConnsPerIP string // --submission-max-connections-per-ip, POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP: 587 and 465 together, per client address; default 10
 
+	// Open IMAP and POP3 connections (-1: no cap); past one, BYE or -ERR
+	// before the greeting.
+	IMAPMaxConns      string // --imap-max-connections, POSTDESK_IMAP_MAX_CONNECTIONS: IMAP and IMAPS together; default 1000
+	IMAPMaxConnsPerIP string // --imap-max-connections-per-ip, POSTDESK_IMAP_MAX_CONNECTIONS_PER_IP: per client address; default 20
+	POP3MaxConns      string // --pop3-max-connections, POSTDESK_POP3_MAX_CONNECTIONS: POP3 and POP3S together; default 1000
+	POP3MaxConnsPerIP string // --pop3-max-connections-per-ip, POSTDESK_POP3_MAX_CONNECTIONS_PER_IP: per client address; default 10
+
 	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: resolver for outbound MX lookups ("IP" or "IP:port") unless the Delivery Options name one; empty: /etc/resolv.conf
 	SMTPRemotePort string // --smtp-remote-port, POSTDESK_SMTP_REMOTE_PORT: port of remote MX hosts; default 25 (tests point it elsewhere)
 
@@ -87,6 +94,10 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"smtp-max-connections", "POSTDESK_SMTP_MAX_CONNECTIONS", "1000", "open SMTP connections, MX and submission together (-1: no cap)", &c.SMTPMaxConns},
 		{"smtp-max-connections-per-ip", "POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP", "20", "open MX connections from one client address (-1: no cap)", &c.SMTPMaxConnsPerIP},
 		{"submission-max-connections-per-ip", "POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP", "10", "open submission connections (587 and 465) from one client address (-1: no cap)", &c.SubmissionMaxConnsPerIP},
+		{"imap-max-connections", "POSTDESK_IMAP_MAX_CONNECTIONS", "1000", "open IMAP connections, IMAP and IMAPS together (-1: no cap)", &c.IMAPMaxConns},
+		{"imap-max-connections-per-ip", "POSTDESK_IMAP_MAX_CONNECTIONS_PER_IP", "20", "open IMAP connections (IMAP and IMAPS) from one client address (-1: no cap)", &c.IMAPMaxConnsPerIP},
+		{"pop3-max-connections", "POSTDESK_POP3_MAX_CONNECTIONS", "1000", "open POP3 connections, POP3 and POP3S together (-1: no cap)", &c.POP3MaxConns},
+		{"pop3-max-connections-per-ip", "POSTDESK_POP3_MAX_CONNECTIONS_PER_IP", "10", "open POP3 connections (POP3 and POP3S) from one client address (-1: no cap)", &c.POP3MaxConnsPerIP},
 		{"public-url", "POSTDESK_PUBLIC_URL", "", "the panel's public URL, e.g. https://mail.example.com (https: Secure cookies)", &c.PublicURL},
 		{"trusted-proxies", "POSTDESK_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated)", &c.TrustedProxies},
 		{"dns-server", "POSTDESK_DNS_SERVER", "", "DNS server for outbound MX lookups, IP[:port] (empty: /etc/resolv.conf; the Delivery Options may name another)", &c.DNSServer},

@@ -18,14 +18,21 @@ func imapListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 	if err != nil {
 		return nil, fmt.Errorf("--max-message-size: %w", err)
 	}
-	s, err := imapd.New(imapd.Config{
+	cfg := imapd.Config{
 		Store:              m.store,
 		Tenants:            a.tenants,
 		Logger:             a.log.With("server", "imap"),
 		TLS:                certs.Config(),
 		AllowPlaintextAuth: a.cfg.AllowPlaintextAuth,
 		MaxMessageSize:     maxSize,
-	})
+	}
+	if cfg.MaxConnections, err = connCap("--imap-max-connections", a.cfg.IMAPMaxConns); err != nil {
+		return nil, err
+	}
+	if cfg.MaxConnectionsPerIP, err = connCap("--imap-max-connections-per-ip", a.cfg.IMAPMaxConnsPerIP); err != nil {
+		return nil, err
+	}
+	s, err := imapd.New(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -11,14 +11,22 @@ func pop3Listeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 	if a.cfg.POP3Addr == "" && a.cfg.POP3SAddr == "" {
 		return nil, nil
 	}
-	s, err := pop3d.New(pop3d.Config{
+	cfg := pop3d.Config{
 		Store:              m.store,
 		Tenants:            a.tenants,
 		Logger:             a.log.With("server", "pop3"),
 		TLS:                certs.Config(),
 		AllowPlaintextAuth: a.cfg.AllowPlaintextAuth,
 		Hostname:           a.cfg.Hostname,
-	})
+	}
+	var err error
+	if cfg.MaxConnections, err = connCap("--pop3-max-connections", a.cfg.POP3MaxConns); err != nil {
+		return nil, err
+	}
+	if cfg.MaxConnectionsPerIP, err = connCap("--pop3-max-connections-per-ip", a.cfg.POP3MaxConnsPerIP); err != nil {
+		return nil, err
+	}
+	s, err := pop3d.New(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -85,11 +85,9 @@ func smtpConfig(a *app) (smtpd.Config, error) {
 		{"--smtp-max-connections-per-ip", a.cfg.SMTPMaxConnsPerIP, &c.MaxConnectionsPerIP},
 		{"--submission-max-connections-per-ip", a.cfg.SubmissionMaxConnsPerIP, &c.MaxSubmissionConnectionsPerIP},
 	} {
-		n, err := strconv.Atoi(strings.TrimSpace(f.v))
-		if err != nil || n == 0 || n < -1 {
-			return c, fmt.Errorf("%s %q: give a positive number, or -1 for no cap", f.flag, f.v)
+		if *f.dst, err = connCap(f.flag, f.v); err != nil {
+			return c, err
 		}
-		*f.dst = n
 	}
 	f := strings.Split(a.cfg.SendLimits, ",")
 	if len(f) != 4 {
@@ -104,6 +102,16 @@ func smtpConfig(a *app) (smtpd.Config, error) {
 		*dst[i] = n
 	}
 	return c, nil
+}
+
+// connCap reads a connection cap flag: a positive number, or -1 for no
+// cap.
+func connCap(flag, v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n == 0 || n < -1 {
+		return 0, fmt.Errorf("%s %q: give a positive number, or -1 for no cap", flag, v)
+	}
+	return n, nil
 }
 
 // queueAdapter gives delivery the queue under delivery's own interface.

@@ -26,6 +26,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -35,6 +36,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 )
@@ -51,6 +53,13 @@ type Config struct {
 	AllowPlaintextAuth bool
 	// MaxMessageSize bounds APPEND; default 64 MiB.
 	MaxMessageSize int64
+	// Connection caps (mailsvc/connlimit): open connections over IMAP and
+	// IMAPS together, and from one client address (IPv6: one /64); clients
+	// open several per account, one per watched folder. Past a cap the
+	// connection gets "* BYE [UNAVAILABLE]" in place of the greeting and
+	// is closed. Zero takes the default; -1 means no cap.
+	MaxConnections      int // default 1000
+	MaxConnectionsPerIP int // default 20
 }
 
 // Server is an IMAP server on the message store.
@@ -70,6 +79,9 @@ type Server struct {
 	conns   map[*frontConn]struct{}
 	nextID  atomic.Uint64
 
+	limiter *connlimit.Limiter
+	refuser *connlimit.Refuser
+
 	closeOnce sync.Once
 }
 
@@ -84,7 +96,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxMessageSize <= 0 {
 		cfg.MaxMessageSize = 64 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*frontConn]struct{}{}}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = 1000
+	}
+	if cfg.MaxConnectionsPerIP == 0 {
+		cfg.MaxConnectionsPerIP = 20
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*frontConn]struct{}{},
+		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP}),
+		refuser: &connlimit.Refuser{Log: cfg.Logger, TLS: cfg.TLS, Line: imapRefusal}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
@@ -104,7 +124,9 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Serve accepts IMAP connections that may start TLS with STARTTLS.
+// Connections past the caps are refused before the greeting.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = connlimit.Listen(ln, s.limiter, s.refuser.Func(false))
 	return s.imap.Serve(&frontListener{Listener: ln, srv: s})
 }
 
@@ -113,8 +135,13 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 	if s.cfg.TLS == nil {
 		return errors.New("imapd: implicit TLS needs a TLS configuration")
 	}
+	ln = connlimit.Listen(ln, s.limiter, s.refuser.Func(true))
 	return s.imap.Serve(&frontListener{Listener: ln, srv: s, implicitTLS: true})
 }
+
+// imapRefusal answers a connection past a cap with BYE in place of the
+// greeting (RFC 9051 7.1.5) and the UNAVAILABLE code (RFC 5530 3).
+func imapRefusal(w io.Writer, text string) { fmt.Fprintf(w, "* BYE [UNAVAILABLE] %s\r\n", text) }
 
 // Shutdown says BYE to every client and closes the listeners and
 // connections; IMAP sessions are long-lived, so it does not wait for

@@ -18,12 +18,15 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 )
@@ -48,6 +51,12 @@ type Config struct {
 	// IdleTimeout ends a session the client leaves silent; default ten
 	// minutes (RFC 1939 3).
 	IdleTimeout time.Duration
+	// Connection caps (mailsvc/connlimit): open connections over POP3 and
+	// POP3S together, and from one client address (IPv6: one /64). Past a
+	// cap the connection gets "-ERR [SYS/TEMP]" in place of the greeting
+	// and is closed. Zero takes the default; -1 means no cap.
+	MaxConnections      int // default 1000
+	MaxConnectionsPerIP int // default 10
 }
 
 // Server is a POP3 server.
@@ -64,6 +73,9 @@ type Server struct {
 	conns     map[net.Conn]struct{}
 	closed    bool
 	nextID    atomic.Uint64
+
+	limiter *connlimit.Limiter
+	refuser *connlimit.Refuser
 }
 
 // New returns a server; Serve and ServeTLS run it on listeners.
@@ -86,7 +98,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Hostname == "" {
 		cfg.Hostname = "localhost"
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = 1000
+	}
+	if cfg.MaxConnectionsPerIP == 0 {
+		cfg.MaxConnectionsPerIP = 10
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{},
+		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP}),
+		refuser: &connlimit.Refuser{Log: cfg.Logger, Now: cfg.Now, TLS: cfg.TLS, Line: pop3Refusal}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -103,6 +123,7 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 }
 
 func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
+	ln = connlimit.Listen(ln, s.limiter, s.refuser.Func(implicitTLS))
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -149,6 +170,10 @@ func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 		}()
 	}
 }
+
+// pop3Refusal answers a connection past a cap with -ERR [SYS/TEMP] (RFC
+// 3206) in place of the greeting.
+func pop3Refusal(w io.Writer, text string) { fmt.Fprintf(w, "-ERR [SYS/TEMP] %s\r\n", text) }
 
 // Shutdown stops accepting, ends every session (deleting nothing: only
 // QUIT deletes) and waits for them, or for ctx.

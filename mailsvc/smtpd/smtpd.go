@@ -27,6 +27,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -202,8 +203,7 @@ type Endpoint struct {
 	log         *slog.Logger
 	stopping    atomic.Bool
 	limiter     *connlimit.Limiter
-	refused     atomic.Int64 // connections refused at a cap since the last log line
-	refusedLog  atomic.Int64 // when that line was written, Unix seconds
+	refuser     *connlimit.Refuser
 
 	mu    sync.Mutex
 	conns map[*trackedConn]struct{}
@@ -226,6 +226,11 @@ func (s *Server) endpoint(name string, submission, implicitTLS bool) *Endpoint {
 	if submission {
 		e.limiter = s.subConns
 	}
+	// Past a cap: 421 in place of the greeting (RFC 5321 3.8, 4.2.5;
+	// Postfix does the same at its connection limits).
+	e.refuser = &connlimit.Refuser{Log: e.log, Now: s.now, TLS: s.tls, Line: func(w io.Writer, text string) {
+		fmt.Fprintf(w, "421 4.7.0 %s %s\r\n", s.cfg.Hostname, text)
+	}}
 	srv := smtp.NewServer(backend{e})
 	srv.Domain = s.cfg.Hostname
 	srv.MaxMessageBytes = s.cfg.MaxMessageBytes
@@ -259,7 +264,7 @@ func (s *Server) endpoint(name string, submission, implicitTLS bool) *Endpoint {
 // Serve accepts connections on l until Shutdown. Connections past the
 // caps are refused with 421 before the greeting.
 func (e *Endpoint) Serve(l net.Listener) error {
-	var tl net.Listener = &trackListener{Listener: connlimit.Listen(l, e.limiter, e.refuse), e: e}
+	var tl net.Listener = &trackListener{Listener: connlimit.Listen(l, e.limiter, e.refuser.Func(e.implicitTLS)), e: e}
 	if e.implicitTLS {
 		if e.s.tls == nil {
 			return errors.New("implicit TLS needs a TLS configuration")
@@ -296,31 +301,6 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-}
-
-// refuse answers a connection past a cap with 421 in place of the greeting
-// and closes it (RFC 5321 3.8, 4.2.5; Postfix does the same at its
-// connection limits), over TLS on the implicit TLS listener. It logs a
-// line at most every ten seconds, with the count since the last one.
-func (e *Endpoint) refuse(c net.Conn, err error) {
-	text := "Too many connections, try again later"
-	if errors.Is(err, connlimit.ErrPerIP) {
-		text = "Too many connections from your address, try again later"
-	}
-	n := e.refused.Add(1)
-	now := e.s.now().Unix()
-	if last := e.refusedLog.Load(); now-last >= 10 && e.refusedLog.CompareAndSwap(last, now) {
-		e.refused.Add(-n)
-		e.log.Warn("connections refused at the connection cap", "count", n, "last_remote", c.RemoteAddr().String(), "cap", err.Error())
-	}
-	if e.implicitTLS {
-		tc := tls.Server(c, e.s.tls)
-		if tc.Handshake() != nil {
-			return
-		}
-		c = tc
-	}
-	fmt.Fprintf(c, "421 4.7.0 %s %s\r\n", e.s.cfg.Hostname, text)
 }
 
 func (e *Endpoint) closeConns(all bool) {
