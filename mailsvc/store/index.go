@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
@@ -74,7 +73,7 @@ func Index(r io.ReaderAt, size int64) (*Meta, error) {
 		// opaque text part.
 		h, headerLen = textproto.Header{}, 0
 	}
-	m := &Meta{Envelope: imapserver.ExtractEnvelope(h)}
+	m := &Meta{Envelope: envelope(h)}
 	if headerLen > 0 && headerLen <= maxStoredHeader {
 		m.Header = make([]byte, headerLen)
 		if _, err := r.ReadAt(m.Header, 0); err != nil && err != io.EOF {
@@ -198,7 +197,7 @@ func (w *walker) part(h textproto.Header, body io.Reader, depth int) (Part, erro
 		br := bufio.NewReader(bytes.NewReader(buf.Bytes()[:n]))
 		ch, err := textproto.ReadHeader(br)
 		if err == nil {
-			p.Envelope = imapserver.ExtractEnvelope(ch)
+			p.Envelope = envelope(ch)
 			c, err := w.part(ch, br, depth+1)
 			if err != nil {
 				return Part{}, err

@@ -275,3 +275,20 @@ func TestUIDRanges(t *testing.T) {
 		}
 	})
 }
+
+func TestEnvelopeGroups(t *testing.T) {
+	for _, tc := range []struct{ to, want string }{
+		{`undisclosed-recipients:;`, `[{ undisclosed-recipients } {  }]`},
+		{`Friends: a@x.test, "B, Jr." <b@y.test>; c@z.test`, `[{ Friends } { a x.test} {B, Jr. b y.test} {  } { c z.test}]`},
+		{`"Not: a group" <n@x.test>`, `[{Not: a group n x.test}]`},
+		{`u@[IPv6:::1], v@w.test`, `[{ v w.test}]`},
+		{`=?utf-8?q?Gr=C3=BCppe?=: a@x.test;`, `[{ Grüppe } { a x.test} {  }]`},
+	} {
+		msg := "To: " + tc.to + "\r\nSubject: x\r\n\r\nbody\r\n"
+		m, err := store.Index(strings.NewReader(msg), int64(len(msg)))
+		tcheck(t, err, "index")
+		if got := fmt.Sprint(m.Envelope.To); got != tc.want {
+			t.Errorf("To: %s\n got %s\nwant %s", tc.to, got, tc.want)
+		}
+	}
+}
