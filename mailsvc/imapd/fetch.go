@@ -152,10 +152,16 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 		if err != nil {
 			return s.fail(err, "fetch")
 		}
+		release, err := s.reserveExtract(r.Size())
+		if err != nil {
+			return err
+		}
 		b := imapserver.ExtractBinarySection(io.NewSectionReader(r, 0, r.Size()), bs)
 		wc := resp.WriteBinarySection(bs, int64(len(b)))
 		wc.Write(b)
-		if err := wc.Close(); err != nil {
+		err = wc.Close()
+		release()
+		if err != nil {
 			return err
 		}
 	}
@@ -218,10 +224,26 @@ func (s *Session) writeSection(resp *imapserver.FetchResponseWriter, m *store.Me
 	if err != nil {
 		return s.fail(err, "fetch")
 	}
+	release, err := s.reserveExtract(r.Size())
+	if err != nil {
+		return err
+	}
+	defer release()
 	b := imapserver.ExtractBodySection(io.NewSectionReader(r, 0, r.Size()), bs)
 	wc := resp.WriteBodySection(bs, int64(len(b)))
 	wc.Write(b)
 	return wc.Close()
+}
+
+// reserveExtract waits until a part extraction of a message of size bytes
+// fits in the server's extraction budget (the extractor may hold the
+// message and the part, hence twice its size).
+func (s *Session) reserveExtract(size int64) (func(), error) {
+	n := min(2*size, maxExtractMem)
+	if err := s.srv.extractMem.Acquire(s.ctx, n); err != nil {
+		return nil, fmt.Errorf("wait for extraction memory: %w", err)
+	}
+	return func() { s.srv.extractMem.Release(n) }, nil
 }
 
 // partial cuts <offset.size> (RFC 9051 6.4.5) out of a section of size

@@ -35,6 +35,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -67,6 +68,11 @@ type Server struct {
 	cfg  Config
 	log  *slog.Logger
 	imap *imapserver.Server
+	// extractMem bounds the bytes that part extraction (BODY[n],
+	// BINARY[n]) holds at once across all sessions: go-imap's extractors
+	// buffer a whole part, so without it a few clients fetching large
+	// parts in parallel exhaust memory.
+	extractMem *semaphore.Weighted
 
 	ctx    context.Context // ends when the server stops
 	cancel context.CancelFunc
@@ -103,8 +109,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConnectionsPerIP = 20
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*frontConn]struct{}{},
-		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP}),
-		refuser: &connlimit.Refuser{Log: cfg.Logger, TLS: cfg.TLS, Line: imapRefusal}}
+		limiter:    connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP}),
+		refuser:    &connlimit.Refuser{Log: cfg.Logger, TLS: cfg.TLS, Line: imapRefusal},
+		extractMem: semaphore.NewWeighted(maxExtractMem)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
@@ -138,6 +145,9 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 	ln = connlimit.Listen(ln, s.limiter, s.refuser.Func(true))
 	return s.imap.Serve(&frontListener{Listener: ln, srv: s, implicitTLS: true})
 }
+
+// maxExtractMem is the bytes all part extractions may hold at once.
+const maxExtractMem = 256 << 20
 
 // imapRefusal answers a connection past a cap with BYE in place of the
 // greeting (RFC 9051 7.1.5) and the UNAVAILABLE code (RFC 5530 3).

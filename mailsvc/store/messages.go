@@ -226,17 +226,24 @@ func (s *Store) moveTx(tx *gorm.DB, src, dst *Folder, uids []uint32) (*CopyResul
 func (s *Store) Expunge(ctx context.Context, f *Folder, uids []uint32) ([]uint32, error) {
 	var out []uint32
 	err := s.db.Write(ctx, func(tx *gorm.DB) error {
-		q := tx.Model(&Message{}).Where("folder_id = ? AND deleted", f.ID)
-		if uids != nil {
-			if len(uids) == 0 {
-				out = nil
-				return nil
-			}
-			q = q.Where("uid IN ?", uids)
-		}
 		var del []uint32
-		if err := q.Order("uid").Pluck("uid", &del).Error; err != nil {
-			return err
+		if uids == nil {
+			if err := tx.Model(&Message{}).Where("folder_id = ? AND deleted", f.ID).Order("uid").Pluck("uid", &del).Error; err != nil {
+				return err
+			}
+		}
+		// Chunks keep the IN list within both engines' parameter limits.
+		for start := 0; start < len(uids); start += 500 {
+			var part []uint32
+			chunk := uids[start:min(start+500, len(uids))]
+			if err := tx.Model(&Message{}).Where("folder_id = ? AND deleted AND uid IN ?", f.ID, chunk).Order("uid").Pluck("uid", &part).Error; err != nil {
+				return err
+			}
+			del = append(del, part...)
+		}
+		if uids != nil && len(del) == 0 {
+			out = nil
+			return nil
 		}
 		var err error
 		out, err = s.expungeTx(tx, f, del)

@@ -344,6 +344,12 @@ func (s *Store) DeleteFolder(ctx context.Context, mailboxID int64, name string) 
 			return err
 		}
 		fid = f.ID
+		// Lock the folder row as every other writer does first, so no
+		// expunge, move or delivery lands between the sum and the delete
+		// (the usage counter would drift).
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&f, f.ID).Error; err != nil {
+			return err
+		}
 		var sum struct{ Bytes, Messages int64 }
 		if err := tx.Model(&Message{}).Where("folder_id = ?", f.ID).Select("COALESCE(SUM(size),0) AS bytes, COUNT(*) AS messages").Scan(&sum).Error; err != nil {
 			return err

@@ -292,3 +292,28 @@ func TestEnvelopeGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestExpungeManyUIDs: UID EXPUNGE and POP3 QUIT name UIDs one by one;
+// 70,000 of them pass both engines' parameter limits.
+func TestExpungeManyUIDs(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		s, john, _ := env(t, db)
+		for i := 0; i < 3; i++ {
+			deliver(t, s, msg1, store.Rcpt{MailboxID: john, Flags: store.Flags{`\Deleted`}})
+		}
+		inbox := mustFolder(t, s, john, "INBOX")
+		uids := make([]uint32, 70000)
+		for i := range uids {
+			uids[i] = uint32(i + 1)
+		}
+		gone, err := s.Expunge(ctx, inbox, uids)
+		tcheck(t, err, "expunge")
+		if len(gone) != 3 {
+			t.Fatalf("expunged %v", gone)
+		}
+		if _, n, _ := s.Usage(ctx, john); n != 0 {
+			t.Fatalf("usage still counts %d messages", n)
+		}
+	})
+}
