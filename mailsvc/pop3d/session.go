@@ -521,7 +521,9 @@ func (ss *session) transaction(verb, arg string) {
 }
 
 // send writes a message (topLines < 0) or its header and first topLines
-// body lines, dot-stuffed (RFC 1939 3), with CRLF line ends.
+// body lines, dot-stuffed (RFC 1939 3), with CRLF line ends. Lines are
+// read through a fixed buffer, a long line a piece at a time, so a
+// message that is one 50 MB line costs no more memory than any other.
 func (ss *session) send(i, topLines int) {
 	m := &ss.msgs[i]
 	r, err := ss.srv.cfg.Store.Open(ss.ctx, m)
@@ -537,33 +539,78 @@ func (ss *session) send(i, topLines int) {
 	} else {
 		ss.reply("+OK Top of message follows")
 	}
-	br := bufio.NewReader(r)
-	inBody := false
-	body := 0
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			if inBody && topLines >= 0 {
-				if body >= topLines {
-					break
-				}
-				body++
-			}
-			content := bytes.TrimRight(line, "\r\n")
-			if !inBody && len(content) == 0 {
-				inBody = true
-			}
-			if len(content) > 0 && content[0] == '.' {
-				ss.w.WriteByte('.')
-			}
-			ss.w.Write(content)
-			ss.w.WriteString("\r\n")
-		}
-		if err != nil {
-			break
-		}
+	if err := writeStuffed(ss.w, bufio.NewReaderSize(r, 32<<10), topLines); err != nil {
+		// The client is gone or the body unreadable; either way the
+		// multi-line answer can't be finished, so the connection ends.
+		ss.log.Warn("send message", "uid", m.UID, "err", err)
+		ss.conn.Close()
+		return
 	}
 	ss.reply(".")
+}
+
+// writeStuffed copies a message from br to w with CRLF line ends and
+// leading dots doubled; with topLines >= 0 it stops after the header and
+// that many body lines. It reads with ReadSlice, whose buffer bounds the
+// memory used whatever the line lengths.
+func writeStuffed(w *bufio.Writer, br *bufio.Reader, topLines int) error {
+	inBody, atStart, pendingCR := false, true, false
+	body := 0
+	for {
+		frag, err := br.ReadSlice('\n')
+		full := err == nil // frag ends a line
+		if len(frag) > 0 {
+			if atStart {
+				if inBody && topLines >= 0 {
+					if body >= topLines {
+						return nil
+					}
+					body++
+				}
+				if !inBody && full && (len(frag) == 1 || len(frag) == 2 && frag[0] == '\r') {
+					inBody = true
+				}
+				if frag[0] == '.' {
+					w.WriteByte('.')
+				}
+			}
+			content := frag
+			if full {
+				content = bytes.TrimSuffix(content, []byte("\n"))
+				if len(content) == 0 {
+					pendingCR = false // the held CR was this line end's
+				}
+				content = bytes.TrimSuffix(content, []byte("\r"))
+			}
+			if pendingCR {
+				w.WriteByte('\r') // a CR inside the line, not its end
+				pendingCR = false
+			}
+			if !full && content[len(content)-1] == '\r' {
+				// Maybe the first half of a CRLF split by the buffer.
+				content, pendingCR = content[:len(content)-1], true
+			}
+			// bufio.Writer's error is sticky: one check a piece finds a
+			// client that went away without a flush per line.
+			if _, werr := w.Write(content); werr != nil {
+				return fmt.Errorf("write message: %w", werr)
+			}
+			if full {
+				w.WriteString("\r\n")
+			}
+			atStart = full
+		}
+		switch {
+		case err == nil, errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF):
+			if !atStart {
+				w.WriteString("\r\n") // the last line had no line end
+			}
+			return nil
+		default:
+			return fmt.Errorf("read message: %w", err)
+		}
+	}
 }
 
 // quit enters the UPDATE state: messages marked with DELE are removed,
