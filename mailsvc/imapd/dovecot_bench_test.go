@@ -1,0 +1,106 @@
+package imapd_test
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/postdesk/postdesk/mailsvc/imapd"
+	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
+)
+
+// BenchmarkVersusDovecot sends the same IMAP commands, over plain TCP on
+// loopback with the same client, to Postdesk (SQLite, and PostgreSQL when
+// POSTDESK_TEST_DATABASE_URL is set) and, when POSTDESK_BENCH_DOVECOT is
+// "host:port user password", to a Dovecot there; .ci/bench-dovecot sets
+// one up and runs this. Each server's INBOX holds the same 10,000
+// messages, a third of them \Seen.
+func BenchmarkVersusDovecot(b *testing.B) {
+	const n = 10000
+	type target struct {
+		name string
+		dial func(b *testing.B) *raw
+	}
+	var targets []target
+	for _, eng := range tenantstest.Engines {
+		if eng == database.Postgres && os.Getenv("POSTDESK_TEST_DATABASE_URL") == "" {
+			continue
+		}
+		targets = append(targets, target{"postdesk-" + string(eng), func(b *testing.B) *raw {
+			e, _ := bigEnv(b, eng, n, func(c *imapd.Config) { c.AllowPlaintextAuth = true })
+			r := e.raw(false)
+			r.login("john@example.test")
+			return r
+		}})
+	}
+	if spec := os.Getenv("POSTDESK_BENCH_DOVECOT"); spec != "" {
+		f := strings.Fields(spec)
+		if len(f) != 3 {
+			b.Fatalf("POSTDESK_BENCH_DOVECOT=%q: want \"host:port user password\"", spec)
+		}
+		targets = append(targets, target{"dovecot", func(b *testing.B) *raw {
+			c, err := net.Dial("tcp", f[0])
+			tcheck(b, err, "dial dovecot")
+			b.Cleanup(func() { c.Close() })
+			r := &raw{t: b, conn: c, r: bufio.NewReader(c)}
+			if g := r.line(); !strings.HasPrefix(g, "* OK") {
+				b.Fatalf("greeting %q", g)
+			}
+			r.expect("L", "LOGIN "+quote(f[1])+" "+quote(f[2]), "OK")
+			if lines := r.expect("s", "SELECT INBOX", "OK"); !hasLine(lines, fmt.Sprintf("* %d EXISTS", n)) {
+				appendAll(b, r, n)
+			}
+			return r
+		}})
+	}
+	for _, tg := range targets {
+		b.Run(tg.name, func(b *testing.B) {
+			r := tg.dial(b)
+			r.expect("s", "SELECT INBOX", "OK")
+			for _, op := range []struct{ name, cmd string }{
+				{"select", "SELECT INBOX"},
+				{"fetch-flags", "FETCH 1:* FLAGS"},
+				{"fetch-envelope", "FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)"},
+				{"search-header", "SEARCH HEADER X-Seq 4242"},
+				{"fetch-body-100", "FETCH 1:100 BODY.PEEK[]"},
+			} {
+				b.Run(op.name, func(b *testing.B) {
+					for b.Loop() {
+						r.expect("x", op.cmd, "OK")
+					}
+				})
+			}
+		})
+	}
+}
+
+// appendAll fills an empty INBOX with the messages fillFolder delivers to
+// Postdesk, pipelined with LITERAL+ (RFC 7888).
+func appendAll(b *testing.B, r *raw, n int) {
+	const batch = 200
+	for start := 0; start < n; start += batch {
+		var sb strings.Builder
+		end := min(n, start+batch)
+		for i := start; i < end; i++ {
+			msg := fmt.Sprintf("X-Seq: %d\r\n%s", i+1, msgPlain)
+			flags := "()"
+			if i%3 == 0 {
+				flags = `(\Seen)`
+			}
+			fmt.Fprintf(&sb, "a%d APPEND INBOX %s {%d+}\r\n%s\r\n", i, flags, len(msg), msg)
+		}
+		r.send(sb.String())
+		for i := start; i < end; i++ {
+			if _, done := r.until(fmt.Sprintf("a%d", i)); !strings.Contains(done, " OK") {
+				b.Fatalf("append %d: %q", i, done)
+			}
+		}
+	}
+	if lines := r.expect("s", "SELECT INBOX", "OK"); !hasLine(lines, fmt.Sprintf("* %d EXISTS", n)) {
+		b.Fatalf("after filling: %q", lines)
+	}
+}
