@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,26 +19,9 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
-)
 
-// findChromium finds Debian's chromium. Without it the browser test is
-// skipped, except under CI=true, where .ci/run installs it.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but chromium is not installed (.ci/run installs it)")
-	}
-	t.Skip("browser test skipped: chromium not installed (apt-get install chromium)")
-	return ""
-}
+	"github.com/postdesk/postdesk/browsertest"
+)
 
 // tracker is a loopback web server that records every request: the
 // hostile message's remote image, and whatever its scripts would fetch
@@ -77,7 +58,7 @@ func (tr *tracker) got() []string {
 // hostile HTML message: nothing in it runs, and the loopback server its
 // remote image points at gets no request until "show images".
 func TestWebmailBrowser(t *testing.T) {
-	exe := findChromium(t)
+	exe := browsertest.Chromium(t)
 	bin := buildBinary(t)
 	tr := newTracker(t)
 	data := t.TempDir()
@@ -137,66 +118,25 @@ func TestWebmailBrowser(t *testing.T) {
 	mx.Quit()
 
 	// The browser.
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1100),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	br := browsertest.Start(t, exe, 120*time.Second, chromedp.WindowSize(1280, 1100))
+	defer br.Close() // before the server stops
 	base := "http://" + httpAddr
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
 	eval := func(js string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		s, err := chromedp.Run(br.Context(), chromedp.Evaluate[string](js))
 		if err != nil {
 			t.Fatalf("evaluate %s: %v", js, err)
 		}
 		return s
 	}
-	waitFor := func(what, js string) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-			if err == nil && ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("waiting for %s: %v", what, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	waitFlash := func(want string) {
-		t.Helper()
-		waitFor(want, `(() => { const e = document.querySelector('[data-testid=flash]'); return !!e && e.textContent.includes(`+strconv.Quote(want)+`); })()`)
-	}
 	login := func(name string) {
 		t.Helper()
-		do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(`#login`), chromedp.SendKeys(`#login`, name),
+		br.Do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(`#login`), chromedp.SendKeys(`#login`, name),
 			chromedp.SendKeys(`#password`, wmPW), chromedp.Submit(`#password`), chromedp.WaitVisible(`[data-testid=messages]`))
-		if s := read(`[data-testid=folder-name]`); s != "INBOX" {
+		if s := br.Text(`[data-testid=folder-name]`); s != "INBOX" {
 			t.Errorf("login as %s landed on %q", name, s)
 		}
-		if s := read(`[data-testid=messages]`); !strings.Contains(s, "browser-hello") || !strings.Contains(s, "Carl Example") {
+		if s := br.Text(`[data-testid=messages]`); !strings.Contains(s, "browser-hello") || !strings.Contains(s, "Carl Example") {
 			t.Errorf("INBOX as %s: %q", name, s)
 		}
 	}
@@ -209,7 +149,7 @@ func TestWebmailBrowser(t *testing.T) {
 		if dir == "" {
 			return
 		}
-		b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		b, err := chromedp.Run(br.Context(), chromedp.CaptureScreenshot())
 		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
 		}
@@ -220,26 +160,26 @@ func TestWebmailBrowser(t *testing.T) {
 
 	waitUp(t, base+"/healthz")
 	login("ann/a.test")
-	do(chromedp.Click(`[data-testid=logout]`), chromedp.WaitVisible(`#login`))
+	br.Do(chromedp.Click(`[data-testid=logout]`), chromedp.WaitVisible(`#login`))
 	login("ann@a.test")
 	shot("inbox")
 
 	// Read carl's message and reply with an attachment.
-	do(chromedp.Click(`//a[@data-testid="message-link"][contains(., "browser-hello")]`), chromedp.WaitVisible(`[data-testid=body]`))
+	br.Do(chromedp.Click(`//a[@data-testid="message-link"][contains(., "browser-hello")]`), chromedp.WaitVisible(`[data-testid=body]`))
 	shot("message")
-	if s := read(`[data-testid=body]`); !strings.Contains(s, "Hello from carl over SMTP.") {
+	if s := br.Text(`[data-testid=body]`); !strings.Contains(s, "Hello from carl over SMTP.") {
 		t.Errorf("message body %q", s)
 	}
 	file := filepath.Join(t.TempDir(), "minutes.txt")
 	wmMust(t, os.WriteFile(file, []byte("minutes of the meeting\n"), 0o600))
-	do(chromedp.Click(`[data-testid=reply]`), chromedp.WaitVisible(`#body`))
+	br.Do(chromedp.Click(`[data-testid=reply]`), chromedp.WaitVisible(`#body`))
 	if s := eval(`document.querySelector('#to').value`); s != "Carl Example <carl@a.test>" {
 		t.Errorf("reply to %q", s)
 	}
 	shot("reply")
-	do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#body').value = 'Thanks, see the minutes.\n' + document.querySelector('#body').value`),
+	br.Do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#body').value = 'Thanks, see the minutes.\n' + document.querySelector('#body').value`),
 		chromedp.SetUploadFiles(`#files`, []string{file}), chromedp.Click(`[data-testid=send]`))
-	waitFlash("Message sent.")
+	br.WaitText(`[data-testid=flash]`, "Message sent.")
 
 	// The reply is in carl's INBOX over IMAP, with the attachment, and
 	// its copy in ann's Sent.
@@ -258,20 +198,20 @@ func TestWebmailBrowser(t *testing.T) {
 	if f := flags["browser-hello"]; !slices.Contains(f, imap.FlagSeen) || !slices.Contains(f, imap.FlagAnswered) {
 		t.Errorf("flags over IMAP after reading and replying: %v", flags)
 	}
-	do(chromedp.Navigate(base+"/webmail"), chromedp.WaitVisible(`[data-testid=messages]`))
-	if s := read(`[data-testid=messages] tr.flagged`); !strings.Contains(s, "browser-hello") {
+	br.Do(chromedp.Navigate(base+"/webmail"), chromedp.WaitVisible(`[data-testid=messages]`))
+	if s := br.Text(`[data-testid=messages] tr.flagged`); !strings.Contains(s, "browser-hello") {
 		t.Errorf("flag set over IMAP not shown: %q", s)
 	}
 
 	// Address completion from the domain's directory, after a comma too.
-	do(chromedp.Click(`[data-testid=compose]`), chromedp.WaitVisible(`#to`), chromedp.SendKeys(`#to`, "someone@x.test, car"))
-	waitFor("completion", `Array.from(document.querySelectorAll('#directory option')).some(o => o.value === 'someone@x.test, Carl Example <carl@a.test>')`)
+	br.Do(chromedp.Click(`[data-testid=compose]`), chromedp.WaitVisible(`#to`), chromedp.SendKeys(`#to`, "someone@x.test, car"))
+	br.WaitFor("completion", `Array.from(document.querySelectorAll('#directory option')).some(o => o.value === 'someone@x.test, Carl Example <carl@a.test>')`)
 
 	// The hostile message: shown in the sandboxed frame; nothing runs,
 	// nothing is fetched.
-	do(chromedp.Click(`//a[@data-testid="folder-link"][.="INBOX"]`), chromedp.WaitVisible(`[data-testid=messages]`),
+	br.Do(chromedp.Click(`//a[@data-testid="folder-link"][.="INBOX"]`), chromedp.WaitVisible(`[data-testid=messages]`),
 		chromedp.Click(`//a[@data-testid="message-link"][contains(., "hostile-html")]`), chromedp.WaitVisible(`iframe[data-testid=body-frame]`))
-	waitFor("the frame loaded", `(() => { const f = document.querySelector('iframe[data-testid=body-frame]'); return !!f; })()`)
+	br.WaitFor("the frame loaded", `(() => { const f = document.querySelector('iframe[data-testid=body-frame]'); return !!f; })()`)
 	time.Sleep(1500 * time.Millisecond)
 	shot("hostile")
 	if hits := tr.got(); len(hits) > 0 {
@@ -286,7 +226,7 @@ func TestWebmailBrowser(t *testing.T) {
 		t.Errorf("the frame's document is reachable from the page: %q", s)
 	}
 
-	do(chromedp.Click(`[data-testid=show-images]`), chromedp.WaitVisible(`iframe[data-testid=body-frame]`))
+	br.Do(chromedp.Click(`[data-testid=show-images]`), chromedp.WaitVisible(`iframe[data-testid=body-frame]`))
 	deadline := time.Now().Add(15 * time.Second)
 	for !slices.Contains(tr.got(), "/track.png") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)

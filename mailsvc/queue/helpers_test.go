@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -28,6 +27,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/outbound"
@@ -225,23 +225,7 @@ func (e *env) submission(rcpts ...string) queue.Envelope {
 // inbox returns the messages of a local mailbox's INBOX.
 func (e *env) inbox(name string) []string {
 	e.t.Helper()
-	f, err := e.st.Folder(e.ctx, e.mbox[name], "INBOX")
-	if errors.Is(err, store.ErrNoFolder) {
-		return nil
-	}
-	tcheck(e.t, err, "inbox")
-	ms, err := e.st.Messages(e.ctx, f.ID, nil)
-	tcheck(e.t, err, "messages")
-	var out []string
-	for i := range ms {
-		r, err := e.st.Open(e.ctx, &ms[i])
-		tcheck(e.t, err, "open")
-		b, err := io.ReadAll(r)
-		r.Close()
-		tcheck(e.t, err, "read")
-		out = append(out, string(b))
-	}
-	return out
+	return mailtest.Inbox(e.t, e.ctx, e.st, e.mbox[name])
 }
 
 // queued lists the queue as an administrator sees it.

@@ -8,35 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 )
-
-// dialFrom connects from a given loopback address (all of 127/8 is
-// loopback on Linux) and returns the first line the server sends, "" if
-// it closes at once.
-func dialFrom(t *testing.T, local, a string, implicitTLS bool) (net.Conn, string) {
-	t.Helper()
-	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
-	c, err := d.Dial("tcp", a)
-	tcheck(t, err, "dial")
-	t.Cleanup(func() { c.Close() })
-	if implicitTLS {
-		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
-		tc.SetDeadline(time.Now().Add(5 * time.Second))
-		tcheck(t, tc.Handshake(), "handshake")
-		c = tc
-	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	line, _ := bufio.NewReader(c).ReadString('\n')
-	return c, strings.TrimRight(line, "\r\n")
-}
-
-// closed reports whether the server has closed c.
-func closed(c net.Conn) bool {
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	n, err := c.Read(make([]byte, 64))
-	return n == 0 && err != nil
-}
 
 // TestConnectionCaps: past the per-address cap of the MX, of submission
 // (587 and 465 together) and past the total over all listeners, a
@@ -51,38 +25,39 @@ func TestConnectionCaps(t *testing.T) {
 				t.Fatalf("%s: %q, want the greeting", what, line)
 			}
 		}
-		refused := func(what string, c net.Conn, line, text string) {
+		refused := func(what string, c net.Conn, r *bufio.Reader, line, text string) {
 			t.Helper()
 			if !strings.HasPrefix(line, "421 4.7.0 ") || !strings.Contains(line, text) {
 				t.Fatalf("%s: %q, want 421 4.7.0 ... %s", what, line, text)
 			}
-			if !closed(c) {
+			if !mailtest.Closed(c, r) {
 				t.Fatalf("%s: connection left open after 421", what)
 			}
 		}
-		mx1, line := dialFrom(t, "127.0.0.1", e.mx, false)
+		insecure := &tls.Config{InsecureSkipVerify: true} // the test certificate
+		mx1, _, line := mailtest.DialFrom(t, "127.0.0.1", e.mx, nil)
 		greeted("MX 1", line)
-		_, line = dialFrom(t, "127.0.0.1", e.mx, false)
+		_, _, line = mailtest.DialFrom(t, "127.0.0.1", e.mx, nil)
 		greeted("MX 2", line)
 		for i := 0; i < 3; i++ {
-			c, line := dialFrom(t, "127.0.0.1", e.mx, false)
-			refused("MX past the per-address cap", c, line, "from your address")
+			c, r, line := mailtest.DialFrom(t, "127.0.0.1", e.mx, nil)
+			refused("MX past the per-address cap", c, r, line, "from your address")
 		}
-		_, line = dialFrom(t, "127.0.0.1", e.sub, false)
+		_, _, line = mailtest.DialFrom(t, "127.0.0.1", e.sub, nil)
 		greeted("submission 1", line)
-		c, line := dialFrom(t, "127.0.0.1", e.sub, false)
-		refused("submission past the per-address cap", c, line, "from your address")
-		c, line = dialFrom(t, "127.0.0.1", e.subs, true)
-		refused("submissions (465) shares submission's cap", c, line, "from your address")
+		c, r, line := mailtest.DialFrom(t, "127.0.0.1", e.sub, nil)
+		refused("submission past the per-address cap", c, r, line, "from your address")
+		c, r, line = mailtest.DialFrom(t, "127.0.0.1", e.subs, insecure)
+		refused("submissions (465) shares submission's cap", c, r, line, "from your address")
 
 		// 3 open: the total. Another address is refused too.
-		c, line = dialFrom(t, "127.0.0.2", e.mx, false)
-		refused("MX past the total", c, line, "Too many connections")
+		c, r, line = mailtest.DialFrom(t, "127.0.0.2", e.mx, nil)
+		refused("MX past the total", c, r, line, "Too many connections")
 
 		mx1.Close()
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			c, line = dialFrom(t, "127.0.0.2", e.mx, false)
+			c, _, line = mailtest.DialFrom(t, "127.0.0.2", e.mx, nil)
 			if strings.HasPrefix(line, "220 ") || time.Now().After(deadline) {
 				break
 			}

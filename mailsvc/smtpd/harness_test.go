@@ -20,6 +20,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/logctx"
+	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -220,23 +221,7 @@ func (e *env) mailbox(a string, st *tenants.MailboxSettings) *tenants.Mailbox {
 // them: prefix and body.
 func (e *env) stored(a string) []string {
 	e.t.Helper()
-	f, err := e.st.Folder(e.ctx, e.ids[a], "INBOX")
-	if errors.Is(err, store.ErrNoFolder) {
-		return nil
-	}
-	tcheck(e.t, err, "folder")
-	ms, err := e.st.Messages(e.ctx, f.ID, nil)
-	tcheck(e.t, err, "messages")
-	var out []string
-	for i := range ms {
-		r, err := e.st.Open(e.ctx, &ms[i])
-		tcheck(e.t, err, "open")
-		b, err := io.ReadAll(r)
-		r.Close()
-		tcheck(e.t, err, "read")
-		out = append(out, string(b))
-	}
-	return out
+	return mailtest.Inbox(e.t, e.ctx, e.st, e.ids[a])
 }
 
 // queued returns the queue's messages: sender, recipients, prefix, kind.

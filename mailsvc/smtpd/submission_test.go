@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/auth"
@@ -223,13 +224,7 @@ func TestFaults(t *testing.T) {
 // TestPythonSmtplib drives the servers with Python's smtplib, a client
 // that is not ours.
 func TestPythonSmtplib(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but python3 is not installed")
-		}
-		t.Skip("python3 not installed: the Python client test did not run")
-	}
+	py := mailtest.Python3(t)
 	forEach(t, func(t *testing.T, e *env) {
 		script := `
 import smtplib, ssl, sys
