@@ -87,7 +87,13 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		f := existing[name]
 		e := entry{name: name}
 		if f == nil {
-			e.attrs = append(e.attrs, imap.MailboxAttrNoSelect)
+			// \NonExistent implies \NoSelect (RFC 5258 3.4, RFC 9051
+			// 7.3.1); with selection options imaptest's listext
+			// wants it alone. A plain LIST keeps \Noselect for
+			// IMAP4rev1 clients, which know only that.
+			if !options.SelectSubscribed {
+				e.attrs = append(e.attrs, imap.MailboxAttrNoSelect)
+			}
 			e.attrs = append(e.attrs, imap.MailboxAttrNonExistent)
 		} else if f.SpecialUse != "" {
 			e.attrs = append(e.attrs, imap.MailboxAttr(f.SpecialUse))

@@ -15,7 +15,10 @@ import (
 // is NIL and whose mailbox is the group's name, and its end with an
 // all-NIL address (RFC 9051 7.5.2). go-imap's ExtractEnvelope drops the
 // groups (its parser flattens them, as net/mail does), so the address
-// fields are parsed here; no maintained Go library parses groups.
+// fields are parsed here; no maintained Go library parses groups. The same
+// parse reads the lists net/mail rejects whole: obsolete source routes and
+// comments inside an address (imaptest's fetch-envelope and
+// search-addresses messages).
 func envelope(h textproto.Header) *imap.Envelope {
 	env := imapserver.ExtractEnvelope(h)
 	for _, f := range []struct {
@@ -24,8 +27,8 @@ func envelope(h textproto.Header) *imap.Envelope {
 	}{{"From", &env.From}, {"Sender", &env.Sender}, {"Reply-To", &env.ReplyTo},
 		{"To", &env.To}, {"Cc", &env.Cc}, {"Bcc", &env.Bcc}} {
 		raw := h.Get(f.key)
-		if !strings.Contains(raw, ":") {
-			continue // no group: go-imap's list is right
+		if !strings.Contains(raw, ":") && (len(*f.dst) > 0 || strings.TrimSpace(raw) == "") {
+			continue // no group, and go-imap could read it
 		}
 		if l, ok := groupedAddresses(raw); ok {
 			*f.dst = l
@@ -34,10 +37,11 @@ func envelope(h textproto.Header) *imap.Envelope {
 	return env
 }
 
-// groupedAddresses parses an address list with groups, one address at a
-// time, so that one it can't read (an address literal, say) doesn't lose
-// the others as go-imap's whole-list parse does. It reports false when it
-// found nothing, so the caller keeps go-imap's list.
+// groupedAddresses parses an address list with groups, or one go-imap
+// could not read at all, one address at a time, so that one it can't read
+// (an address literal, say) doesn't lose the others as go-imap's
+// whole-list parse does. It reports false when it found nothing, so the
+// caller keeps go-imap's list.
 func groupedAddresses(raw string) ([]imap.Address, bool) {
 	var out []imap.Address
 	sawGroup := false
@@ -56,7 +60,24 @@ func groupedAddresses(raw string) ([]imap.Address, bool) {
 		case tokAddress:
 			a, err := mail.ParseAddress(tok.text)
 			if err != nil {
-				continue
+				// An obsolete source route ("<@route:user@domain>",
+				// RFC 5322 4.4) net/mail cannot read; IMAP's address
+				// has a place for it, but go-imap writes it as NIL,
+				// so it is dropped.
+				if noRoute, ok := dropRoute(tok.text); ok {
+					a, err = mail.ParseAddress(noRoute)
+				}
+			}
+			if err != nil {
+				// Comments inside an addr-spec ("<user (c)@ (c)
+				// domain.org>", RFC 5322 3.4.1 CFWS) net/mail
+				// cannot read either.
+				if bare := dropComments(tok.text); bare != tok.text {
+					a, err = mail.ParseAddress(bare)
+				}
+				if err != nil {
+					continue
+				}
 			}
 			mailbox, host, ok := strings.Cut(a.Address, "@")
 			if !ok {
@@ -69,6 +90,58 @@ func groupedAddresses(raw string) ([]imap.Address, bool) {
 		out = append(out, imap.Address{})
 	}
 	return out, sawGroup || len(out) > 0
+}
+
+// dropRoute removes the source route of an angle address: "Name
+// <@a.example,@b.example:user@domain>" becomes "Name <user@domain>".
+func dropRoute(s string) (string, bool) {
+	open := strings.IndexByte(s, '<')
+	if open < 0 || !strings.HasPrefix(strings.TrimLeft(s[open+1:], " \t"), "@") {
+		return "", false
+	}
+	colon := strings.IndexByte(s[open:], ':')
+	if colon < 0 || strings.IndexByte(s[open:open+colon], '>') >= 0 {
+		return "", false
+	}
+	return s[:open+1] + s[open+colon+1:], true
+}
+
+// dropComments removes the comments of an address outside quoted strings
+// and the white space they leave in its addr-spec: "<user (c)@ (c)
+// domain.org>" becomes "<user@domain.org>".
+func dropComments(s string) string {
+	var b strings.Builder
+	depth, quoted, escaped := 0, false, false
+	for _, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\' && (quoted || depth > 0):
+			escaped = true
+		case quoted:
+			quoted = r != '"'
+		case r == '(':
+			depth++
+			continue
+		case r == ')' && depth > 0:
+			depth--
+			continue
+		case r == '"' && depth == 0:
+			quoted = true
+		}
+		if depth == 0 {
+			b.WriteRune(r)
+		}
+	}
+	out := strings.TrimSpace(b.String())
+	if strings.Contains(out, `"`) {
+		return out // a quoted part: leave its spaces alone
+	}
+	name, spec := "", out
+	if i := strings.IndexByte(out, '<'); i >= 0 {
+		name, spec = out[:i], out[i:]
+	}
+	return name + strings.Join(strings.Fields(spec), "")
 }
 
 type tokKind int

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"strings"
@@ -47,6 +48,29 @@ type Part struct {
 	Envelope *imap.Envelope `json:"en,omitempty"`
 	// Children are a multipart's parts, or a message/rfc822's one body.
 	Children []Part `json:"c,omitempty"`
+	// HeaderStart, BodyStart and BodyEnd are where the part's header and
+	// body are in the blob (the recipient's prefix not counted), so that
+	// IMAP can serve part sections from a section of the blob instead of
+	// parsing the message again. The header runs from HeaderStart to
+	// BodyStart (blank line included), the body from BodyStart to BodyEnd,
+	// as go-imap's section extractor cuts them. All three are 0 in rows
+	// indexed before they were recorded, in the placeholder part of a
+	// multipart without parts, and in messages that extractor could read
+	// differently than Index does (see walker.unsure); HasOffsets tells.
+	HeaderStart int64 `json:"ho,omitempty"`
+	BodyStart   int64 `json:"bo,omitempty"`
+	BodyEnd     int64 `json:"be,omitempty"`
+}
+
+// HasOffsets reports whether the part's offsets were recorded: every
+// part's body ends after the first byte of the blob.
+func (p *Part) HasOffsets() bool { return p.BodyEnd > 0 }
+
+func (p *Part) clearOffsets() {
+	p.HeaderStart, p.BodyStart, p.BodyEnd = 0, 0, 0
+	for i := range p.Children {
+		p.Children[i].clearOffsets()
+	}
 }
 
 // Meta is what delivery learns of a message once, for every later FETCH,
@@ -68,10 +92,12 @@ func Index(r io.ReaderAt, size int64) (*Meta, error) {
 	br := bufio.NewReaderSize(cr, 32<<10)
 	h, err := textproto.ReadHeader(br)
 	headerLen := cr.n - int64(br.Buffered())
+	w := &walker{}
 	if err != nil {
 		// A message without a parsable header is still a message: one
-		// opaque text part.
+		// opaque text part. go-imap's extractor finds no sections in it.
 		h, headerLen = textproto.Header{}, 0
+		w.unsure = true
 	}
 	m := &Meta{Envelope: envelope(h)}
 	if headerLen > 0 && headerLen <= maxStoredHeader {
@@ -91,12 +117,14 @@ func Index(r io.ReaderAt, size int64) (*Meta, error) {
 		m.SentAt = &d
 	}
 	body := io.NewSectionReader(r, headerLen, size-headerLen)
-	w := &walker{}
-	p, err := w.part(h, body, 0)
+	p, err := w.part(h, body, headerLen, "", 0)
 	if errors.Is(err, errMIMELimit) {
-		p = opaque(h, size-headerLen)
+		p = opaque(h, size-headerLen) // without offsets: go-imap's extractor knows no limits
 	} else if err != nil {
 		return nil, err
+	}
+	if w.unsure {
+		p.clearOffsets()
 	}
 	m.Structure = p
 	m.HasAttachments = hasAttachment(p)
@@ -111,6 +139,19 @@ type countReader struct {
 func (c *countReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.n += int64(n)
+	return n, err
+}
+
+// lineCountReader counts the bytes and lines read through it.
+type lineCountReader struct {
+	r        io.Reader
+	n, lines int64
+}
+
+func (c *lineCountReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	c.lines += int64(bytes.Count(b[:n], []byte{'\n'}))
 	return n, err
 }
 
@@ -133,22 +174,45 @@ func addressList(h mail.Header, key string) string {
 
 type walker struct {
 	parts int
+	// unsure is set when go-imap's section extractor (imapserver's
+	// ExtractBodySection and findMessagePart), whose answers the recorded
+	// offsets stand in for, would split the message differently than this
+	// walk: then no offsets are kept and IMAP extracts sections the old way.
+	// It happens for a Content-Type go-imap takes for a multipart that has
+	// no usable boundary here, a part of a multipart/digest without
+	// Content-Type (go-imap opens it as a message/rfc822, this walk reads
+	// it as text/plain), an encapsulated message whose header does not
+	// parse, and a message whose own header does not.
+	unsure bool
 }
 
-func (w *walker) part(h textproto.Header, body io.Reader, depth int) (Part, error) {
+// part reads one entity: h is its header and body its body, which begins
+// at offset start of the blob. parent is the media type of the nearest
+// multipart around it, through encapsulated messages (go-imap's
+// parentMediaType). The caller sets the HeaderStart of the part returned.
+func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent string, depth int) (Part, error) {
 	w.parts++
 	if depth > MaxMIMEDepth || w.parts > MaxMIMEParts {
 		return Part{}, errMIMELimit
 	}
+	cb := &countReader{r: body}
 	gh := gomessage.Header{Header: h}
 	mt, params, err := gh.ContentType()
+	// go-imap goes by ContentType's media type even when it does not parse
+	// (it is the raw value then), and by the boundary parameter as it is.
+	if strings.HasPrefix(mt, "multipart/") && (err != nil || params["boundary"] == "") {
+		w.unsure = true
+	}
+	if parent == "multipart/digest" && !h.Has("Content-Type") {
+		w.unsure = true
+	}
 	if err != nil || mt == "" {
 		mt, params = "text/plain", map[string]string{"charset": "us-ascii"}
 	}
 	typ, sub, _ := strings.Cut(mt, "/")
 	p := Part{Type: typ, Subtype: sub, Params: params, ID: h.Get("Content-Id"),
 		Description: h.Get("Content-Description"), Encoding: strings.ToLower(h.Get("Content-Transfer-Encoding")),
-		Location: h.Get("Content-Location")}
+		Location: h.Get("Content-Location"), BodyStart: start}
 	if d, dp, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil {
 		p.Disposition, p.DispParams = d, dp
 	}
@@ -160,24 +224,26 @@ func (w *walker) part(h textproto.Header, body io.Reader, depth int) (Part, erro
 		}
 	}
 	if typ == "multipart" && params["boundary"] != "" {
-		mr := textproto.NewMultipartReader(body, params["boundary"])
+		mr := newMultipartReader(cb, params["boundary"])
 		for {
-			cp, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
+			cp, hs, bs, err := mr.nextPart()
 			if err != nil {
-				break // a broken multipart keeps the parts read so far
+				break // the end, or a broken multipart: keep the parts read so far
 			}
-			c, err := w.part(cp.Header, cp, depth+1)
+			c, err := w.part(cp.Header, cp, start+bs, mt, depth+1)
 			if err != nil {
 				return Part{}, err
 			}
+			c.HeaderStart = start + hs
 			p.Children = append(p.Children, c)
 		}
 		// Count what follows the last boundary, so sizes stay honest.
-		io.Copy(io.Discard, body)
+		if _, err := io.Copy(io.Discard, cb); err != nil {
+			return Part{}, err
+		}
+		p.BodyEnd = start + cb.n
 		if len(p.Children) == 0 {
+			// A placeholder without offsets: go-imap finds no part here.
 			p.Children = []Part{{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}}}
 		}
 		return p, nil
@@ -185,31 +251,35 @@ func (w *walker) part(h textproto.Header, body io.Reader, depth int) (Part, erro
 	if typ == "multipart" {
 		p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
 	}
-	cw := &countWriter{}
 	if mt == "message/rfc822" || mt == "message/global" {
-		var buf bytes.Buffer
-		n, err := io.Copy(io.MultiWriter(cw, &buf), io.LimitReader(body, 64<<20))
-		if err != nil {
-			return Part{}, err
-		}
-		io.Copy(cw, body)
-		p.Size, p.Lines = cw.n, cw.lines
-		br := bufio.NewReader(bytes.NewReader(buf.Bytes()[:n]))
+		// The encapsulated message is parsed as it streams by, its size and
+		// lines counted on the way: nothing of it is held.
+		lc := &lineCountReader{r: cb}
+		br := bufio.NewReader(lc)
 		ch, err := textproto.ReadHeader(br)
 		if err == nil {
+			hl := lc.n - int64(br.Buffered())
 			p.Envelope = envelope(ch)
-			c, err := w.part(ch, br, depth+1)
+			c, err := w.part(ch, br, start+hl, parent, depth+1)
 			if err != nil {
 				return Part{}, err
 			}
+			c.HeaderStart = start
 			p.Children = []Part{c}
+		} else {
+			w.unsure = true // go-imap goes on with the fields read so far
 		}
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return Part{}, err
+		}
+		p.Size, p.Lines, p.BodyEnd = lc.n, lc.lines, start+cb.n
 		return p, nil
 	}
-	if _, err := io.Copy(cw, body); err != nil {
+	cw := &countWriter{}
+	if _, err := io.Copy(cw, cb); err != nil {
 		return Part{}, err
 	}
-	p.Size = cw.n
+	p.Size, p.BodyEnd = cw.n, start+cb.n
 	if typ == "text" {
 		p.Lines = cw.lines
 	}
@@ -283,4 +353,239 @@ func marshal(v any) string {
 		return ""
 	}
 	return string(b)
+}
+
+// multipartReader is go-message's textproto.MultipartReader (v0.18, itself
+// Go's mime/multipart reader, BSD-style licence, The Go Authors), cut down
+// to reading and made to tell where in its input each part's header and
+// body begin. go-imap's section extractor splits multiparts with
+// go-message's reader; the offsets Index records stand in for its answers,
+// so they must come from the same algorithm, byte for byte (the imapd
+// tests compare both): keep this in step with go-message.
+type multipartReader struct {
+	in        *countReader // what the buffer took from the input
+	br        *bufio.Reader
+	cur       *multipartPart
+	partsRead int
+
+	nl               []byte // "\r\n" or "\n" (set after seeing the first boundary line)
+	nlDashBoundary   []byte // nl + "--boundary"
+	dashBoundaryDash []byte // "--boundary--"
+	dashBoundary     []byte // "--boundary"
+}
+
+// peekBufferSize is go-message's: at least 76, so that
+// "\r\n--separator_of_len_70-" fits in the buffer.
+const peekBufferSize = 4096
+
+func newMultipartReader(r io.Reader, boundary string) *multipartReader {
+	b := []byte("\r\n--" + boundary + "--")
+	in := &countReader{r: &stickyErrorReader{r: r}}
+	return &multipartReader{
+		in:               in,
+		br:               bufio.NewReaderSize(in, peekBufferSize),
+		nl:               b[:2],
+		nlDashBoundary:   b[:len(b)-2],
+		dashBoundaryDash: b[2:],
+		dashBoundary:     b[2 : len(b)-2],
+	}
+}
+
+// pos is the offset in the input of the next byte the reader hands out.
+func (r *multipartReader) pos() int64 { return r.in.n - int64(r.br.Buffered()) }
+
+// stickyErrorReader never calls Read on its reader again after an error
+// (the reader reads on after errors; io.Reader promises nothing then).
+type stickyErrorReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *stickyErrorReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.r.Read(p)
+	r.err = err
+	return n, err
+}
+
+// nextPart returns the next part, where its header begins and where its
+// body begins (offsets in the reader's input), or io.EOF after the last.
+func (r *multipartReader) nextPart() (*multipartPart, int64, int64, error) {
+	if r.cur != nil {
+		io.Copy(io.Discard, r.cur)
+	}
+	if string(r.dashBoundary) == "--" {
+		return nil, 0, 0, errors.New("multipart: boundary is empty")
+	}
+	expectNewPart := false
+	for {
+		line, err := r.br.ReadSlice('\n')
+		if err == io.EOF && r.isFinalBoundary(line) {
+			// "--boundary--" at the very end, without a line break.
+			return nil, 0, 0, io.EOF
+		}
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("multipart: next part: %w", err)
+		}
+		if r.isBoundaryDelimiterLine(line) {
+			r.partsRead++
+			hs := r.pos()
+			h, err := textproto.ReadHeader(r.br)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			r.cur = &multipartPart{Header: h, mr: r}
+			return r.cur, hs, r.pos(), nil
+		}
+		if r.isFinalBoundary(line) {
+			return nil, 0, 0, io.EOF
+		}
+		if expectNewPart {
+			return nil, 0, 0, fmt.Errorf("multipart: expecting a new part; got line %q", line)
+		}
+		if r.partsRead == 0 {
+			continue // the preamble
+		}
+		// The line break between the previous part's body and the
+		// boundary line expected next.
+		if bytes.Equal(line, r.nl) {
+			expectNewPart = true
+			continue
+		}
+		return nil, 0, 0, fmt.Errorf("multipart: unexpected line %q", line)
+	}
+}
+
+// isFinalBoundary matches `^--boundary--[ \t]*(\r\n)?$`.
+func (r *multipartReader) isFinalBoundary(line []byte) bool {
+	if !bytes.HasPrefix(line, r.dashBoundaryDash) {
+		return false
+	}
+	rest := skipLWSPChar(line[len(r.dashBoundaryDash):])
+	return len(rest) == 0 || bytes.Equal(rest, r.nl)
+}
+
+// isBoundaryDelimiterLine matches a boundary line (RFC 2046 5.1: the
+// boundary, optional linear white space, a line break).
+func (r *multipartReader) isBoundaryDelimiterLine(line []byte) bool {
+	if !bytes.HasPrefix(line, r.dashBoundary) {
+		return false
+	}
+	rest := skipLWSPChar(line[len(r.dashBoundary):])
+	// Lines ending in "\n" alone on the first boundary switch the reader
+	// to bare LF: against the RFC, but found in practice.
+	if r.partsRead == 0 && len(rest) == 1 && rest[0] == '\n' {
+		r.nl = r.nl[1:]
+		r.nlDashBoundary = r.nlDashBoundary[1:]
+	}
+	return bytes.Equal(rest, r.nl)
+}
+
+func skipLWSPChar(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// multipartPart reads one part's body: raw bytes, no transfer decoding,
+// up to the line break before the next boundary.
+type multipartPart struct {
+	Header textproto.Header
+
+	mr      *multipartReader
+	n       int   // known data bytes waiting in mr.br
+	total   int64 // data bytes read already
+	err     error // to return when n == 0
+	readErr error // read error seen from mr.br
+}
+
+func (p *multipartPart) Read(d []byte) (int, error) {
+	br := p.mr.br
+	// Read into the buffer until some data can be returned, or there is
+	// a reason to stop (a boundary, a read error).
+	for p.n == 0 && p.err == nil {
+		peek, _ := br.Peek(br.Buffered())
+		p.n, p.err = scanUntilBoundary(peek, p.mr.dashBoundary, p.mr.nlDashBoundary, p.total, p.readErr)
+		if p.n == 0 && p.err == nil {
+			_, p.readErr = br.Peek(len(peek) + 1)
+			if p.readErr == io.EOF {
+				p.readErr = io.ErrUnexpectedEOF
+			}
+		}
+	}
+	if p.n == 0 {
+		return 0, p.err
+	}
+	n := min(len(d), p.n)
+	n, _ = br.Read(d[:n])
+	p.total += int64(n)
+	p.n -= n
+	if p.n == 0 {
+		return n, p.err
+	}
+	return n, nil
+}
+
+// scanUntilBoundary returns how many bytes of buf are body data for sure,
+// and the error to return once they are read. dashBoundary is
+// "--boundary", nlDashBoundary "\r\n--boundary" or "\n--boundary"; total
+// is the body bytes read so far (at 0, a leading "--boundary" counts);
+// readErr the error that followed reading buf.
+func scanUntilBoundary(buf, dashBoundary, nlDashBoundary []byte, total int64, readErr error) (int, error) {
+	if total == 0 {
+		if bytes.HasPrefix(buf, dashBoundary) {
+			switch matchAfterPrefix(buf, dashBoundary, readErr) {
+			case -1:
+				return len(dashBoundary), nil
+			case 0:
+				return 0, nil
+			case +1:
+				return 0, io.EOF
+			}
+		}
+		if bytes.HasPrefix(dashBoundary, buf) {
+			return 0, readErr
+		}
+	}
+	if i := bytes.Index(buf, nlDashBoundary); i >= 0 {
+		switch matchAfterPrefix(buf[i:], nlDashBoundary, readErr) {
+		case -1:
+			return i + len(nlDashBoundary), nil
+		case 0:
+			return i, nil
+		case +1:
+			return i, io.EOF
+		}
+	}
+	if bytes.HasPrefix(nlDashBoundary, buf) {
+		return 0, readErr
+	}
+	// Up to the last line break is body; from it on, too, unless it may
+	// begin a boundary.
+	i := bytes.LastIndexByte(buf, nlDashBoundary[0])
+	if i >= 0 && bytes.HasPrefix(nlDashBoundary, buf[i:]) {
+		return i, nil
+	}
+	return len(buf), readErr
+}
+
+// matchAfterPrefix tells whether buf, which begins with prefix (a
+// boundary), is a boundary: +1 if what follows is a dash, space, tab, CR,
+// LF or the end of input, -1 if it is anything else, 0 if more input is
+// needed to tell.
+func matchAfterPrefix(buf, prefix []byte, readErr error) int {
+	if len(buf) == len(prefix) {
+		if readErr != nil {
+			return +1
+		}
+		return 0
+	}
+	switch buf[len(prefix)] {
+	case ' ', '\t', '\r', '\n', '-':
+		return +1
+	}
+	return -1
 }
