@@ -41,6 +41,9 @@ type hub struct {
 	sessions []*selected
 	refs     int
 	gone     bool // the folder was deleted
+	// maxPending bounds each session's queue (updateQueue); a field
+	// rather than the constant so that tests can lower it.
+	maxPending int
 
 	stopWatch func()
 	done      chan struct{}
@@ -66,6 +69,147 @@ type update struct {
 	keywords []string // mailbox flags
 }
 
+// defaultMaxPending is how many updates may wait for one session, each
+// arriving message counted; a client that does not read (no command, no
+// IDLE) on a busy folder would otherwise make its queue grow without end.
+const defaultMaxPending = 10000
+
+// updateQueue holds the updates waiting for one session, guarded by the
+// hub's mutex. Only a message's last flags matter, so a flag update
+// replaces the one queued for the same message, as a FLAGS update does
+// the one before it; expunges and arrivals stay in order. Past the limit
+// the queue is dropped and the session marked for a resync: at its next
+// chance to send EXPUNGE it compares its view with the folder and reports
+// the difference (selected.resync), so that it never holds more than the
+// limit, whatever happens while its client sleeps.
+type updateQueue struct {
+	items  []update
+	flagAt map[uint32]int // UID to the index in items of its flags update
+	kwAt   int            // 1 + the index of the FLAGS update; 0: none
+	size   int            // updates queued, each arriving message counted
+	resync bool           // items were dropped
+	// recent holds, while a resync is pending, the UIDs of arrivals the
+	// session claimed as \Recent (one span per claim, the latest
+	// maxRecentSpans), which the dropped EXISTS updates carried.
+	recent []span
+	// synced is the hub's modseq when items was last emptied without a
+	// resync pending: the client has been told of every change up to it.
+	// A resync reports the flags of messages changed after it.
+	synced int64
+}
+
+// maxRecentSpans bounds updateQueue.recent. Claims by one session
+// follow each other and merge into one span unless another session
+// claims in between.
+const maxRecentSpans = 64
+
+// push queues u, or marks the queue for a resync if that would take it
+// past limit.
+func (q *updateQueue) push(u update, limit int) {
+	if q.resync {
+		q.keepRecent(u)
+		return
+	}
+	switch {
+	case u.kind == updFlags:
+		if i, ok := q.flagAt[u.uid]; ok {
+			q.items[i] = u
+			return
+		}
+	case u.kind == updMailboxFlags && q.kwAt > 0:
+		// The list is the folder's whole keyword list, a superset of the
+		// one it replaces; announcing it earlier does no harm.
+		q.items[q.kwAt-1] = u
+		return
+	}
+	if q.size+weight(u) > limit {
+		q.overflow()
+		return
+	}
+	q.add(u)
+}
+
+// refresh replaces the flags queued for a message, if any, with newer
+// ones. A session's own flag changes are not queued to it (its command
+// reports them), but an older queued change of the same message must not
+// be written after that report with the flags it had before.
+func (q *updateQueue) refresh(u update) {
+	if i, ok := q.flagAt[u.uid]; ok {
+		q.items[i] = u
+	}
+}
+
+func (q *updateQueue) add(u update) {
+	switch u.kind {
+	case updFlags:
+		if q.flagAt == nil {
+			q.flagAt = map[uint32]int{}
+		}
+		q.flagAt[u.uid] = len(q.items)
+	case updMailboxFlags:
+		q.kwAt = len(q.items) + 1
+	}
+	q.size += weight(u)
+	q.items = append(q.items, u)
+}
+
+func weight(u update) int {
+	if u.kind == updExists {
+		return len(u.uids)
+	}
+	return 1
+}
+
+func (q *updateQueue) overflow() {
+	for _, u := range q.items {
+		q.keepRecent(u)
+	}
+	q.items, q.flagAt, q.kwAt, q.size = nil, nil, 0, 0
+	q.resync = true
+}
+
+// keepRecent notes the \Recent arrivals of an EXISTS update that is
+// dropped. They are a run of the update's UIDs, and every message with a
+// UID between its first and last is in the run: the span holds them and
+// no other message.
+func (q *updateQueue) keepRecent(u update) {
+	if u.kind != updExists || len(u.recent) == 0 {
+		return
+	}
+	sp := span{u.recent[0], u.recent[len(u.recent)-1]}
+	if n := len(q.recent); n > 0 && uint64(sp.lo) <= uint64(q.recent[n-1].hi)+1 {
+		q.recent[n-1].hi = max(q.recent[n-1].hi, sp.hi)
+		return
+	}
+	if len(q.recent) == maxRecentSpans {
+		q.recent = q.recent[1:] // the oldest claims lose \Recent
+	}
+	q.recent = append(q.recent, sp)
+}
+
+// take removes and returns the queued updates; without allowExpunge, only
+// those before the first EXPUNGE (RFC 9051 7.5.1).
+func (q *updateQueue) take(allowExpunge bool) []update {
+	n := len(q.items)
+	if !allowExpunge {
+		for i, u := range q.items {
+			if u.kind == updExpunge {
+				n = i
+				break
+			}
+		}
+	}
+	out, rest := q.items[:n:n], q.items[n:]
+	q.items, q.flagAt, q.kwAt, q.size = nil, nil, 0, 0
+	if len(rest) > 0 {
+		q.items = make([]update, 0, len(rest))
+		for _, u := range rest {
+			q.add(u)
+		}
+	}
+	return out
+}
+
 // acquireHub returns the folder's hub, starting it if needed; releaseHub
 // must follow.
 func (s *Server) acquireHub(ctx context.Context, f *store.Folder) (*hub, error) {
@@ -77,7 +221,8 @@ func (s *Server) acquireHub(ctx context.Context, f *store.Folder) (*hub, error) 
 		h.mu.Unlock()
 		return h, nil
 	}
-	h := &hub{srv: s, folderID: f.ID, mailboxID: f.MailboxID, keywords: map[string]bool{}, refs: 1, done: make(chan struct{})}
+	h := &hub{srv: s, folderID: f.ID, mailboxID: f.MailboxID, keywords: map[string]bool{}, refs: 1, done: make(chan struct{}),
+		maxPending: defaultMaxPending}
 	// Watch before reading, so that nothing committed meanwhile is
 	// missed; a change seen twice is harmless.
 	ch, stop := s.cfg.Store.Watch(f.ID)
@@ -164,6 +309,7 @@ func (h *hub) join(sel *selected, claim func(view []uint32) error) error {
 	defer h.syncMu.Unlock()
 	h.mu.Lock()
 	sel.view = h.uids[:len(h.uids):len(h.uids)]
+	sel.q.synced = h.modseq
 	sel.announced = make(map[string]bool, len(h.keywords))
 	for k := range h.keywords {
 		sel.announced[k] = true
@@ -297,18 +443,19 @@ func (h *hub) sync(ctx context.Context, source *selected, own map[uint32]int64) 
 		kwList = sortedKeys(h.keywords)
 	}
 	for _, s := range h.sessions {
-		q := s.pending
+		q := &s.q
 		for _, u := range expunged {
-			q = append(q, update{kind: updExpunge, uid: u})
+			q.push(update{kind: updExpunge, uid: u}, h.maxPending)
 		}
 		if kwList != nil {
-			q = append(q, update{kind: updMailboxFlags, keywords: kwList})
+			q.push(update{kind: updMailboxFlags, keywords: kwList}, h.maxPending)
 		}
 		for _, u := range flagUpd {
 			if s == source && own[u.uid] == u.modseq {
+				q.refresh(u)
 				continue
 			}
-			q = append(q, u)
+			q.push(u, h.maxPending)
 		}
 		if len(added) > 0 {
 			u := update{kind: updExists, uids: added}
@@ -316,9 +463,8 @@ func (h *hub) sync(ctx context.Context, source *selected, own map[uint32]int64) 
 				i := sort.Search(len(added), func(i int) bool { return added[i] >= recentFrom })
 				u.recent = added[i:]
 			}
-			q = append(q, u)
+			q.push(u, h.maxPending)
 		}
-		s.pending = q
 		s.signal()
 	}
 	return nil
@@ -334,7 +480,7 @@ func (h *hub) vanish() {
 	h.gone = true
 	for _, s := range h.sessions {
 		for _, u := range h.uids {
-			s.pending = append(s.pending, update{kind: updExpunge, uid: u})
+			s.q.push(update{kind: updExpunge, uid: u}, h.maxPending)
 		}
 		s.signal()
 	}

@@ -3,9 +3,11 @@ package imapd
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"net/mail"
+	"sort"
 	"strings"
 	"time"
 
@@ -21,65 +23,99 @@ import (
 // read.
 const maxSearchBody = 16 << 20
 
+// searchChunk is how many messages SEARCH reads the rows (and, for header
+// keys, the header blocks) of at once: a search of a folder of 100,000
+// messages holds that many, not the whole folder.
+const searchChunk = 500
+
 // Search answers SEARCH (RFC 9051 6.4.4, ESEARCH RFC 4731, SEARCHRES RFC
 // 5182). Flags, sizes and dates come from the message rows; header keys
 // from the header block stored at delivery; only BODY and TEXT read
 // message bodies, and only for messages the other keys let through.
 func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	return s.search(kind, criteria, options, searchChunk)
+}
+
+// search reads the candidates' rows chunk messages at a time, in view
+// order. The candidates are the view, narrowed first by the number sets
+// the criteria require of every match.
+func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions, chunk int) (*imap.SearchData, error) {
 	sel := s.sel
 	view := sel.view
+	ev := &evaluator{s: s, n: uint32(len(view)), last: lastUID(view)}
+	crit := ev.compile(criteria)
+	needHeader, _ := needs(criteria)
+	cols := store.MetaColumns{Header: needHeader}
+
 	data := &imap.SearchData{}
-	var matched []uint32
-	if len(view) > 0 {
-		needHeader, _ := needs(criteria)
-		rows, err := s.st.MessagesMeta(s.ctx, s.mailboxID, sel.folder.ID, view, store.MetaColumns{Header: needHeader})
+	var matched []uint32 // UIDs, in view order and so ascending
+	var seqs imap.SeqSet
+	idx := make([]int, 0, min(chunk, len(view))) // view positions of the chunk
+	uids := make([]uint32, 0, min(chunk, len(view)))
+	run := func() error {
+		rows, err := s.st.MessagesMeta(s.ctx, s.mailboxID, sel.folder.ID, uids, cols)
 		if err != nil {
-			return nil, s.fail(err, "search")
+			return fmt.Errorf("read messages %d to %d: %w", uids[0], uids[len(uids)-1], err)
 		}
-		byUID := make(map[uint32]*store.MessageMeta, len(rows))
-		for i := range rows {
-			byUID[rows[i].UID] = &rows[i]
-		}
-		ev := &evaluator{s: s, n: uint32(len(view)), last: view[len(view)-1]}
-		for i, u := range view {
-			m := byUID[u]
-			if m == nil {
+		// rows is uids less the messages expunged meanwhile, in order.
+		j := 0
+		for r := range rows {
+			m := &rows[r]
+			for j < len(uids) && uids[j] < m.UID {
+				j++
+			}
+			if j == len(uids) || uids[j] != m.UID {
 				continue
 			}
-			c := &candidate{seq: uint32(i + 1), m: m}
-			if ev.match(c, criteria) {
-				matched = append(matched, u)
-				num := u
-				if kind == imapserver.NumKindSeq {
-					num = c.seq
-				}
-				if data.Min == 0 || num < data.Min {
-					data.Min = num
-				}
-				data.Max = max(data.Max, num)
-				data.Count++
-			}
+			c := &candidate{seq: uint32(idx[j] + 1), m: m}
+			ok := ev.match(c, crit)
 			if ev.err != nil {
-				return nil, s.fail(ev.err, "search")
+				return ev.err
+			}
+			if !ok {
+				continue
+			}
+			matched = append(matched, m.UID)
+			num := m.UID
+			if kind == imapserver.NumKindSeq {
+				num = c.seq
+				seqs.AddNum(c.seq)
+			}
+			if data.Min == 0 || num < data.Min {
+				data.Min = num
+			}
+			data.Max = max(data.Max, num)
+			data.Count++
+		}
+		idx, uids = idx[:0], uids[:0]
+		return nil
+	}
+	for _, sp := range ev.candidates(crit) {
+		for i := int(sp.lo); i <= int(sp.hi); i++ {
+			idx, uids = append(idx, i), append(uids, view[i])
+			if len(uids) == chunk {
+				if err := run(); err != nil {
+					return nil, s.fail(err, "search")
+				}
 			}
 		}
 	}
-	if kind == imapserver.NumKindSeq {
-		var set imap.SeqSet
-		for i, u := range view {
-			if contains(matched, u) {
-				set.AddNum(uint32(i + 1))
-			}
+	if len(uids) > 0 {
+		if err := run(); err != nil {
+			return nil, s.fail(err, "search")
 		}
-		data.All = set
+	}
+
+	if kind == imapserver.NumKindSeq {
+		data.All = seqs
+		if seqs == nil {
+			data.All = imap.SeqSet{}
+		}
 	} else {
 		data.All = uidSet(matched)
 		if matched == nil {
 			data.All = imap.UIDSet{}
 		}
-	}
-	if data.All == nil {
-		data.All = imap.SeqSet{}
 	}
 	if options.ReturnSave {
 		sel.searchRes = matched
@@ -111,6 +147,115 @@ type evaluator struct {
 	err  error
 }
 
+// compiled is search criteria with their number sets normalised
+// (ranges.go), so that testing a message against a set of many ranges is
+// a binary search.
+type compiled struct {
+	k   *imap.SearchCriteria
+	seq []numFilter // k.SeqNum
+	uid []numFilter // k.UID
+	not []*compiled
+	or  [][2]*compiled
+}
+
+// numFilter is one number set of the criteria.
+type numFilter struct {
+	res   bool   // SEARCHRES's $: the UIDs of the saved result
+	spans []span // else the set, normalised
+}
+
+func (e *evaluator) compile(k *imap.SearchCriteria) *compiled {
+	c := &compiled{k: k}
+	for _, set := range k.SeqNum {
+		if imap.IsSearchRes(set) {
+			c.seq = append(c.seq, numFilter{res: true})
+		} else {
+			c.seq = append(c.seq, numFilter{spans: normSeqSet(set, e.n)})
+		}
+	}
+	for _, set := range k.UID {
+		if imap.IsSearchRes(set) {
+			c.uid = append(c.uid, numFilter{res: true})
+		} else {
+			c.uid = append(c.uid, numFilter{spans: normUIDSet(set, e.last)})
+		}
+	}
+	for i := range k.Not {
+		c.not = append(c.not, e.compile(&k.Not[i]))
+	}
+	for i := range k.Or {
+		c.or = append(c.or, [2]*compiled{e.compile(&k.Or[i][0]), e.compile(&k.Or[i][1])})
+	}
+	return c
+}
+
+// candidates returns the positions in the view (0-based spans) of the
+// messages that the top level's number sets, which every match must be
+// in, let through: the whole view if there are none.
+func (e *evaluator) candidates(c *compiled) []span {
+	view := e.s.sel.view
+	if len(view) == 0 {
+		return nil
+	}
+	out := []span{{0, uint32(len(view) - 1)}}
+	byUID := func(items []item) []span {
+		var s []span
+		for _, it := range items {
+			if n := len(s); n > 0 && s[n-1].hi+1 == it.seq-1 {
+				s[n-1].hi++
+				continue
+			}
+			s = append(s, span{it.seq - 1, it.seq - 1})
+		}
+		return s
+	}
+	for _, f := range c.seq {
+		if f.res {
+			out = intersectSpans(out, byUID(uidListItems(view, e.s.sel.searchRes)))
+			continue
+		}
+		pos := make([]span, len(f.spans))
+		for i, sp := range f.spans {
+			pos[i] = span{sp.lo - 1, sp.hi - 1}
+		}
+		out = intersectSpans(out, pos)
+	}
+	for _, f := range c.uid {
+		if f.res {
+			out = intersectSpans(out, byUID(uidListItems(view, e.s.sel.searchRes)))
+			continue
+		}
+		var pos []span
+		for _, sp := range f.spans {
+			i := sort.Search(len(view), func(i int) bool { return view[i] >= sp.lo })
+			j := sort.Search(len(view), func(i int) bool { return view[i] > sp.hi })
+			if i < j {
+				pos = append(pos, span{uint32(i), uint32(j - 1)})
+			}
+		}
+		out = intersectSpans(out, pos)
+	}
+	return out
+}
+
+// intersectSpans returns what two sorted lists of disjoint spans have in
+// common.
+func intersectSpans(a, b []span) []span {
+	var out []span
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo, hi := max(a[i].lo, b[j].lo), min(a[i].hi, b[j].hi)
+		if lo <= hi {
+			out = append(out, span{lo, hi})
+		}
+		if a[i].hi < b[j].hi {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
 // candidate is a message under test, with what was read for it.
 type candidate struct {
 	seq    uint32
@@ -120,27 +265,15 @@ type candidate struct {
 	body   *string // lower-cased text of the body, lazily
 }
 
-func (e *evaluator) match(c *candidate, k *imap.SearchCriteria) bool {
-	m := c.m
-	for _, set := range k.SeqNum {
-		if imap.IsSearchRes(set) {
-			if !contains(e.s.sel.searchRes, m.UID) {
-				return false
-			}
-			continue
-		}
-		if !seqSetContains(set, c.seq, e.n) {
+func (e *evaluator) match(c *candidate, ck *compiled) bool {
+	m, k := c.m, ck.k
+	for _, f := range ck.seq {
+		if f.res && !contains(e.s.sel.searchRes, m.UID) || !f.res && !spansContain(f.spans, c.seq) {
 			return false
 		}
 	}
-	for _, set := range k.UID {
-		if imap.IsSearchRes(set) {
-			if !contains(e.s.sel.searchRes, m.UID) {
-				return false
-			}
-			continue
-		}
-		if !uidSetContains(set, m.UID, e.last) {
+	for _, f := range ck.uid {
+		if f.res && !contains(e.s.sel.searchRes, m.UID) || !f.res && !spansContain(f.spans, m.UID) {
 			return false
 		}
 	}
@@ -188,36 +321,17 @@ func (e *evaluator) match(c *candidate, k *imap.SearchCriteria) bool {
 			return false
 		}
 	}
-	for i := range k.Not {
-		if e.match(c, &k.Not[i]) {
+	for _, n := range ck.not {
+		if e.match(c, n) {
 			return false
 		}
 	}
-	for i := range k.Or {
-		if !e.match(c, &k.Or[i][0]) && !e.match(c, &k.Or[i][1]) {
+	for _, o := range ck.or {
+		if !e.match(c, o[0]) && !e.match(c, o[1]) {
 			return false
 		}
 	}
 	return true
-}
-
-func seqSetContains(set imap.SeqSet, seq, n uint32) bool {
-	for _, r := range set {
-		a, b := r.Start, r.Stop
-		if a == 0 {
-			a = n
-		}
-		if b == 0 {
-			b = n
-		}
-		if a > b {
-			a, b = b, a
-		}
-		if seq >= a && seq <= b {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *evaluator) hasFlag(m *store.MessageMeta, f imap.Flag) bool {

@@ -2,6 +2,8 @@ package imapd
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,8 +15,8 @@ import (
 
 // selected is a session's view of its selected folder: the UIDs its
 // client knows, in sequence-number order, and the updates queued for it
-// (guarded by the hub's mutex). Only the session's goroutine (or its IDLE
-// goroutine, while the other waits) touches the rest.
+// (guarded by the hub's mutex, hub.go). Only the session's goroutine (or
+// its IDLE goroutine, while the other waits) touches the rest.
 type selected struct {
 	sess     *Session
 	hub      *hub
@@ -25,7 +27,7 @@ type selected struct {
 	recent    map[uint32]bool
 	announced map[string]bool // keywords the client was told of in FLAGS
 	searchRes []uint32        // SEARCHRES's $ (RFC 5182), UIDs
-	pending   []update        // hub.mu
+	q         updateQueue     // hub.mu
 	wake      chan struct{}
 }
 
@@ -162,35 +164,32 @@ func (s *Session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 
 // flush writes queued updates; without allowExpunge (during FETCH,
 // STORE, SEARCH) it stops before the first EXPUNGE, which would shift
-// sequence numbers under the client (RFC 9051 7.5.1).
+// sequence numbers under the client (RFC 9051 7.5.1). A session whose
+// queue overflowed resyncs instead, at the first flush that may expunge.
 func (sel *selected) flush(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	h := sel.hub
 	h.mu.Lock()
-	n := len(sel.pending)
-	if !allowExpunge {
-		for i, u := range sel.pending {
-			if u.kind == updExpunge {
-				n = i
-				break
-			}
-		}
+	take := sel.q.take(allowExpunge)
+	resync := sel.q.resync && allowExpunge
+	if len(sel.q.items) == 0 && !sel.q.resync {
+		sel.q.synced = h.modseq
 	}
-	take := sel.pending[:n]
-	sel.pending = append([]update(nil), sel.pending[n:]...)
 	h.mu.Unlock()
-	for _, u := range take {
+	if resync {
+		return sel.resync(w)
+	}
+	for i := 0; i < len(take); i++ {
+		u := take[i]
 		switch u.kind {
 		case updExpunge:
-			i := sort.Search(len(sel.view), func(i int) bool { return sel.view[i] >= u.uid })
-			if i == len(sel.view) || sel.view[i] != u.uid {
-				continue
+			j := i + 1
+			for j < len(take) && take[j].kind == updExpunge {
+				j++
 			}
-			if err := w.WriteExpunge(uint32(i + 1)); err != nil {
+			if err := sel.expunge(w, take[i:j]); err != nil {
 				return err
 			}
-			v := make([]uint32, 0, len(sel.view)-1)
-			sel.view = append(append(v, sel.view[:i]...), sel.view[i+1:]...)
-			delete(sel.recent, u.uid)
+			i = j - 1
 		case updExists:
 			sel.view = append(sel.view[:len(sel.view):len(sel.view)], u.uids...)
 			for _, r := range u.recent {
@@ -220,6 +219,144 @@ func (sel *selected) flush(w *imapserver.UpdateWriter, allowExpunge bool) error 
 		}
 	}
 	return nil
+}
+
+// expunge writes a run of EXPUNGE updates and takes the messages out of
+// the view once, not once per message, which would copy the view as many
+// times. Each EXPUNGE's number counts the ones written before it.
+func (sel *selected) expunge(w *imapserver.UpdateWriter, run []update) error {
+	view := sel.view
+	pos := make([]int, 0, len(run))
+	for _, u := range run {
+		i := sort.Search(len(view), func(i int) bool { return view[i] >= u.uid })
+		if i < len(view) && view[i] == u.uid {
+			pos = append(pos, i)
+		}
+	}
+	if len(pos) == 0 {
+		return nil
+	}
+	slices.Sort(pos)
+	pos = slices.Compact(pos)
+	next := make([]uint32, 0, len(view)-len(pos))
+	prev := 0
+	for k, i := range pos {
+		if err := w.WriteExpunge(uint32(i + 1 - k)); err != nil {
+			return err
+		}
+		next = append(next, view[prev:i]...)
+		prev = i + 1
+		delete(sel.recent, view[i])
+	}
+	sel.view = append(next, view[prev:]...)
+	return nil
+}
+
+// resync brings a session whose queue overflowed up to date with the
+// folder as the hub has it now, in what IMAP allows after any command
+// but FETCH, STORE and SEARCH: an EXPUNGE for each message of the view
+// that is gone, from the highest sequence number down, so that none
+// shifts before it is reported; EXISTS if messages arrived; FLAGS if the
+// folder has new keywords; and FETCH FLAGS for each remaining message
+// changed since the client was last up to date, read from the store
+// searchChunk rows at a time.
+func (sel *selected) resync(w *imapserver.UpdateWriter) error {
+	h, s := sel.hub, sel.sess
+	h.mu.Lock()
+	cur, from, gone, recent := h.uids, sel.q.synced, h.gone, sel.q.recent
+	// From here on, the hub queues changes after cur to the session.
+	sel.q.resync, sel.q.synced, sel.q.recent = false, h.modseq, nil
+	kws := sortedKeys(h.keywords)
+	h.mu.Unlock()
+
+	old := sel.view
+	kept := 0
+	var top uint32 // highest UID kept
+	for i := len(old) - 1; i >= 0; i-- {
+		u := old[i]
+		if contains(cur, u) {
+			if kept == 0 {
+				top = u
+			}
+			kept++
+			continue
+		}
+		if err := w.WriteExpunge(uint32(i + 1)); err != nil {
+			return err
+		}
+		delete(sel.recent, u)
+	}
+	// A view holds the folder as it was at some point, less the arrivals
+	// it has not been told of, and arrivals have higher UIDs than any
+	// message before them: what is left of the view is the start of cur,
+	// and the rest of cur is new. Were it not, no sequence numbers the
+	// session could give would be right.
+	if kept > 0 && cur[kept-1] != top {
+		s.log.Error("resync: view is not a prefix of the folder", "folder", sel.folder.ID, "kept", kept, "top", top)
+		return sel.bye("Mailbox state lost; please reconnect")
+	}
+	sel.view = cur[:len(cur):len(cur)]
+	for _, u := range cur[kept:] {
+		if spansContain(recent, u) {
+			sel.recent[u] = true
+		}
+	}
+	if len(cur) > kept {
+		if err := w.WriteNumMessages(uint32(len(cur))); err != nil {
+			return err
+		}
+		if err := w.WriteNumRecent(uint32(len(sel.recent))); err != nil {
+			return err
+		}
+	}
+	if err := sel.announce(w, kws); err != nil {
+		return err
+	}
+	if gone {
+		return nil
+	}
+	for start := 0; start < kept; start += searchChunk {
+		chunk := cur[start:min(kept, start+searchChunk)]
+		rows, err := s.st.MessagesMeta(s.ctx, s.mailboxID, sel.folder.ID, chunk, store.MetaColumns{})
+		if err != nil {
+			// What was written stands (the view is cur); the flags are
+			// owed still, from the same point.
+			s.log.Warn("resync: read flags", "folder", sel.folder.ID, "err", fmt.Errorf("read messages from UID %d: %w", chunk[0], err))
+			h.mu.Lock()
+			sel.q.overflow()
+			sel.q.synced = from
+			h.mu.Unlock()
+			return nil
+		}
+		j := start
+		for r := range rows {
+			m := &rows[r]
+			for j < kept && cur[j] < m.UID {
+				j++
+			}
+			if j == kept || cur[j] != m.UID || m.ModSeq <= from {
+				continue
+			}
+			flags := m.Flags()
+			if err := sel.announce(w, keywordsOf(flags)); err != nil {
+				return err
+			}
+			if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), sel.imapFlags(m.UID, flags)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// bye ends the connection with an untagged BYE: for when the session can
+// no longer give correct sequence numbers.
+func (sel *selected) bye(text string) error {
+	if f := sel.sess.cs.front; f != nil {
+		f.bye(text)
+		f.Close()
+	}
+	return errors.New("connection closed: " + text)
 }
 
 // announce writes FLAGS if a keyword is new to the client.
@@ -313,77 +450,28 @@ type item struct {
 }
 
 // resolve turns a sequence or UID set into the messages of the view it
-// names, in order. Numbers past the end name nothing; "*" is the last
-// message (its UID for UID sets).
+// names, in order (ranges.go). Numbers past the end name nothing; "*" is
+// the last message (its UID for UID sets).
 func (sel *selected) resolve(numSet imap.NumSet) []item {
 	view := sel.view
-	n := uint32(len(view))
-	var out []item
 	if imap.IsSearchRes(numSet) {
-		for i, u := range view {
-			if contains(sel.searchRes, u) {
-				out = append(out, item{uint32(i + 1), u})
-			}
-		}
-		return out
+		return uidListItems(view, sel.searchRes)
 	}
 	switch set := numSet.(type) {
 	case imap.SeqSet:
-		if n == 0 {
-			return nil
-		}
-		mark := make([]bool, n+1)
-		for _, r := range set {
-			a, b := r.Start, r.Stop
-			if a == 0 {
-				a = n
-			}
-			if b == 0 {
-				b = n
-			}
-			if a > b {
-				a, b = b, a
-			}
-			for q := a; q <= min(b, n); q++ {
-				mark[q] = true
-			}
-		}
-		for q := uint32(1); q <= n; q++ {
-			if mark[q] {
-				out = append(out, item{q, view[q-1]})
-			}
-		}
+		return seqItems(view, normSeqSet(set, uint32(len(view))))
 	case imap.UIDSet:
-		var last uint32
-		if n > 0 {
-			last = view[n-1]
-		}
-		for i, u := range view {
-			if uidSetContains(set, u, last) {
-				out = append(out, item{uint32(i + 1), u})
-			}
-		}
+		return uidItems(view, normUIDSet(set, lastUID(view)))
 	}
-	return out
+	return nil
 }
 
-func uidSetContains(set imap.UIDSet, uid, last uint32) bool {
-	for _, r := range set {
-		a, b := uint32(r.Start), uint32(r.Stop)
-		if a == 0 {
-			a = last
-		}
-		if b == 0 {
-			b = last
-		}
-		if a > b {
-			a, b = b, a
-		}
-		if uid >= a && uid <= b {
-			return true
-		}
+// lastUID is the highest UID of a view, 0 if it is empty.
+func lastUID(view []uint32) uint32 {
+	if len(view) == 0 {
+		return 0
 	}
-	return false
+	return view[len(view)-1]
 }
 
 func itemUIDs(items []item) []uint32 {
