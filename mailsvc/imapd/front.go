@@ -498,14 +498,19 @@ func (f *frontConn) Write(p []byte) (int, error) {
 	if f.closed {
 		return 0, net.ErrClosed
 	}
-	out := f.out.process(p, f)
-	if err := f.writeLocked(out); err != nil {
+	if err := f.out.process(p, f); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
 func (f *frontConn) writeLocked(b []byte) error {
+	if len(f.buf) == 0 && (!f.coalesce || len(b) >= flushSize) {
+		// Nothing waits before it: send it as it is, without a copy (a
+		// message body goes by in pieces this way).
+		_, err := f.w.Write(b)
+		return err
+	}
 	f.buf = append(f.buf, b...)
 	if !f.coalesce || len(f.buf) >= flushSize {
 		return f.flushLocked()
@@ -598,12 +603,16 @@ const maxRewriteLine = 8 << 10
 
 func (o *outScanner) atLineStart() bool { return !o.started && o.litLeft == 0 }
 
-func (o *outScanner) process(p []byte, f *frontConn) []byte {
-	var out []byte
+// process passes go-imap's output p on to f.writeLocked, piece by piece
+// (literals and long lines as they are, without a copy), rewriting the
+// lines this layer changes.
+func (o *outScanner) process(p []byte, f *frontConn) error {
 	for len(p) > 0 {
 		if o.litLeft > 0 {
 			n := min(int64(len(p)), o.litLeft)
-			out = append(out, p[:n]...)
+			if err := f.writeLocked(p[:n]); err != nil {
+				return err
+			}
 			p = p[n:]
 			o.litLeft -= n
 			continue
@@ -616,8 +625,10 @@ func (o *outScanner) process(p []byte, f *frontConn) []byte {
 		p = p[len(chunk):]
 		o.started = true
 		if o.passing {
-			out = append(out, chunk...)
-			o.tail = append(o.tail, chunk...)
+			if err := f.writeLocked(chunk); err != nil {
+				return err
+			}
+			o.tail = append(o.tail, chunk[max(0, len(chunk)-32):]...)
 			if len(o.tail) > 32 {
 				o.tail = o.tail[len(o.tail)-32:]
 			}
@@ -629,21 +640,25 @@ func (o *outScanner) process(p []byte, f *frontConn) []byte {
 		o.line = append(o.line, chunk...)
 		if i < 0 {
 			if len(o.line) > maxRewriteLine {
-				out = append(out, o.line...)
+				if err := f.writeLocked(o.line); err != nil {
+					return err
+				}
 				o.tail = append(o.tail[:0], o.line[max(0, len(o.line)-32):]...)
 				o.line, o.passing = o.line[:0], true
 			}
 			continue
 		}
-		if o.cont {
-			out = append(out, o.line...)
-		} else {
-			out = append(out, f.rewrite(o.line)...)
+		out := o.line
+		if !o.cont {
+			out = f.rewrite(o.line)
+		}
+		if err := f.writeLocked(out); err != nil {
+			return err
 		}
 		o.endLine(o.line)
 		o.line = o.line[:0]
 	}
-	return out
+	return nil
 }
 
 // endLine notes a literal announced at the end of a line; after it, the
