@@ -102,7 +102,7 @@ func openSQLite(ctx context.Context, path string, gcfg *gorm.Config) (*DB, error
 	// processes (the CLI beside serve). Write transactions begin with BEGIN
 	// IMMEDIATE (see Write): the driver's _txlock parameter is ignored when
 	// _time_format is given (glebarez/go-sqlite v1.21.2 returns early).
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(30000)" +
+	dsn := "file:" + sqliteURIPath(path) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(30000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_time_format=sqlite"
 	g, err := gorm.Open(sqlite.Open(dsn), gcfg)
 	if err != nil {
@@ -118,6 +118,13 @@ func openSQLite(ctx context.Context, path string, gcfg *gorm.Config) (*DB, error
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &DB{gorm: g, dialect: SQLite}, nil
+}
+
+// sqliteURIPath escapes the characters that end or change a path in an
+// SQLite URI filename (https://sqlite.org/uri.html): unescaped, a path
+// with "#" (Go names repeated subtests "x#01") was cut there.
+func sqliteURIPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // Dialect reports the engine.
