@@ -90,11 +90,21 @@ func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
 // Text returns the text of the element sel selects.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(sel))
-	if err != nil {
-		b.t.Fatalf("read %s: %v", sel, err)
+	// Read through the page's own DOM rather than chromedp's node ids:
+	// right after a form led to a new page, chromedp may still hold ids of
+	// the old one ("No node with given id found").
+	js := `(() => { const e = document.querySelector(` + strconv.Quote(sel) + `); return e ? e.innerText : null; })()`
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := chromedp.Run(b.ctx, chromedp.Evaluate[*string](js))
+		if err == nil && s != nil {
+			return *s
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("read %s: %v (no such element)", sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 // WaitFor waits up to 20 seconds for the JavaScript expression js to be
