@@ -168,7 +168,7 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 		resp.WriteFlags(s.sel.imapFlags(m.UID, m.Flags()))
 	}
 	if options.InternalDate {
-		resp.WriteInternalDate(m.InternalDate)
+		resp.WriteInternalDate(m.InternalTime()) // in the zone it was given in
 	}
 	if options.RFC822Size {
 		resp.WriteRFC822Size(m.Size)

@@ -293,9 +293,12 @@ func (e *evaluator) match(c *candidate, ck *compiled) bool {
 	if k.Smaller > 0 && m.Size >= k.Smaller {
 		return false
 	}
-	// Dates compare by day, disregarding time and zone (RFC 9051 6.4.4).
+	// Dates compare by day, disregarding time and zone (RFC 9051 6.4.4):
+	// the day of the internal date as written in its own zone, as
+	// Dovecot does, so "25-Mar-2007 00:00:00 +0200" is ON 25-Mar-2007
+	// whatever the server's zone.
 	if !k.Since.IsZero() || !k.Before.IsZero() {
-		d := day(m.InternalDate)
+		d := day(m.InternalTime())
 		if !k.Since.IsZero() && d.Before(day(k.Since)) || !k.Before.IsZero() && !d.Before(day(k.Before)) {
 			return false
 		}
@@ -410,10 +413,14 @@ func decodeHeader(v string) string {
 }
 
 // headerHas: a field named key whose value contains value, decoded or not
-// (RFC 9051 6.4.4 HEADER); an empty value only needs the field.
+// (RFC 9051 6.4.4 HEADER); an empty value only needs the field. An
+// address field also matches on its addresses as ENVELOPE reads them
+// (addressText), so that "<user (comment)@ (comment) domain.org>" is
+// found by FROM user@domain.org.
 func (e *evaluator) headerHas(c *candidate, key, value string) bool {
 	h := e.parsedHeader(c)
 	want := fold(value)
+	addrs := isAddressField(key)
 	for f := h.FieldsByKey(key); f.Next(); {
 		if want == "" {
 			return true
@@ -422,8 +429,50 @@ func (e *evaluator) headerHas(c *candidate, key, value string) bool {
 		if strings.Contains(fold(raw), want) || strings.Contains(fold(decodeHeader(raw)), want) {
 			return true
 		}
+		if addrs && strings.Contains(fold(addressText(store.AddressList(raw))), want) {
+			return true
+		}
 	}
 	return false
+}
+
+// isAddressField says whether SEARCH on key is one of FROM, TO, CC and
+// BCC, which RFC 9051 6.4.4 defines on the envelope's addresses. go-imap
+// hands those over as HEADER criteria, so HEADER FROM gets the address
+// match too; it only finds more than the text alone would.
+func isAddressField(key string) bool {
+	switch strings.ToLower(key) {
+	case "from", "to", "cc", "bcc":
+		return true
+	}
+	return false
+}
+
+// addressText writes addresses the way Dovecot matches them: "Name
+// <mailbox@host>" or "mailbox@host", a group as "name: ...;", separated
+// by ", ". A search string may so span the name and the address.
+func addressText(l []imap.Address) string {
+	var b strings.Builder
+	sep := ""
+	for _, a := range l {
+		switch {
+		case a.IsGroupEnd():
+			b.WriteString(";")
+			sep = ", "
+		case a.IsGroupStart():
+			b.WriteString(sep + a.Mailbox + ": ")
+			sep = ""
+		default:
+			b.WriteString(sep)
+			if a.Name != "" {
+				b.WriteString(a.Name + " <" + a.Addr() + ">")
+			} else {
+				b.WriteString(a.Addr())
+			}
+			sep = ", "
+		}
+	}
+	return b.String()
 }
 
 func (e *evaluator) headerDecodedHas(c *candidate, text string) bool {
@@ -443,7 +492,7 @@ func (e *evaluator) sentDate(c *candidate) time.Time {
 			return t
 		}
 	}
-	return c.m.InternalDate
+	return c.m.InternalTime()
 }
 
 // bodyText returns the lower-cased text of the message's body: its text

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -261,11 +260,10 @@ func (s *Session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if err != nil {
 		return nil, err
 	}
-	date := options.Time
-	if date.IsZero() {
-		date = time.Now()
-	}
-	f, uid, err := s.st.Append(s.ctx, s.mailboxID, f.Name, quota, r, s.srv.cfg.MaxMessageSize, storeFlags(options.Flags), date)
+	// The date-time's zone is kept: FETCH INTERNALDATE gives it back and
+	// SEARCH compares dates in it. Without one, the store takes now in
+	// the server's zone.
+	f, uid, err := s.st.Append(s.ctx, s.mailboxID, f.Name, quota, r, s.srv.cfg.MaxMessageSize, storeFlags(options.Flags), options.Time)
 	if err != nil {
 		return nil, s.fail(err, "append")
 	}

@@ -29,8 +29,12 @@ type Rcpt struct {
 // rows for remote recipients), so that a message is stored and queued
 // entirely or not at all.
 type Delivery struct {
-	Blob         blob.Pending // written, not yet committed
-	Meta         *Meta        // nil: Index is run on the blob
+	Blob blob.Pending // written, not yet committed
+	Meta *Meta        // nil: Index is run on the blob
+	// InternalDate is kept with its zone (APPEND's date-time); zero
+	// means now, in the zone of the store's clock, which for SMTP
+	// delivery is the server's local zone (UTC if the process runs in
+	// UTC).
 	InternalDate time.Time
 	Rcpts        []Rcpt
 	// Extra runs in the same transaction after the messages are stored.
@@ -211,8 +215,9 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 		if err != nil {
 			return err
 		}
+		_, zone := j.date.Zone()
 		m := Message{FolderID: f.ID, MailboxID: r.MailboxID, UID: uid, ModSeq: modseq, InternalDate: j.date.UTC(),
-			Size: msize, BlobKey: j.key, Prefix: r.Prefix}
+			InternalZone: zone, Size: msize, BlobKey: j.key, Prefix: r.Prefix}
 		r.Flags.apply(&m)
 		if err := tx.Create(&m).Error; err != nil {
 			return fmt.Errorf("insert message: %w", err)
@@ -268,6 +273,7 @@ func truncate(s string, n int) string {
 
 // Append stores one message into a folder (IMAP APPEND, webmail drafts and
 // sent copies). r is read up to maxSize bytes; a longer message is refused.
+// date is the internal date, kept with its zone; zero means now.
 func (s *Store) Append(ctx context.Context, mailboxID int64, folder string, quota int64, r io.Reader, maxSize int64, flags Flags, date time.Time) (*Folder, uint32, error) {
 	f, err := s.Folder(ctx, mailboxID, folder)
 	if err != nil {

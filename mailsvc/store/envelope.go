@@ -37,6 +37,18 @@ func envelope(h textproto.Header) *imap.Envelope {
 	return env
 }
 
+// AddressList reads the value of one address field (From, To, Cc, ...) as
+// ENVELOPE does, groups, comments and source routes included, names
+// decoded. SEARCH FROM, TO, CC and BCC match against it (RFC 9051 6.4.4:
+// "the envelope structure's FROM field").
+func AddressList(value string) []imap.Address {
+	// A one-field header through envelope keeps the two readings from
+	// drifting apart.
+	var h textproto.Header
+	h.Set("From", value)
+	return envelope(h).From
+}
+
 // groupedAddresses parses an address list with groups, or one go-imap
 // could not read at all, one address at a time, so that one it can't read
 // (an address literal, say) doesn't lose the others as go-imap's

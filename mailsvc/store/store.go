@@ -116,6 +116,10 @@ type Message struct {
 	Draft        bool
 	Keywords     string // space-separated
 	InternalDate time.Time
+	// InternalZone is the offset, in seconds east of UTC, of the zone
+	// InternalDate was given in; InternalDate itself reads back in UTC
+	// (PostgreSQL's TIMESTAMPTZ keeps no zone).
+	InternalZone int
 	Size         int64
 	BlobKey      string
 	Prefix       string
@@ -123,6 +127,16 @@ type Message struct {
 
 // TableName is gorm's table name.
 func (Message) TableName() string { return "mail_messages" }
+
+// InternalTime is the internal date in the zone it was given in: what
+// FETCH INTERNALDATE shows, and whose date SEARCH BEFORE, ON and SINCE
+// compare (RFC 9051 6.4.4).
+func (m *Message) InternalTime() time.Time {
+	if m.InternalZone == 0 {
+		return m.InternalDate.UTC()
+	}
+	return m.InternalDate.In(time.FixedZone("", m.InternalZone))
+}
 
 // BlobRow is a stored body's parsed metadata.
 type BlobRow struct {
