@@ -145,6 +145,7 @@ type evaluator struct {
 	n    uint32 // messages in the view: "*" of sequence sets
 	last uint32 // last UID: "*" of UID sets
 	err  error
+	br   *bufio.Reader // reused for every header parsed: one 4 KB buffer a search, not a message
 }
 
 // compiled is search criteria with their number sets normalised
@@ -395,7 +396,13 @@ func (e *evaluator) rawHeader(c *candidate) string {
 func (e *evaluator) parsedHeader(c *candidate) *textproto.Header {
 	if !c.parsed {
 		c.parsed = true
-		h, err := textproto.ReadHeader(bufio.NewReader(strings.NewReader(c.m.Prefix + e.rawHeader(c))))
+		src := strings.NewReader(c.m.Prefix + e.rawHeader(c))
+		if e.br == nil {
+			e.br = bufio.NewReader(src)
+		} else {
+			e.br.Reset(src)
+		}
+		h, err := textproto.ReadHeader(e.br)
 		if err != nil {
 			h = textproto.Header{}
 		}
