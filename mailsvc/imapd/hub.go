@@ -351,7 +351,15 @@ func (h *hub) sync(ctx context.Context, source *selected, own map[uint32]int64) 
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
 	st := h.srv.cfg.Store
-	changed, gone, highest, err := st.Changes(ctx, h.folderID, h.modseq)
+	// The store reads the changes a page at a time (store.ReadChanges),
+	// so that no query returns a whole folder's rows at once.
+	var changed []store.Message
+	var gone []uint32
+	highest, err := st.ReadChanges(ctx, h.folderID, h.modseq, func(p store.ChangePage) error {
+		changed = append(changed, p.Changed...)
+		gone = append(gone, p.Gone...)
+		return nil
+	})
 	if err != nil {
 		if _, ferr := st.FolderByID(ctx, h.mailboxID, h.folderID); errors.Is(ferr, store.ErrNoFolder) {
 			h.vanish()

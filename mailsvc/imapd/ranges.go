@@ -10,45 +10,21 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/store"
 )
 
-// The store's writes take UID ranges, but its condition builder (whereUIDs
-// in store/messages.go) matches only the first of several ranges: every
-// range after the first is ANDed with the ones before. Until that is
-// fixed there, these call the store once per range.
+// The store's writes take any number of UID ranges in one call, one
+// transaction: a COPY or MOVE of "1,3,5,...,17199" is stored entirely or
+// not at all, its quota checked once, and costs one transaction rather
+// than one per range.
 
 func (s *Session) storeFlags(folderID int64, uids []uint32, op store.FlagOp, fl store.Flags) ([]store.Message, error) {
-	var out []store.Message
-	for _, r := range uidRanges(uids) {
-		c, err := s.st.StoreFlags(s.ctx, folderID, []store.UIDRange{r}, op, fl)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, c...)
-	}
-	return out, nil
+	return s.st.StoreFlags(s.ctx, folderID, uidRanges(uids), op, fl)
 }
 
 func (s *Session) copyUIDs(src, dst *store.Folder, uids []uint32, quota int64) (*store.CopyResult, error) {
-	res := &store.CopyResult{UIDValidity: dst.UIDValidity}
-	for _, r := range uidRanges(uids) {
-		c, err := s.st.Copy(s.ctx, src, dst, []store.UIDRange{r}, quota)
-		if err != nil {
-			return res, err
-		}
-		res.Src, res.Dst = append(res.Src, c.Src...), append(res.Dst, c.Dst...)
-	}
-	return res, nil
+	return s.st.Copy(s.ctx, src, dst, uidRanges(uids), quota)
 }
 
 func (s *Session) moveUIDs(src, dst *store.Folder, uids []uint32) (*store.CopyResult, error) {
-	res := &store.CopyResult{UIDValidity: dst.UIDValidity}
-	for _, r := range uidRanges(uids) {
-		c, err := s.st.Move(s.ctx, src, dst, []store.UIDRange{r})
-		if err != nil {
-			return res, err
-		}
-		res.Src, res.Dst = append(res.Src, c.Src...), append(res.Dst, c.Dst...)
-	}
-	return res, nil
+	return s.st.Move(s.ctx, src, dst, uidRanges(uids))
 }
 
 // Number sets (RFC 9051 9: sequence-set) are resolved against a session's

@@ -644,27 +644,26 @@ func (ss *session) update(del, seen []uint32) error {
 	st := ss.srv.cfg.Store
 	// A finished session's update runs even if the server is stopping.
 	ctx := context.WithoutCancel(ss.ctx)
-	for _, r := range ranges(seen) {
-		if _, err := st.StoreFlags(ctx, ss.folder.ID, []store.UIDRange{r}, store.FlagsAdd, store.Flags{store.FlagSeen}); err != nil {
+	// All of a kind in one call, one transaction, however scattered.
+	if len(seen) > 0 {
+		if _, err := st.StoreFlags(ctx, ss.folder.ID, ranges(seen), store.FlagsAdd, store.Flags{store.FlagSeen}); err != nil {
 			return err
 		}
 	}
 	if len(del) == 0 {
 		return nil
 	}
-	for _, r := range ranges(del) {
-		if _, err := st.StoreFlags(ctx, ss.folder.ID, []store.UIDRange{r}, store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
-			return err
-		}
+	if _, err := st.StoreFlags(ctx, ss.folder.ID, ranges(del), store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
+		return err
 	}
 	_, err := st.Expunge(ctx, ss.folder, del)
 	return err
 }
 
-// ranges turns sorted UIDs into ranges; the store is called once per
-// range (its condition builder matches only the first of several).
+// ranges turns sorted UIDs into ranges for the store (never nil, which
+// the store takes for every UID).
 func ranges(uids []uint32) []store.UIDRange {
-	var rs []store.UIDRange
+	rs := []store.UIDRange{}
 	for _, u := range uids {
 		if n := len(rs); n > 0 && rs[n-1].Stop+1 == u {
 			rs[n-1].Stop = u

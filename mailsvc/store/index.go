@@ -10,6 +10,7 @@ import (
 	"mime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	gomessage "github.com/emersion/go-message"
@@ -86,11 +87,22 @@ type Meta struct {
 	HasAttachments bool
 }
 
-// Index parses a message for its Meta within the MIME limits.
+// Index parses a message for its Meta within the MIME limits. Whatever the
+// message's bytes, it is indexed: mail that breaks the MIME rules (a
+// multipart cut off before its closing boundary, a header line without a
+// colon, NUL bytes, 8-bit junk) is still mail that real servers accept, so
+// delivery must not refuse it over its structure. Only a failure to read
+// r makes Index fail. What can't be parsed is indexed as far as it can be
+// read, the way go-message reads it (the parts seen so far, the last one
+// running to the end of the message), and without part offsets.
 func Index(r io.ReaderAt, size int64) (*Meta, error) {
-	cr := &countReader{r: io.NewSectionReader(r, 0, size)}
+	src := readErrorAt{r}
+	cr := &countReader{r: io.NewSectionReader(src, 0, size)}
 	br := bufio.NewReaderSize(cr, 32<<10)
 	h, err := textproto.ReadHeader(br)
+	if isReadError(err) {
+		return nil, fmt.Errorf("read message header: %w", err)
+	}
 	headerLen := cr.n - int64(br.Buffered())
 	w := &walker{}
 	if err != nil {
@@ -102,26 +114,38 @@ func Index(r io.ReaderAt, size int64) (*Meta, error) {
 	m := &Meta{Envelope: envelope(h)}
 	if headerLen > 0 && headerLen <= maxStoredHeader {
 		m.Header = make([]byte, headerLen)
-		if _, err := r.ReadAt(m.Header, 0); err != nil && err != io.EOF {
-			return nil, err
+		if _, err := src.ReadAt(m.Header, 0); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read message header: %w", err)
+		}
+		if !storable(m.Header) {
+			// A text column can't hold it as it is (PostgreSQL refuses NUL
+			// and invalid UTF-8), and changed it would no longer be the
+			// message's header: FETCH and SEARCH read it from the blob.
+			m.Header = nil
 		}
 	}
 	mh := mail.Header{Header: gomessage.Header{Header: h}}
 	m.Subject, _ = mh.Subject()
-	m.From = addressList(mh, "From")
-	m.To = addressList(mh, "To")
-	m.Cc = addressList(mh, "Cc")
+	m.Subject = clean(m.Subject)
+	m.From = clean(addressList(mh, "From"))
+	m.To = clean(addressList(mh, "To"))
+	m.Cc = clean(addressList(mh, "Cc"))
 	m.MessageID, _ = mh.MessageID()
+	m.MessageID = clean(m.MessageID)
 	if d, err := mh.Date(); err == nil && !d.IsZero() {
 		d = d.UTC()
 		m.SentAt = &d
 	}
-	body := io.NewSectionReader(r, headerLen, size-headerLen)
+	body := io.NewSectionReader(src, headerLen, size-headerLen)
 	p, err := w.part(h, body, headerLen, "", 0)
-	if errors.Is(err, errMIMELimit) {
-		p = opaque(h, size-headerLen) // without offsets: go-imap's extractor knows no limits
-	} else if err != nil {
-		return nil, err
+	switch {
+	case isReadError(err):
+		return nil, fmt.Errorf("read message: %w", err)
+	case err != nil:
+		// Past the MIME limits (errMIMELimit), or anything else the walk
+		// could not get through: one opaque part, without offsets, as
+		// go-imap's extractor knows no limits.
+		p = opaque(h, size-headerLen)
 	}
 	if w.unsure {
 		p.clearOffsets()
@@ -129,6 +153,45 @@ func Index(r io.ReaderAt, size int64) (*Meta, error) {
 	m.Structure = p
 	m.HasAttachments = hasAttachment(p)
 	return m, nil
+}
+
+// readErrorAt marks the errors of reading the message itself (other than
+// io.EOF) as readErrors, so that the walk can tell them from the parse
+// errors it reads through.
+type readErrorAt struct{ r io.ReaderAt }
+
+func (s readErrorAt) ReadAt(b []byte, off int64) (int, error) {
+	n, err := s.r.ReadAt(b, off)
+	if err != nil && err != io.EOF {
+		err = &readError{err: err}
+	}
+	return n, err
+}
+
+// readError is a failure to read the message, the one error Index returns.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+func isReadError(err error) bool {
+	var re *readError
+	return errors.As(err, &re)
+}
+
+// storable reports whether b can be kept in a text column as it is.
+func storable(b []byte) bool {
+	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
+}
+
+// clean makes a decoded header value storable in a text column: invalid
+// UTF-8 (raw 8-bit bytes in a header) becomes U+FFFD, NUL bytes go. These
+// values are for display, lists and sorting; the header keeps the bytes.
+func clean(s string) string {
+	if storable([]byte(s)) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
 
 type countReader struct {
@@ -182,7 +245,8 @@ type walker struct {
 	// no usable boundary here, a part of a multipart/digest without
 	// Content-Type (go-imap opens it as a message/rfc822, this walk reads
 	// it as text/plain), an encapsulated message whose header does not
-	// parse, and a message whose own header does not.
+	// parse, a message whose own header does not, and a part cut off by
+	// the end of the message before its multipart's boundary (drain).
 	unsure bool
 }
 
@@ -227,6 +291,9 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		mr := newMultipartReader(cb, params["boundary"])
 		for {
 			cp, hs, bs, err := mr.nextPart()
+			if isReadError(err) {
+				return Part{}, err
+			}
 			if err != nil {
 				break // the end, or a broken multipart: keep the parts read so far
 			}
@@ -238,7 +305,7 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 			p.Children = append(p.Children, c)
 		}
 		// Count what follows the last boundary, so sizes stay honest.
-		if _, err := io.Copy(io.Discard, cb); err != nil {
+		if err := w.drain(io.Discard, cb); err != nil {
 			return Part{}, err
 		}
 		p.BodyEnd = start + cb.n
@@ -257,6 +324,9 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		lc := &lineCountReader{r: cb}
 		br := bufio.NewReader(lc)
 		ch, err := textproto.ReadHeader(br)
+		if isReadError(err) {
+			return Part{}, err
+		}
 		if err == nil {
 			hl := lc.n - int64(br.Buffered())
 			p.Envelope = envelope(ch)
@@ -269,14 +339,14 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		} else {
 			w.unsure = true // go-imap goes on with the fields read so far
 		}
-		if _, err := io.Copy(io.Discard, br); err != nil {
+		if err := w.drain(io.Discard, br); err != nil {
 			return Part{}, err
 		}
 		p.Size, p.Lines, p.BodyEnd = lc.n, lc.lines, start+cb.n
 		return p, nil
 	}
 	cw := &countWriter{}
-	if _, err := io.Copy(cw, cb); err != nil {
+	if err := w.drain(cw, cb); err != nil {
 		return Part{}, err
 	}
 	p.Size, p.BodyEnd = cw.n, start+cb.n
@@ -284,6 +354,22 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		p.Lines = cw.lines
 	}
 	return p, nil
+}
+
+// drain reads a part's body to its end into dst. A failure to read the
+// message is returned; any other error ends the part where the reading
+// stopped. That is a multipart cut off before its closing boundary (its
+// last part fails with io.ErrUnexpectedEOF at the end of the message, or
+// of the enclosing part): the part keeps what was read, as go-message's
+// readers have it, and the message loses its offsets, since go-imap's
+// extractor gives no section for a part it can't read to the end.
+func (w *walker) drain(dst io.Writer, body io.Reader) error {
+	_, err := io.Copy(dst, body)
+	if err == nil || isReadError(err) {
+		return err
+	}
+	w.unsure = true
+	return nil
 }
 
 func opaque(h textproto.Header, size int64) Part {

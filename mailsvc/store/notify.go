@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +65,130 @@ func (n *Notifier) publish(folderIDs ...int64) {
 			}
 		}
 	}
+}
+
+// changesPage is the most rows one query of the change feed returns.
+const changesPage = 1000
+
+// ChangePage is one page of a folder's change feed: messages added or
+// given new flags, or expunged UIDs.
+type ChangePage struct {
+	// Changed are messages with only their UID, modseq and flags read.
+	Changed []Message
+	Gone    []uint32
+}
+
+// ReadChanges reads what changed in a folder after modseq since and hands
+// it to fn a page at a time, at most changesPage rows each, so that a
+// change to a whole folder (STORE 1:* +FLAGS \Seen on 100,000 messages)
+// is never one query's result: first the changed messages, their pages
+// in UID order, then the expunged UIDs, likewise. It returns the folder's
+// highest modseq, read before the pages: every change up to it is in them.
+// Later ones may be too, read as they were when their page was; watchers
+// read again after the next notification, and a change seen twice is
+// harmless to them.
+func (s *Store) ReadChanges(ctx context.Context, folderID, since int64, fn func(ChangePage) error) (int64, error) {
+	return s.readChanges(ctx, folderID, since, changesPage, fn)
+}
+
+func (s *Store) readChanges(ctx context.Context, folderID, since int64, page int, fn func(ChangePage) error) (int64, error) {
+	db := s.db.Read(ctx)
+	var f Folder
+	if err := db.Take(&f, folderID).Error; err != nil {
+		return 0, fmt.Errorf("read folder: %w", err)
+	}
+	if f.HighestModSeq <= since {
+		return f.HighestModSeq, nil
+	}
+	changed := func(modseqCond string) *gorm.DB {
+		return db.Model(&Message{}).Select("uid, modseq, seen, answered, flagged, deleted, draft, keywords").
+			Where("folder_id = ? AND "+modseqCond, folderID, since)
+	}
+	scanChanged := func(q *gorm.DB) ([]Message, error) {
+		var ms []Message
+		return ms, q.Find(&ms).Error
+	}
+	err := feedPages(changed, page, scanChanged, func(m Message) uint32 { return m.UID },
+		func(ms []Message) error { return fn(ChangePage{Changed: ms}) })
+	if err != nil {
+		return 0, fmt.Errorf("read changes: %w", err)
+	}
+	gone := func(modseqCond string) *gorm.DB {
+		return db.Model(&expunged{}).Where("folder_id = ? AND "+modseqCond, folderID, since)
+	}
+	scanGone := func(q *gorm.DB) ([]uint32, error) {
+		var uids []uint32
+		return uids, q.Pluck("uid", &uids).Error
+	}
+	err = feedPages(gone, page, scanGone, func(u uint32) uint32 { return u },
+		func(uids []uint32) error { return fn(ChangePage{Gone: uids}) })
+	if err != nil {
+		return 0, fmt.Errorf("read expunges: %w", err)
+	}
+	return f.HighestModSeq, nil
+}
+
+// feedPages reads the rows of a change-feed query and hands them to emit
+// in pages of at most page rows, in UID order. base gives the folder's
+// rows that pass the condition it is given on their modseq: "modseq > ?",
+// the ? being the modseq the feed is read after.
+//
+// The first query goes by the (folder_id, modseq) index, which holds just
+// the changed rows: usually (a few new or flagged messages) they are all
+// there is, one query. A full first page means a large change: then the
+// rows are read again in pages by UID, each page after the last UID of the
+// one before, along the (folder_id, uid) index, which reads the folder
+// once over all pages. Paging by modseq alone could not work, as one STORE
+// gives all its messages one modseq, and a modseq-then-UID order would
+// sort every row of that modseq for each page. In those pages the modseq
+// condition is written "modseq + 0", which no index serves: PostgreSQL,
+// whose statistics don't know yet of the large change, would otherwise
+// take the modseq index for a few rows and sort the whole change for each
+// page.
+func feedPages[T any](base func(modseqCond string) *gorm.DB, page int, scan func(*gorm.DB) ([]T, error), uid func(T) uint32, emit func([]T) error) error {
+	rows, err := scan(base("modseq > ?").Order("modseq").Limit(page))
+	if err != nil {
+		return err
+	}
+	if len(rows) < page {
+		if len(rows) == 0 {
+			return nil
+		}
+		slices.SortFunc(rows, func(a, b T) int { return cmp.Compare(uid(a), uid(b)) })
+		return emit(rows)
+	}
+	for after := uint32(0); ; {
+		rows, err := scan(base("modseq + 0 > ?").Where("uid > ?", after).Order("uid").Limit(page))
+		if err != nil {
+			return err
+		}
+		if len(rows) > 0 {
+			if err := emit(rows); err != nil {
+				return err
+			}
+			after = uid(rows[len(rows)-1])
+		}
+		if len(rows) < page {
+			return nil
+		}
+	}
+}
+
+// Changes returns what changed in a folder after modseq since, as
+// ReadChanges reads it, all pages at once: messages added or with new
+// flags (UID, modseq and flags only), expunged UIDs, and the folder's
+// highest modseq. For small folders and tests; watchers of a folder, which
+// may see it changed whole, use ReadChanges.
+func (s *Store) Changes(ctx context.Context, folderID int64, since int64) (changed []Message, gone []uint32, highest int64, err error) {
+	highest, err = s.ReadChanges(ctx, folderID, since, func(p ChangePage) error {
+		changed = append(changed, p.Changed...)
+		gone = append(gone, p.Gone...)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return changed, gone, highest, nil
 }
 
 // notifyTx queues a NOTIFY for other processes; PostgreSQL delivers it when
