@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -421,28 +420,6 @@ func (w *webmailMail) Open(ctx context.Context, mailboxID, folderID int64, uid u
 	return r, nil
 }
 
-// uidRanges turns UIDs into sorted ranges, in chunks that keep a query's
-// parameters within both engines' limits.
-func uidRanges(uids []uint32) [][]store.UIDRange {
-	s := append([]uint32(nil), uids...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	var all []store.UIDRange
-	for _, u := range s {
-		if n := len(all); n > 0 && (all[n-1].Stop == u || all[n-1].Stop+1 == u) {
-			all[n-1].Stop = u
-			continue
-		}
-		all = append(all, store.UIDRange{Start: u, Stop: u})
-	}
-	var chunks [][]store.UIDRange
-	for len(all) > 0 {
-		n := min(len(all), 200)
-		chunks = append(chunks, all[:n])
-		all = all[n:]
-	}
-	return chunks
-}
-
 func (w *webmailMail) SetFlags(ctx context.Context, mailboxID, folderID int64, uids []uint32, flags []webmail.Flag, on bool) error {
 	f, err := w.folder(ctx, mailboxID, folderID)
 	if err != nil {
@@ -456,12 +433,8 @@ func (w *webmailMail) SetFlags(ctx context.Context, mailboxID, folderID int64, u
 	for i, x := range flags {
 		fl[i] = string(x)
 	}
-	for _, rs := range uidRanges(uids) {
-		if _, err := w.store.StoreFlags(ctx, f.ID, rs, op, fl); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = w.store.StoreFlags(ctx, f.ID, store.RangesOf(uids), op, fl)
+	return err
 }
 
 func (w *webmailMail) Move(ctx context.Context, mailboxID, folderID int64, uids []uint32, toFolderID int64) error {
@@ -473,12 +446,9 @@ func (w *webmailMail) Move(ctx context.Context, mailboxID, folderID int64, uids 
 	if err != nil {
 		return err
 	}
-	for _, rs := range uidRanges(uids) {
-		if _, err := w.store.Move(ctx, src, dst, rs); err != nil {
-			return storeError(err)
-		}
-	}
-	return nil
+	// One call, one transaction: a bulk move happens whole or not at all.
+	_, err = w.store.Move(ctx, src, dst, store.RangesOf(uids))
+	return storeError(err)
 }
 
 func (w *webmailMail) Remove(ctx context.Context, mailboxID, folderID int64, uids []uint32) error {
@@ -493,10 +463,8 @@ func (w *webmailMail) Remove(ctx context.Context, mailboxID, folderID int64, uid
 		_, err := w.store.Expunge(ctx, f, nil)
 		return err
 	}
-	for _, rs := range uidRanges(uids) {
-		if _, err := w.store.StoreFlags(ctx, f.ID, rs, store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
-			return err
-		}
+	if _, err := w.store.StoreFlags(ctx, f.ID, store.RangesOf(uids), store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
+		return err
 	}
 	_, err = w.store.Expunge(ctx, f, uids)
 	return err

@@ -16,15 +16,15 @@ import (
 // than one per range.
 
 func (s *Session) storeFlags(folderID int64, uids []uint32, op store.FlagOp, fl store.Flags) ([]store.Message, error) {
-	return s.st.StoreFlags(s.ctx, folderID, uidRanges(uids), op, fl)
+	return s.st.StoreFlags(s.ctx, folderID, store.RangesOf(uids), op, fl)
 }
 
 func (s *Session) copyUIDs(src, dst *store.Folder, uids []uint32, quota int64) (*store.CopyResult, error) {
-	return s.st.Copy(s.ctx, src, dst, uidRanges(uids), quota)
+	return s.st.Copy(s.ctx, src, dst, store.RangesOf(uids), quota)
 }
 
 func (s *Session) moveUIDs(src, dst *store.Folder, uids []uint32) (*store.CopyResult, error) {
-	return s.st.Move(s.ctx, src, dst, uidRanges(uids))
+	return s.st.Move(s.ctx, src, dst, store.RangesOf(uids))
 }
 
 // Number sets (RFC 9051 9: sequence-set) are resolved against a session's

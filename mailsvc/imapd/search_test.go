@@ -40,7 +40,7 @@ func (it *itest) expunge(uids []uint32) {
 	if err != nil {
 		it.tb.Fatalf("folder: %v", err)
 	}
-	for _, r := range uidRanges(uids) {
+	for _, r := range store.RangesOf(uids) {
 		if _, err := it.st.StoreFlags(ctx, f.ID, []store.UIDRange{r}, store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
 			it.tb.Fatalf("flag deleted: %v", err)
 		}

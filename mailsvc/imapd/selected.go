@@ -483,20 +483,6 @@ func itemUIDs(items []item) []uint32 {
 	return out
 }
 
-// uidRanges turns sorted UIDs into ranges for the store. It never
-// returns nil, which the store takes for every UID: no UIDs, no ranges.
-func uidRanges(uids []uint32) []store.UIDRange {
-	rs := []store.UIDRange{}
-	for _, u := range uids {
-		if n := len(rs); n > 0 && rs[n-1].Stop+1 == u {
-			rs[n-1].Stop = u
-			continue
-		}
-		rs = append(rs, store.UIDRange{Start: u, Stop: u})
-	}
-	return rs
-}
-
 func uidSet(uids []uint32) imap.UIDSet {
 	var s imap.UIDSet
 	for _, u := range uids {

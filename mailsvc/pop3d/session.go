@@ -646,32 +646,18 @@ func (ss *session) update(del, seen []uint32) error {
 	ctx := context.WithoutCancel(ss.ctx)
 	// All of a kind in one call, one transaction, however scattered.
 	if len(seen) > 0 {
-		if _, err := st.StoreFlags(ctx, ss.folder.ID, ranges(seen), store.FlagsAdd, store.Flags{store.FlagSeen}); err != nil {
+		if _, err := st.StoreFlags(ctx, ss.folder.ID, store.RangesOf(seen), store.FlagsAdd, store.Flags{store.FlagSeen}); err != nil {
 			return err
 		}
 	}
 	if len(del) == 0 {
 		return nil
 	}
-	if _, err := st.StoreFlags(ctx, ss.folder.ID, ranges(del), store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
+	if _, err := st.StoreFlags(ctx, ss.folder.ID, store.RangesOf(del), store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
 		return err
 	}
 	_, err := st.Expunge(ctx, ss.folder, del)
 	return err
-}
-
-// ranges turns sorted UIDs into ranges for the store (never nil, which
-// the store takes for every UID).
-func ranges(uids []uint32) []store.UIDRange {
-	rs := []store.UIDRange{}
-	for _, u := range uids {
-		if n := len(rs); n > 0 && rs[n-1].Stop+1 == u {
-			rs[n-1].Stop = u
-			continue
-		}
-		rs = append(rs, store.UIDRange{Start: u, Stop: u})
-	}
-	return rs
 }
 
 func truncate(s string) string {

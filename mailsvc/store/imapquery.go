@@ -3,11 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // This file holds the read queries IMAP and POP3 need beyond the rest of
@@ -75,7 +74,7 @@ func (s *Store) MessagesMeta(ctx context.Context, mailboxID, folderID int64, uid
 		}
 	}
 	q = q.Select(strings.Join(sel, ", ")).Where("m.mailbox_id = ? AND m.folder_id = ?", mailboxID, folderID)
-	rows, err := whereUIDRanges(q, ranges).Order("m.uid").Rows()
+	rows, err := whereUIDsOn(q, "m.uid", ranges).Order("m.uid").Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read messages: %w", err)
 	}
@@ -124,31 +123,19 @@ func (s *Store) MessagesMeta(ctx context.Context, mailboxID, folderID int64, uid
 	return out, nil
 }
 
-// whereUIDRanges limits q to UIDs in any of ranges (Stop 0: to the last).
-// Each range is its own condition; whereUIDs (messages.go) derives every
-// range after the first from the conditions before it, so that with more
-// than one range it matches the first range only.
-func whereUIDRanges(q *gorm.DB, ranges []UIDRange) *gorm.DB {
-	var conds []string
-	var args []any
-	for _, r := range ranges {
-		if r.Stop == 0 {
-			conds = append(conds, "m.uid >= ?")
-			args = append(args, r.Start)
-		} else {
-			conds = append(conds, "m.uid BETWEEN ? AND ?")
-			args = append(args, r.Start, r.Stop)
-		}
+// RangesOf turns UIDs into ranges for the store's calls, sorting a copy
+// when they are not in order. It never returns nil, which the store takes
+// for every UID: no UIDs, no ranges.
+func RangesOf(uids []uint32) []UIDRange {
+	if !slices.IsSorted(uids) {
+		uids = slices.Sorted(slices.Values(uids))
 	}
-	if len(conds) == 0 {
-		return q.Where("1 = 0")
-	}
-	return q.Where("("+strings.Join(conds, " OR ")+")", args...)
+	return compressUIDs(uids)
 }
 
 // compressUIDs turns sorted UIDs into ranges.
 func compressUIDs(uids []uint32) []UIDRange {
-	var rs []UIDRange
+	rs := []UIDRange{}
 	for _, u := range uids {
 		if n := len(rs); n > 0 && (rs[n-1].Stop == u || rs[n-1].Stop+1 == u) {
 			rs[n-1].Stop = u

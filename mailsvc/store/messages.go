@@ -75,7 +75,10 @@ func uidBatches(ranges []UIDRange) [][]UIDRange {
 // whereUIDs limits q to the UIDs in ranges, a batch of uidBatches: nil
 // means every UID, an empty batch none. Each range is its own condition,
 // the conditions ORed in one group.
-func whereUIDs(q *gorm.DB, ranges []UIDRange) *gorm.DB {
+func whereUIDs(q *gorm.DB, ranges []UIDRange) *gorm.DB { return whereUIDsOn(q, "uid", ranges) }
+
+// whereUIDsOn is whereUIDs on the UID column col (qualified in a join).
+func whereUIDsOn(q *gorm.DB, col string, ranges []UIDRange) *gorm.DB {
 	if ranges == nil {
 		return q
 	}
@@ -87,13 +90,13 @@ func whereUIDs(q *gorm.DB, ranges []UIDRange) *gorm.DB {
 	for _, r := range ranges {
 		switch {
 		case r.Stop == 0:
-			conds = append(conds, "uid >= ?")
+			conds = append(conds, col+" >= ?")
 			args = append(args, r.Start)
 		case r.Start == r.Stop:
-			conds = append(conds, "uid = ?")
+			conds = append(conds, col+" = ?")
 			args = append(args, r.Start)
 		default:
-			conds = append(conds, "uid BETWEEN ? AND ?")
+			conds = append(conds, col+" BETWEEN ? AND ?")
 			args = append(args, r.Start, r.Stop)
 		}
 	}
