@@ -67,6 +67,10 @@ type update struct {
 	uids     []uint32 // exists: the new messages
 	recent   []uint32 // exists: those \Recent for this session
 	keywords []string // mailbox flags
+	// merged: a flags update that replaced a queued one, so it tells of a
+	// change the session has not been told, even when it bears the
+	// session's own modseq (dropOwn keeps it).
+	merged bool
 }
 
 // defaultMaxPending is how many updates may wait for one session, each
@@ -113,6 +117,7 @@ func (q *updateQueue) push(u update, limit int) {
 	switch {
 	case u.kind == updFlags:
 		if i, ok := q.flagAt[u.uid]; ok {
+			u.merged = true
 			q.items[i] = u
 			return
 		}
@@ -135,7 +140,31 @@ func (q *updateQueue) push(u update, limit int) {
 // be written after that report with the flags it had before.
 func (q *updateQueue) refresh(u update) {
 	if i, ok := q.flagAt[u.uid]; ok {
+		u.merged = true
 		q.items[i] = u
+	}
+}
+
+// dropOwn removes queued flag updates that are a session's own changes
+// (own: UID to the modseq it set), which its command reports itself.
+func (q *updateQueue) dropOwn(own map[uint32]int64) {
+	drop := false
+	for uid, ms := range own {
+		if i, ok := q.flagAt[uid]; ok && q.items[i].modseq == ms && !q.items[i].merged {
+			drop = true
+			break
+		}
+	}
+	if !drop {
+		return
+	}
+	items := q.items
+	q.items, q.flagAt, q.kwAt, q.size = make([]update, 0, len(items)), nil, 0, 0
+	for _, u := range items {
+		if u.kind == updFlags && own[u.uid] == u.modseq && !u.merged {
+			continue
+		}
+		q.add(u)
 	}
 }
 
@@ -348,6 +377,19 @@ func (h *hub) keywordList() []string {
 // flag changes it made itself (own: UID to the modseq it set), which it
 // reports in its own command's responses.
 func (h *hub) sync(ctx context.Context, source *selected, own map[uint32]int64) error {
+	err := h.syncChanges(ctx, source, own)
+	if source != nil && len(own) > 0 {
+		// The hub's watcher may have read the source's changes first and
+		// queued them to it like anyone else's. Once this sync is done
+		// (syncMu orders them) every one of them is queued, and can go.
+		h.mu.Lock()
+		source.q.dropOwn(own)
+		h.mu.Unlock()
+	}
+	return err
+}
+
+func (h *hub) syncChanges(ctx context.Context, source *selected, own map[uint32]int64) error {
 	h.syncMu.Lock()
 	defer h.syncMu.Unlock()
 	st := h.srv.cfg.Store
