@@ -110,3 +110,66 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		t.Fatalf("%d messages, want 160", len(uids))
 	}
 }
+
+// TestDeliverBesideExpunge: deliveries under a quota (which lock the
+// usage row) beside expunges and copies in the same folder (which lock
+// the folder, then the usage row) never deadlock: every writer locks the
+// folder first.
+func TestDeliverBesideExpunge(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		s, john, _ := env(t, db)
+		tcheck(t, s.EnsureFolders(ctx, john), "folders")
+		inbox := mustFolder(t, s, john, "INBOX")
+		arch := mustFolder(t, s, john, "Archive")
+		const rounds = 60
+		var wg sync.WaitGroup
+		errs := make(chan error, 3*rounds)
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				p, err := s.Blobs().Create(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.WriteString(p, fmt.Sprintf("Subject: %d\r\n\r\nbody\r\n", i))
+				res, err := s.Deliver(ctx, &store.Delivery{Blob: p, Rcpts: []store.Rcpt{{MailboxID: john, Quota: 1 << 30}}})
+				if err == nil && res.Errs[0] != nil {
+					err = res.Errs[0]
+				}
+				if err != nil {
+					errs <- fmt.Errorf("deliver: %w", err)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				if _, err := s.StoreFlags(ctx, inbox.ID, nil, store.FlagsAdd, store.Flags{store.FlagDeleted}); err != nil {
+					errs <- fmt.Errorf("flag: %w", err)
+				}
+				if _, err := s.Expunge(ctx, inbox, nil); err != nil {
+					errs <- fmt.Errorf("expunge: %w", err)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				if _, err := s.Copy(ctx, inbox, arch, nil, 1<<30); err != nil {
+					errs <- fmt.Errorf("copy: %w", err)
+				}
+				if _, err := s.Expunge(ctx, arch, nil); err != nil {
+					errs <- fmt.Errorf("expunge archive: %w", err)
+				}
+			}
+		}()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+}

@@ -196,19 +196,25 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 	for _, i := range lockOrder(d.Rcpts) {
 		r := d.Rcpts[i]
 		msize := j.size + int64(len(r.Prefix))
-		if err := s.checkQuota(tx, r.MailboxID, r.Quota, msize); err != nil {
-			if errors.Is(err, ErrOverQuota) {
-				j.res.Errs[i] = err
-				continue
-			}
-			return err
-		}
 		folder := r.Folder
 		if folder == "" {
 			folder = "INBOX"
 		}
 		f, err := s.ensureFolderTx(tx, r.MailboxID, canonical(folder), "")
 		if err != nil {
+			return err
+		}
+		// The folder row is locked before the usage row, the order every
+		// writer keeps (expunge, copy, folder deletion), so that on
+		// PostgreSQL a delivery and an expunge can't deadlock.
+		if err := lockFolders(tx, f.ID); err != nil {
+			return err
+		}
+		if err := s.checkQuota(tx, r.MailboxID, r.Quota, msize); err != nil {
+			if errors.Is(err, ErrOverQuota) {
+				j.res.Errs[i] = err
+				continue
+			}
 			return err
 		}
 		uid, modseq, err := s.allocate(tx, f.ID, 1)

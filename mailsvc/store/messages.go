@@ -295,6 +295,11 @@ func (s *Store) copyTx(tx *gorm.DB, src, dst *Folder, ranges []UIDRange, quota i
 	if src.MailboxID != dst.MailboxID {
 		return nil, ErrNoFolder
 	}
+	// The destination before the usage row (checkQuota, addUsage): the
+	// lock order of every writer.
+	if err := lockFolders(tx, dst.ID); err != nil {
+		return nil, err
+	}
 	ms, err := findMessages(tx, src.ID, ranges)
 	if err != nil {
 		return nil, fmt.Errorf("read messages: %w", err)
