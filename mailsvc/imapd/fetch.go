@@ -458,6 +458,17 @@ func writeSectionBytes(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemB
 // for messages the indexer stored without them (store.Part.HasOffsets),
 // and for part headers longer than maxSectionHeader.
 func (f *fetchMsg) extractSection(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemBodySection) error {
+	return f.extract(func(r *io.SectionReader) error {
+		b := imapserver.ExtractBodySection(r, bs)
+		wc := resp.WriteBodySection(bs, int64(len(b)))
+		wc.Write(b)
+		return wc.Close()
+	})
+}
+
+// extract runs one of go-imap's extractors on the whole message, within
+// the server's extraction budget.
+func (f *fetchMsg) extract(run func(r *io.SectionReader) error) error {
 	r, err := f.open()
 	if err != nil {
 		return f.s.fail(err, "fetch")
@@ -467,10 +478,7 @@ func (f *fetchMsg) extractSection(resp *imapserver.FetchResponseWriter, bs *imap
 		return err
 	}
 	defer release()
-	b := imapserver.ExtractBodySection(io.NewSectionReader(r, 0, r.Size()), bs)
-	wc := resp.WriteBodySection(bs, int64(len(b)))
-	wc.Write(b)
-	return wc.Close()
+	return run(io.NewSectionReader(r, 0, r.Size()))
 }
 
 var errUnknownCTE = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnknownCTE,
@@ -687,33 +695,19 @@ func (f *fetchMsg) writeBinarySize(resp *imapserver.FetchResponseWriter, bs *ima
 // extractBinary and extractBinarySize are extractSection's fallback for
 // BINARY and BINARY.SIZE.
 func (f *fetchMsg) extractBinary(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemBinarySection) error {
-	r, err := f.open()
-	if err != nil {
-		return f.s.fail(err, "fetch")
-	}
-	release, err := f.s.reserveExtract(r.Size())
-	if err != nil {
-		return err
-	}
-	defer release()
-	b := imapserver.ExtractBinarySection(io.NewSectionReader(r, 0, r.Size()), bs)
-	wc := resp.WriteBinarySection(bs, int64(len(b)))
-	wc.Write(b)
-	return wc.Close()
+	return f.extract(func(r *io.SectionReader) error {
+		b := imapserver.ExtractBinarySection(r, bs)
+		wc := resp.WriteBinarySection(bs, int64(len(b)))
+		wc.Write(b)
+		return wc.Close()
+	})
 }
 
 func (f *fetchMsg) extractBinarySize(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemBinarySectionSize) error {
-	r, err := f.open()
-	if err != nil {
-		return f.s.fail(err, "fetch")
-	}
-	release, err := f.s.reserveExtract(r.Size())
-	if err != nil {
-		return err
-	}
-	defer release()
-	resp.WriteBinarySectionSize(bs, imapserver.ExtractBinarySectionSize(io.NewSectionReader(r, 0, r.Size()), bs))
-	return nil
+	return f.extract(func(r *io.SectionReader) error {
+		resp.WriteBinarySectionSize(bs, imapserver.ExtractBinarySectionSize(r, bs))
+		return nil
+	})
 }
 
 // reserveExtract waits until a part extraction of a message of size bytes
