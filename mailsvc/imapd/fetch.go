@@ -95,6 +95,22 @@ func (s *Session) fetchChunk(w *imapserver.FetchWriter, items []item, options *i
 		byUID[rows[i].UID] = &rows[i]
 	}
 
+	// BINARY of a part in an unknown encoding fails the command (RFC 9051
+	// 6.4.5 [UNKNOWN-CTE]): found before \Seen is set on any message of
+	// the chunk, so none is marked whose body was not sent.
+	if markSeen && len(options.BinarySection)+len(options.BinarySectionSize) > 0 {
+		for _, it := range items {
+			if m := byUID[it.uid]; m != nil {
+				f := &fetchMsg{s: s, m: m, haveStructure: cols.Structure}
+				err := f.checkBinary(options)
+				f.close()
+				if err != nil {
+					return err
+				}
+			}
+		}
+	}
+
 	// Fetching a body without PEEK sets \Seen; the response then shows
 	// the new flags (RFC 9051 6.4.5).
 	seenNow := map[uint32]bool{}
@@ -438,11 +454,27 @@ func (f *fetchMsg) stream(resp *imapserver.FetchResponseWriter, bs *imap.FetchIt
 	}
 	off, n := partial(bs.Partial, off, size)
 	wc := resp.WriteBodySection(bs, n)
-	if _, err := io.Copy(wc, io.NewSectionReader(r, off, n)); err != nil {
-		wc.Close()
-		return fmt.Errorf("send message %d: %w", f.m.UID, err)
+	// A body shorter than its row says ends the copy early without an
+	// error; the literal must still be exactly n bytes.
+	if k, err := io.Copy(wc, io.NewSectionReader(r, off, n)); err != nil || k != n {
+		if err == nil {
+			err = fmt.Errorf("body has %d of %d bytes", off+k, off+n)
+		}
+		return f.broken(err)
 	}
 	return wc.Close()
+}
+
+// broken ends the connection when a literal was announced and can't be
+// sent whole (the body unreadable, the client gone): whatever came after
+// it, a closing parenthesis or a tagged NO, the client would read as
+// literal data.
+func (f *fetchMsg) broken(err error) error {
+	f.s.log.Warn("message not sent whole; closing the connection", "uid", f.m.UID, "err", err)
+	if fc := f.s.cs.front; fc != nil {
+		fc.Close()
+	}
+	return fmt.Errorf("send message %d: %w", f.m.UID, err)
 }
 
 func writeSectionBytes(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemBodySection, b []byte) error {
@@ -459,10 +491,11 @@ func writeSectionBytes(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemB
 // and for part headers longer than maxSectionHeader.
 func (f *fetchMsg) extractSection(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemBodySection) error {
 	return f.extract(func(r *io.SectionReader) error {
-		b := imapserver.ExtractBodySection(r, bs)
-		wc := resp.WriteBodySection(bs, int64(len(b)))
-		wc.Write(b)
-		return wc.Close()
+		// The partial is cut here: go-imap adds offset and size unchecked,
+		// and <1.9223372036854775807> would overflow into a panic.
+		whole := *bs
+		whole.Partial = nil
+		return writeSectionBytes(resp, bs, imapserver.ExtractBodySection(r, &whole))
 	})
 }
 
@@ -666,8 +699,7 @@ func (f *fetchMsg) writeBinary(resp *imapserver.FetchResponseWriter, bs *imap.Fe
 			_, err = io.CopyN(wc, rd, size)
 		}
 		if err != nil {
-			wc.Close()
-			return fmt.Errorf("send message %d: %w", f.m.UID, err)
+			return f.broken(err)
 		}
 	}
 	return wc.Close()
@@ -696,9 +728,12 @@ func (f *fetchMsg) writeBinarySize(resp *imapserver.FetchResponseWriter, bs *ima
 // BINARY and BINARY.SIZE.
 func (f *fetchMsg) extractBinary(resp *imapserver.FetchResponseWriter, bs *imap.FetchItemBinarySection) error {
 	return f.extract(func(r *io.SectionReader) error {
-		b := imapserver.ExtractBinarySection(r, bs)
-		wc := resp.WriteBinarySection(bs, int64(len(b)))
-		wc.Write(b)
+		whole := *bs // as in extractSection
+		whole.Partial = nil
+		b := imapserver.ExtractBinarySection(r, &whole)
+		off, n := partial(bs.Partial, 0, int64(len(b)))
+		wc := resp.WriteBinarySection(bs, n)
+		wc.Write(b[off : off+n])
 		return wc.Close()
 	})
 }

@@ -287,7 +287,9 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 			}
 		}
 	}
-	if typ == "multipart" && params["boundary"] != "" {
+	// "multipart" without a subtype is one part to go-imap (it looks for
+	// "multipart/"), so it is to us.
+	if typ == "multipart" && sub != "" && params["boundary"] != "" {
 		mr := newMultipartReader(cb, params["boundary"])
 		for {
 			cp, hs, bs, err := mr.nextPart()
