@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -190,11 +189,9 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 		resp.WriteRFC822Size(m.Size)
 	}
 	if options.Envelope {
-		env := &imap.Envelope{}
-		if m.Envelope != "" {
-			if err := json.Unmarshal([]byte(m.Envelope), env); err != nil {
-				s.log.Warn("stored envelope unreadable", "uid", m.UID, "err", err)
-			}
+		env, err := store.ParseEnvelope(m.Envelope)
+		if err != nil {
+			s.log.Warn("stored envelope unreadable", "uid", m.UID, "err", err)
 		}
 		resp.WriteEnvelope(env)
 	}
@@ -222,9 +219,9 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 
 // structureOf returns the stored body structure.
 func structureOf(m *store.MessageMeta) imap.BodyStructure {
-	var p store.Part
-	if m.Structure == "" || json.Unmarshal([]byte(m.Structure), &p) != nil || p.Type == "" {
-		p = store.Part{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}, Size: m.Size}
+	p, err := store.ParseStructure(m.Structure)
+	if err != nil || p.Type == "" {
+		p = &store.Part{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}, Size: m.Size}
 	}
 	return p.IMAP()
 }
@@ -275,8 +272,8 @@ func (f *fetchMsg) sections() (*store.Part, error) {
 		}
 		js = b.Structure
 	}
-	var p store.Part
-	if js == "" || json.Unmarshal([]byte(js), &p) != nil || !p.HasOffsets() {
+	p, err := store.ParseStructure(js)
+	if err != nil || !p.HasOffsets() {
 		return nil, nil
 	}
 	// The offsets are the blob's; the message is the prefix and the blob.
@@ -284,7 +281,7 @@ func (f *fetchMsg) sections() (*store.Part, error) {
 		f.s.log.Warn("stored part offsets do not fit the message", "uid", f.m.UID)
 		return nil, nil
 	}
-	f.tree = &p
+	f.tree = p
 	return f.tree, nil
 }
 

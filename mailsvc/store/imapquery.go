@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 )
 
 // This file holds the read queries IMAP and POP3 need beyond the rest of
@@ -17,10 +16,9 @@ import (
 // MessageMeta is a message row with the metadata its blob was indexed with.
 type MessageMeta struct {
 	Message
-	Header    string     // raw header block of the blob (without the prefix); "" if too long to store
-	Envelope  string     // JSON of an imap.Envelope
-	Structure string     // JSON of a Part
-	SentAt    *time.Time // Date header, in UTC
+	Header    string // raw header block of the blob (without the prefix); "" if too long to store
+	Envelope  string // JSON of an imap.Envelope
+	Structure string // JSON of a Part
 }
 
 // MetaColumns says which blob metadata MessagesMeta reads; with none, it
@@ -62,7 +60,6 @@ func (s *Store) MessagesMeta(ctx context.Context, mailboxID, folderID int64, uid
 	q := s.db.Read(ctx).Table("mail_messages AS m")
 	if blobCols {
 		q = q.Joins("JOIN mail_blobs b ON b.blob_key = m.blob_key")
-		sel = append(sel, "b.sent_at")
 		if cols.Header {
 			sel = append(sel, "b.header")
 		}
@@ -97,7 +94,6 @@ func (s *Store) MessagesMeta(ctx context.Context, mailboxID, folderID int64, uid
 			dest = append(dest, &m.FolderID, &m.MailboxID, &m.InternalDate, &m.InternalZone, &m.Size, &m.BlobKey, &m.Prefix)
 		}
 		if blobCols {
-			dest = append(dest, &m.SentAt)
 			if cols.Header {
 				dest = append(dest, &m.Header)
 			}
