@@ -525,30 +525,37 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if flags.Silent {
 		return nil
 	}
-	rows, err := s.st.MessagesMeta(s.ctx, s.mailboxID, sel.folder.ID, uids, store.MetaColumns{})
-	if err != nil {
-		return s.fail(err, "store flags")
-	}
-	byUID := make(map[uint32]*store.MessageMeta, len(rows))
-	var kws []string
-	for i := range rows {
-		byUID[rows[i].UID] = &rows[i]
-		kws = append(kws, strings.Fields(rows[i].Keywords)...)
-	}
-	sel.announceDirect(kws)
+	// The new flags are read back 500 messages at a time, as FETCH does,
+	// so STORE 1:* on a large folder holds one chunk of rows.
 	withUID := strings.HasPrefix(s.cs.command(), "UID ")
-	for _, it := range items {
-		m := byUID[it.uid]
-		if m == nil {
-			continue
+	for start := 0; start < len(items); start += searchChunk {
+		chunk := items[start:min(start+searchChunk, len(items))]
+		rows, err := s.st.MessagesMeta(s.ctx, s.mailboxID, sel.folder.ID, itemUIDs(chunk), store.MetaColumns{FlagsOnly: true})
+		if err != nil {
+			return s.fail(err, "store flags")
 		}
-		resp := w.CreateMessage(it.seq)
-		if withUID {
-			resp.WriteUID(imap.UID(it.uid))
+		byUID := make(map[uint32]*store.MessageMeta, len(rows))
+		var kws []string
+		for i := range rows {
+			byUID[rows[i].UID] = &rows[i]
+			kws = append(kws, strings.Fields(rows[i].Keywords)...)
 		}
-		resp.WriteFlags(sel.imapFlags(it.uid, m.Flags()))
-		if err := resp.Close(); err != nil {
-			return err
+		// New keywords are announced before the first response showing
+		// them; the previous chunk's responses are complete by now.
+		sel.announceDirect(kws)
+		for _, it := range chunk {
+			m := byUID[it.uid]
+			if m == nil {
+				continue
+			}
+			resp := w.CreateMessage(it.seq)
+			if withUID {
+				resp.WriteUID(imap.UID(it.uid))
+			}
+			resp.WriteFlags(sel.imapFlags(it.uid, m.Flags()))
+			if err := resp.Close(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
