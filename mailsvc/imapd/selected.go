@@ -60,6 +60,14 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.fail(err, "select")
 	}
+	// UIDNEXT is read before the view is taken: a message arriving in
+	// between is then in the view and raises it (below), where read after
+	// it would count in UIDNEXT without being in EXISTS, and a client
+	// fetching "UIDNEXT:*" next time would never see it (RFC 9051 2.3.1.1).
+	st, err := s.st.FolderStatus(s.ctx, f)
+	if err != nil {
+		return nil, s.fail(err, "select")
+	}
 	h, err := s.srv.acquireHub(s.ctx, f)
 	if err != nil {
 		return nil, s.fail(err, "select")
@@ -87,11 +95,6 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	})
 	if err != nil {
 		s.srv.releaseHub(h)
-		return nil, s.fail(err, "select")
-	}
-	st, err := s.st.FolderStatus(s.ctx, f)
-	if err != nil {
-		sel.close()
 		return nil, s.fail(err, "select")
 	}
 	firstUnseen, err := s.st.FirstUnseenUID(s.ctx, f.ID)
