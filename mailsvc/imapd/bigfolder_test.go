@@ -150,7 +150,11 @@ func BenchmarkSearchHeader10k(b *testing.B) {
 // 4 KiB read buffer).
 func BenchmarkIdleConnections(b *testing.B) {
 	const n = 1000
-	e, _ := bigEnv(b, database.SQLite, 100, func(c *imapd.Config) { c.AllowPlaintextAuth = true })
+	e, _ := bigEnv(b, database.SQLite, 100, func(c *imapd.Config) {
+		c.AllowPlaintextAuth = true
+		// All from one address, past the default caps.
+		c.MaxConnections, c.MaxConnectionsPerIP = 2*n, 2*n
+	})
 	for b.Loop() {
 		base := runtime.NumGoroutine()
 		before := heap()
