@@ -89,7 +89,7 @@ func TestImportKeepsFileServerSide(t *testing.T) {
 		b.login("pm@b.test", pw)
 		b.get("/d/b.test/import", http.StatusOK)
 		b.post("/d/b.test/import/confirm", url.Values{"upload": {token}}, http.StatusUnprocessableEntity)
-		rec := c.post("/d/a.test/import/confirm", url.Values{"upload": {"x" + token[1:]}}, http.StatusUnprocessableEntity)
+		rec := c.post("/d/a.test/import/confirm", url.Values{"upload": {wrongToken(token)}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "upload the file again") {
 			t.Errorf("made-up token: %s", snippet(rec.Body.String()))
 		}
