@@ -87,7 +87,7 @@ func TestAPI(t *testing.T) {
 // TestOpenAPI checks the served description against the route table: each
 // documented operation is a route, each API route is documented.
 func TestOpenAPI(t *testing.T) {
-	f := newFx(t, tenantstest.Open(t, database.SQLite))
+	f := newQueueFx(t, tenantstest.Open(t, database.SQLite)).fx // with the queue: every route
 	rec := f.client().do("GET", "/api/v1/openapi.json", nil)
 	if rec.Code != 200 {
 		t.Fatal(rec.Code)

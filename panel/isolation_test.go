@@ -110,7 +110,10 @@ func TestIsolationWalk(t *testing.T) {
 			var res *httptest.ResponseRecorder
 			if strings.HasPrefix(r.Path, "/api/") {
 				res = c.api(r.Method, pathB, f.aKey, apiBody(r.Method, r.Path))
-				if r.Method == http.MethodGet {
+				// The routing table and Delivery Options are an
+				// administrator's: a domain key gets 403 even for its own.
+				adminOnly := strings.HasPrefix(r.Path, "/api/v1/routes") || r.Path == "/api/v1/delivery"
+				if r.Method == http.MethodGet && !adminOnly {
 					if ctl := c.api(r.Method, pathA, f.aKey, ""); ctl.Code != http.StatusOK {
 						t.Errorf("control %s %s: %d", r.Method, pathA, ctl.Code)
 					}

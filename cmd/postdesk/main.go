@@ -47,6 +47,8 @@ func commands() map[string]command {
 		"apikey":    {usage: "apikey create --admin|--domain NAME", run: runAPIKey},
 		"postmaster": {usage: "postmaster ADDRESS: the mailbox a bare <postmaster> reaches",
 			run: runPostmaster},
+		"route":    {usage: "route add|rm|list DOMAIN [HOST[:PORT]] [--tls] [--user U --password-stdin]", run: runRoute},
+		"delivery": {usage: "delivery show|set [--max-connections N] [--smart-host HOST[:PORT]] ...", run: runDelivery},
 	}
 }
 

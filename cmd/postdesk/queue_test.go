@@ -52,6 +52,8 @@ func TestServeOutbound(t *testing.T) {
 			}
 			cli("domain", "add", "local.test")
 			cli("mailbox", "add", "john@local.test", "--password", "Xk9#mq2!pLw7z")
+			// routed.test has no DNS records: only the route reaches the MX.
+			cli("route", "add", "routed.test", "127.0.0.1:"+strconv.Itoa(mx.port))
 
 			cmd := exec.Command(bin, "serve")
 			cmd.Env = env
@@ -70,15 +72,28 @@ func TestServeOutbound(t *testing.T) {
 			if err := c.SendMail("john@local.test", []string{"bob@remote.test"}, strings.NewReader(msg)); err != nil {
 				t.Fatalf("send: %v\n%s", err, logs.String())
 			}
+			msg = "From: john@local.test\r\nTo: carol@routed.test\r\nSubject: routed\r\n\r\nBy the route.\r\n"
+			if err := c.SendMail("john@local.test", []string{"carol@routed.test"}, strings.NewReader(msg)); err != nil {
+				t.Fatalf("send: %v\n%s", err, logs.String())
+			}
 			c.Quit()
 			deadline := time.Now().Add(20 * time.Second)
-			for mx.count() == 0 {
+			for !strings.Contains(logs.String(), "rcpt=carol@routed.test result=delivered") {
+				if time.Now().After(deadline) {
+					t.Fatalf("the routed message was not delivered; log:\n%s", logs.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for mx.count() < 2 {
 				if time.Now().After(deadline) {
 					t.Fatalf("the remote MX got nothing; log:\n%s", logs.String())
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			got := mx.first()
+			got := mx.to("bob@remote.test")
+			if routed := mx.to("carol@routed.test"); !strings.Contains(routed.data, "Subject: routed") {
+				t.Errorf("MX got %+v for the route", routed)
+			}
 			if got.from != "john@local.test" || got.rcpt != "bob@remote.test" || !strings.Contains(got.data, "Subject: out") {
 				t.Errorf("MX got %+v", got)
 			}
@@ -192,10 +207,16 @@ func (m *testMX) count() int {
 	return len(m.msgs)
 }
 
-func (m *testMX) first() mxMessage {
+// to returns the message received for rcpt (a zero one if none).
+func (m *testMX) to(rcpt string) mxMessage {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.msgs[0]
+	for _, msg := range m.msgs {
+		if msg.rcpt == rcpt {
+			return msg
+		}
+	}
+	return mxMessage{}
 }
 
 type testMXSession struct {

@@ -1,11 +1,9 @@
 package admin
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,24 +38,24 @@ func deliveryForm(c echo.Context) (vadmin.DeliveryForm, outbound.Settings, map[s
 	if s.MaxConnections, err = strconv.Atoi(f.MaxConnections); err != nil {
 		errs["max_connections"] = "give a whole number from 1 to 99"
 	}
-	if s.SmartHost.Port, err = portNumber(f.SmartHostPort); err != nil {
+	if s.SmartHost.Port, err = outbound.ParsePort(f.SmartHostPort); err != nil {
 		errs["smart_host_port"] = err.Error()
 	}
-	if s.SmartHostDelay, err = parseDuration(f.SmartHostDelay); err != nil {
+	if s.SmartHostDelay, err = outbound.ParseDuration(f.SmartHostDelay); err != nil {
 		errs["smart_host_delay"] = err.Error()
 	}
-	if s.Lifetime, err = parseDuration(f.Lifetime); err != nil {
+	if s.Lifetime, err = outbound.ParseDuration(f.Lifetime); err != nil {
 		errs["lifetime"] = err.Error()
 	}
 	for _, v := range web.SplitList(f.RetryIntervals) {
-		d, err := parseDuration(v)
+		d, err := outbound.ParseDuration(v)
 		if err != nil {
 			errs["retry_intervals"] = err.Error()
 			break
 		}
 		s.RetryIntervals = append(s.RetryIntervals, d)
 	}
-	if s.ReportInterval, err = parseDuration(f.ReportInterval); err != nil {
+	if s.ReportInterval, err = outbound.ParseDuration(f.ReportInterval); err != nil {
 		errs["report_interval"] = err.Error()
 	}
 	if len(errs) > 0 {
@@ -71,16 +69,16 @@ func deliveryView(s *outbound.Settings) vadmin.DeliveryForm {
 	f := vadmin.DeliveryForm{
 		MaxConnections: strconv.Itoa(s.MaxConnections), DNSServer: s.DNSServer,
 		SmartHost: s.SmartHost.Host, SmartHostTLS: s.SmartHost.ImplicitTLS, SmartHostUsername: s.SmartHost.Username,
-		SmartHostPassword: s.SmartHost.HasPassword, SmartHostDelay: formatDuration(s.SmartHostDelay),
-		Lifetime: formatDuration(s.Lifetime), ArchiveAddress: s.ArchiveAddress, ReportAddress: s.ReportAddress,
-		ReportInterval: formatDuration(s.ReportInterval),
+		SmartHostPassword: s.SmartHost.HasPassword, SmartHostDelay: outbound.FormatDuration(s.SmartHostDelay),
+		Lifetime: outbound.FormatDuration(s.Lifetime), ArchiveAddress: s.ArchiveAddress, ReportAddress: s.ReportAddress,
+		ReportInterval: outbound.FormatDuration(s.ReportInterval),
 	}
 	if s.SmartHost.Port != 0 {
 		f.SmartHostPort = strconv.Itoa(s.SmartHost.Port)
 	}
 	var ri []string
 	for _, d := range s.RetryIntervals {
-		ri = append(ri, formatDuration(d))
+		ri = append(ri, outbound.FormatDuration(d))
 	}
 	f.RetryIntervals = strings.Join(ri, " ")
 	return f
@@ -98,7 +96,7 @@ func routeForm(c echo.Context) (vadmin.RouteForm, outbound.Route, map[string]str
 	if c.FormValue("clear_credentials") == "on" {
 		r.Username, r.Password, f.Username = "", "", ""
 	}
-	port, err := portNumber(f.Port)
+	port, err := outbound.ParsePort(f.Port)
 	if err != nil {
 		return f, r, map[string]string{"host_port": err.Error()}
 	}
@@ -134,68 +132,4 @@ func routeRow(r *outbound.Route) vadmin.RouteRow {
 	return vadmin.RouteRow{Domain: r.Domain, Host: host, Credentials: cred,
 		EditHref:     "/admin/delivery?route=" + url.QueryEscape(r.Domain) + "#route-form",
 		DeleteAction: "/admin/delivery/routes/" + url.PathEscape(r.Domain) + "/delete"}
-}
-
-// portNumber reads a port field; empty is 0, the default port.
-func portNumber(s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("give a port number from 1 to 65535")
-	}
-	return n, nil
-}
-
-var durationUnits = map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour, 'm': time.Minute, 's': time.Second}
-
-// parseDuration reads a duration typed as whole numbers with units d, h,
-// m and s, such as 5d, 1h20m or 30s; "0" and "" are zero.
-func parseDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("use a duration such as 30s, 10m, 4h or 5d")
-	s = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
-	if s == "" || s == "0" {
-		return 0, nil
-	}
-	var total time.Duration
-	for s != "" {
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == 0 || i > 6 || i == len(s) {
-			return 0, bad
-		}
-		n, _ := strconv.Atoi(s[:i])
-		unit, ok := durationUnits[s[i]]
-		if !ok {
-			return 0, bad
-		}
-		total += time.Duration(n) * unit
-		s = s[i+1:]
-	}
-	return total, nil
-}
-
-// formatDuration writes a duration as parseDuration reads it: 5d, 1h20m,
-// 30s.
-func formatDuration(d time.Duration) string {
-	if d <= 0 {
-		return "0"
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		unit time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
-		if n := d / u.unit; n > 0 {
-			fmt.Fprintf(&b, "%d%s", n, u.name)
-			d -= n * u.unit
-		}
-	}
-	if b.Len() == 0 {
-		return d.String() // below a second: not typed in the form
-	}
-	return b.String()
 }

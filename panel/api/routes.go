@@ -41,4 +41,11 @@ func Routes(g *echo.Group, env *web.Env) {
 	a.PUT("/domains/:domain/mailboxes/:local/forwards", h.forwardsPut)
 	a.GET("/domains/:domain/mailboxes/:local/responder", h.responderGet)
 	a.PUT("/domains/:domain/mailboxes/:local/responder", h.responderPut)
+	if env.Queue != nil {
+		a.GET("/routes", h.routeList)
+		a.PUT("/routes/:domain", h.routePut)
+		a.DELETE("/routes/:domain", h.routeDelete)
+		a.GET("/delivery", h.deliveryGet)
+		a.PATCH("/delivery", h.deliveryPatch)
+	}
 }
