@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // DirectoryEntry is one address of a domain's directory: a mailbox's own
@@ -33,7 +35,7 @@ func (s *Service) Directory(ctx context.Context, sc Scope, search string, limit 
 		Joins("JOIN domains ON domains.id = mailboxes.domain_id").
 		Where("mailboxes.domain_id = ? AND mailboxes.active AND domains.active", sc.DomainID)
 	if search = strings.TrimSpace(search); search != "" {
-		pat := "%" + escapeLike(strings.ToLower(search)) + "%"
+		pat := database.Contains(search)
 		db = db.Where("(mailboxes.local_part LIKE ? ESCAPE '\\' OR LOWER(mailboxes.full_name) LIKE ? ESCAPE '\\')", pat, pat)
 	}
 	var rows []struct {

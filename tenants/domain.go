@@ -93,7 +93,7 @@ type DomainQuery struct {
 func (s *Service) Domains(ctx context.Context, sc Scope, q DomainQuery) ([]DomainInfo, int64, error) {
 	db := s.db.Read(ctx).Model(&Domain{}).Scopes(sc.domains("domains.id"))
 	if q.Search != "" {
-		db = db.Where("domains.name LIKE ? ESCAPE '\\'", "%"+escapeLike(strings.ToLower(q.Search))+"%")
+		db = db.Where("domains.name LIKE ? ESCAPE '\\'", database.Contains(q.Search))
 	}
 	var total int64
 	if err := db.Count(&total).Error; err != nil {
@@ -286,10 +286,6 @@ func (s *Service) primaryDomain(tx *gorm.DB, d *Domain) (*Domain, error) {
 		return nil, fmt.Errorf("look up primary of %s: %w", d.Name, err)
 	}
 	return &p, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // lockDomain takes a row lock on a domain (PostgreSQL; SQLite writes are

@@ -365,7 +365,7 @@ func (s *Service) Mailboxes(ctx context.Context, sc Scope, q MailboxQuery) ([]Ma
 		db = db.Where("mailboxes.domain_id = ?", d.ID)
 	}
 	if q.Search != "" {
-		pat := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
+		pat := database.Contains(q.Search)
 		db = db.Where("(mailboxes.local_part LIKE ? ESCAPE '\\' OR LOWER(mailboxes.full_name) LIKE ? ESCAPE '\\' OR domains.name LIKE ? ESCAPE '\\')", pat, pat, pat)
 	}
 	var total int64

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // AliasInfo is an alias with its domain, for lists and search results.
@@ -72,7 +73,7 @@ func (s *Service) SearchAliases(ctx context.Context, sc Scope, domain address.Do
 		db = db.Where("addresses.domain_id = ?", d.ID)
 	}
 	if q != "" {
-		pat := "%" + escapeLike(strings.ToLower(q)) + "%"
+		pat := database.Contains(q)
 		db = db.Where("(addresses.local_part || '@' || domains.name LIKE ? ESCAPE '\\' OR mailboxes.local_part LIKE ? ESCAPE '\\')", pat, pat)
 	}
 	var total int64

@@ -11,6 +11,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // queueScope restricts queue rows to what sc reaches: everything for
@@ -39,7 +40,7 @@ func (q *Queue) QueueMessages(ctx context.Context, sc tenants.Scope, in outbound
 	limit = min(limit, 500)
 	db := q.db.Read(ctx).Model(&messageRow{}).Scopes(scope)
 	if s := strings.TrimSpace(in.Search); s != "" {
-		pat := "%" + escapeLike(strings.ToLower(s)) + "%"
+		pat := database.Contains(s)
 		db = db.Where(`(LOWER(mail_from) LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM queue_recipients r
 			WHERE r.message_id = queue_messages.id AND LOWER(r.rcpt) LIKE ? ESCAPE '\'))`, pat, pat)
 	}
@@ -222,8 +223,4 @@ func (q *Queue) SendFailureReport(ctx context.Context, sc tenants.Scope) error {
 	q.forgetSettings()
 	_, err := q.report(ctx, true)
 	return err
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

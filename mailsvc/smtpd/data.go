@@ -127,7 +127,7 @@ func (ss *session) received(id string) string {
 	if len(ss.rcpts) == 1 && !ss.rcpts[0].Address.IsZero() {
 		fmt.Fprintf(&b, "\r\n\tfor <%s>", ss.rcpts[0].Address)
 	}
-	fmt.Fprintf(&b, "; %s\r\n", ss.s.now().Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	fmt.Fprintf(&b, "; %s\r\n", ss.s.now().Format(time.RFC1123Z))
 	return b.String()
 }
 

@@ -440,7 +440,7 @@ func (s *Store) RenameFolder(ctx context.Context, mailboxID int64, from, to stri
 			return nil
 		}
 		var subs []Folder
-		if err := tx.Where("mailbox_id = ? AND (name = ? OR name LIKE ? ESCAPE '\\')", mailboxID, from, escapeLike(from)+"/%").Find(&subs).Error; err != nil {
+		if err := tx.Where("mailbox_id = ? AND (name = ? OR name LIKE ? ESCAPE '\\')", mailboxID, from, database.EscapeLike(from)+"/%").Find(&subs).Error; err != nil {
 			return err
 		}
 		for _, sf := range subs {
@@ -623,10 +623,6 @@ func (s *Store) Blob(ctx context.Context, key string) (*BlobRow, error) {
 		return nil, fmt.Errorf("read blob metadata: %w", err)
 	}
 	return &b, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func sortUIDs(u []uint32) { sort.Slice(u, func(i, j int) bool { return u[i] < u[j] }) }
