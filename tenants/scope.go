@@ -1,6 +1,10 @@
 package tenants
 
-import "gorm.io/gorm"
+import (
+	"fmt"
+
+	"gorm.io/gorm"
+)
 
 // Role is what an actor may reach.
 type Role int
@@ -84,4 +88,28 @@ func (s Scope) mayManageDomain(domainID int64) bool {
 		return s.DomainID == domainID
 	}
 	return false
+}
+
+// DomainRows restricts rows of another package's table that carry a domain
+// column (the outbound queue's, say) to what a managing scope reaches:
+// every row for the system and administrators, the own domain's for a
+// postmaster. A user's scope manages no domain: ErrForbidden.
+func (s Scope) DomainRows(column string) (func(*gorm.DB) *gorm.DB, error) {
+	if !s.valid() || s.Role == RoleUser {
+		return nil, ErrForbidden
+	}
+	return s.domains(column), nil
+}
+
+// Narrow returns the scope with which sc acts on one domain as that
+// domain's postmaster would: an administrator's (or the system's) scope
+// narrowed to the domain, a postmaster's own scope for their own domain.
+// Narrowing never widens: any other pair is ErrForbidden.
+func (s Scope) Narrow(domainID int64) (Scope, error) {
+	if domainID == 0 || !s.mayManageDomain(domainID) || !s.valid() {
+		return Scope{}, fmt.Errorf("narrow scope to domain %d: %w", domainID, ErrForbidden)
+	}
+	n := s
+	n.Role, n.DomainID, n.MailboxID = RolePostmaster, domainID, 0
+	return n, nil
 }

@@ -14,22 +14,10 @@ import (
 	"github.com/postdesk/postdesk/tenants/database"
 )
 
-// queueScope restricts queue rows to what sc reaches: everything for
-// administrators, the messages sent from their own domain for a postmaster.
-func queueScope(sc tenants.Scope) (func(*gorm.DB) *gorm.DB, error) {
-	switch {
-	case sc.AllDomains():
-		return func(db *gorm.DB) *gorm.DB { return db }, nil
-	case sc.Role == tenants.RolePostmaster && sc.DomainID != 0:
-		return func(db *gorm.DB) *gorm.DB { return db.Where("domain_id = ?", sc.DomainID) }, nil
-	}
-	return nil, tenants.ErrForbidden
-}
-
 // QueueMessages lists queued messages, oldest first, with their recipients,
 // attempts and last errors, and the total matching.
 func (q *Queue) QueueMessages(ctx context.Context, sc tenants.Scope, in outbound.QueueQuery) ([]outbound.Message, int64, error) {
-	scope, err := queueScope(sc)
+	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -58,7 +46,7 @@ func (q *Queue) QueueMessages(ctx context.Context, sc tenants.Scope, in outbound
 
 // QueueMessage returns one queued message.
 func (q *Queue) QueueMessage(ctx context.Context, sc tenants.Scope, id int64) (*outbound.Message, error) {
-	scope, err := queueScope(sc)
+	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +112,7 @@ func (q *Queue) describe(ctx context.Context, rows []messageRow) ([]outbound.Mes
 
 // RetryNow makes all recipients of a queued message due at once.
 func (q *Queue) RetryNow(ctx context.Context, sc tenants.Scope, id int64) error {
-	scope, err := queueScope(sc)
+	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return err
 	}
@@ -157,7 +145,7 @@ func (q *Queue) RetryNow(ctx context.Context, sc tenants.Scope, id int64) error 
 // attempt in flight is stopped when it next renews its lease, and its
 // outcome is not recorded.
 func (q *Queue) DeleteQueued(ctx context.Context, sc tenants.Scope, id int64) error {
-	scope, err := queueScope(sc)
+	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return err
 	}
@@ -190,7 +178,7 @@ func (q *Queue) DeleteQueued(ctx context.Context, sc tenants.Scope, id int64) er
 // Failures lists the recipients the queue gave up on, newest first, with
 // the total.
 func (q *Queue) Failures(ctx context.Context, sc tenants.Scope, limit, offset int) ([]outbound.Failure, int64, error) {
-	scope, err := queueScope(sc)
+	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return nil, 0, err
 	}

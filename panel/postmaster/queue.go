@@ -18,9 +18,9 @@ func (h handlers) queueScope(c echo.Context) (tenants.Scope, *tenants.Domain, st
 	if err != nil {
 		return tenants.Scope{}, nil, "", err
 	}
-	sc := web.IdentityOf(c).Scope
-	if sc.AllDomains() {
-		sc.Role, sc.DomainID, sc.MailboxID = tenants.RolePostmaster, d.ID, 0
+	sc, err := web.IdentityOf(c).Scope.Narrow(d.ID)
+	if err != nil {
+		return tenants.Scope{}, nil, "", err
 	}
 	return sc, d, domainHref(name) + "/queue", nil
 }
