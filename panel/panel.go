@@ -15,6 +15,7 @@ import (
 
 	"github.com/postdesk/postdesk/panel/admin"
 	"github.com/postdesk/postdesk/panel/api"
+	"github.com/postdesk/postdesk/panel/clientsetup"
 	"github.com/postdesk/postdesk/panel/postmaster"
 	"github.com/postdesk/postdesk/panel/settings"
 	"github.com/postdesk/postdesk/panel/web"
@@ -46,6 +47,9 @@ type Deps struct {
 	// Queue is the outbound queue (mailsvc/queue); nil leaves out the
 	// Delivery Options and queue pages.
 	Queue web.Queue
+	// ClientSetup is what mail clients setting themselves up are told
+	// (autoconfig, autodiscover); nil leaves those routes out.
+	ClientSetup *clientsetup.Servers
 }
 
 // Server is the panel's HTTP side.
@@ -126,6 +130,12 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.StaticFS("/static", static.FS())
 	api.Routes(e.Group("/api/v1"), s.env)
+	// Routes for clients that are not browsers sit here, outside the
+	// session and CSRF group below, which would refuse their POSTs: the
+	// API (bearer keys), mail clients' set-up (no credentials).
+	if s.deps.ClientSetup != nil {
+		clientsetup.Routes(e, s.deps.Tenants, *s.deps.ClientSetup, s.log)
+	}
 
 	// Everything below is the cookie-signed-in panel: sessions and CSRF.
 	g := e.Group("", s.session, s.csrf)

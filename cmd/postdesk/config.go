@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/postdesk/postdesk/mailsvc/logctx"
+	"github.com/postdesk/postdesk/panel/clientsetup"
 )
 
 // Config is everything postdesk reads from flags and the environment. Each
@@ -21,6 +22,10 @@ type Config struct {
 	LogLevel    string // --log-level, POSTDESK_LOG_LEVEL: debug, info, warn, error; default info
 
 	Hostname string // --hostname, POSTDESK_HOSTNAME: name in greetings and Received; default the OS host name
+	// What mail clients that set themselves up are told (autoconfig,
+	// autodiscover): never the listen addresses.
+	PublicHost  string // --public-host, POSTDESK_PUBLIC_HOST: the mail servers' host name for clients; default --hostname
+	PublicPorts string // --public-ports, POSTDESK_PUBLIC_PORTS: PROTOCOL=PORT list of what clients are offered; default the standard ports
 
 	HTTPAddr        string // --http, POSTDESK_HTTP_ADDR: panel, default 127.0.0.1:8080
 	SMTPAddr        string // --smtp, POSTDESK_SMTP_ADDR: MX, default 127.0.0.1:2525
@@ -78,6 +83,8 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 	}
 	serveOnly := []envFlag{
 		{"hostname", "POSTDESK_HOSTNAME", "", "host name for greetings and Received headers", &c.Hostname},
+		{"public-host", "POSTDESK_PUBLIC_HOST", "", "host name mail clients are told to use by autoconfig and autodiscover (empty: --hostname)", &c.PublicHost},
+		{"public-ports", "POSTDESK_PUBLIC_PORTS", clientsetup.DefaultPorts, "ports mail clients are told to use, PROTOCOL=PORT,... (imaps, imap, submissions, submission, pop3s, pop3)", &c.PublicPorts},
 		{"http", "POSTDESK_HTTP_ADDR", "127.0.0.1:8080", "panel listen address (empty: off)", &c.HTTPAddr},
 		{"smtp", "POSTDESK_SMTP_ADDR", "127.0.0.1:2525", "SMTP (MX) listen address (empty: off)", &c.SMTPAddr},
 		{"submission", "POSTDESK_SUBMISSION_ADDR", "127.0.0.1:2587", "submission listen address (empty: off)", &c.SubmissionAddr},
@@ -177,4 +184,16 @@ func (c *Config) trustedProxies() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// clientSetup is what autoconfig and autodiscover tell mail clients.
+func (c *Config) clientSetup() (*clientsetup.Servers, error) {
+	s := &clientsetup.Servers{Host: c.PublicHost}
+	if s.Host == "" {
+		s.Host = c.Hostname
+	}
+	if err := s.ParsePorts(c.PublicPorts); err != nil {
+		return nil, fmt.Errorf("--public-ports: %w", err)
+	}
+	return s, nil
 }

@@ -86,8 +86,13 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	if err != nil {
 		return err
 	}
+	setup, err := a.cfg.clientSetup()
+	if err != nil {
+		return err
+	}
 	deps := panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
-		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue}
+		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue,
+		ClientSetup: setup}
 	e, err := panel.New(deps)
 	if err != nil {
 		return err
