@@ -12,8 +12,6 @@ import (
 
 func TestPostdeskPaths(t *testing.T) {
 	for _, tc := range []struct{ raw, path string }{
-		{"<postmaster>", "postmaster"},
-		{"<PostMaster> NOTIFY=NEVER", "postmaster"},
 		{`<"a@b"@example.org>`, `"a@b"@example.org`},
 		{`<"a\"b"@example.org>`, `"a\"b"@example.org`},
 		{"<@hop:user@example.org>", "user@example.org"},
