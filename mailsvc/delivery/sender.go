@@ -27,6 +27,10 @@ var (
 	ErrNotYourSender = errors.New("not one of the sender's own addresses")
 	// ErrNoFrom: a submitted message without a From address.
 	ErrNoFrom = errors.New("message has no From address")
+	// ErrHeaderUnread: a submitted message whose header does not read to
+	// its end (a damaged line, or over 1 MiB), where a second From could
+	// hide from this check but not from a recipient's mail program.
+	ErrHeaderUnread = errors.New("message header malformed or too large")
 	// ErrDuplicateField: a second From or Sender field (RFC 5322 3.6
 	// allows one each), or a second Resent-From or Resent-Sender in the
 	// newest resent block (one each per block, RFC 5322 3.6.6). Mail
@@ -90,10 +94,14 @@ func (s SendAs) Envelope(p address.Path) error {
 // 3.6.6): exactly one From, all of whose addresses are the login's; at
 // most one Sender, the login's; and in the newest resent block at most one
 // Resent-From and one Resent-Sender, all of their addresses the login's.
+// A header that does not read to its end is refused (ErrHeaderUnread).
 // Older resent blocks belong to whoever resent the message before and are
 // not checked; From is checked in a resent message too, since mail programs
 // show it first.
 func (s SendAs) Originators(h *Header) error {
+	if !h.Complete {
+		return ErrHeaderUnread
+	}
 	mh := mail.Header{Header: message.Header{Header: h.Fields}}
 	switch n := len(h.Fields.Values("From")); {
 	case n == 0:

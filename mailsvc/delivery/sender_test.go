@@ -53,6 +53,10 @@ func TestOriginators(t *testing.T) {
 		{"second Resent-From behind another field", "Resent-From: john@example.test\r\nX-Note: y\r\nResent-From: ceo@b.test\r\n" +
 			received + "From: john@example.test\r\n", ErrDuplicateField, "Resent-From"},
 		{"block below our Received", received + "Resent-From: ceo@b.test\r\nFrom: john@example.test\r\n", ErrNotYourSender, "Resent-From"},
+		// A second From behind a line that ends the parse, or past the
+		// bound of what is read, is not seen: such a header is refused.
+		{"From behind a damaged line", "From: john@example.test\r\nnot a field\r\nFrom: ceo@b.test\r\n", ErrHeaderUnread, ""},
+		{"From past 1 MiB", "From: john@example.test\r\nX-Pad: " + strings.Repeat("x", 1<<20) + "\r\nFrom: ceo@b.test\r\n", ErrHeaderUnread, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			msg := received + tc.header + "Subject: test\r\n\r\nbody\r\n"
@@ -62,9 +66,32 @@ func TestOriginators(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, tc.err)
 			}
 			var fe *FieldError
-			if tc.err != nil && (!errors.As(err, &fe) || fe.Field != tc.field) {
+			if tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field) {
 				t.Errorf("got %v, want a FieldError for %s", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestHeaderComplete: a header is complete when read to its empty line or
+// to the end of a message that is all header, even when the body is
+// larger than the bound of what is read.
+func TestHeaderComplete(t *testing.T) {
+	for _, tc := range []struct {
+		name, msg string
+		complete  bool
+	}{
+		{"header and body", "From: a@b.test\r\n\r\nbody\r\n", true},
+		{"header only", "From: a@b.test\r\nSubject: x\r\n", true},
+		{"header only, no last CRLF", "From: a@b.test\r\nSubject: x", true},
+		{"large body", "From: a@b.test\r\n\r\n" + strings.Repeat("body line\r\n", 200000), true},
+		{"header ending near the bound", "X-Pad: " + strings.Repeat("x", 1<<20-200) + "\r\n\r\n" + strings.Repeat("body line\r\n", 1000), true},
+		{"damaged line", "From: a@b.test\r\nnot a field\r\n\r\nbody\r\n", false},
+		{"header over the bound", "X-Pad: " + strings.Repeat("x", 1<<20) + "\r\n\r\nbody\r\n", false},
+	} {
+		h := ParseHeader(strings.NewReader(tc.msg), int64(len(tc.msg)))
+		if h.Complete != tc.complete {
+			t.Errorf("%s: Complete %v, want %v", tc.name, h.Complete, tc.complete)
+		}
 	}
 }

@@ -136,7 +136,8 @@ func (ss *session) received(id string) string {
 // the message, not of a mailbox: 554, which RFC 5321 4.3.2 lists for the
 // end of DATA ("transaction failed"), with RFC 3463's X.6.0 (other media
 // error: nothing more specific names a malformed header), as go-smtp's
-// refusal of bare line endings does.
+// refusal of bare line endings does; so is a header that can't be read to
+// its end, where a second From could hide.
 func (ss *session) checkOriginators(log *slog.Logger, h *delivery.Header) *smtp.SMTPError {
 	err := ss.sendAs.Originators(h)
 	if err != nil {
@@ -152,6 +153,8 @@ func (ss *session) checkOriginators(log *slog.Logger, h *delivery.Header) *smtp.
 		return nil
 	case errors.Is(err, delivery.ErrNoFrom):
 		return errNoFrom
+	case errors.Is(err, delivery.ErrHeaderUnread):
+		return reply(554, 5, 6, 0, "Message header malformed or too large")
 	case errors.Is(err, delivery.ErrDuplicateField):
 		return reply(554, 5, 6, 0, "Message has more than one "+field+" header")
 	case field == "From":
