@@ -49,7 +49,7 @@ type Config struct {
 	Hostname        string        // greeting and Received headers; default "localhost"
 	MaxMessageBytes int64         // SIZE; default 50 MiB
 	MaxRecipients   int           // per message; default 100 (RFC 5321 4.5.3.1.8's minimum)
-	MaxLineLength   int           // any line read outside DATA, AUTH's and SASL responses included (RFC 4954 4 names 12288); longer ends the connection; default 12288
+	MaxLineLength   int           // any line outside DATA; longer ends the connection; default 12288
 	MaxCommands     int           // per connection; default 10000
 	ReadTimeout     time.Duration // idle time waiting for a command or data; default 5m (RFC 5321 4.5.3.2)
 	WriteTimeout    time.Duration // default 1m
@@ -63,8 +63,10 @@ type Config struct {
 	MaxDataLineLength int
 	// MaxCommandLineLength is the longest command line, CRLF included;
 	// default 512 (RFC 5321 4.5.3.1.4). MAIL and RCPT get 1024 more for
-	// extension parameters and AUTH only MaxLineLength's bound (go-smtp
-	// patch 8); a longer line gets 500 5.5.2 and the session goes on.
+	// extension parameters, and AUTH, like SASL responses, only
+	// MaxLineLength's bound, whose default is the 12288 octets RFC 4954 4
+	// names for SASL data (go-smtp patch 8); a longer line gets 500 5.5.2
+	// and the session goes on.
 	MaxCommandLineLength int
 	// CommandTimeout bounds the database work of one command (MAIL, RCPT,
 	// AUTH); default 30s. DeliveryTimeout bounds DATA's delivery once the
