@@ -61,9 +61,10 @@ type Submission struct {
 
 // Submit sends a message as SMTP submission does after AUTH, with the same
 // checks in the same order: the mailbox may send, the envelope sender and
-// every From address are the login's own, every recipient resolves (local
-// ones with room in their mailbox, remote ones only with an outbound
-// queue), the rate limits allow it; then the message is delivered locally
+// the author and sender fields (SendAs.Originators) are the login's own,
+// every recipient resolves (local ones with room in their mailbox, remote
+// ones only with an outbound queue), the rate limits allow it; then the
+// message is delivered locally
 // and queued for remote recipients in one transaction that also counts it
 // for the rate limits.
 func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) {
@@ -97,7 +98,7 @@ func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) 
 	}
 	size := int64(buf.Len())
 	h := ParseHeader(bytes.NewReader(buf.Bytes()), size)
-	if err := sendAs.FromHeader(h); err != nil {
+	if err := sendAs.Originators(h); err != nil {
 		return nil, err
 	}
 

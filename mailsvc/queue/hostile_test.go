@@ -102,13 +102,15 @@ func script(greeting string, reply func(verb string) string) func(h *hostileMX, 
 				return
 			}
 			if verb == "DATA" && strings.HasPrefix(out, "354") {
-				h.mu.Lock()
-				h.data = true
-				h.mu.Unlock()
+				// Data is noted once a line of it arrives: a client
+				// that gives up on the 354 reply sends none.
 				for line != ".\r\n" {
 					if line, err = r.ReadString('\n'); err != nil {
 						return
 					}
+					h.mu.Lock()
+					h.data = true
+					h.mu.Unlock()
 				}
 				if _, err := io.WriteString(c, reply(".")); err != nil {
 					return

@@ -329,7 +329,11 @@ func (q *Queue) tlsConfig(d *dest, host string) *tls.Config {
 // client can only STARTTLS before its own first EHLO, which would
 // introduce us as "localhost"; so the connection is handed to it after
 // TLS, replaying a greeting, and it says EHLO again as RFC 3207 4.2
-// requires anyway. conn is already TLS when secure (implicit TLS).
+// requires. Without TLS the server has had our EHLO already: the replay
+// then answers go-smtp's own EHLO with that reply, and the server sees
+// EHLO once (a second one is allowed by RFC 5321 4.1.4, but strict
+// servers answer it 503 and the message stayed deferred). conn is already
+// TLS when secure (implicit TLS).
 //
 // Everything read from the server, here and then by go-smtp's client,
 // goes through one readLimits. Timeouts (RFC 5321 4.5.3.2): the greeting
@@ -358,6 +362,8 @@ func (q *Queue) prelude(ctx context.Context, conn net.Conn, secure bool, host st
 	if err != nil {
 		return nil, false, fmt.Errorf("EHLO: %w", err)
 	}
+	// Our EHLO, answered, for go-smtp's client if TLS does not start.
+	ehlo := &answered{line: "EHLO " + q.hostname + "\r\n", reply: replyText(250, msg)}
 	startTLS := false
 	for _, line := range strings.Split(msg, "\n")[1:] {
 		if strings.EqualFold(strings.TrimSpace(line), "STARTTLS") {
@@ -365,11 +371,12 @@ func (q *Queue) prelude(ctx context.Context, conn net.Conn, secure bool, host st
 		}
 	}
 	if !startTLS || !tryTLS {
-		return replay(conn, tp.R, host), false, nil
+		return replayAfterEHLO(conn, tp.R, host, ehlo), false, nil
 	}
 	conn.SetDeadline(time.Now().Add(q.opts.CommandTimeout))
 	if _, _, err := cmd(tp, 220, "STARTTLS"); err != nil {
-		return replay(conn, tp.R, host), false, nil
+		// A refused STARTTLS leaves the session as EHLO left it.
+		return replayAfterEHLO(conn, tp.R, host, ehlo), false, nil
 	}
 	if tp.R.Buffered() > 0 {
 		// Plain text sent after the STARTTLS reply would be read as if
@@ -408,19 +415,67 @@ func protoErr(err error) error {
 	return err
 }
 
-// replayConn reads a made-up greeting, then the connection.
+// replayConn reads a made-up greeting (and the reply to an EHLO already
+// sent), then the connection.
 type replayConn struct {
 	net.Conn
 	r io.Reader
+	// ehlo is the EHLO line already sent and answered, which go-smtp's
+	// first write must repeat and which is then not sent again; "" once
+	// written, or when there is none.
+	ehlo string
 }
 
 func (c *replayConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+func (c *replayConn) Write(b []byte) (int, error) {
+	if c.ehlo == "" {
+		return c.Conn.Write(b)
+	}
+	want := c.ehlo
+	c.ehlo = ""
+	if string(b) != want {
+		// The replayed reply would answer something else.
+		return 0, fmt.Errorf("client wrote %q where its EHLO was expected", oneLine(string(b)))
+	}
+	return len(b), nil
+}
 
 // replay hands go-smtp conn, read through rest (what the prelude has
 // not consumed yet, under its limits), after a made-up greeting.
 func replay(conn net.Conn, rest io.Reader, host string) net.Conn {
 	greeting := "220 " + oneLine(host) + " ESMTP\r\n"
 	return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader(greeting), rest)}
+}
+
+// answered is an EHLO the prelude sent and the server's reply to it.
+type answered struct {
+	line  string // the command, CRLF included
+	reply string // the reply as sent, CRLFs included
+}
+
+// replayAfterEHLO is replay for a session whose EHLO the prelude has
+// done: go-smtp's client, whose first write is its EHLO with the same host
+// name (connect calls Hello first), gets the server's reply to ours and
+// its EHLO is not sent.
+func replayAfterEHLO(conn net.Conn, rest io.Reader, host string, ehlo *answered) net.Conn {
+	greeting := "220 " + oneLine(host) + " ESMTP\r\n"
+	return &replayConn{Conn: conn, r: io.MultiReader(strings.NewReader(greeting+ehlo.reply), rest), ehlo: ehlo.line}
+}
+
+// replyText writes a reply read by textproto (lines joined by "\n")
+// back in its wire form.
+func replyText(code int, msg string) string {
+	var b strings.Builder
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+		}
+		fmt.Fprintf(&b, "%d%s%s\r\n", code, sep, l)
+	}
+	return b.String()
 }
 
 // smtpResult classifies an SMTP client error from a session with host: 5xx

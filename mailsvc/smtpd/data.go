@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"syscall"
 	"time"
@@ -67,9 +68,8 @@ func (ss *session) Data(r io.Reader) error {
 	h := delivery.ParseHeader(pending.ReaderAt(), pending.Size())
 	m := &delivery.Message{From: ss.from, Blob: pending, OwnReceived: 1, Rcpts: ss.rcpts, Header: h}
 	if ss.e.submission {
-		if err := ss.checkFromHeader(h); err != nil {
+		if err := ss.checkOriginators(log, h); err != nil {
 			pending.Abort()
-			log.Info("DATA refused", "err", err.Message)
 			return err
 		}
 		m.Kind, m.MailboxID, m.DomainID = delivery.KindSubmission, ss.login.Mailbox.ID, ss.login.Mailbox.DomainID
@@ -131,15 +131,36 @@ func (ss *session) received(id string) string {
 	return b.String()
 }
 
-// checkFromHeader answers delivery's From rule in SMTP terms.
-func (ss *session) checkFromHeader(h *delivery.Header) *smtp.SMTPError {
-	switch err := ss.sendAs.FromHeader(h); {
+// checkOriginators answers delivery's sender rule for the header
+// (SendAs.Originators) in SMTP terms. A second From or Sender is a fault of
+// the message, not of a mailbox: 554, which RFC 5321 4.3.2 lists for the
+// end of DATA ("transaction failed"), with RFC 3463's X.6.0 (other media
+// error: nothing more specific names a malformed header), as go-smtp's
+// refusal of bare line endings does; so is a header that can't be read to
+// its end, where a second From could hide.
+func (ss *session) checkOriginators(log *slog.Logger, h *delivery.Header) *smtp.SMTPError {
+	err := ss.sendAs.Originators(h)
+	if err != nil {
+		log.Info("DATA refused: sender rule", "err", err, "login", ss.login.Address.String())
+	}
+	field := "From"
+	var fe *delivery.FieldError
+	if errors.As(err, &fe) {
+		field = fe.Field
+	}
+	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, delivery.ErrNoFrom):
 		return errNoFrom
-	case err != nil:
+	case errors.Is(err, delivery.ErrHeaderUnread):
+		return reply(554, 5, 6, 0, "Message header malformed or too large")
+	case errors.Is(err, delivery.ErrDuplicateField):
+		return reply(554, 5, 6, 0, "Message has more than one "+field+" header")
+	case field == "From":
 		return errNotYourFrom
 	}
-	return nil
+	return reply(550, 5, 7, 1, field+" header address not owned by the authenticated user")
 }
 
 // deadlineReader moves the read deadline forward on every read, so that a

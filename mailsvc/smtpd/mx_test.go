@@ -161,8 +161,8 @@ func TestMXLimits(t *testing.T) {
 			c.expect("RCPT TO:<john@example.test>", 250, "")
 		}
 		c.expect("RCPT TO:<john@example.test>", 452, "4.5.3")
-		// A long line closes the connection.
-		c.send(strings.Repeat("N", 5000) + "\r\n")
+		// A line past MaxLineLength (12288) closes the connection.
+		c.send(strings.Repeat("N", 13000) + "\r\n")
 		if code, _ := c.read(); code != 500 {
 			t.Errorf("over-long line: got %d, want 500", code)
 		}

@@ -1,6 +1,10 @@
 package smtpd
 
-import "github.com/emersion/go-smtp"
+import (
+	"strings"
+
+	"github.com/emersion/go-smtp"
+)
 
 func reply(code int, a, b, c int, msg string) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{a, b, c}, Message: msg}
@@ -37,3 +41,18 @@ var (
 	errNoQueue       = reply(451, 4, 4, 0, "Remote delivery unavailable, try again later")
 	errRcptFailures  = reply(421, 4, 7, 0, "Too many refused recipients, closing connection")
 )
+
+// errUnqualified refuses a path whose domain has no dot (root@vm): valid
+// syntax (RFC 5321 4.1.2), so not 501, but no mail domain. The answer names
+// the rule as Postfix's reject_non_fqdn_sender and _recipient do: 504
+// 5.5.2, the parameter not implemented here. The path, already bounded to
+// 256 octets by the parser, is echoed with control characters masked.
+func errUnqualified(path, role string) *smtp.SMTPError {
+	path = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, path)
+	return reply(504, 5, 5, 2, "<"+path+">: "+role+" address rejected: need fully-qualified address")
+}

@@ -143,6 +143,9 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errSenderTooLong
 	case errors.Is(err, address.ErrPathTooLong):
 		return errPathTooLong
+	case errors.Is(err, address.ErrUnqualified):
+		ss.log.Info("MAIL refused", "err", err)
+		return errUnqualified(from, "Sender")
 	case err != nil:
 		ss.log.Info("MAIL refused", "err", err)
 		return errSenderSyntax
@@ -207,6 +210,9 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 		r = sr
 	case errors.Is(err, address.ErrPathTooLong):
 		return errPathTooLong
+	case errors.Is(err, address.ErrUnqualified):
+		ss.log.Info("RCPT refused", "err", err)
+		return errUnqualified(to, "Recipient")
 	case err != nil:
 		ss.log.Info("RCPT refused", "err", err)
 		return errRcptSyntax

@@ -49,7 +49,7 @@ type Config struct {
 	Hostname        string        // greeting and Received headers; default "localhost"
 	MaxMessageBytes int64         // SIZE; default 50 MiB
 	MaxRecipients   int           // per message; default 100 (RFC 5321 4.5.3.1.8's minimum)
-	MaxLineLength   int           // command lines; default 4096
+	MaxLineLength   int           // any line outside DATA; longer ends the connection; default 12288
 	MaxCommands     int           // per connection; default 10000
 	ReadTimeout     time.Duration // idle time waiting for a command or data; default 5m (RFC 5321 4.5.3.2)
 	WriteTimeout    time.Duration // default 1m
@@ -61,6 +61,13 @@ type Config struct {
 	// them; a longer line gets 554 5.6.0 after the end of data, never a
 	// 4xx that the sender would retry for days.
 	MaxDataLineLength int
+	// MaxCommandLineLength is the longest command line, CRLF included;
+	// default 512 (RFC 5321 4.5.3.1.4). MAIL and RCPT get 1024 more for
+	// extension parameters, and AUTH, like SASL responses, only
+	// MaxLineLength's bound, whose default is the 12288 octets RFC 4954 4
+	// names for SASL data (go-smtp patch 8); a longer line gets 500 5.5.2
+	// and the session goes on.
+	MaxCommandLineLength int
 	// CommandTimeout bounds the database work of one command (MAIL, RCPT,
 	// AUTH); default 30s. DeliveryTimeout bounds DATA's delivery once the
 	// message is received; default 2m (the commit itself is bounded by the
@@ -101,7 +108,10 @@ func (c *Config) defaults() {
 		c.MaxRecipients = 100
 	}
 	if c.MaxLineLength <= 0 {
-		c.MaxLineLength = 4096
+		c.MaxLineLength = 12288
+	}
+	if c.MaxCommandLineLength <= 0 {
+		c.MaxCommandLineLength = 512
 	}
 	if c.MaxCommands <= 0 {
 		c.MaxCommands = 10000
@@ -236,6 +246,7 @@ func (s *Server) endpoint(name string, submission, implicitTLS bool) *Endpoint {
 	srv.MaxMessageBytes = s.cfg.MaxMessageBytes
 	srv.MaxRecipients = s.cfg.MaxRecipients
 	srv.MaxLineLength = s.cfg.MaxLineLength
+	srv.MaxCommandLineLength = s.cfg.MaxCommandLineLength
 	srv.MaxCommands = s.cfg.MaxCommands
 	srv.ReadTimeout = s.cfg.ReadTimeout
 	srv.WriteTimeout = s.cfg.WriteTimeout

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,9 +25,10 @@ const (
 )
 
 // decode reads a JSON request body into v: at most maxBodyBytes (else
-// 413), nested at most maxDepth deep, one value, no fields v does not
-// have (else 400). It writes the error answer itself and returns it as
-// handled: the caller returns what decode returned when ok is false.
+// 413), nested at most maxDepth deep, no object with a key twice, one
+// value, no fields v does not have (else 400). It writes the error answer
+// itself and returns it as handled: the caller returns what decode
+// returned when ok is false.
 func decode(c echo.Context, v any) (bool, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
 	var mbe *http.MaxBytesError
@@ -39,7 +41,11 @@ func decode(c echo.Context, v any) (bool, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return false, fail(c, http.StatusBadRequest, "a JSON body is required", "")
 	}
-	if err := checkDepth(body); err != nil {
+	if err := checkShape(body); err != nil {
+		var dk *duplicateKeyError
+		if errors.As(err, &dk) {
+			return false, fail(c, http.StatusBadRequest, err.Error(), dk.path)
+		}
 		return false, fail(c, http.StatusBadRequest, err.Error(), "")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -54,10 +60,29 @@ func decode(c echo.Context, v any) (bool, error) {
 	return true, nil
 }
 
-// checkDepth refuses JSON nested deeper than maxDepth before it is decoded.
-func checkDepth(body []byte) error {
+// duplicateKeyError is an object with a key twice; path names it, with
+// the keys of the objects around it ("a.b").
+type duplicateKeyError struct{ path string }
+
+func (e *duplicateKeyError) Error() string { return fmt.Sprintf("key %q given more than once", e.path) }
+
+// checkShape refuses, before the body is decoded, JSON nested deeper than
+// maxDepth and an object, at any depth, with a key twice: encoding/json
+// would keep the last value silently, while a proxy or log that reads the
+// first sees another request (RFC 8259 4: names SHOULD be unique).
+// Keys are compared as encoding/json matches them to fields, without
+// regard to case, so "Name" repeats "name".
+func checkShape(body []byte) error {
+	// frame is an open object or array; in an object, key is the last
+	// key read and wantKey says whether the next token is a key.
+	type frame struct {
+		object  bool
+		keys    map[string]bool
+		key     string
+		wantKey bool
+	}
+	var stack []*frame
 	dec := json.NewDecoder(bytes.NewReader(body))
-	depth := 0
 	for {
 		t, err := dec.Token()
 		if err == io.EOF {
@@ -66,16 +91,62 @@ func checkDepth(body []byte) error {
 		if err != nil {
 			return fmt.Errorf("malformed JSON: %v", err)
 		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.wantKey {
+			// Token reads a key as a string, and a '}' here closes the
+			// object (handled below).
+			if k, ok := t.(string); ok {
+				fk := foldKey(k)
+				if top.keys[fk] {
+					var path []string
+					for _, f := range stack[:len(stack)-1] {
+						if f.object {
+							path = append(path, f.key)
+						}
+					}
+					return &duplicateKeyError{path: strings.Join(append(path, k), ".")}
+				}
+				top.keys[fk] = true
+				top.key, top.wantKey = k, false
+				continue
+			}
+		}
 		switch t {
 		case json.Delim('{'), json.Delim('['):
-			depth++
-			if depth > maxDepth {
+			if len(stack) >= maxDepth {
 				return fmt.Errorf("JSON nested deeper than %d levels", maxDepth)
 			}
+			f := &frame{object: t == json.Delim('{'), wantKey: true}
+			if f.object {
+				f.keys = map[string]bool{}
+			}
+			stack = append(stack, f)
+			continue
 		case json.Delim('}'), json.Delim(']'):
-			depth--
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the object around it wants a key next.
+		if len(stack) > 0 {
+			stack[len(stack)-1].wantKey = true
 		}
 	}
+}
+
+// foldKey folds a key as encoding/json does to match it to a field
+// (bytes.EqualFold: each rune to the smallest of its simple case folds).
+func foldKey(k string) string {
+	return strings.Map(func(r rune) rune {
+		for {
+			f := unicode.SimpleFold(r)
+			if f <= r {
+				return f
+			}
+			r = f
+		}
+	}, k)
 }
 
 func describe(err error) (string, string) {

@@ -28,6 +28,11 @@ var (
 	ErrSyntax = errors.New("invalid syntax")
 	// ErrDomain is a domain name that is empty, malformed or not valid IDNA.
 	ErrDomain = errors.New("invalid domain name")
+	// ErrUnqualified is a domain without a dot (root@vm), which is valid
+	// SMTP syntax but no mail domain; it wraps ErrDomain, so that an SMTP
+	// server can refuse it for what it is (Postfix: "need fully-qualified
+	// address") while other callers see a bad domain.
+	ErrUnqualified = fmt.Errorf("%w: not fully qualified", ErrDomain)
 	// ErrNoDomain is an address or login without any domain separator, so
 	// that a login caller may try the name as a system administrator.
 	ErrNoDomain = errors.New("no domain")

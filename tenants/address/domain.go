@@ -96,7 +96,7 @@ func checkLabels(a string) error {
 		}
 	}
 	if len(labels) < 2 {
-		return errorf(ErrDomain, "a mail domain needs at least one dot")
+		return errorf(ErrUnqualified, "a mail domain needs at least one dot")
 	}
 	if top := labels[len(labels)-1]; strings.Trim(top, "0123456789") == "" {
 		return errorf(ErrDomain, "top-level label %q is all digits: an IP address is not a domain name", top)

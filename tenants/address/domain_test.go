@@ -1,6 +1,7 @@
 package address
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -38,8 +39,8 @@ func TestParseDomain(t *testing.T) {
 		{in: "example.test..", err: ErrDomain, msg: "empty label"},
 		{in: ".example.test", err: ErrDomain, msg: "empty label"},
 		{in: "example..test", err: ErrDomain, msg: "empty label"},
-		{in: "localhost", err: ErrDomain, msg: "needs at least one dot"},
-		{in: "münchen", err: ErrDomain, msg: "needs at least one dot"},
+		{in: "localhost", err: ErrUnqualified, msg: "needs at least one dot"},
+		{in: "münchen", err: ErrUnqualified, msg: "needs at least one dot"},
 		{in: "[192.0.2.1]", err: ErrDomain, msg: "address literal"},
 		{in: "1.2.3.4", err: ErrDomain, msg: "all digits"},
 		{in: "example.123", err: ErrDomain, msg: "all digits"},
@@ -92,5 +93,19 @@ func TestDomainUnicode(t *testing.T) {
 	}
 	if got := Domain("").Unicode(); got != "" {
 		t.Errorf("zero Domain Unicode() = %q", got)
+	}
+}
+
+// TestUnqualified: a dotless domain is ErrUnqualified and still ErrDomain;
+// other bad domains are not ErrUnqualified.
+func TestUnqualified(t *testing.T) {
+	_, err := ParseReversePath("root@vm")
+	if !errors.Is(err, ErrUnqualified) || !errors.Is(err, ErrDomain) {
+		t.Errorf("root@vm: %v, want ErrUnqualified wrapping ErrDomain", err)
+	}
+	for _, in := range []string{"root@a..test", "root@1.2.3.4", "root@-a.test", "root@a_b.test"} {
+		if _, err := ParseReversePath(in); err == nil || errors.Is(err, ErrUnqualified) {
+			t.Errorf("%s: %v, want a domain error other than ErrUnqualified", in, err)
+		}
 	}
 }

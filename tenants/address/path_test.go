@@ -68,7 +68,7 @@ func TestParseForwardPath(t *testing.T) {
 		{in: "user@example.test>", err: ErrDomain, msg: `character '>'`},
 		{in: "user @example.test", err: ErrSyntax, msg: `character ' '`},
 		{in: "user@ example.test", err: ErrDomain, msg: `character ' '`},
-		{in: "user@example", err: ErrDomain, msg: "at least one dot"},
+		{in: "user@example", err: ErrUnqualified, msg: "at least one dot"},
 		{in: "user@-example.test", err: ErrDomain, msg: "hyphen"},
 		{in: `"abc@example.test`, err: ErrSyntax, msg: "unterminated quoted string"},
 		{in: `"a"b@example.test`, err: ErrSyntax, msg: "after the quoted local part"},

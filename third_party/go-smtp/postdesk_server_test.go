@@ -96,3 +96,69 @@ func itoa(n int) string {
 		}
 	}
 }
+
+// TestPostdeskCommandLineLength: with MaxCommandLineLength a command line
+// up to the bound is taken, a longer one gets 500 5.5.2 and the session
+// goes on; MAIL and RCPT have room for their parameters, and AUTH's
+// initial response is bounded by MaxLineLength only.
+func TestPostdeskCommandLineLength(t *testing.T) {
+	_, s, c, scanner, _ := testServerEhlo(t, func(s *smtp.Server) {
+		s.MaxLineLength = 12288
+		s.MaxCommandLineLength = 512
+		s.EnableDSN = true
+	})
+	defer s.Close()
+	defer c.Close()
+
+	// pad returns line made n octets long with its CRLF.
+	pad := func(line string, n int) string {
+		return line + strings.Repeat("x", n-len(line)-2) + "\r\n"
+	}
+	io.WriteString(c, pad("NOOP ", 512))
+	expectReply(t, scanner, "250 ", "NOOP of 512 octets")
+	io.WriteString(c, pad("NOOP ", 513))
+	expectReply(t, scanner, "500 5.5.2 ", "NOOP of 513 octets")
+	io.WriteString(c, pad("NOOP ", 2003))
+	expectReply(t, scanner, "500 5.5.2 ", "NOOP of 2003 octets")
+	io.WriteString(c, "NOOP\r\n")
+	expectReply(t, scanner, "250 ", "NOOP after the refused lines")
+
+	envid := " ENVID=" + strings.Repeat("e", 100)
+	auth := " AUTH=" + strings.Repeat("a", 480) + "@example.org"
+	io.WriteString(c, "MAIL FROM:<root@nsa.gov> SIZE=1000 BODY=8BITMIME"+envid+auth+"\r\n")
+	expectReply(t, scanner, "250 ", "MAIL with long parameters")
+	io.WriteString(c, pad("RCPT TO:<root@gchq.gov.uk> ORCPT=rfc822;", 512+1024))
+	expectReply(t, scanner, "250 ", "RCPT at its bound")
+	io.WriteString(c, pad("RCPT TO:<root@gchq.gov.uk> ORCPT=rfc822;", 512+1024+1))
+	expectReply(t, scanner, "500 5.5.2 ", "RCPT past its bound")
+	io.WriteString(c, "RSET\r\n")
+	expectReply(t, scanner, "250 ", "RSET")
+
+	io.WriteString(c, pad("AUTH PLAIN ", 4000))
+	if !scanner.Scan() {
+		t.Fatal("AUTH with a long initial response: connection closed")
+	}
+	if got := scanner.Text(); strings.HasPrefix(got, "500 ") {
+		t.Fatalf("AUTH with a long initial response: got %q, want the mechanism's answer", got)
+	}
+	io.WriteString(c, "NOOP\r\n")
+	expectReply(t, scanner, "250 ", "NOOP after AUTH")
+}
+
+// TestPostdeskCommandLineLengthBadCommand: a line too long that does not
+// parse as a command gets 500 5.5.2 too, not 501.
+func TestPostdeskCommandLineLengthBadCommand(t *testing.T) {
+	_, s, c, scanner, _ := testServerEhlo(t, func(s *smtp.Server) {
+		s.MaxLineLength = 12288
+		s.MaxCommandLineLength = 512
+	})
+	defer s.Close()
+	defer c.Close()
+
+	io.WriteString(c, strings.Repeat("N", 5000)+"\r\n")
+	expectReply(t, scanner, "500 5.5.2 ", "a long line of no command")
+	io.WriteString(c, "NNNNN\r\n")
+	expectReply(t, scanner, "501 5.5.2 ", "a short line of no command")
+	io.WriteString(c, "NOOP\r\n")
+	expectReply(t, scanner, "250 ", "NOOP")
+}

@@ -66,6 +66,18 @@ type Server struct {
 	// postdesk: added.
 	MaxDataLineLength int
 
+	// MaxCommandLineLength bounds a command line, in octets with its CRLF
+	// (RFC 5321 4.5.3.1.4 sets 512). A longer line, up to MaxLineLength,
+	// is answered 500 5.5.2 and ignored, and the session goes on; a line
+	// past MaxLineLength still ends the connection. MAIL and RCPT may be
+	// longer by what the parameters of the extensions this package
+	// implements add (see commandLineLimit), and AUTH, whose initial
+	// response carries SASL data, is bounded by MaxLineLength alone. 0: no
+	// bound but MaxLineLength.
+	//
+	// postdesk: added.
+	MaxCommandLineLength int
+
 	// DisableCHUNKING stops advertising CHUNKING (RFC 3030) and refuses
 	// BDAT with 502 5.5.1 after discarding its chunk, so that every
 	// message comes through the DATA reader (StrictCRLF and
@@ -220,6 +232,13 @@ func (s *Server) handleConn(c *Conn) error {
 		}
 		if err == nil {
 			cmd, arg, err := parseCmd(line)
+			// postdesk: Server.MaxCommandLineLength (a line that does
+			// not parse gets the base bound); the line read lacks its
+			// CRLF.
+			if limit := s.commandLineLimit(cmd); limit > 0 && len(line)+2 > limit {
+				c.protocolError(500, EnhancedCode{5, 5, 2}, "Line too long")
+				continue
+			}
 			if err != nil {
 				c.protocolError(501, EnhancedCode{5, 5, 2}, "Bad command")
 				continue
@@ -244,6 +263,37 @@ func (s *Server) handleConn(c *Conn) error {
 			return err
 		}
 	}
+}
+
+// paramLineAllowance is what MAIL and RCPT may add to
+// MaxCommandLineLength: each extension that defines parameters raises the
+// limit by their length (RFC 5321 4.5.3.1.4), and the largest are AUTH=
+// (500, RFC 4954 3), ORCPT (500, RFC 3461 4) and ENVID (100, RFC 3461 4);
+// with SIZE (26, RFC 1870), BODY, RET, NOTIFY, SMTPUTF8, REQUIRETLS, BY,
+// MT-PRIORITY and RRVS, neither command needs more than about 750 octets
+// beyond the base.
+//
+// postdesk: added.
+const paramLineAllowance = 1024
+
+// commandLineLimit is the longest line cmd may come on, CRLF included;
+// 0 means MaxLineLength alone bounds it.
+//
+// postdesk: added, with Server.MaxCommandLineLength.
+func (s *Server) commandLineLimit(cmd string) int {
+	if s.MaxCommandLineLength <= 0 {
+		return 0
+	}
+	switch cmd { // upper case, from parseCmd
+	case "AUTH":
+		// RFC 4954 4: SASL responses can be long (12288 octets is named
+		// as a sufficient limit), and clients send tokens such as
+		// XOAUTH2's or GSSAPI's as initial responses beyond 512.
+		return 0
+	case "MAIL", "RCPT":
+		return s.MaxCommandLineLength + paramLineAllowance
+	}
+	return s.MaxCommandLineLength
 }
 
 func (s *Server) network() string {
