@@ -155,8 +155,12 @@ type Recipient struct {
 	// Remote is set for a remote recipient: an address outside our
 	// domains, or the original sender an SRS bounce returns to.
 	Remote address.Address
-	// SRSBounce marks a recipient reached by reversing an SRS address.
-	SRSBounce bool
+	// SRSBounce marks a recipient reached by reversing an SRS address:
+	// SRSAddress (lower-cased), issued for SRSForwarder's remote forward,
+	// whose send limits the bounce counts against (bounce.go).
+	SRSBounce    bool
+	SRSAddress   string
+	SRSForwarder tenants.Target
 }
 
 // Local reports whether the recipient is stored here.
@@ -171,7 +175,9 @@ func (r Recipient) Local() bool { return r.Plan != nil }
 // An SRS address is reversed only for the null sender: a bounce is all
 // that should ever come back to one (RFC 5321 4.5.5). Mail with any other
 // sender is relayed nowhere; the address is then an ordinary local part of
-// its domain (unknown, or the domain's catchrest).
+// its domain (unknown, or the domain's catchrest). A valid address whose
+// bounces are no longer returned (bounce.go) gives an error wrapping
+// ErrSRSRefused.
 func (d *Deliverer) Resolve(ctx context.Context, from, p address.Path) (Recipient, error) {
 	if p.Postmaster {
 		plan, err := d.tenants.ResolvePostmaster(ctx)
@@ -223,10 +229,15 @@ func (d *Deliverer) ResolveSRS(ctx context.Context, from address.Path, raw strin
 	return d.resolveSRS(ctx, raw[:i], dom)
 }
 
-// resolveSRS reverses an SRS local part received at forwardDomain.
+// resolveSRS reverses an SRS local part received at forwardDomain, for a
+// bounce the forwarding mailbox may still return (bounce.go).
 func (d *Deliverer) resolveSRS(ctx context.Context, local string, forwardDomain address.Domain) (Recipient, bool, error) {
-	l, dom, err := d.srs.Reverse(local, forwardDomain.String())
-	if err != nil {
+	srsAddr := strings.ToLower(local + "@" + forwardDomain.String())
+	l, dom, mailboxID, err := d.srs.Reverse(local, forwardDomain.String())
+	switch {
+	case errors.Is(err, ErrSRSExpired):
+		return Recipient{}, true, fmt.Errorf("%s: %w: %w", srsAddr, ErrSRSRefused, tenants.ErrDisabled)
+	case err != nil:
 		return Recipient{}, false, nil
 	}
 	orig, err := address.ParseAddress(l + "@" + dom)
@@ -234,14 +245,25 @@ func (d *Deliverer) resolveSRS(ctx context.Context, local string, forwardDomain 
 		d.log.WarnContext(ctx, "SRS address with a valid hash holds an unparsable address", "local", l, "domain", dom, "err", err)
 		return Recipient{}, false, nil
 	}
-	plan, err := d.tenants.ResolveRecipient(ctx, orig)
+	fwd, err := d.tenants.BounceForwarder(ctx, mailboxID)
 	switch {
-	case errors.Is(err, tenants.ErrNotHosted):
-		return Recipient{Remote: orig, SRSBounce: true}, true, nil
+	case errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled), errors.Is(err, tenants.ErrForbidden):
+		d.log.InfoContext(ctx, "SRS bounce refused: the forwarding mailbox returns no bounces", "srs", srsAddr, "err", err)
+		return Recipient{}, true, fmt.Errorf("%s: %w: %w", srsAddr, ErrSRSRefused, tenants.ErrDisabled)
 	case err != nil:
 		return Recipient{}, true, err
 	}
-	return Recipient{Plan: plan, SRSBounce: true}, true, nil
+	r := Recipient{SRSBounce: true, SRSAddress: srsAddr, SRSForwarder: *fwd}
+	plan, err := d.tenants.ResolveRecipient(ctx, orig)
+	switch {
+	case errors.Is(err, tenants.ErrNotHosted):
+		r.Remote = orig
+		return r, true, nil
+	case err != nil:
+		return Recipient{}, true, err
+	}
+	r.Plan = plan
+	return r, true, nil
 }
 
 // CheckQuota says whether a plan's mailbox can take a message of size bytes
@@ -323,6 +345,10 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if n := h.Received - m.OwnReceived; n > d.maxReceived {
 		return nil, nil, fmt.Errorf("%d Received headers, more than %d: %w", n, d.maxReceived, ErrLoop)
 	}
+	bounces, err := srsBounces(m)
+	if err != nil {
+		return nil, nil, err
+	}
 	x, err := d.expand(ctx, m)
 	if err != nil {
 		return nil, nil, err
@@ -365,6 +391,11 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 				queued += len(e.Rcpts)
 			}
 			if d.limiter != nil {
+				for _, b := range bounces {
+					if err := d.limiter.ReserveBounce(tx, srsAccount(b), b.SRSAddress); err != nil {
+						return fmt.Errorf("count the bounce through %s: %w", b.SRSAddress, err)
+					}
+				}
 				for _, f := range x.forwards {
 					a := RateAccount{MailboxID: f.from.MailboxID, DomainID: f.from.DomainID, Address: f.from.Address}
 					if err := d.limiter.Record(tx, a, int64(len(f.to))); err != nil {

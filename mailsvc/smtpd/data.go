@@ -80,6 +80,15 @@ func (ss *session) Data(r io.Reader) error {
 	defer done()
 	res, err := ss.s.deliverer.Deliver(ss.ctx, m)
 	switch {
+	case errors.Is(err, delivery.ErrNotABounce):
+		log.Info("DATA refused: not a bounce", "err", err)
+		return errNotABounce
+	case errors.Is(err, delivery.ErrBounceTooBig):
+		log.Info("DATA refused: bounce too big", "err", err)
+		return errBounceTooBig
+	case errors.Is(err, delivery.ErrRateLimited) && !ss.e.submission:
+		log.Info("DATA refused: bounce limit", "err", err)
+		return errBounceLimited
 	case errors.Is(err, delivery.ErrRateLimited):
 		// Counted again in the delivery's transaction: parallel
 		// connections each passed the check at RCPT.

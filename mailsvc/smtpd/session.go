@@ -198,6 +198,10 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 	case errors.Is(err, address.ErrLocalpartTooLong):
 		// An SRS bounce may come back longer than 64 octets.
 		sr, ok, serr := ss.s.deliverer.ResolveSRS(ss.ctx, ss.from, to)
+		if errors.Is(serr, delivery.ErrSRSRefused) {
+			ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", serr)
+			return errSRSRefused
+		}
 		if serr != nil {
 			return ss.temp("resolve SRS recipient", serr)
 		}
@@ -213,6 +217,9 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 	default:
 		r, err = ss.s.deliverer.Resolve(ss.ctx, ss.from, p)
 		switch {
+		case errors.Is(err, delivery.ErrSRSRefused):
+			ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", err)
+			return errSRSRefused
 		case errors.Is(err, tenants.ErrNotHosted):
 			if !ss.e.submission || r.Remote.IsZero() {
 				ss.log.Info("RCPT refused: relaying denied", "rcpt", to)
@@ -247,6 +254,18 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 		if err := ss.s.checkRate(ss.ctx, ss.log, ss.login, ss.remote, int64(len(ss.rcpts))+1); err != nil {
 			return err
 		}
+	}
+	// A bounce through an SRS address: small, and within its forwarding
+	// mailbox's limits (mailsvc/delivery, bounce.go).
+	switch err := ss.s.deliverer.CheckSRSBounce(ss.ctx, r, ss.size); {
+	case errors.Is(err, delivery.ErrBounceTooBig):
+		ss.log.Info("RCPT refused: bounce too big", "rcpt", to, "size", ss.size)
+		return errBounceTooBig
+	case errors.Is(err, delivery.ErrRateLimited):
+		ss.log.Info("RCPT refused: bounce limit", "rcpt", to, "err", err)
+		return errBounceLimited
+	case err != nil:
+		return ss.temp("check SRS bounce", err)
 	}
 	ss.rcpts = append(ss.rcpts, r)
 	return nil
