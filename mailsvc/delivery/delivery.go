@@ -222,11 +222,36 @@ func (d *Deliverer) ResolveSRS(ctx context.Context, from address.Path, raw strin
 	if err != nil {
 		return Recipient{}, false, nil
 	}
-	// The domain must be ours; "postmaster" always exists to ask that.
-	if _, err := d.tenants.ResolveRecipient(ctx, address.Address{Local: "postmaster", Domain: dom}); errors.Is(err, tenants.ErrNotHosted) {
-		return Recipient{}, false, nil
+	// The domain must be ours.
+	if ok, err := d.hosted(ctx, dom); err != nil || !ok {
+		return Recipient{}, false, err
 	}
 	return d.resolveSRS(ctx, raw[:i], dom)
+}
+
+// hosted reports whether a domain is one of ours (an alias domain, or a
+// disabled one, too); "postmaster" always exists to ask that.
+func (d *Deliverer) hosted(ctx context.Context, dom address.Domain) (bool, error) {
+	_, err := d.tenants.ResolveRecipient(ctx, address.Address{Local: "postmaster", Domain: dom})
+	switch {
+	case errors.Is(err, tenants.ErrNotHosted):
+		return false, nil
+	case err == nil, errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled):
+		return true, nil
+	}
+	return false, fmt.Errorf("look up domain %s: %w", dom, err)
+}
+
+// HostedSender reports whether an envelope sender is in one of our
+// domains. Mail from such a sender that arrives at the MX without
+// authentication is not refused (a hosted domain's users may send through
+// other servers too), but marked, so that webmail warns of it
+// (mailsvc/smtpd, data.go).
+func (d *Deliverer) HostedSender(ctx context.Context, from address.Path) (bool, error) {
+	if from.IsNull() || from.Address.IsZero() {
+		return false, nil
+	}
+	return d.hosted(ctx, from.Address.Domain)
 }
 
 // resolveSRS reverses an SRS local part received at forwardDomain, for a

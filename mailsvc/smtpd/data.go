@@ -32,6 +32,11 @@ func (ss *session) Data(r io.Reader) error {
 	log := ss.log.With("id", id)
 	start := ss.s.now()
 
+	mark, err := ss.hostedSenderMark()
+	if err != nil {
+		io.Copy(io.Discard, r)
+		return ss.temp("look up the sender's domain", err)
+	}
 	pending, err := ss.s.blobs.Create(ss.ctx)
 	if err != nil {
 		io.Copy(io.Discard, r)
@@ -42,6 +47,7 @@ func (ss *session) Data(r io.Reader) error {
 		return ss.temp("create blob", err)
 	}
 	w := bufio.NewWriterSize(pending, 64<<10)
+	w.WriteString(mark)
 	w.WriteString(ss.received(id))
 	dr := &deadlineReader{r: r, conn: ss.conn, idle: ss.s.cfg.ReadTimeout, end: start.Add(ss.s.cfg.DataTimeout), now: ss.s.now}
 	n, rerr := io.Copy(w, dr)
@@ -138,6 +144,28 @@ func (ss *session) received(id string) string {
 	}
 	fmt.Fprintf(&b, "; %s\r\n", ss.s.now().Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	return b.String()
+}
+
+// hostedSenderMark is the trace field put above our Received header when
+// a client that has not authenticated gives an envelope sender of one of
+// our domains: such mail is taken (the domain's users may send through
+// other servers), but it may be forged, and webmail warns of it. It is an
+// RFC 8601 Authentication-Results field, method "auth" (2.7.4) with
+// result none and the sender as smtp.mailfrom. Only the fields above our
+// Received header are ours; webmail (panel/webmail, message_show.go)
+// reads the mark only there, never a copy the sender wrote into the
+// message (RFC 8601 5 would have us delete those; the message is stored
+// as received, so they are ignored instead).
+func (ss *session) hostedSenderMark() (string, error) {
+	if ss.e.submission || ss.login != nil {
+		return "", nil
+	}
+	hosted, err := ss.s.deliverer.HostedSender(ss.ctx, ss.from)
+	if err != nil || !hosted {
+		return "", err
+	}
+	return "Authentication-Results: " + ss.s.cfg.Hostname + "; auth=none\r\n\treason=\"sender domain hosted here, client not authenticated\"\r\n\tsmtp.mailfrom=" +
+		ss.from.String() + "\r\n", nil
 }
 
 // checkFromHeader answers delivery's From rule in SMTP terms.
