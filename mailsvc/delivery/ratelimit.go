@@ -16,8 +16,10 @@ import (
 
 // RateLimits are the send limits, in recipients (a message to ten people
 // counts ten) per sliding hour and day, per mailbox and per domain, so that
-// a hijacked account can't spray mail. Submissions (SMTP AUTH, webmail)
-// and each mailbox's forwards to other servers count against them alike.
+// a hijacked account can't spray mail. Submissions (SMTP AUTH, webmail),
+// each mailbox's forwards to other servers, its responder's replies to
+// other servers and the bounces returned through its SRS addresses count
+// against them alike.
 // Zero fields take the defaults; a negative one means no limit.
 type RateLimits struct {
 	MailboxPerHour int64 // default 200
@@ -71,6 +73,7 @@ func (submissionRow) TableName() string { return "submission_log" }
 const (
 	auditSubmissionLimit = "submission.rate_limit"
 	auditForwardLimit    = "forward.rate_limit"
+	auditResponderLimit  = "responder.rate_limit"
 )
 
 // Limiter keeps the send limits in table submission_log: the one limiter

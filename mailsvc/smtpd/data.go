@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/tenants/address"
 )
 
 // Data receives the message (DATA or BDAT), stores it with a Received
@@ -32,11 +33,6 @@ func (ss *session) Data(r io.Reader) error {
 	log := ss.log.With("id", id)
 	start := ss.s.now()
 
-	mark, err := ss.hostedSenderMark()
-	if err != nil {
-		io.Copy(io.Discard, r)
-		return ss.temp("look up the sender's domain", err)
-	}
 	pending, err := ss.s.blobs.Create(ss.ctx)
 	if err != nil {
 		io.Copy(io.Discard, r)
@@ -47,7 +43,7 @@ func (ss *session) Data(r io.Reader) error {
 		return ss.temp("create blob", err)
 	}
 	w := bufio.NewWriterSize(pending, 64<<10)
-	w.WriteString(mark)
+	w.WriteString(ss.mark)
 	w.WriteString(ss.received(id))
 	dr := &deadlineReader{r: r, conn: ss.conn, idle: ss.s.cfg.ReadTimeout, end: start.Add(ss.s.cfg.DataTimeout), now: ss.s.now}
 	n, rerr := io.Copy(w, dr)
@@ -156,16 +152,16 @@ func (ss *session) received(id string) string {
 // reads the mark only there, never a copy the sender wrote into the
 // message (RFC 8601 5 would have us delete those; the message is stored
 // as received, so they are ignored instead).
-func (ss *session) hostedSenderMark() (string, error) {
+func (ss *session) hostedSenderMark(from address.Path) (string, error) {
 	if ss.e.submission || ss.login != nil {
 		return "", nil
 	}
-	hosted, err := ss.s.deliverer.HostedSender(ss.ctx, ss.from)
+	hosted, err := ss.s.deliverer.HostedSender(ss.ctx, from)
 	if err != nil || !hosted {
 		return "", err
 	}
 	return "Authentication-Results: " + ss.s.cfg.Hostname + "; auth=none\r\n\treason=\"sender domain hosted here, client not authenticated\"\r\n\tsmtp.mailfrom=" +
-		ss.from.String() + "\r\n", nil
+		from.String() + "\r\n", nil
 }
 
 // checkFromHeader answers delivery's From rule in SMTP terms.

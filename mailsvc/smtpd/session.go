@@ -48,6 +48,7 @@ type session struct {
 	utf8    bool
 	size    int64 // declared by SIZE, 0 if not
 	rcpts   []delivery.Recipient
+	mark    string // trace field above Received (hostedSenderMark)
 }
 
 var (
@@ -81,7 +82,7 @@ func (e *Endpoint) newSession(c *smtp.Conn) (smtp.Session, error) {
 
 // Reset ends the transaction (RSET, or after DATA).
 func (ss *session) Reset() {
-	ss.from, ss.hasFrom, ss.utf8, ss.size, ss.rcpts = address.Path{}, false, false, 0, nil
+	ss.from, ss.hasFrom, ss.utf8, ss.size, ss.rcpts, ss.mark = address.Path{}, false, false, 0, nil, ""
 }
 
 // Logout ends the session.
@@ -162,8 +163,12 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if err := ss.s.db.Ping(pctx); err != nil {
 		return ss.temp("database unreachable", err)
 	}
+	mark, err := ss.hostedSenderMark(p)
+	if err != nil {
+		return ss.temp("look up the sender's domain", err)
+	}
 	ss.Reset()
-	ss.from, ss.hasFrom, ss.utf8, ss.size = p, true, opts.UTF8, opts.Size
+	ss.from, ss.hasFrom, ss.utf8, ss.size, ss.mark = p, true, opts.UTF8, opts.Size, mark
 	return nil
 }
 
