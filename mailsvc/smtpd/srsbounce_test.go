@@ -7,8 +7,11 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
 // dsnMsg is a DSN as Postfix writes one (RFC 3464, RFC 6522), with pad
@@ -176,4 +179,25 @@ func TestSRSBounceRelay(t *testing.T) {
 		code, text = bounce(t, e.mx, fresh, dsnMsg("other@remote.test", 0))
 		wantReply(t, "deleted", code, text, 550, "5.7.1")
 	}, nil)
+}
+
+// TestSRSBounceSendLimit: a bounce through an SRS address counts against
+// the forwarding mailbox's send limits, with the forward itself: past
+// them the next one is refused at RCPT.
+func TestSRSBounceSendLimit(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		e := newEnvWith(t, db, envOptions{limits: smtpd.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 1000}})
+		tcheck(t, send(e.mx, "someone@remote.test", []string{"rfwd@example.test"}, msg("someone@remote.test", "rfwd@example.test", "fw", "")), "send")
+		fs := e.kinds(delivery.KindForward)
+		if len(fs) != 1 {
+			t.Fatalf("forwards queued: %+v", fs)
+		}
+		code, text := bounce(t, e.mx, fs[0].From, dsnMsg("someone@remote.test", 0))
+		wantReply(t, "bounce within the limit", code, text, 250, "2.0.0")
+		code, text = bounce(t, e.mx, fs[0].From, dsnMsg("someone@remote.test", 0))
+		wantReply(t, "bounce past the mailbox's hourly limit", code, text, 451, "4.7.1")
+		if n := len(e.kinds(delivery.KindForward)); n != 2 {
+			t.Errorf("%d forward-kind envelopes queued, want the forward and one bounce", n)
+		}
+	})
 }
