@@ -148,7 +148,7 @@ func (ss *session) received(id string) string {
 // other servers), but it may be forged, and webmail warns of it. It is an
 // RFC 8601 Authentication-Results field, method "auth" (2.7.4) with
 // result none and the sender as smtp.mailfrom. Only the fields above our
-// Received header are ours; webmail (panel/webmail, message_show.go)
+// Received header are ours; webmail (panel/webmail, trace.go)
 // reads the mark only there, never a copy the sender wrote into the
 // message (RFC 8601 5 would have us delete those; the message is stored
 // as received, so they are ignored instead).
