@@ -163,3 +163,48 @@ func (w *forwardWalk) leadsBack(start address.Address) (bool, error) {
 	}
 	return false, nil
 }
+
+// BounceForwarder returns the mailbox whose remote forward an SRS address
+// was issued for (mailsvc/delivery), if a bounce to that address may still
+// be returned through it: the mailbox exists, it and its domain are
+// active and not expired, it may send, and it still forwards to another
+// server. A returned bounce is mail this server sends for the mailbox, so
+// it needs what the forward needed. Errors: ErrNoSuchUser (gone),
+// ErrDisabled (disabled or expired), ErrForbidden (may not send, or no
+// remote forward any more).
+func (s *Service) BounceForwarder(ctx context.Context, mailboxID int64) (*Target, error) {
+	db := s.db.Read(ctx)
+	var m Mailbox
+	err := db.Take(&m, mailboxID).Error
+	if notFound(err) {
+		return nil, fmt.Errorf("mailbox %d: %w", mailboxID, ErrNoSuchUser)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up mailbox %d: %w", mailboxID, err)
+	}
+	var d Domain
+	if err := db.Take(&d, m.DomainID).Error; err != nil {
+		return nil, fmt.Errorf("look up domain %d: %w", m.DomainID, err)
+	}
+	own := address.Address{Local: address.Localpart(m.LocalPart), Domain: address.Domain(d.Name)}
+	if !d.Active || !m.Active || m.Expired(s.clock()) {
+		return nil, fmt.Errorf("%s: %w", own, ErrDisabled)
+	}
+	if !m.MaySend {
+		return nil, fmt.Errorf("%s may not send: %w", own, ErrForbidden)
+	}
+	var fs []string
+	if err := db.Model(&forwardRow{}).Where("mailbox_id = ?", m.ID).Order("id").Pluck("address", &fs).Error; err != nil {
+		return nil, fmt.Errorf("read forwards: %w", err)
+	}
+	for _, f := range fs {
+		a, err := address.ParseAddress(f)
+		if err != nil {
+			continue
+		}
+		if _, _, err := s.lookupRecipient(ctx, db, a); errors.Is(err, ErrNotHosted) {
+			return &Target{MailboxID: m.ID, DomainID: d.ID, Address: own, QuotaBytes: EffectiveQuota(&m, &d)}, nil
+		}
+	}
+	return nil, fmt.Errorf("%s forwards to no other server: %w", own, ErrForbidden)
+}

@@ -48,7 +48,8 @@ type Plan struct {
 	// Store is true when the message is kept in Mailbox (store mail on).
 	Store bool
 	// MaySend is the mailbox's send permission, which its forwards to
-	// other servers need too.
+	// other servers and its responder's replies to them need too
+	// (mailsvc/delivery).
 	MaySend bool
 	// Forward lists addresses the message is forwarded to.
 	Forward []address.Address

@@ -155,8 +155,12 @@ type Recipient struct {
 	// Remote is set for a remote recipient: an address outside our
 	// domains, or the original sender an SRS bounce returns to.
 	Remote address.Address
-	// SRSBounce marks a recipient reached by reversing an SRS address.
-	SRSBounce bool
+	// SRSBounce marks a recipient reached by reversing an SRS address:
+	// SRSAddress (lower-cased), issued for SRSForwarder's remote forward,
+	// whose send limits the bounce counts against (bounce.go).
+	SRSBounce    bool
+	SRSAddress   string
+	SRSForwarder tenants.Target
 }
 
 // Local reports whether the recipient is stored here.
@@ -171,7 +175,9 @@ func (r Recipient) Local() bool { return r.Plan != nil }
 // An SRS address is reversed only for the null sender: a bounce is all
 // that should ever come back to one (RFC 5321 4.5.5). Mail with any other
 // sender is relayed nowhere; the address is then an ordinary local part of
-// its domain (unknown, or the domain's catchrest).
+// its domain (unknown, or the domain's catchrest). A valid address whose
+// bounces are no longer returned (bounce.go) gives an error wrapping
+// ErrSRSRefused.
 func (d *Deliverer) Resolve(ctx context.Context, from, p address.Path) (Recipient, error) {
 	if p.Postmaster {
 		plan, err := d.tenants.ResolvePostmaster(ctx)
@@ -216,17 +222,47 @@ func (d *Deliverer) ResolveSRS(ctx context.Context, from address.Path, raw strin
 	if err != nil {
 		return Recipient{}, false, nil
 	}
-	// The domain must be ours; "postmaster" always exists to ask that.
-	if _, err := d.tenants.ResolveRecipient(ctx, address.Address{Local: "postmaster", Domain: dom}); errors.Is(err, tenants.ErrNotHosted) {
-		return Recipient{}, false, nil
+	// The domain must be ours.
+	if ok, err := d.hosted(ctx, dom); err != nil || !ok {
+		return Recipient{}, false, err
 	}
 	return d.resolveSRS(ctx, raw[:i], dom)
 }
 
-// resolveSRS reverses an SRS local part received at forwardDomain.
+// hosted reports whether a domain is one of ours (an alias domain, or a
+// disabled one, too); "postmaster" always exists to ask that.
+func (d *Deliverer) hosted(ctx context.Context, dom address.Domain) (bool, error) {
+	_, err := d.tenants.ResolveRecipient(ctx, address.Address{Local: "postmaster", Domain: dom})
+	switch {
+	case errors.Is(err, tenants.ErrNotHosted):
+		return false, nil
+	case err == nil, errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled):
+		return true, nil
+	}
+	return false, fmt.Errorf("look up domain %s: %w", dom, err)
+}
+
+// HostedSender reports whether an envelope sender is in one of our
+// domains. Mail from such a sender that arrives at the MX without
+// authentication is not refused (a hosted domain's users may send through
+// other servers too), but marked, so that webmail warns of it
+// (mailsvc/smtpd, data.go).
+func (d *Deliverer) HostedSender(ctx context.Context, from address.Path) (bool, error) {
+	if from.IsNull() || from.Address.IsZero() {
+		return false, nil
+	}
+	return d.hosted(ctx, from.Address.Domain)
+}
+
+// resolveSRS reverses an SRS local part received at forwardDomain, for a
+// bounce the forwarding mailbox may still return (bounce.go).
 func (d *Deliverer) resolveSRS(ctx context.Context, local string, forwardDomain address.Domain) (Recipient, bool, error) {
-	l, dom, err := d.srs.Reverse(local, forwardDomain.String())
-	if err != nil {
+	srsAddr := strings.ToLower(local + "@" + forwardDomain.String())
+	l, dom, mailboxID, err := d.srs.Reverse(local, forwardDomain.String())
+	switch {
+	case errors.Is(err, ErrSRSExpired):
+		return Recipient{}, true, fmt.Errorf("%s: %w: %w", srsAddr, ErrSRSRefused, tenants.ErrDisabled)
+	case err != nil:
 		return Recipient{}, false, nil
 	}
 	orig, err := address.ParseAddress(l + "@" + dom)
@@ -234,14 +270,25 @@ func (d *Deliverer) resolveSRS(ctx context.Context, local string, forwardDomain 
 		d.log.WarnContext(ctx, "SRS address with a valid hash holds an unparsable address", "local", l, "domain", dom, "err", err)
 		return Recipient{}, false, nil
 	}
-	plan, err := d.tenants.ResolveRecipient(ctx, orig)
+	fwd, err := d.tenants.BounceForwarder(ctx, mailboxID)
 	switch {
-	case errors.Is(err, tenants.ErrNotHosted):
-		return Recipient{Remote: orig, SRSBounce: true}, true, nil
+	case errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled), errors.Is(err, tenants.ErrForbidden):
+		d.log.InfoContext(ctx, "SRS bounce refused: the forwarding mailbox returns no bounces", "srs", srsAddr, "err", err)
+		return Recipient{}, true, fmt.Errorf("%s: %w: %w", srsAddr, ErrSRSRefused, tenants.ErrDisabled)
 	case err != nil:
 		return Recipient{}, true, err
 	}
-	return Recipient{Plan: plan, SRSBounce: true}, true, nil
+	r := Recipient{SRSBounce: true, SRSAddress: srsAddr, SRSForwarder: *fwd}
+	plan, err := d.tenants.ResolveRecipient(ctx, orig)
+	switch {
+	case errors.Is(err, tenants.ErrNotHosted):
+		r.Remote = orig
+		return r, true, nil
+	case err != nil:
+		return Recipient{}, true, err
+	}
+	r.Plan = plan
+	return r, true, nil
 }
 
 // CheckQuota says whether a plan's mailbox can take a message of size bytes
@@ -323,6 +370,10 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if n := h.Received - m.OwnReceived; n > d.maxReceived {
 		return nil, nil, fmt.Errorf("%d Received headers, more than %d: %w", n, d.maxReceived, ErrLoop)
 	}
+	bounces, err := srsBounces(m)
+	if err != nil {
+		return nil, nil, err
+	}
 	x, err := d.expand(ctx, m)
 	if err != nil {
 		return nil, nil, err
@@ -365,6 +416,11 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 				queued += len(e.Rcpts)
 			}
 			if d.limiter != nil {
+				for _, b := range bounces {
+					if err := d.limiter.ReserveBounce(tx, srsAccount(b), b.SRSAddress); err != nil {
+						return fmt.Errorf("count the bounce through %s: %w", b.SRSAddress, err)
+					}
+				}
 				for _, f := range x.forwards {
 					a := RateAccount{MailboxID: f.from.MailboxID, DomainID: f.from.DomainID, Address: f.from.Address}
 					if err := d.limiter.Record(tx, a, int64(len(f.to))); err != nil {

@@ -199,7 +199,7 @@ func (d *Deliverer) remoteForward(ctx context.Context, log *slog.Logger, m *Mess
 		log.WarnContext(ctx, "mailbox may not send; its remote forwards are kept in the mailbox", "forwards", rcpts)
 		return "", false, nil
 	}
-	sender, ok := forwardSender(m.From, p.Mailbox.Address.Domain, d.srs)
+	sender, ok := forwardSender(m.From, p.Mailbox, d.srs)
 	if !ok {
 		log.WarnContext(ctx, "the sender can't be rewritten for a remote forward; the message is kept in the mailbox", "sender", m.From.String())
 		return "", false, nil
@@ -224,26 +224,28 @@ func (d *Deliverer) remoteForward(ctx context.Context, log *slog.Logger, m *Mess
 // (mailsvc/queue/enqueue.go), as a receiver may (RFC 5321 4.5.3.1).
 const maxSRSLocalpart = 256
 
-// forwardSender is the envelope sender of a remote forward through
-// forwardDomain: the null sender stays null; a sender in forwardDomain
-// passes SPF as it is; a quoted local part or an address literal can't be
-// put inside another local part and is kept too; any other is rewritten
-// with SRS (when there is an SRS). ok is false when the rewritten sender
-// would be longer than the queue takes.
-func forwardSender(from address.Path, forwardDomain address.Domain, srs *SRS) (string, bool) {
+// forwardSender is the envelope sender of a remote forward by mailbox fwd:
+// the null sender stays null; any other is rewritten with SRS (when there
+// is an SRS) under fwd's domain and id, a sender of fwd's own domain too,
+// since it may be forged by anyone writing to fwd from outside, and must
+// not leave here passing SPF and aligned for that domain. ok is false when
+// it can't be rewritten (a quoted local part or an address literal can't
+// be put inside another local part, or the result would be longer than
+// the queue takes), and the message then stays in fwd.
+func forwardSender(from address.Path, fwd tenants.Target, srs *SRS) (string, bool) {
 	s := from.String()
-	if srs == nil || from.IsNull() || from.DomainLiteral != "" {
+	if srs == nil || from.IsNull() {
 		return s, true
 	}
 	i := strings.LastIndexByte(s, '@')
-	if i < 0 {
-		return s, true
+	if from.DomainLiteral != "" || i < 0 {
+		return "", false
 	}
 	local, dom := s[:i], s[i+1:]
-	if strings.HasPrefix(local, `"`) || strings.EqualFold(dom, forwardDomain.String()) {
-		return s, true
+	if strings.HasPrefix(local, `"`) {
+		return "", false
 	}
-	r := srs.Forward(local, dom, forwardDomain.String())
+	r := srs.Forward(local, dom, fwd.Address.Domain.String(), fwd.MailboxID)
 	if strings.LastIndexByte(r, '@') > maxSRSLocalpart {
 		return "", false
 	}
@@ -311,7 +313,7 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 // queue's local delivery) reverses, for the null sender only, to the
 // original sender, as Postfix with postsrsd does. That sender may be
 // forged (backscatter), which is bounded by the forwards' send limits and
-// the SRS address's 21 days and HMAC. Postfix sends the postmaster no copy
+// by what an SRS address takes (bounce.go). Postfix sends the postmaster no copy
 // of such bounces by default (notify_classes without "bounce"), and only
 // the header with it; Postdesk's postmaster copy of the DSN is the queue's
 // (mailsvc/queue, finish.go), which should leave forwards out or return

@@ -16,8 +16,10 @@ import (
 
 // RateLimits are the send limits, in recipients (a message to ten people
 // counts ten) per sliding hour and day, per mailbox and per domain, so that
-// a hijacked account can't spray mail. Submissions (SMTP AUTH, webmail)
-// and each mailbox's forwards to other servers count against them alike.
+// a hijacked account can't spray mail. Submissions (SMTP AUTH, webmail),
+// each mailbox's forwards to other servers, its responder's replies to
+// other servers and the bounces returned through its SRS addresses count
+// against them alike.
 // Zero fields take the defaults; a negative one means no limit.
 type RateLimits struct {
 	MailboxPerHour int64 // default 200
@@ -71,6 +73,7 @@ func (submissionRow) TableName() string { return "submission_log" }
 const (
 	auditSubmissionLimit = "submission.rate_limit"
 	auditForwardLimit    = "forward.rate_limit"
+	auditResponderLimit  = "responder.rate_limit"
 )
 
 // Limiter keeps the send limits in table submission_log: the one limiter
@@ -226,4 +229,61 @@ func (l *Limiter) Reserve(tx *gorm.DB, a RateAccount, rcpts int64) error {
 		}
 	}
 	return l.Record(tx, a, rcpts)
+}
+
+// srsBounceRow is a row of srs_bounces (migration 0045): one bounce sent
+// on through an SRS address, for SRSBouncesPerDay.
+type srsBounceRow struct {
+	ID        int64
+	MailboxID int64
+	Address   string
+	At        time.Time
+}
+
+func (srsBounceRow) TableName() string { return "srs_bounces" }
+
+// auditBounceLimit is the audit action of a bounce refused by the limits.
+const auditBounceLimit = "srs.rate_limit"
+
+// CheckBounce refuses, before the message, a bounce through the SRS
+// address srsAddr that would take the forwarding mailbox a past its send
+// limits, or the address past SRSBouncesPerDay: an error wrapping
+// ErrRateLimited. Other errors are database trouble.
+func (l *Limiter) CheckBounce(ctx context.Context, log *slog.Logger, a RateAccount, srsAddr string) error {
+	var n int64
+	err := l.db.Read(ctx).Model(&srsBounceRow{}).Where("address = ? AND at > ?", srsAddr, l.now().UTC().Add(-24*time.Hour)).Count(&n).Error
+	if err != nil {
+		return fmt.Errorf("read bounce counts: %w", err)
+	}
+	if n >= SRSBouncesPerDay {
+		log.WarnContext(ctx, "SRS address bounce cap reached", "srs", srsAddr, "bounces", n, "cap", SRSBouncesPerDay)
+		return fmt.Errorf("%s: %d bounces a day: %w", srsAddr, SRSBouncesPerDay, ErrRateLimited)
+	}
+	return l.check(ctx, log, a, "", 1, 1, auditBounceLimit, "bounces to its SRS addresses refused with 451 4.7.1")
+}
+
+// ReserveBounce counts a bounce through the SRS address srsAddr, in the
+// delivery's transaction: one send of the forwarding mailbox a (Reserve,
+// which checks its limits again and orders concurrent transactions of the
+// domain) and one of the address, refused with an error wrapping
+// ErrRateLimited past SRSBouncesPerDay.
+func (l *Limiter) ReserveBounce(tx *gorm.DB, a RateAccount, srsAddr string) error {
+	if err := l.Reserve(tx, a, 1); err != nil {
+		return err
+	}
+	now := l.now().UTC()
+	var n int64
+	if err := tx.Model(&srsBounceRow{}).Where("address = ? AND at > ?", srsAddr, now.Add(-24*time.Hour)).Count(&n).Error; err != nil {
+		return fmt.Errorf("read bounce counts: %w", err)
+	}
+	if n >= SRSBouncesPerDay {
+		return fmt.Errorf("%s: %d bounces a day, at commit: %w", srsAddr, SRSBouncesPerDay, ErrRateLimited)
+	}
+	if err := tx.Where("mailbox_id = ? AND at < ?", a.MailboxID, now.Add(-25*time.Hour)).Delete(&srsBounceRow{}).Error; err != nil {
+		return fmt.Errorf("prune bounce log: %w", err)
+	}
+	if err := tx.Create(&srsBounceRow{MailboxID: a.MailboxID, Address: srsAddr, At: now}).Error; err != nil {
+		return fmt.Errorf("record bounce: %w", err)
+	}
+	return nil
 }

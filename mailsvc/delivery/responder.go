@@ -6,13 +6,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"mime"
 	"mime/quotedprintable"
 	"strings"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -98,6 +98,12 @@ func addressedTo(h *Header, own []address.Address) bool {
 // times an hour (claimed in the database, so several processes agree),
 // with Auto-Submitted: auto-replied and a null envelope sender, so that no
 // responder or bounce answers it (RFC 3834 3.1.7, 3.3).
+//
+// A reply to another server is mail this server sends for the mailbox, to
+// whomever a message names as its sender: like a remote forward it needs
+// the mailbox's send permission and counts against its (and its domain's)
+// send limits (ratelimit.go), checked before the claim and counted in the
+// reply's delivery transaction. A reply to a local sender stays here.
 // The message is already delivered; a failure here is logged only.
 func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 	rp := p.Respond
@@ -105,6 +111,28 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 	if why := responseSkip(m, rp); why != "" {
 		log.DebugContext(ctx, "responder stays silent", "why", why)
 		return
+	}
+	to, err := d.Resolve(ctx, address.Path{}, address.Path{Address: m.From.Address})
+	remote := errors.Is(err, tenants.ErrNotHosted) && !to.Remote.IsZero()
+	if err != nil && !remote {
+		log.InfoContext(ctx, "responder: the sender takes no reply; not answering", "err", err)
+		return
+	}
+	var extra func(tx *gorm.DB) error
+	if remote {
+		if !p.MaySend {
+			log.InfoContext(ctx, "responder: mailbox may not send; no reply to another server")
+			return
+		}
+		if d.limiter != nil {
+			a := RateAccount{MailboxID: p.Mailbox.MailboxID, DomainID: p.Mailbox.DomainID, Address: p.Mailbox.Address}
+			err := d.limiter.check(ctx, log, a, "", 1, 1, auditResponderLimit, "its responder does not answer other servers' senders")
+			if err != nil {
+				log.WarnContext(ctx, "responder: send limit; not answering", "err", err)
+				return
+			}
+			extra = func(tx *gorm.DB) error { return d.limiter.Reserve(tx, a, 1) }
+		}
 	}
 	ok, err := d.tenants.ClaimResponderReply(ctx, rp.MailboxID, m.From.Address, rp.IntervalDays)
 	if errors.Is(err, tenants.ErrResponderLimit) {
@@ -120,26 +148,17 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 		return
 	}
 	body := d.composeResponse(m, rp)
-	if err := d.deliverGenerated(ctx, address.Path{}, m.From.Address, body, KindResponder, p.Mailbox.DomainID); err != nil {
+	b, err := d.newBlob(ctx, bytes.NewReader(body), d.maxGen)
+	if err != nil {
+		log.WarnContext(ctx, "responder: reply not delivered", "err", err)
+		return
+	}
+	_, err = d.Deliver(ctx, &Message{From: address.Path{}, Blob: b, Rcpts: []Recipient{to}, Kind: KindResponder, DomainID: p.Mailbox.DomainID, Extra: extra})
+	if err != nil {
 		log.WarnContext(ctx, "responder: reply not delivered", "err", err)
 		return
 	}
 	log.InfoContext(ctx, "responder answered")
-}
-
-// deliverGenerated delivers a message Postdesk wrote (a response) to one
-// recipient, local or remote, through the same rules.
-func (d *Deliverer) deliverGenerated(ctx context.Context, from address.Path, to address.Address, body []byte, kind string, domainID int64) error {
-	r, err := d.Resolve(ctx, from, address.Path{Address: to})
-	if err != nil && !errors.Is(err, tenants.ErrNotHosted) {
-		return fmt.Errorf("resolve %s: %w", to, err)
-	}
-	b, err := d.newBlob(ctx, bytes.NewReader(body), d.maxGen)
-	if err != nil {
-		return err
-	}
-	_, err = d.Deliver(ctx, &Message{From: from, Blob: b, Rcpts: []Recipient{r}, Kind: kind, DomainID: domainID})
-	return err
 }
 
 func (d *Deliverer) composeResponse(m *Message, rp *tenants.ResponderPlan) []byte {

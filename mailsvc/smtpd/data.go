@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/tenants/address"
 )
 
 // Data receives the message (DATA or BDAT), stores it with a Received
@@ -43,6 +44,7 @@ func (ss *session) Data(r io.Reader) error {
 		return ss.temp("create blob", err)
 	}
 	w := bufio.NewWriterSize(pending, 64<<10)
+	w.WriteString(ss.mark)
 	w.WriteString(ss.received(id))
 	dr := &deadlineReader{r: r, conn: ss.conn, idle: ss.s.cfg.ReadTimeout, end: start.Add(ss.s.cfg.DataTimeout), now: ss.s.now}
 	n, rerr := io.Copy(w, dr)
@@ -80,6 +82,15 @@ func (ss *session) Data(r io.Reader) error {
 	defer done()
 	res, err := ss.s.deliverer.Deliver(ss.ctx, m)
 	switch {
+	case errors.Is(err, delivery.ErrNotABounce):
+		log.Info("DATA refused: not a bounce", "err", err)
+		return errNotABounce
+	case errors.Is(err, delivery.ErrBounceTooBig):
+		log.Info("DATA refused: bounce too big", "err", err)
+		return errBounceTooBig
+	case errors.Is(err, delivery.ErrRateLimited) && !ss.e.submission:
+		log.Info("DATA refused: bounce limit", "err", err)
+		return errBounceLimited
 	case errors.Is(err, delivery.ErrRateLimited):
 		// Counted again in the delivery's transaction: parallel
 		// connections each passed the check at RCPT.
@@ -129,6 +140,28 @@ func (ss *session) received(id string) string {
 	}
 	fmt.Fprintf(&b, "; %s\r\n", ss.s.now().Format(time.RFC1123Z))
 	return b.String()
+}
+
+// hostedSenderMark is the trace field put above our Received header when
+// a client that has not authenticated gives an envelope sender of one of
+// our domains: such mail is taken (the domain's users may send through
+// other servers), but it may be forged, and webmail warns of it. It is an
+// RFC 8601 Authentication-Results field, method "auth" (2.7.4) with
+// result none and the sender as smtp.mailfrom. Only the fields above our
+// Received header are ours; webmail (panel/webmail, trace.go)
+// reads the mark only there, never a copy the sender wrote into the
+// message (RFC 8601 5 would have us delete those; the message is stored
+// as received, so they are ignored instead).
+func (ss *session) hostedSenderMark(from address.Path) (string, error) {
+	if ss.e.submission || ss.login != nil {
+		return "", nil
+	}
+	hosted, err := ss.s.deliverer.HostedSender(ss.ctx, from)
+	if err != nil || !hosted {
+		return "", err
+	}
+	return "Authentication-Results: " + ss.s.cfg.Hostname + "; auth=none\r\n\treason=\"sender domain hosted here, client not authenticated\"\r\n\tsmtp.mailfrom=" +
+		from.String() + "\r\n", nil
 }
 
 // checkOriginators answers delivery's sender rule for the header

@@ -127,14 +127,14 @@ func TestForwardSRS(t *testing.T) {
 		// An SRS address of a local original sender delivers locally.
 		srs, err := delivery.LoadSRS(context.Background(), e.db, nil)
 		tcheck(t, err, "srs")
-		local := srs.Forward("john", "example.test", "c.test")
+		local := srs.Forward("john", "example.test", "example.test", e.ids["rfwd@example.test"])
 		tcheck(t, send(e.mx, "", []string{local}, msg("mailer-daemon@remote.test", local, "bounce-local", "")), "local bounce")
 		if n := len(e.stored("john@example.test")); n != 1 {
 			t.Errorf("john holds %d, want the bounce", n)
 		}
 		// A long original address makes an SRS local part over 64 octets;
 		// its bounce is still taken.
-		long := srs.Forward(strings.Repeat("l", 40), "some.long.remote.test", "example.test")
+		long := srs.Forward(strings.Repeat("l", 40), "some.long.remote.test", "example.test", e.ids["rfwd@example.test"])
 		tcheck(t, send(e.mx, "", []string{long}, msg("mailer-daemon@remote.test", "x@example.test", "bounce-long", "")), "long bounce")
 	}, nil)
 }

@@ -105,6 +105,8 @@ type envOptions struct {
 	tenants func(*database.DB) *tenants.Service
 	now     func() time.Time
 	logs    io.Writer // a copy of the log
+	// limits are the send limits, of submission and delivery alike.
+	limits smtpd.RateLimits
 }
 
 func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
@@ -133,14 +135,15 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	tcheck(t, err, "queue")
 	srs, err := delivery.LoadSRS(ctx, db, nil)
 	tcheck(t, err, "srs")
-	e.d = delivery.New(delivery.Options{Tenants: e.ten, Store: e.st, Queue: queueAdapter{e.q}, SRS: srs, Hostname: "mx.test", Logger: log})
+	e.d = delivery.New(delivery.Options{Tenants: e.ten, Store: e.st, Queue: queueAdapter{e.q}, SRS: srs, Hostname: "mx.test", Logger: log,
+		Limits: delivery.RateLimits(o.limits)})
 	e.q.SetLocalDeliverer(e.d)
 	e.fixtures()
 
 	certs, _, err := tlscert.Open("", "", t.TempDir(), "mx.test")
 	tcheck(t, err, "tls")
 	e.tlsCfg = certs.Config()
-	cfg := smtpd.Config{Hostname: "mx.test", ReadTimeout: 10 * time.Second}
+	cfg := smtpd.Config{Hostname: "mx.test", ReadTimeout: 10 * time.Second, Limits: o.limits}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -40,6 +40,11 @@ var (
 	errRateLimited   = reply(451, 4, 7, 1, "Sending rate limit reached, try again later")
 	errNoQueue       = reply(451, 4, 4, 0, "Remote delivery unavailable, try again later")
 	errRcptFailures  = reply(421, 4, 7, 0, "Too many refused recipients, closing connection")
+	// An SRS address takes bounces only (mailsvc/delivery, bounce.go).
+	errSRSRefused    = reply(550, 5, 7, 1, "Bounce address expired or no longer valid")
+	errNotABounce    = reply(550, 5, 7, 1, "Only delivery status notifications are accepted for this address")
+	errBounceTooBig  = reply(552, 5, 3, 4, "Bounce too big for this address")
+	errBounceLimited = reply(451, 4, 7, 1, "Too many bounces for this address, try again later")
 )
 
 // errUnqualified refuses a path whose domain has no dot (root@vm): valid

@@ -48,6 +48,7 @@ type session struct {
 	utf8    bool
 	size    int64 // declared by SIZE, 0 if not
 	rcpts   []delivery.Recipient
+	mark    string // trace field above Received (hostedSenderMark)
 }
 
 var (
@@ -81,7 +82,7 @@ func (e *Endpoint) newSession(c *smtp.Conn) (smtp.Session, error) {
 
 // Reset ends the transaction (RSET, or after DATA).
 func (ss *session) Reset() {
-	ss.from, ss.hasFrom, ss.utf8, ss.size, ss.rcpts = address.Path{}, false, false, 0, nil
+	ss.from, ss.hasFrom, ss.utf8, ss.size, ss.rcpts, ss.mark = address.Path{}, false, false, 0, nil, ""
 }
 
 // Logout ends the session.
@@ -165,8 +166,12 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if err := ss.s.db.Ping(pctx); err != nil {
 		return ss.temp("database unreachable", err)
 	}
+	mark, err := ss.hostedSenderMark(p)
+	if err != nil {
+		return ss.temp("look up the sender's domain", err)
+	}
 	ss.Reset()
-	ss.from, ss.hasFrom, ss.utf8, ss.size = p, true, opts.UTF8, opts.Size
+	ss.from, ss.hasFrom, ss.utf8, ss.size, ss.mark = p, true, opts.UTF8, opts.Size, mark
 	return nil
 }
 
@@ -201,6 +206,10 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 	case errors.Is(err, address.ErrLocalpartTooLong):
 		// An SRS bounce may come back longer than 64 octets.
 		sr, ok, serr := ss.s.deliverer.ResolveSRS(ss.ctx, ss.from, to)
+		if errors.Is(serr, delivery.ErrSRSRefused) {
+			ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", serr)
+			return errSRSRefused
+		}
 		if serr != nil {
 			return ss.temp("resolve SRS recipient", serr)
 		}
@@ -219,6 +228,9 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 	default:
 		r, err = ss.s.deliverer.Resolve(ss.ctx, ss.from, p)
 		switch {
+		case errors.Is(err, delivery.ErrSRSRefused):
+			ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", err)
+			return errSRSRefused
 		case errors.Is(err, tenants.ErrNotHosted):
 			if !ss.e.submission || r.Remote.IsZero() {
 				ss.log.Info("RCPT refused: relaying denied", "rcpt", to)
@@ -253,6 +265,18 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 		if err := ss.s.checkRate(ss.ctx, ss.log, ss.login, ss.remote, int64(len(ss.rcpts))+1); err != nil {
 			return err
 		}
+	}
+	// A bounce through an SRS address: small, and within its forwarding
+	// mailbox's limits (mailsvc/delivery, bounce.go).
+	switch err := ss.s.deliverer.CheckSRSBounce(ss.ctx, r, ss.size); {
+	case errors.Is(err, delivery.ErrBounceTooBig):
+		ss.log.Info("RCPT refused: bounce too big", "rcpt", to, "size", ss.size)
+		return errBounceTooBig
+	case errors.Is(err, delivery.ErrRateLimited):
+		ss.log.Info("RCPT refused: bounce limit", "rcpt", to, "err", err)
+		return errBounceLimited
+	case err != nil:
+		return ss.temp("check SRS bounce", err)
 	}
 	ss.rcpts = append(ss.rcpts, r)
 	return nil

@@ -16,9 +16,10 @@ func TestSRSOnlyForBounces(t *testing.T) {
 	forEach(t, func(t *testing.T, e *env) {
 		srs, err := delivery.LoadSRS(e.ctx, e.db, nil)
 		tcheck(t, err, "srs")
-		fwd := srs.Forward("victim", "remote.test", "example.test")
-		atC := srs.Forward("victim", "remote.test", "c.test")
-		long := srs.Forward(strings.Repeat("l", 40), "some.long.remote.test", "example.test")
+		rfwd := e.ids["rfwd@example.test"]
+		fwd := srs.Forward("victim", "remote.test", "example.test", rfwd)
+		atC := srs.Forward("victim", "remote.test", "c.test", e.ids["catchrest@c.test"])
+		long := srs.Forward(strings.Repeat("l", 40), "some.long.remote.test", "example.test", rfwd)
 		local := func(a string) string { return a[:strings.LastIndexByte(a, '@')] }
 
 		c := dialRaw(t, e.mx)

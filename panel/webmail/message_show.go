@@ -72,6 +72,7 @@ func (h handlers) messageShow(c echo.Context) error {
 		ReplyHref: "/webmail/compose?reply=" + r, ReplyAllHref: "/webmail/compose?replyall=" + r, ForwardHref: "/webmail/compose?forward=" + r,
 		BulkAction: folderHref(f.ID) + "/bulk", UID: itoa64(int64(uid)), Seen: sum.Seen, Flagged: sum.Flagged,
 		IsTrash: f.SpecialUse == UseTrash, MoveTargets: moveTargets(folders, f.ID),
+		UnauthenticatedSender: unauthenticatedHostedSender(pm.Header),
 	}
 	if f.SpecialUse == UseDrafts {
 		vm.EditHref = "/webmail/compose?draft=" + r
