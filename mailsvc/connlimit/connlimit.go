@@ -15,7 +15,9 @@
 // unauthenticated one instead, and is refused only when there is none.
 // Accept never waits. The protocol calls Authenticated when a connection
 // logs in; one that has not within PreAuthTimeout is closed, whatever it
-// sends meanwhile.
+// sends meanwhile. Idle means not marked busy (SetBusy, Busy): the
+// protocols mark a login being checked and an SMTP message's data, the
+// work a client can't repeat at will, so neither is cut off halfway.
 package connlimit
 
 import (
