@@ -152,3 +152,33 @@ func TestRcptFailureLimit(t *testing.T) {
 		}
 	}, nil)
 }
+
+// TestFloodSparesData: on the MX, where nobody logs in, a flood evicts idle
+// connections but never one whose message data is coming in; the message
+// is then accepted.
+func TestFloodSparesData(t *testing.T) {
+	e := newEnv(t, tenantstest.Open(t, database.SQLite), func(c *smtpd.Config) {
+		c.MaxConnections, c.MaxConnectionsPerIP = 5, -1
+	})
+	c := dialRaw(t, e.mx)
+	c.expect("EHLO client.test", 250, "")
+	c.expect("MAIL FROM:<a@remote.test>", 250, "")
+	c.expect("RCPT TO:<john@example.test>", 250, "")
+	c.expect("DATA", 354, "")
+	c.send("From: <a@remote.test>\r\nTo: <john@example.test>\r\nSubject: slow\r\n\r\nfirst line\r\n")
+	var flood []*raw
+	for i := 0; i < 12; i++ {
+		flood = append(flood, dialRaw(t, e.mx))
+	}
+	// The flood made room among its own: the oldest of it are gone.
+	if code, _ := flood[0].read(); code != 0 {
+		t.Fatalf("the oldest idle connection was not closed")
+	}
+	c.send("last line\r\n.\r\n")
+	if code, text := c.read(); code != 250 {
+		t.Fatalf("end of data: %q, want 250", text)
+	}
+	if got := e.stored("john@example.test"); len(got) != 1 || !strings.Contains(got[0], "last line") {
+		t.Fatalf("stored %q", got)
+	}
+}
