@@ -49,8 +49,9 @@ type Config struct {
 	SendLimits     string // --send-limits, POSTDESK_SEND_LIMITS: submission and remote-forward recipients per mailbox hour,day and domain hour,day; default 200,1000,2000,10000
 
 	// Open SMTP connections (-1: no cap); past one, 421 4.7.0 before the greeting.
-	SMTPMaxConns            string // --smtp-max-connections, POSTDESK_SMTP_MAX_CONNECTIONS: MX and submission together; default 1000
+	SMTPMaxConns            string // --smtp-max-connections, POSTDESK_SMTP_MAX_CONNECTIONS: the MX; default 1000
 	SMTPMaxConnsPerIP       string // --smtp-max-connections-per-ip, POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP: MX, per client address; default 20
+	SubmissionMaxConns      string // --submission-max-connections, POSTDESK_SUBMISSION_MAX_CONNECTIONS: 587 and 465 together; default 500
 	SubmissionMaxConnsPerIP string // --submission-max-connections-per-ip, POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP: 587 and 465 together, per client address; default 10
 
 	// Open IMAP and POP3 connections (-1: no cap); past one, BYE or -ERR
@@ -98,8 +99,9 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"max-message-size", "POSTDESK_MAX_MESSAGE_SIZE", "50M", "largest message SMTP accepts", &c.MaxMessageSize},
 		{"min-free-disk", "POSTDESK_MIN_FREE_DISK", "256M", "SMTP refuses mail (4xx) when less disk space is free", &c.MinFreeDisk},
 		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission and remote-forward recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
-		{"smtp-max-connections", "POSTDESK_SMTP_MAX_CONNECTIONS", "1000", "open SMTP connections, MX and submission together (-1: no cap)", &c.SMTPMaxConns},
+		{"smtp-max-connections", "POSTDESK_SMTP_MAX_CONNECTIONS", "1000", "open MX connections (-1: no cap)", &c.SMTPMaxConns},
 		{"smtp-max-connections-per-ip", "POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP", "20", "open MX connections from one client address (-1: no cap)", &c.SMTPMaxConnsPerIP},
+		{"submission-max-connections", "POSTDESK_SUBMISSION_MAX_CONNECTIONS", "500", "open submission connections, 587 and 465 together (-1: no cap)", &c.SubmissionMaxConns},
 		{"submission-max-connections-per-ip", "POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP", "10", "open submission connections (587 and 465) from one client address (-1: no cap)", &c.SubmissionMaxConnsPerIP},
 		{"imap-max-connections", "POSTDESK_IMAP_MAX_CONNECTIONS", "1000", "open IMAP connections, IMAP and IMAPS together (-1: no cap)", &c.IMAPMaxConns},
 		{"imap-max-connections-per-ip", "POSTDESK_IMAP_MAX_CONNECTIONS_PER_IP", "20", "open IMAP connections (IMAP and IMAPS) from one client address (-1: no cap)", &c.IMAPMaxConnsPerIP},

@@ -83,6 +83,7 @@ func smtpConfig(a *app) (smtpd.Config, error) {
 	}{
 		{"--smtp-max-connections", a.cfg.SMTPMaxConns, &c.MaxConnections},
 		{"--smtp-max-connections-per-ip", a.cfg.SMTPMaxConnsPerIP, &c.MaxConnectionsPerIP},
+		{"--submission-max-connections", a.cfg.SubmissionMaxConns, &c.MaxSubmissionConnections},
 		{"--submission-max-connections-per-ip", a.cfg.SubmissionMaxConnsPerIP, &c.MaxSubmissionConnectionsPerIP},
 	} {
 		if *f.dst, err = connCap(f.flag, f.v); err != nil {

@@ -13,12 +13,15 @@ func TestSMTPConnectionCaps(t *testing.T) {
 	for _, tc := range []struct {
 		env     map[string]string
 		args    []string
-		want    [3]int // total, MX per address, submission per address
+		want    [4]int // MX total, MX per address, submission total, submission per address
 		wantErr bool
 	}{
-		{want: [3]int{1000, 20, 10}},
-		{args: []string{"--smtp-max-connections", "50", "--smtp-max-connections-per-ip", "-1"}, want: [3]int{50, -1, 10}},
-		{env: map[string]string{"POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP": "3"}, want: [3]int{1000, 20, 3}},
+		{want: [4]int{1000, 20, 500, 10}},
+		{args: []string{"--smtp-max-connections", "50", "--smtp-max-connections-per-ip", "-1"}, want: [4]int{50, -1, 500, 10}},
+		{env: map[string]string{"POSTDESK_SUBMISSION_MAX_CONNECTIONS_PER_IP": "3"}, want: [4]int{1000, 20, 500, 3}},
+		{args: []string{"--submission-max-connections", "40"}, want: [4]int{1000, 20, 40, 10}},
+		{env: map[string]string{"POSTDESK_SUBMISSION_MAX_CONNECTIONS": "-1"}, want: [4]int{1000, 20, -1, 10}},
+		{args: []string{"--submission-max-connections", "0"}, wantErr: true},
 		{args: []string{"--smtp-max-connections", "0"}, wantErr: true},
 		{args: []string{"--smtp-max-connections-per-ip", "many"}, wantErr: true},
 		{args: []string{"--submission-max-connections-per-ip", "-2"}, wantErr: true},
@@ -42,7 +45,7 @@ func TestSMTPConnectionCaps(t *testing.T) {
 			case err != nil:
 				t.Fatal(err)
 			}
-			if got := [3]int{c.MaxConnections, c.MaxConnectionsPerIP, c.MaxSubmissionConnectionsPerIP}; got != tc.want {
+			if got := [4]int{c.MaxConnections, c.MaxConnectionsPerIP, c.MaxSubmissionConnections, c.MaxSubmissionConnectionsPerIP}; got != tc.want {
 				t.Errorf("%v, want %v", got, tc.want)
 			}
 		})

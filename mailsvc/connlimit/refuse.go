@@ -34,8 +34,11 @@ func (r *Refuser) Func(implicitTLS bool) RefuseFunc {
 
 func (r *Refuser) refuse(c net.Conn, err error, implicitTLS bool) {
 	text := "Too many connections, try again later"
-	if errors.Is(err, ErrPerIP) {
+	switch {
+	case errors.Is(err, ErrPerIP):
 		text = "Too many connections from your address, try again later"
+	case errors.Is(err, ErrPerNet):
+		text = "Too many connections from your network, try again later"
 	}
 	n := r.refused.Add(1)
 	now := time.Now

@@ -32,6 +32,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -55,12 +56,22 @@ type Config struct {
 	// MaxMessageSize bounds APPEND; default 64 MiB.
 	MaxMessageSize int64
 	// Connection caps (mailsvc/connlimit): open connections over IMAP and
-	// IMAPS together, and from one client address (IPv6: one /64); clients
-	// open several per account, one per watched folder. Past a cap the
-	// connection gets "* BYE [UNAVAILABLE]" in place of the greeting and
-	// is closed. Zero takes the default; -1 means no cap.
+	// IMAPS together, from one client address (IPv6: one /64), and from
+	// one network (a /24 or /48: connlimit.NetFactor times the
+	// per-address cap, lifted with it); clients open several per account,
+	// one per watched folder. Past a cap the connection gets "* BYE
+	// [UNAVAILABLE]" in place of the greeting and is closed; but at the
+	// total, or when connections that have not logged in hold
+	// connlimit.UnauthShare of it, a new connection evicts the oldest idle
+	// one that has not logged in instead. There is no cap per user: with
+	// MaxConnectionsPerIP -1, one user may hold the whole total. Zero
+	// takes the default; -1 means no cap.
 	MaxConnections      int // default 1000
 	MaxConnectionsPerIP int // default 20
+	// PreAuthTimeout closes a connection that has not logged in this long
+	// after it was accepted, whatever it sends meanwhile (NOOP,
+	// CAPABILITY); default 60s.
+	PreAuthTimeout time.Duration
 }
 
 // Server is an IMAP server on the message store.
@@ -108,8 +119,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnectionsPerIP == 0 {
 		cfg.MaxConnectionsPerIP = 20
 	}
+	if cfg.PreAuthTimeout <= 0 {
+		cfg.PreAuthTimeout = time.Minute
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*frontConn]struct{}{},
-		limiter:    connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP}),
+		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP,
+			PreAuthTimeout: cfg.PreAuthTimeout}),
 		refuser:    &connlimit.Refuser{Log: cfg.Logger, TLS: cfg.TLS, Line: imapRefusal},
 		extractMem: semaphore.NewWeighted(maxExtractMem)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 )
@@ -56,6 +57,7 @@ func (s *Session) Login(username, password string) error {
 	if !s.cs.tls.Load() && !s.srv.cfg.AllowPlaintextAuth {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired, Text: "TLS is required to log in"}
 	}
+	defer connlimit.Busy(s.cs.front.raw)()
 	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, username, password, s.cs.remote)
 	var le *tenants.LoginError
 	switch {
@@ -75,6 +77,9 @@ func (s *Session) Login(username, password string) error {
 	s.mailboxID, s.user = l.Mailbox.ID, l.Address.String()
 	s.log = s.log.With("user", s.user)
 	s.cs.authed.Store(true)
+	// Logged in: no longer evicted for new connections nor closed at
+	// PreAuthTimeout.
+	connlimit.Authenticated(s.cs.front.raw)
 	s.log.Info("logged in")
 	return nil
 }

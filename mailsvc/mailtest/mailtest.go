@@ -11,6 +11,7 @@ package mailtest
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -48,11 +49,13 @@ func DialFrom(t testing.TB, local, addr string, tlsConfig *tls.Config) (net.Conn
 }
 
 // Closed reports whether the server has closed c: a read through r, the
-// reader on c, gets nothing and an error within 5 seconds.
+// reader on c, gets nothing and an error other than the deadline within 5
+// seconds.
 func Closed(c net.Conn, r io.Reader) bool {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, err := r.Read(make([]byte, 64))
-	return n == 0 && err != nil
+	var ne net.Error
+	return n == 0 && err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 // Python3 finds python3, for the tests that drive a server with Python's

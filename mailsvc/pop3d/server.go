@@ -45,18 +45,23 @@ type Config struct {
 	Hostname string
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
-	// LockTTL is how long a mailbox lock lasts without renewal; default
-	// two minutes. It is renewed at a third of that.
-	LockTTL time.Duration
 	// IdleTimeout ends a session the client leaves silent; default ten
 	// minutes (RFC 1939 3).
 	IdleTimeout time.Duration
 	// Connection caps (mailsvc/connlimit): open connections over POP3 and
-	// POP3S together, and from one client address (IPv6: one /64). Past a
-	// cap the connection gets "-ERR [SYS/TEMP]" in place of the greeting
-	// and is closed. Zero takes the default; -1 means no cap.
+	// POP3S together, from one client address (IPv6: one /64), and from
+	// one network (a /24 or /48: connlimit.NetFactor times the
+	// per-address cap, lifted with it). Past a cap the connection gets
+	// "-ERR [SYS/TEMP]" in place of the greeting and is closed; but at the
+	// total, or when connections that have not logged in hold
+	// connlimit.UnauthShare of it, a new connection evicts the oldest idle
+	// one that has not logged in instead. Zero takes the default; -1
+	// means no cap.
 	MaxConnections      int // default 1000
 	MaxConnectionsPerIP int // default 10
+	// PreAuthTimeout closes a connection that has not logged in this long
+	// after it was accepted, whatever it sends meanwhile; default 60s.
+	PreAuthTimeout time.Duration
 }
 
 // Server is a POP3 server.
@@ -76,6 +81,7 @@ type Server struct {
 
 	limiter *connlimit.Limiter
 	refuser *connlimit.Refuser
+	locks   *mailboxLocks
 }
 
 // New returns a server; Serve and ServeTLS run it on listeners.
@@ -89,9 +95,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.LockTTL <= 0 {
-		cfg.LockTTL = 2 * time.Minute
-	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 10 * time.Minute
 	}
@@ -104,9 +107,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnectionsPerIP == 0 {
 		cfg.MaxConnectionsPerIP = 10
 	}
+	if cfg.PreAuthTimeout <= 0 {
+		cfg.PreAuthTimeout = time.Minute
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{},
-		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP}),
-		refuser: &connlimit.Refuser{Log: cfg.Logger, Now: cfg.Now, TLS: cfg.TLS, Line: pop3Refusal}}
+		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP,
+			PreAuthTimeout: cfg.PreAuthTimeout}),
+		refuser: &connlimit.Refuser{Log: cfg.Logger, Now: cfg.Now, TLS: cfg.TLS, Line: pop3Refusal},
+		locks:   newMailboxLocks(cfg.Store.DB(), cfg.Logger)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -197,6 +205,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		s.locks.close()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

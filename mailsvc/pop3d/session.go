@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 )
@@ -44,12 +45,11 @@ type session struct {
 	state     state
 	user      string // after USER
 	mailboxID int64
-	holder    string
+	locked    bool // the mailbox's lock is held
 	folder    *store.Folder
 	msgs      []store.Message // the maildrop as it was at login
 	deleted   []bool
 	retrieved []bool
-	stopRenew context.CancelFunc
 }
 
 func (s *Server) handle(c net.Conn, implicitTLS bool) {
@@ -321,6 +321,7 @@ func (ss *session) auth(arg string) error {
 // login checks a login through tenants.ResolveLogin (the shared throttle,
 // user@domain or user/domain), locks the mailbox and reads its INBOX.
 func (ss *session) login(user, pass string) {
+	defer connlimit.Busy(ss.raw)()
 	l, err := ss.srv.cfg.Tenants.ResolveLogin(ss.ctx, user, pass, ss.raw.RemoteAddr().String())
 	var le *tenants.LoginError
 	switch {
@@ -341,8 +342,7 @@ func (ss *session) login(user, pass string) {
 		ss.reply("-ERR [AUTH] Administrators have no mailbox; log in as a mailbox (user@domain)")
 		return
 	}
-	ss.holder = newHolder()
-	ok, err := ss.srv.lock(ss.ctx, l.Mailbox.ID, ss.holder)
+	ok, err := ss.srv.locks.lock(ss.ctx, l.Mailbox.ID)
 	if err != nil {
 		ss.log.Error("lock mailbox", "err", err)
 		ss.reply("-ERR [SYS/TEMP] Temporary server failure; try again")
@@ -353,7 +353,7 @@ func (ss *session) login(user, pass string) {
 		ss.reply("-ERR [IN-USE] The mailbox is open in another POP3 session")
 		return
 	}
-	ss.mailboxID = l.Mailbox.ID
+	ss.mailboxID, ss.locked = l.Mailbox.ID, true
 	ss.log = ss.log.With("user", l.Address.String())
 	if err := ss.open(); err != nil {
 		ss.log.Error("open mailbox", "err", err)
@@ -361,10 +361,10 @@ func (ss *session) login(user, pass string) {
 		ss.reply("-ERR [SYS/TEMP] Temporary server failure; try again")
 		return
 	}
-	renewCtx, stop := context.WithCancel(ss.ctx)
-	ss.stopRenew = stop
-	go ss.renewLoop(renewCtx)
 	ss.state = stateTransaction
+	// Logged in: no longer evicted for new connections nor closed at
+	// PreAuthTimeout.
+	connlimit.Authenticated(ss.raw)
 	var size int64
 	for _, m := range ss.msgs {
 		size += m.Size
@@ -392,37 +392,11 @@ func (ss *session) open() error {
 	return nil
 }
 
-func (ss *session) renewLoop(ctx context.Context) {
-	t := time.NewTicker(ss.srv.cfg.LockTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			ok, err := ss.srv.renew(ctx, ss.mailboxID, ss.holder)
-			if err != nil && ctx.Err() == nil {
-				ss.log.Warn("renew mailbox lock", "err", err)
-			} else if !ok && err == nil {
-				ss.log.Warn("mailbox lock lost")
-			}
-		}
-	}
-}
-
 // end releases the mailbox without changing it.
 func (ss *session) end() {
-	if ss.stopRenew != nil {
-		ss.stopRenew()
-		ss.stopRenew = nil
-	}
-	if ss.holder != "" && ss.mailboxID != 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := ss.srv.unlock(ctx, ss.mailboxID, ss.holder); err != nil {
-			ss.log.Warn("unlock mailbox", "err", err)
-		}
-		ss.holder = ""
+	if ss.locked {
+		ss.srv.locks.unlock(ss.mailboxID)
+		ss.locked = false
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -52,6 +53,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 // gets 421, which closes the connection.
 func (ss *session) authenticate(name, password string) error {
 	defer ss.command(ss.s.cfg.CommandTimeout)()
+	defer connlimit.Busy(ss.conn.Conn())()
 	lookup := name
 	if _, err := address.ParseLogin(name); errors.Is(err, address.ErrNoDomain) {
 		// A name without a domain is an administrator's, and
@@ -106,6 +108,9 @@ func (ss *session) authenticate(name, password string) error {
 	}
 	ss.sendAs = sendAs
 	ss.login = login
+	// Logged in: no longer evicted for new connections nor closed at
+	// PreAuthTimeout.
+	connlimit.Authenticated(ss.conn.Conn())
 	ss.log = ss.log.With("login", login.Address.String())
 	ss.log.Info("AUTH succeeded")
 	return nil

@@ -26,7 +26,7 @@ import (
 // smuggled "<LF>.<LF>" is read as commands.
 func (ss *session) Data(r io.Reader) error {
 	if ss.tc != nil {
-		ss.tc.busy.Store(true)
+		ss.tc.setBusy(true)
 		defer ss.tc.release.Store(true)
 	}
 	ss.seq++

@@ -76,14 +76,30 @@ type Config struct {
 	// AUTH's is 454 4.7.0, RFC 4954 6's temporary authentication failure.
 	CommandTimeout  time.Duration
 	DeliveryTimeout time.Duration
-	// Connection caps (mailsvc/connlimit): open connections over all SMTP
-	// listeners together, and from one client address (IPv6: one /64) on
-	// the MX and on submission (587 and 465 together). Past a cap the
-	// connection gets 421 4.7.0 and is closed before the greeting. Zero
-	// takes the default; -1 means no cap.
-	MaxConnections                int // default 1000
+	// Connection caps (mailsvc/connlimit): open connections on the MX, and
+	// on submission (587 and 465 together), each with its own total so
+	// that a flood on the MX can't shut users out of submission; and from
+	// one client address (IPv6: one /64), and from one network (a /24 or
+	// /48: connlimit.NetFactor times the per-address cap, lifted with it).
+	// Past a cap the connection gets 421 4.7.0 and is closed before the
+	// greeting; but at a total, or when connections that have not
+	// authenticated hold connlimit.UnauthShare of it, a new connection
+	// evicts the oldest idle unauthenticated one instead. Zero takes the
+	// default; -1 means no cap.
+	MaxConnections                int // MX; default 1000
 	MaxConnectionsPerIP           int // MX; default 20
+	MaxSubmissionConnections      int // default 500
 	MaxSubmissionConnectionsPerIP int // default 10
+	// PreAuthTimeout closes a submission connection that has not
+	// authenticated this long after it was accepted, whatever it sends
+	// meanwhile (NOOP, RSET); default 60s.
+	PreAuthTimeout time.Duration
+	// MXSessionTimeout is the MX's counterpart: no MX connection ever
+	// authenticates, so each is closed this long after it was accepted,
+	// at its next idle moment (never while a message's data is coming
+	// in); the sender reconnects for more. Default 5m, the time Postfix's
+	// own client reuses a connection (smtp_connection_reuse_time_limit).
+	MXSessionTimeout time.Duration
 	// MaxRcptFailures closes a connection with 421 4.7.0 once this many
 	// RCPT commands have been refused in one session (STARTTLS starts a
 	// new one); default 20. It slows down address harvesting.
@@ -128,10 +144,17 @@ func (c *Config) defaults() {
 	for _, f := range []struct {
 		v   *int
 		def int
-	}{{&c.MaxConnections, 1000}, {&c.MaxConnectionsPerIP, 20}, {&c.MaxSubmissionConnectionsPerIP, 10}} {
+	}{{&c.MaxConnections, 1000}, {&c.MaxConnectionsPerIP, 20}, {&c.MaxSubmissionConnections, 500},
+		{&c.MaxSubmissionConnectionsPerIP, 10}} {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
+	}
+	if c.PreAuthTimeout <= 0 {
+		c.PreAuthTimeout = time.Minute
+	}
+	if c.MXSessionTimeout <= 0 {
+		c.MXSessionTimeout = 5 * time.Minute
 	}
 	if c.MaxRcptFailures <= 0 {
 		c.MaxRcptFailures = 20
@@ -179,9 +202,8 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	connIDs   atomic.Uint64
-	// Open connections: all listeners, and per address on the MX and on
-	// submission.
-	conns, mxConns, subConns *connlimit.Limiter
+	// Open connections on the MX and on submission.
+	mxConns, subConns *connlimit.Limiter
 }
 
 // New returns a Server.
@@ -196,9 +218,15 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	c := s.cfg
-	s.conns = connlimit.New(connlimit.Limits{Total: c.MaxConnections})
-	s.mxConns = s.conns.Child(connlimit.Limits{PerIP: c.MaxConnectionsPerIP})
-	s.subConns = s.conns.Child(connlimit.Limits{PerIP: c.MaxSubmissionConnectionsPerIP})
+	// On the MX no connection authenticates: all are evictable when idle,
+	// so a flood of idle connections can't keep mail out (the oldest goes
+	// first, and a flood's connections are older than a sender's short
+	// session); a message coming in is busy and never evicted (see
+	// trackedConn); and MXSessionTimeout bounds how long one may stay.
+	s.mxConns = connlimit.New(connlimit.Limits{Total: c.MaxConnections, PerIP: c.MaxConnectionsPerIP,
+		PreAuthTimeout: c.MXSessionTimeout})
+	s.subConns = connlimit.New(connlimit.Limits{Total: c.MaxSubmissionConnections,
+		PerIP: c.MaxSubmissionConnectionsPerIP, PreAuthTimeout: c.PreAuthTimeout})
 	return s
 }
 
@@ -357,10 +385,23 @@ type trackedConn struct {
 func (c *trackedConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	if c.release.CompareAndSwap(true, false) {
-		c.busy.Store(false)
+		c.setBusy(false)
 	}
 	return n, err
 }
+
+// setBusy marks a message in progress, for Shutdown and for the
+// connection cap, which neither evicts a busy connection nor closes it at
+// its time limit until the message's reply is written.
+func (c *trackedConn) setBusy(busy bool) {
+	c.busy.Store(busy)
+	if lc := connlimit.Find(c.Conn); lc != nil {
+		lc.SetBusy(busy)
+	}
+}
+
+// NetConn returns the connection under c, for connlimit.Find.
+func (c *trackedConn) NetConn() net.Conn { return c.Conn }
 
 func (c *trackedConn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
