@@ -23,6 +23,7 @@
 package smtpd
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -383,6 +384,12 @@ type trackedConn struct {
 }
 
 func (c *trackedConn) Write(b []byte) (int, error) {
+	// The message is in progress from the 354 on: go-smtp calls Data
+	// only after writing it, and a client may send its data (and a flood
+	// arrive) before that.
+	if bytes.HasPrefix(b, []byte("354 ")) || bytes.Contains(b, []byte("\r\n354 ")) {
+		c.setBusy(true)
+	}
 	n, err := c.Conn.Write(b)
 	if c.release.CompareAndSwap(true, false) {
 		c.setBusy(false)
