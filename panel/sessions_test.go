@@ -83,7 +83,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 		must(t, f.s.DB().Write(ctx, func(tx *gorm.DB) error {
 			return tx.Exec("UPDATE mailboxes SET password_hash = ? WHERE local_part = 'carl'", string(h)).Error
 		}))
-		if _, err := f.s.ResolveLogin(ctx, "carl@a.test", pw, "192.0.2.99"); err != nil {
+		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "carl@a.test", pw, "192.0.2.99"); err != nil {
 			t.Fatal(err)
 		}
 		if m, err := f.s.Mailbox(ctx, f.sys, addr("carl@a.test")); err != nil || !strings.HasPrefix(m.PasswordHash, "$argon2id$") {

@@ -56,7 +56,8 @@ func (s *Session) Login(username, password string) error {
 	if !s.cs.tls.Load() && !s.srv.cfg.AllowPlaintextAuth {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired, Text: "TLS is required to log in"}
 	}
-	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, username, password, s.cs.remote)
+	// A mailbox login: an administrator's bare name is nobody here.
+	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, tenants.MailboxLogin, username, password, s.cs.remote)
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):
@@ -64,10 +65,6 @@ func (s *Session) Login(username, password string) error {
 		return loginError(le)
 	case err != nil:
 		return s.fail(err, "log in")
-	case l.Mailbox == nil:
-		s.log.Info("login refused: an administrator has no mailbox", "login", truncateLog(username))
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthorizationFailed,
-			Text: "Administrators have no mailbox; log in as a mailbox (user@domain)"}
 	}
 	if err := s.st.EnsureFolders(s.ctx, l.Mailbox.ID); err != nil {
 		return s.fail(err, "make default folders")
@@ -79,7 +76,8 @@ func (s *Session) Login(username, password string) error {
 	return nil
 }
 
-// loginError words a refused login for the client (RFC 5530 codes).
+// loginError maps tenants' refusal onto IMAP (RFC 5530 codes): what it
+// may say is tenants' to decide.
 func loginError(le *tenants.LoginError) error {
 	code := imap.ResponseCodeAuthenticationFailed
 	switch le.Reason {

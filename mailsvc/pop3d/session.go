@@ -321,11 +321,14 @@ func (ss *session) auth(arg string) error {
 // login checks a login through tenants.ResolveLogin (the shared throttle,
 // user@domain or user/domain), locks the mailbox and reads its INBOX.
 func (ss *session) login(user, pass string) {
-	l, err := ss.srv.cfg.Tenants.ResolveLogin(ss.ctx, user, pass, ss.raw.RemoteAddr().String())
+	// A mailbox login: an administrator's bare name is nobody here.
+	l, err := ss.srv.cfg.Tenants.ResolveLogin(ss.ctx, tenants.MailboxLogin, user, pass, ss.raw.RemoteAddr().String())
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):
 		ss.log.Info("login refused", "login", truncate(user), "reason", le.Error())
+		// tenants' Reason and wording are what may be said (RFC 3206
+		// codes).
 		text := le.Error()
 		code := "AUTH"
 		if le.Reason == tenants.Locked {
@@ -336,9 +339,6 @@ func (ss *session) login(user, pass string) {
 	case err != nil:
 		ss.log.Error("log in", "err", err)
 		ss.reply("-ERR [SYS/TEMP] Temporary server failure; try again")
-		return
-	case l.Mailbox == nil:
-		ss.reply("-ERR [AUTH] Administrators have no mailbox; log in as a mailbox (user@domain)")
 		return
 	}
 	ss.holder = newHolder()
