@@ -26,6 +26,7 @@ type Session struct {
 	mailboxID int64  // 0 until logged in
 	user      string // the mailbox's address
 	sel       *selected
+	unwatch   func() // leaves the session watch
 }
 
 var (
@@ -43,6 +44,9 @@ func (s *Session) Close() error {
 	if s.sel != nil {
 		s.sel.close()
 		s.sel = nil
+	}
+	if s.unwatch != nil {
+		s.unwatch()
 	}
 	s.cancel()
 	s.log.Debug("disconnected")
@@ -72,8 +76,20 @@ func (s *Session) Login(username, password string) error {
 	s.mailboxID, s.user = l.Mailbox.ID, l.Address.String()
 	s.log = s.log.With("user", s.user)
 	s.cs.authed.Store(true)
+	s.unwatch = s.srv.watch().Watch(l, s.end)
 	s.log.Info("logged in")
 	return nil
+}
+
+// end ends a session whose login no longer holds (the account was
+// disabled, expired or its password changed): BYE (RFC 9051 7.1.5) between
+// two responses, and the connection closes; the next command finds it
+// closed.
+func (s *Session) end() {
+	s.log.Info("session ended: the login no longer holds")
+	s.cs.front.bye("Session ended: the account changed; log in again")
+	s.cs.front.Close()
+	s.cancel()
 }
 
 // loginError maps tenants' refusal onto IMAP (RFC 5530 codes): what it
