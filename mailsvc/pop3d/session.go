@@ -50,6 +50,7 @@ type session struct {
 	deleted   []bool
 	retrieved []bool
 	stopRenew context.CancelFunc
+	unwatch   func() // leaves the session watch
 }
 
 func (s *Server) handle(c net.Conn, implicitTLS bool) {
@@ -355,6 +356,15 @@ func (ss *session) login(user, pass string) {
 	}
 	ss.mailboxID = l.Mailbox.ID
 	ss.log = ss.log.With("user", l.Address.String())
+	// A login that no longer holds (the account disabled, expired, its
+	// password changed) ends the session: the connection closes, and
+	// nothing marked with DELE is deleted, as when a connection drops
+	// (RFC 1939 6); POP3 has no unsolicited response to say why.
+	log := ss.log
+	ss.unwatch = ss.srv.watch().Watch(l, func() {
+		log.Info("session ended: the login no longer holds")
+		ss.raw.Close()
+	})
 	if err := ss.open(); err != nil {
 		ss.log.Error("open mailbox", "err", err)
 		ss.end()
@@ -412,6 +422,10 @@ func (ss *session) renewLoop(ctx context.Context) {
 
 // end releases the mailbox without changing it.
 func (ss *session) end() {
+	if ss.unwatch != nil {
+		ss.unwatch()
+		ss.unwatch = nil
+	}
 	if ss.stopRenew != nil {
 		ss.stopRenew()
 		ss.stopRenew = nil
