@@ -52,7 +52,27 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 var (
 	errAuthDisabled = reply(525, 5, 7, 13, "Account disabled")
 	errAuthExpired  = reply(525, 5, 7, 13, "Account expired")
+	// errLoginEnded closes a session whose login no longer holds.
+	errLoginEnded = reply(421, 4, 7, 0, "Session ended: the account changed; log in again")
 )
+
+// watchLogin ends the session when its login no longer holds (the mailbox
+// disabled, expired, its password changed): an idle connection is closed
+// at once; one in the middle of DATA finishes it (nothing accepted is
+// lost or half-written) and its next MAIL gets 421, which closes it.
+func (ss *session) watchLogin(l *tenants.Login) {
+	if ss.s.sessions == nil {
+		return
+	}
+	conn, tc, log := ss.conn.Conn(), ss.tc, ss.log
+	ss.unwatch = ss.s.sessions.Watch(l, func() {
+		ss.ended.Store(true)
+		if tc == nil || !tc.busy.Load() {
+			log.Info("session ended: the login no longer holds")
+			conn.Close()
+		}
+	})
+}
 
 // authenticate checks a login through tenants.ResolveLogin, the one check
 // every protocol shares, and maps its answer onto SMTP (RFC 4954 6): 535
@@ -94,6 +114,7 @@ func (ss *session) authenticate(name, password string) error {
 	}
 	ss.sendAs = sendAs
 	ss.login = login
+	ss.watchLogin(login)
 	ss.log = ss.log.With("login", login.Address.String())
 	ss.log.Info("AUTH succeeded")
 	return nil
