@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -65,6 +67,32 @@ func TestSessionWatch(t *testing.T) {
 		stop()
 		if w.Open() != 1 {
 			t.Errorf("%d sessions watched after stop, want 1", w.Open())
+		}
+	})
+}
+
+// TestSessionWatchCost: a check of 1,000 open sessions costs one query for
+// their mailboxes and one for their domains, not one per session.
+func TestSessionWatchCost(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f, _ := loginFixture(t, db)
+		w := f.svc.NewSessionWatch()
+		var logins []*tenants.Login
+		for _, n := range []string{"john@a.example", "jane@a.example", "hans@bücher.example"} {
+			l, err := f.svc.ResolveLogin(f.ctx, tenants.MailboxLogin, n, fxPassword, "192.0.2.1:1")
+			tcheck(t, err, "login "+n)
+			logins = append(logins, l)
+		}
+		for i := range 1000 {
+			w.Watch(logins[i%len(logins)], func() { t.Error("a session ended with nothing changed") })
+		}
+		var queries atomic.Int32
+		g := db.Read(f.ctx)
+		tcheck(t, g.Callback().Query().After("gorm:query").Register("count_session_checks", func(*gorm.DB) { queries.Add(1) }), "callback")
+		t.Cleanup(func() { g.Callback().Query().Remove("count_session_checks") })
+		tcheck(t, w.Check(f.ctx), "check")
+		if n := queries.Load(); n != 2 {
+			t.Errorf("a check of 1,000 sessions made %d queries, want 2", n)
 		}
 	})
 }

@@ -14,9 +14,10 @@ import (
 )
 
 // ThrottleConfig is the login throttle every protocol and the panel share
-// (Mailtraq's dictionary attack prevention): after FreeFailures failures a
-// login failure is answered only after a delay that doubles up to MaxDelay;
-// an account is locked for LockFor after AccountLockAfter failures, a remote
+// (Mailtraq's dictionary attack prevention): after FreeFailures failures of
+// an account a login failure is answered only after a delay that doubles up
+// to MaxDelay; an account is locked for LockFor after AccountLockAfter
+// failures from one address, for that address (see throttleKeys), a remote
 // address after AddressLockAfter. Failures older than Window are forgotten.
 type ThrottleConfig struct {
 	FreeFailures     int64
@@ -29,8 +30,8 @@ type ThrottleConfig struct {
 }
 
 // DefaultThrottle: 3 free failures, 1 s doubling to 8 s, an account locked
-// after 10 failures and an address after 50, for 15 minutes; failures
-// forgotten after an hour.
+// after 10 failures from one address and an address after 50, for 15
+// minutes; failures forgotten after an hour.
 func DefaultThrottle() ThrottleConfig {
 	return ThrottleConfig{
 		FreeFailures: 3, BaseDelay: time.Second, MaxDelay: 8 * time.Second,
