@@ -27,7 +27,7 @@ var tables = map[string][]string{
 	"responder_replies": {"mailbox_id", "sender", "sent_at"},
 	"admins":            {"id", "name", "password_hash", "last_login_at", "created_at", "credentials_version"},
 	"api_keys":          {"id", "prefix", "hash", "domain_id", "description", "created_at", "last_used_at"},
-	"login_failures":    {"throttle_key", "failures", "last_at", "locked_until"},
+	"login_failures":    {"throttle_key", "failures", "last_at", "locked_until", "pending", "pending_at"},
 	"audit_log":         {"id", "at", "actor", "remote_addr", "domain_id", "action", "detail"},
 	"panel_sessions":    {"id_hash", "admin_id", "mailbox_id", "csrf", "expires_at", "credentials_version"},
 	"import_uploads":    {"id_hash", "session_hash", "domain", "template", "data", "expires_at"},

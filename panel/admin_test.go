@@ -120,7 +120,7 @@ func TestSettingsPages(t *testing.T) {
 			t.Error("weak password accepted without reason")
 		}
 		c.post("/settings/password", url.Values{"current_password": {pw}, "password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusSeeOther)
-		if _, err := f.s.ResolveLogin(ctx, "ann@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
+		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "ann@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
 			t.Errorf("new password does not log in: %v", err)
 		}
 		c.post("/settings/responder", url.Values{"enabled": {"on"}, "subject": {"Out\rof office"}, "body": {"x"}}, http.StatusUnprocessableEntity)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/panel"
+	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
@@ -116,7 +117,7 @@ func TestImportKeepsFileServerSide(t *testing.T) {
 		if !imported("new1") || !imported("new2") {
 			t.Fatal("not imported")
 		}
-		if _, err := f.s.ResolveLogin(ctx, "new2@a.test", pw2, ""); err != nil {
+		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "new2@a.test", pw2, ""); err != nil {
 			t.Errorf("imported password: %v", err)
 		}
 		if rows() != 0 {

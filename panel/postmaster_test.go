@@ -68,7 +68,7 @@ func TestPostmasterPages(t *testing.T) {
 		}
 		c.post("/d/a.test/mailboxes/dave", url.Values{"quota": {"lots"}}, http.StatusUnprocessableEntity)
 		c.post("/d/a.test/mailboxes/dave/password", url.Values{"password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusSeeOther)
-		if _, err := f.s.ResolveLogin(ctx, "dave@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
+		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "dave@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
 			t.Errorf("new password: %v", err)
 		}
 		c.post("/d/a.test/mailboxes/dave/password", url.Values{"password": {"Nq4$wv8!Tz2p"}, "password2": {"other"}}, http.StatusUnprocessableEntity)
@@ -211,7 +211,7 @@ func TestImportPages(t *testing.T) {
 		if err != nil || m.FullName != "=cmd|calc" {
 			t.Errorf("formula cell not stored literally: %+v %v", m, err)
 		}
-		if _, err := f.s.ResolveLogin(ctx, "n2@a.test", "Qz7!vr0001Kp#w", ""); err != nil {
+		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "n2@a.test", "Qz7!vr0001Kp#w", ""); err != nil {
 			t.Errorf("imported alias login: %v", err)
 		}
 	})

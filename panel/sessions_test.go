@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
@@ -83,7 +84,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 		must(t, f.s.DB().Write(ctx, func(tx *gorm.DB) error {
 			return tx.Exec("UPDATE mailboxes SET password_hash = ? WHERE local_part = 'carl'", string(h)).Error
 		}))
-		if _, err := f.s.ResolveLogin(ctx, "carl@a.test", pw, "192.0.2.99"); err != nil {
+		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "carl@a.test", pw, "192.0.2.99"); err != nil {
 			t.Fatal(err)
 		}
 		if m, err := f.s.Mailbox(ctx, f.sys, addr("carl@a.test")); err != nil || !strings.HasPrefix(m.PasswordHash, "$argon2id$") {
@@ -142,5 +143,29 @@ func TestOwnPasswordChangeKeepsThisBrowser(t *testing.T) {
 		pm.get("/d/a.test/mailboxes/pm", http.StatusOK)
 		pm.post("/d/a.test/mailboxes/pm/password", url.Values{"password": {newPW}, "password2": {newPW}}, http.StatusSeeOther)
 		pm.get("/d/a.test/mailboxes/pm", http.StatusOK)
+	})
+}
+
+// TestDisableAndExpiryEndSessions: a panel session checks its login on
+// every request, so disabling a mailbox (or its domain) or its expiry ends
+// the session at its next request, as a password change does.
+func TestDisableAndExpiryEndSessions(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		ctx := context.Background()
+		ann, carl := f.client(), f.client()
+		ann.login("ann@a.test", pw)
+		carl.login("carl@a.test", pw)
+		ann.get("/settings", http.StatusOK)
+		carl.get("/settings", http.StatusOK)
+		other := tenantstest.Service(db, nil) // as from another process
+		_, err := other.UpdateMailbox(ctx, f.sys, addr("ann@a.test"), tenants.MailboxUpdate{Active: ptr(false)})
+		must(t, err)
+		signedOut(t, ann, "ann after a disable")
+		carl.get("/settings", http.StatusOK)
+		past := time.Now().Add(-time.Minute)
+		_, err = other.UpdateMailbox(ctx, f.sys, addr("carl@a.test"), tenants.MailboxUpdate{ExpiresAt: &past})
+		must(t, err)
+		signedOut(t, carl, "carl after his expiry")
 	})
 }

@@ -45,7 +45,7 @@ func (s *Server) signIn(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := strings.TrimSpace(c.FormValue("login"))
 	vm := views.SignInPage{Login: name, Next: c.FormValue("next")}
-	l, err := s.deps.Tenants.ResolveLogin(ctx, name, c.FormValue("password"), web.ClientOf(c).Addr)
+	l, err := s.deps.Tenants.ResolveLogin(ctx, tenants.PanelLogin, name, c.FormValue("password"), web.ClientOf(c).Addr)
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):

@@ -220,7 +220,7 @@ func TestImport5000(t *testing.T) {
 		if err != nil || len(as) != 2 {
 			t.Errorf("aliases %v %v", as, err)
 		}
-		if _, err := f.s.ResolveLogin(ctx, "alias0007/a.test", "Qz7!vr0007Kp#w", "192.0.2.1"); err != nil {
+		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "alias0007/a.test", "Qz7!vr0007Kp#w", "192.0.2.1"); err != nil {
 			t.Errorf("imported mailbox can't log in: %v", err)
 		}
 		es, _, err := f.s.AuditRecords(ctx, f.pmA, tenants.AuditQuery{Limit: 1})

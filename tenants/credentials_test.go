@@ -45,7 +45,7 @@ func TestCredentialsVersion(t *testing.T) {
 
 		// The login rehashes the imported hash: same password, same
 		// version, on the login it returns and in the database.
-		l, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "192.0.2.1:4000")
+		l, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "192.0.2.1:4000")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestCredentialsVersion(t *testing.T) {
 		// Administrators: a new password moves it, a login does not.
 		admin := func(password string) int64 {
 			t.Helper()
-			l, err := f.svc.ResolveLogin(f.ctx, "admin", password, "192.0.2.1:4000")
+			l, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "admin", password, "192.0.2.1:4000")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -69,25 +69,50 @@ func (l *Login) ManagerScope(remote string) Scope {
 	return l.UserScope(remote)
 }
 
-// ResolveLogin checks a login as any protocol or the panel receives it:
-// user@domain, user/domain or user%domain for a mailbox (case-insensitive,
-// alias domains understood), a bare name for a system administrator. It is
-// a system-scope entry point. Failures are throttled per account and per
-// remote address, state shared through the database; a failure takes as
-// long whether or not the account exists.
-func (s *Service) ResolveLogin(ctx context.Context, name, password, remote string) (*Login, error) {
+// LoginKind says who may log in where: mail protocols log mailboxes in,
+// the panel (and its webmail) mailboxes and administrators.
+type LoginKind int
+
+const (
+	// MailboxLogin is IMAP, POP3 and SMTP AUTH: a name without a domain
+	// is nobody's there, an administrator's too; it is checked against a
+	// dummy hash and counted under a key of its own, never the
+	// administrator's, so it answers as any unknown name does.
+	MailboxLogin LoginKind = iota + 1
+	// PanelLogin is the panel's and webmail's sign-in: a bare name is a
+	// system administrator's.
+	PanelLogin
+)
+
+// ResolveLogin is the one check of a login, for every protocol and the
+// panel alike: user@domain, user/domain or user%domain for a mailbox
+// (case-insensitive, alias domains understood), a bare name for a system
+// administrator when kind is PanelLogin. It is a system-scope entry point.
+//
+// Its refusal is a *LoginError whose Reason is all a caller may tell the
+// client (and the wording of Error() is safe to say): an unknown name, an
+// administrator's name at a mailbox login and a wrong password are all
+// BadCredentials, after the same work (a password hash, a counted failure,
+// the same delay); Locked says only that the name or the address is
+// throttled; Inactive and Expired come only after the right password. A
+// protocol maps the Reason onto its wire and decides nothing more.
+//
+// Failures are throttled through the database (see throttleKeys), shared
+// by every process.
+func (s *Service) ResolveLogin(ctx context.Context, kind LoginKind, name, password, remote string) (*Login, error) {
 	if len(name) > 512 || len(password) > 1024 {
 		return nil, &LoginError{Reason: BadCredentials}
 	}
-	login, stored, acctKey, err := s.findLogin(ctx, name)
+	login, stored, acctKey, err := s.findLogin(ctx, kind, name)
 	if err != nil {
 		return nil, err
 	}
 	keys := s.throttleKeys(acctKey, addressKey(remote))
-	counts, locked, err := s.reserve(ctx, keys)
+	res, locked, err := s.reserve(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
+	defer s.release(res)
 	if locked {
 		// Locks are kept per account (an unknown name counts like a
 		// known one) and per address: this answer says nothing about
@@ -99,7 +124,7 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 		return nil, err
 	}
 	if !ok {
-		delay, err := s.settleFailure(ctx, keys, counts)
+		delay, err := s.failure(ctx, res)
 		if err != nil {
 			return nil, err
 		}
@@ -108,18 +133,14 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 	}
 	now := s.clock()
 	if login.Mailbox != nil {
-		reason := LoginFailure(0)
-		switch {
-		case !login.Mailbox.Active || !login.Domain.Active || login.viaInactive:
-			reason = Inactive
-		case login.Mailbox.Expired(now):
-			reason = Expired
-		}
-		if reason != 0 {
+		if reason := mailboxRefusal(login.Mailbox, login.Domain, now); reason != 0 || login.viaInactive {
+			if reason == 0 {
+				reason = Inactive
+			}
 			// Counted and delayed as a failure: a right password for a
 			// disabled account must not reset its counter or answer
 			// faster than a wrong one.
-			delay, err := s.settleFailure(ctx, keys, counts)
+			delay, err := s.failure(ctx, res)
 			if err != nil {
 				return nil, err
 			}
@@ -127,7 +148,7 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 			return nil, &LoginError{Reason: reason, Name: name}
 		}
 	}
-	if err := s.settleSuccess(ctx, keys); err != nil {
+	if err := s.success(ctx, res); err != nil {
 		return nil, err
 	}
 	if err := s.recordLogin(ctx, login, password, rehash, now); err != nil {
@@ -136,18 +157,31 @@ func (s *Service) ResolveLogin(ctx context.Context, name, password, remote strin
 	return login, nil
 }
 
+// mailboxRefusal says whether a mailbox whose password is right may not
+// log in now: disabled (it or its domain) or expired. 0: it may.
+func mailboxRefusal(m *Mailbox, d *Domain, now time.Time) LoginFailure {
+	switch {
+	case !m.Active || !d.Active:
+		return Inactive
+	case m.Expired(now):
+		return Expired
+	}
+	return 0
+}
+
 // findLogin finds the administrator or mailbox a login name means, and the
 // throttle key of that account: every name of one mailbox (its address,
 // aliases, alias domains, each login form) counts against the same key. A
 // name that matches nothing gets a key of its own, so locking it reveals
-// nothing.
-func (s *Service) findLogin(ctx context.Context, name string) (*Login, string, string, error) {
+// nothing. At a MailboxLogin a bare name matches nothing, and its key is
+// not the administrator's.
+func (s *Service) findLogin(ctx context.Context, kind LoginKind, name string) (*Login, string, string, error) {
 	addr, perr := address.ParseLogin(name)
 	var login *Login
 	var stored string
 	var err error
 	switch {
-	case errors.Is(perr, address.ErrNoDomain):
+	case errors.Is(perr, address.ErrNoDomain) && kind == PanelLogin:
 		login, stored, err = s.findAdmin(ctx, name)
 	case perr == nil:
 		login, stored, err = s.findMailbox(ctx, addr)

@@ -65,7 +65,7 @@ func TestResolveLoginForms(t *testing.T) {
 			{"hans@xn--bcher-kva.example", "hans@xn--bcher-kva.example"},
 		} {
 			t.Run(c.login, func(t *testing.T) {
-				l, err := f.svc.ResolveLogin(f.ctx, c.login, fxPassword, "192.0.2.1:4000")
+				l, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, c.login, fxPassword, "192.0.2.1:4000")
 				if err != nil {
 					t.Fatalf("login: %v", err)
 				}
@@ -94,7 +94,7 @@ func TestResolveLoginAdmin(t *testing.T) {
 		}
 		for _, name := range []string{"admin", "ops"} {
 			pw := map[string]string{"admin": fxPassword, "ops": fxPassword2}[name]
-			l, err := f.svc.ResolveLogin(f.ctx, name, pw, "192.0.2.1:4000")
+			l, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, name, pw, "192.0.2.1:4000")
 			if err != nil {
 				t.Fatalf("admin %s: %v", name, err)
 			}
@@ -108,14 +108,14 @@ func TestResolveLoginAdmin(t *testing.T) {
 				t.Errorf("admin %s: scope %+v", name, sc)
 			}
 		}
-		_, err := f.svc.ResolveLogin(f.ctx, "admin", fxPassword2, "192.0.2.1:4000")
+		_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "admin", fxPassword2, "192.0.2.1:4000")
 		wantLoginFailure(t, err, tenants.BadCredentials)
-		_, err = f.svc.ResolveLogin(f.ctx, "root", fxPassword, "192.0.2.1:4000")
+		_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "root", fxPassword, "192.0.2.1:4000")
 		wantLoginFailure(t, err, tenants.BadCredentials)
 		// An administrator's name is not a mailbox's, nor the other way round.
-		_, err = f.svc.ResolveLogin(f.ctx, "admin@a.example", fxPassword, "192.0.2.1:4000")
+		_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "admin@a.example", fxPassword, "192.0.2.1:4000")
 		wantLoginFailure(t, err, tenants.BadCredentials)
-		_, err = f.svc.ResolveLogin(f.ctx, "john", fxPassword, "192.0.2.1:4000")
+		_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john", fxPassword, "192.0.2.1:4000")
 		wantLoginFailure(t, err, tenants.BadCredentials)
 	})
 }
@@ -138,7 +138,7 @@ func TestResolveLoginBadCredentials(t *testing.T) {
 			{"over-long password", "john@a.example", strings.Repeat("x", 2000)},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				l, err := f.svc.ResolveLogin(f.ctx, c.login, c.password, fmt.Sprintf("192.0.2.%d:4000", len(msgs)+1))
+				l, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, c.login, c.password, fmt.Sprintf("192.0.2.%d:4000", len(msgs)+1))
 				if l != nil {
 					t.Errorf("got a login %+v", l)
 				}
@@ -172,16 +172,16 @@ func TestResolveLoginInactive(t *testing.T) {
 				f, _ := loginFixture(t, db)
 				c.disable(f)
 				for _, login := range []string{"john@a.example", "jo@a.example", "john@alias.example"} {
-					_, err := f.svc.ResolveLogin(f.ctx, login, fxPassword, "192.0.2.1:4000")
+					_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, login, fxPassword, "192.0.2.1:4000")
 					wantLoginFailure(t, err, tenants.Inactive)
-					_, err = f.svc.ResolveLogin(f.ctx, login, fxPassword2, "192.0.2.1:4000")
+					_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, login, fxPassword2, "192.0.2.1:4000")
 					wantLoginFailure(t, err, tenants.BadCredentials)
 				}
 				if m := f.read("john@a.example"); m.LastLoginAt != nil {
 					t.Errorf("refused login recorded at %v", m.LastLoginAt)
 				}
 				// Other domains are unaffected.
-				if _, err := f.svc.ResolveLogin(f.ctx, "hans@bücher.example", fxPassword, "192.0.2.1:4000"); err != nil {
+				if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "hans@bücher.example", fxPassword, "192.0.2.1:4000"); err != nil {
 					t.Errorf("hans: %v", err)
 				}
 			})
@@ -203,7 +203,7 @@ func TestResolveLoginExpiresAt(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				f.update("john@a.example", tenants.MailboxUpdate{ExpiresAt: &c.expires})
-				_, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "192.0.2.1:4000")
+				_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "192.0.2.1:4000")
 				if c.want == 0 {
 					if err != nil {
 						t.Fatalf("login: %v", err)
@@ -211,13 +211,13 @@ func TestResolveLoginExpiresAt(t *testing.T) {
 				} else {
 					wantLoginFailure(t, err, c.want)
 				}
-				_, err = f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword2, "192.0.2.1:4000")
+				_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword2, "192.0.2.1:4000")
 				wantLoginFailure(t, err, tenants.BadCredentials)
 			})
 		}
 		// Clearing the expiry lets the mailbox in again.
 		f.update("john@a.example", tenants.MailboxUpdate{ClearExpiry: true})
-		if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "192.0.2.1:4000"); err != nil {
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "192.0.2.1:4000"); err != nil {
 			t.Errorf("after clearing the expiry: %v", err)
 		}
 	})
@@ -230,7 +230,7 @@ func TestResolveLoginExpireInactiveDays(t *testing.T) {
 		f.mailbox("idle@a.example", func(nm *tenants.NewMailbox) { nm.Settings.ExpireInactiveDays = days })
 		f.mailbox("never@a.example", func(nm *tenants.NewMailbox) { nm.Settings.ExpireInactiveDays = days })
 		login := func(name, pw string) error {
-			_, err := f.svc.ResolveLogin(f.ctx, name, pw, "192.0.2.1:4000")
+			_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, name, pw, "192.0.2.1:4000")
 			return err
 		}
 		if err := login("idle@a.example", fxPassword); err != nil {
@@ -264,7 +264,7 @@ func TestResolveLoginRecordsLastLogin(t *testing.T) {
 			t.Fatalf("new mailbox has a last login %v", m.LastLoginAt)
 		}
 		f.clock.Advance(90 * time.Minute)
-		l, err := f.svc.ResolveLogin(f.ctx, "jo@alias.example", fxPassword, "192.0.2.1:4000")
+		l, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "jo@alias.example", fxPassword, "192.0.2.1:4000")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +277,7 @@ func TestResolveLoginRecordsLastLogin(t *testing.T) {
 		}
 		// A failed login leaves it.
 		f.clock.Advance(time.Hour)
-		if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword2, "192.0.2.1:4000"); err == nil {
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword2, "192.0.2.1:4000"); err == nil {
 			t.Fatal("wrong password accepted")
 		}
 		if m := f.read("john@a.example"); !m.LastLoginAt.Equal(want) {
@@ -300,12 +300,12 @@ func TestResolveLoginRehashesImportedHash(t *testing.T) {
 			t.Fatalf("stored hash %q, want the bare bcrypt hash %q", got, h)
 		}
 		// A wrong password neither logs in nor rehashes.
-		_, err = f.svc.ResolveLogin(f.ctx, "old@a.example", fxPassword, "192.0.2.1:4000")
+		_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "old@a.example", fxPassword, "192.0.2.1:4000")
 		wantLoginFailure(t, err, tenants.BadCredentials)
 		if got := f.read("old@a.example").PasswordHash; got != string(h) {
 			t.Fatalf("hash changed by a failed login: %q", got)
 		}
-		if _, err := f.svc.ResolveLogin(f.ctx, "old@a.example", fxPassword2, "192.0.2.1:4000"); err != nil {
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "old@a.example", fxPassword2, "192.0.2.1:4000"); err != nil {
 			t.Fatalf("login with imported hash: %v", err)
 		}
 		rehashed := f.read("old@a.example").PasswordHash
@@ -315,13 +315,13 @@ func TestResolveLoginRehashesImportedHash(t *testing.T) {
 		if strings.Contains(rehashed, fxPassword2) {
 			t.Fatalf("hash holds the password")
 		}
-		if _, err := f.svc.ResolveLogin(f.ctx, "old@a.example", fxPassword2, "192.0.2.1:4000"); err != nil {
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "old@a.example", fxPassword2, "192.0.2.1:4000"); err != nil {
 			t.Fatalf("login with the new hash: %v", err)
 		}
 		if got := f.read("old@a.example").PasswordHash; got != rehashed {
 			t.Errorf("a current hash was rehashed again")
 		}
-		_, err = f.svc.ResolveLogin(f.ctx, "old@a.example", fxPassword, "192.0.2.1:4000")
+		_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "old@a.example", fxPassword, "192.0.2.1:4000")
 		wantLoginFailure(t, err, tenants.BadCredentials)
 	})
 }
@@ -335,7 +335,7 @@ func failLogins(t *testing.T, svc *tenants.Service, f *fx, name, remote string, 
 		if r == "" {
 			r = fmt.Sprintf("198.51.100.%d:5000", i+1)
 		}
-		_, err := svc.ResolveLogin(f.ctx, name, fmt.Sprintf("wrong-%d", i), r)
+		_, err := svc.ResolveLogin(f.ctx, tenants.PanelLogin, name, fmt.Sprintf("wrong-%d", i), r)
 		wantLoginFailure(t, err, tenants.BadCredentials)
 	}
 }
@@ -344,10 +344,10 @@ func TestLoginThrottleLocksAccount(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		f, _ := loginFixture(t, db)
 		th := tenants.DefaultThrottle()
-		failLogins(t, f.svc, f, "john@a.example", "", int(th.AccountLockAfter))
+		failLogins(t, f.svc, f, "john@a.example", "203.0.113.9:7", int(th.AccountLockAfter))
 
-		// Locked for the right password too, in every spelling, from any
-		// address, and for a second service on the same database.
+		// Locked for the right password too, in every spelling, from the
+		// guessing address, and for a second service on the same database.
 		other := tenantstest.Service(db, f.clock.Now)
 		for _, c := range []struct {
 			svc            *tenants.Service
@@ -359,23 +359,27 @@ func TestLoginThrottleLocksAccount(t *testing.T) {
 			{f.svc, "john%a.example", fxPassword},
 			{other, "john@a.example", fxPassword},
 		} {
-			_, err := c.svc.ResolveLogin(f.ctx, c.name, c.password, "203.0.113.9:1")
+			_, err := c.svc.ResolveLogin(f.ctx, tenants.PanelLogin, c.name, c.password, "203.0.113.9:1")
 			wantLoginFailure(t, err, tenants.Locked)
 		}
-		// Other accounts are not locked.
-		if _, err := f.svc.ResolveLogin(f.ctx, "jane@a.example", fxPassword, "203.0.113.9:1"); err != nil {
+		// Other accounts are not locked, nor is john from an address that
+		// has not failed: a stranger's guesses don't lock the owner out.
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "jane@a.example", fxPassword, "203.0.113.9:1"); err != nil {
 			t.Errorf("jane: %v", err)
 		}
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "198.51.100.200:1"); err != nil {
+			t.Errorf("john from another address: %v", err)
+		}
 		f.clock.Advance(th.LockFor - time.Second)
-		_, err := other.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1")
+		_, err := other.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "203.0.113.9:1")
 		wantLoginFailure(t, err, tenants.Locked)
 		f.clock.Advance(2 * time.Second)
-		if _, err := other.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
+		if _, err := other.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
 			t.Fatalf("after the lock: %v", err)
 		}
 		// The lock is gone, and so is the count: one more failure does not lock.
-		failLogins(t, f.svc, f, "john@a.example", "", 1)
-		if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
+		failLogins(t, f.svc, f, "john@a.example", "203.0.113.9:7", 1)
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
 			t.Errorf("after one more failure: %v", err)
 		}
 	})
@@ -385,19 +389,19 @@ func TestLoginThrottleLocksUnknownAccountsAndAdmins(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		f, _ := loginFixture(t, db)
 		n := int(tenants.DefaultThrottle().AccountLockAfter)
-		failLogins(t, f.svc, f, "admin", "", n)
-		_, err := f.svc.ResolveLogin(f.ctx, "admin", fxPassword, "203.0.113.9:1")
+		failLogins(t, f.svc, f, "admin", "203.0.113.9:2", n)
+		_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "admin", fxPassword, "203.0.113.9:1")
 		wantLoginFailure(t, err, tenants.Locked)
 		// An unknown account locks like a known one, so a lock tells
 		// nothing about whether it exists.
-		failLogins(t, f.svc, f, "ghost@a.example", "", n)
-		_, err = f.svc.ResolveLogin(f.ctx, "ghost@a.example", fxPassword, "203.0.113.9:1")
+		failLogins(t, f.svc, f, "ghost@a.example", "203.0.113.9:2", n)
+		_, err = f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "ghost@a.example", fxPassword, "203.0.113.9:1")
 		wantLoginFailure(t, err, tenants.Locked)
 		// An administrator unlocks.
-		if err := f.svc.Unlock(f.ctx, adminScope(), "admin"); err != nil {
+		if err := f.svc.Unlock(f.ctx, adminScope(), "admin", ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ResolveLogin(f.ctx, "admin", fxPassword, "203.0.113.9:1"); err != nil {
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "admin", fxPassword, "203.0.113.9:1"); err != nil {
 			t.Errorf("after unlock: %v", err)
 		}
 	})
@@ -408,8 +412,8 @@ func TestLoginThrottleSuccessClearsAccountCount(t *testing.T) {
 		f, _ := loginFixture(t, db)
 		n := int(tenants.DefaultThrottle().AccountLockAfter) - 1
 		for round := range 3 {
-			failLogins(t, f.svc, f, "john@a.example", "", n)
-			if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
+			failLogins(t, f.svc, f, "john@a.example", "203.0.113.9:1", n)
+			if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}
 		}
@@ -421,10 +425,10 @@ func TestLoginThrottleForgetsOldFailures(t *testing.T) {
 		f, _ := loginFixture(t, db)
 		th := tenants.DefaultThrottle()
 		n := int(th.AccountLockAfter) - 1
-		failLogins(t, f.svc, f, "john@a.example", "", n)
+		failLogins(t, f.svc, f, "john@a.example", "203.0.113.9:1", n)
 		f.clock.Advance(th.Window + time.Minute)
-		failLogins(t, f.svc, f, "john@a.example", "", n)
-		if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
+		failLogins(t, f.svc, f, "john@a.example", "203.0.113.9:1", n)
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "203.0.113.9:1"); err != nil {
 			t.Errorf("failures older than the window still counted: %v", err)
 		}
 	})
@@ -451,26 +455,26 @@ func TestLoginThrottleLocksAddress(t *testing.T) {
 					if i%10 == 0 {
 						name = "john@a.example"
 					}
-					_, err := f.svc.ResolveLogin(f.ctx, name, "wrong", c.attackers[i%len(c.attackers)])
+					_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, name, "wrong", c.attackers[i%len(c.attackers)])
 					wantLoginFailure(t, err, tenants.BadCredentials)
 				}
 				for _, name := range []string{"john@a.example", "jane@a.example", "admin"} {
 					pw := fxPassword
-					_, err := f.svc.ResolveLogin(f.ctx, name, pw, c.same)
+					_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, name, pw, c.same)
 					wantLoginFailure(t, err, tenants.Locked)
 				}
 				second := tenantstest.Service(db, f.clock.Now)
-				_, err := second.ResolveLogin(f.ctx, "jane@a.example", fxPassword, c.same)
+				_, err := second.ResolveLogin(f.ctx, tenants.PanelLogin, "jane@a.example", fxPassword, c.same)
 				wantLoginFailure(t, err, tenants.Locked)
 				// Other addresses, and the accounts themselves, are not locked.
-				if _, err := f.svc.ResolveLogin(f.ctx, "jane@a.example", fxPassword, c.other); err != nil {
+				if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "jane@a.example", fxPassword, c.other); err != nil {
 					t.Errorf("jane from another address: %v", err)
 				}
-				if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, c.other); err != nil {
+				if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, c.other); err != nil {
 					t.Errorf("john from another address: %v", err)
 				}
 				f.clock.Advance(th.LockFor + time.Second)
-				if _, err := f.svc.ResolveLogin(f.ctx, "jane@a.example", fxPassword, c.same); err != nil {
+				if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "jane@a.example", fxPassword, c.same); err != nil {
 					t.Errorf("after the lock: %v", err)
 				}
 			})
@@ -482,15 +486,15 @@ func TestLoginThrottleUnlockAddress(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		f, _ := loginFixture(t, db)
 		for i := range int(tenants.DefaultThrottle().AddressLockAfter) {
-			_, err := f.svc.ResolveLogin(f.ctx, fmt.Sprintf("g%d@a.example", i), "wrong", "192.0.2.99:1")
+			_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, fmt.Sprintf("g%d@a.example", i), "wrong", "192.0.2.99:1")
 			wantLoginFailure(t, err, tenants.BadCredentials)
 		}
-		_, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "192.0.2.99:2")
+		_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "192.0.2.99:2")
 		wantLoginFailure(t, err, tenants.Locked)
-		if err := f.svc.Unlock(f.ctx, f.sys, "192.0.2.99"); err != nil {
+		if err := f.svc.Unlock(f.ctx, f.sys, "", "192.0.2.99"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "192.0.2.99:2"); err != nil {
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "192.0.2.99:2"); err != nil {
 			t.Errorf("after unlock: %v", err)
 		}
 	})
@@ -504,9 +508,9 @@ func TestLoginLockCoversAliasesAndAliasDomains(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		t.Run("locked mailbox through an alias", func(t *testing.T) {
 			f, _ := loginFixture(t, db)
-			failLogins(t, f.svc, f, "john@a.example", "", int(tenants.DefaultThrottle().AccountLockAfter))
+			failLogins(t, f.svc, f, "john@a.example", "203.0.113.9:5", int(tenants.DefaultThrottle().AccountLockAfter))
 			for _, name := range []string{"jo@a.example", "john@alias.example", "jo/alias.example"} {
-				_, err := f.svc.ResolveLogin(f.ctx, name, fxPassword, "203.0.113.9:1")
+				_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, name, fxPassword, "203.0.113.9:1")
 				var le *tenants.LoginError
 				if !errors.As(err, &le) || le.Reason != tenants.Locked {
 					t.Errorf("%s logs into locked john@a.example: err %v", name, err)
@@ -521,10 +525,10 @@ func TestLoginLockCoversAliasesAndAliasDomains(t *testing.T) {
 			f.aliasDomain("alias.example", "a.example")
 			names := []string{"john@a.example", "jo@a.example", "john@alias.example", "jo@alias.example"}
 			for i := range int(tenants.DefaultThrottle().AccountLockAfter) {
-				_, err := f.svc.ResolveLogin(f.ctx, names[i%len(names)], "wrong", fmt.Sprintf("198.51.100.%d:1", i+1))
+				_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, names[i%len(names)], "wrong", fmt.Sprintf("203.0.113.9:%d", i+1))
 				wantLoginFailure(t, err, tenants.BadCredentials)
 			}
-			_, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1")
+			_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "203.0.113.9:1")
 			var le *tenants.LoginError
 			if !errors.As(err, &le) || le.Reason != tenants.Locked {
 				t.Errorf("10 failures spread over the names of one mailbox did not lock it: err %v", err)
@@ -545,11 +549,11 @@ func TestUnlockAcceptsEveryLoginForm(t *testing.T) {
 			{"jane@a.example", "JANE%A.EXAMPLE"},
 			{"john@alias.example", "jo@a.example"},
 		} {
-			failLogins(t, f.svc, f, c.login, "", n)
-			if err := f.svc.Unlock(f.ctx, f.sys, c.unlock); err != nil {
+			failLogins(t, f.svc, f, c.login, "203.0.113.9:3", n)
+			if err := f.svc.Unlock(f.ctx, f.sys, c.unlock, ""); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.svc.ResolveLogin(f.ctx, c.login, fxPassword, "203.0.113.9:1"); err != nil {
+			if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, c.login, fxPassword, "203.0.113.9:1"); err != nil {
 				t.Errorf("Unlock(%q) left %s locked: %v", c.unlock, c.login, err)
 			}
 		}
@@ -571,7 +575,7 @@ func TestLoginThrottleConcurrentFailures(t *testing.T) {
 				defer wg.Done()
 				svc := tenantstest.Service(db, f.clock.Now)
 				<-start
-				_, errs[i] = svc.ResolveLogin(f.ctx, "john@a.example", "wrong", fmt.Sprintf("198.51.100.%d:1", i+1))
+				_, errs[i] = svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", "wrong", fmt.Sprintf("203.0.113.9:%d", i+1))
 			}()
 		}
 		close(start)
@@ -579,7 +583,7 @@ func TestLoginThrottleConcurrentFailures(t *testing.T) {
 		for _, err := range errs {
 			wantLoginFailure(t, err, tenants.BadCredentials)
 		}
-		_, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "203.0.113.9:1")
+		_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "203.0.113.9:1")
 		wantLoginFailure(t, err, tenants.Locked)
 	})
 }

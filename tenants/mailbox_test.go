@@ -200,17 +200,17 @@ func TestMailboxPasswordRules(t *testing.T) {
 				// the old one working.
 				_, err = f.svc.UpdateMailbox(f.ctx, f.sys, f.addr("john@a.example"), tenants.MailboxUpdate{Password: ptrTo(c.password)})
 				wantValidation(t, err, "password")
-				if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "192.0.2.1:1"); err != nil {
+				if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "192.0.2.1:1"); err != nil {
 					t.Errorf("old password after a refused change: %v", err)
 				}
 			})
 		}
 		// A good change takes effect.
 		f.update("john@a.example", tenants.MailboxUpdate{Password: ptrTo(fxPassword2)})
-		if _, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword2, "192.0.2.1:1"); err != nil {
+		if _, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword2, "192.0.2.1:1"); err != nil {
 			t.Errorf("new password: %v", err)
 		}
-		_, err := f.svc.ResolveLogin(f.ctx, "john@a.example", fxPassword, "192.0.2.1:1")
+		_, err := f.svc.ResolveLogin(f.ctx, tenants.PanelLogin, "john@a.example", fxPassword, "192.0.2.1:1")
 		wantLoginFailure(t, err, tenants.BadCredentials)
 	})
 }

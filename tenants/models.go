@@ -152,6 +152,8 @@ type loginFailure struct {
 	Failures    int64
 	LastAt      time.Time
 	LockedUntil *time.Time
+	Pending     int64      // checks in flight (migration 0047)
+	PendingAt   *time.Time // when the last of them started
 }
 
 func (loginFailure) TableName() string { return "login_failures" }

@@ -24,10 +24,11 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, sc Scope, current, next
 		return nil, err
 	}
 	keys := s.throttleKeys(accountKey(a.String()), addressKey(sc.RemoteAddr))
-	counts, locked, err := s.reserve(ctx, keys)
+	res, locked, err := s.reserve(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
+	defer s.release(res)
 	if locked {
 		return nil, invalid("current_password", "too many failed attempts; try again later")
 	}
@@ -36,14 +37,14 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, sc Scope, current, next
 		return nil, err
 	}
 	if !ok {
-		delay, err := s.settleFailure(ctx, keys, counts)
+		delay, err := s.failure(ctx, res)
 		if err != nil {
 			return nil, err
 		}
 		s.sleep(ctx, delay)
 		return nil, invalid("current_password", "this is not your current password")
 	}
-	if err := s.settleSuccess(ctx, keys); err != nil {
+	if err := s.success(ctx, res); err != nil {
 		return nil, err
 	}
 	if current == next {

@@ -527,7 +527,7 @@ func TestScopeUserReachesOwnMailboxOnly(t *testing.T) {
 				_, _, err := svc.CreateAPIKey(ctx, sc, tt.dom("a.example"), "x")
 				return err
 			}},
-			{"unlock", func(sc tenants.Scope) error { return svc.Unlock(ctx, sc, "a2@a.example") }},
+			{"unlock", func(sc tenants.Scope) error { return svc.Unlock(ctx, sc, "a2@a.example", "") }},
 		})
 
 		// The own mailbox: read, password, forwards, responder.
@@ -618,7 +618,7 @@ func TestScopeOnlyAdminsManageDomainsAndPostmasters(t *testing.T) {
 		if _, err := svc.Admins(ctx, pmA); !errors.Is(err, tenants.ErrForbidden) {
 			t.Errorf("postmaster lists admins: %v", err)
 		}
-		if err := svc.Unlock(ctx, pmA, "a1@a.example"); !errors.Is(err, tenants.ErrForbidden) {
+		if err := svc.Unlock(ctx, pmA, "a1@a.example", ""); !errors.Is(err, tenants.ErrForbidden) {
 			t.Errorf("postmaster unlocks: %v", err)
 		}
 		if m := tt.read("a1@a.example"); m.Postmaster {
@@ -650,7 +650,7 @@ func TestLoginScopes(t *testing.T) {
 			login   string
 			manager tenants.Role
 		}{{"a1@a.example", tenants.RoleUser}, {"pm@a.example", tenants.RolePostmaster}} {
-			l, err := svc.ResolveLogin(ctx, c.login, fxPassword, "192.0.2.1:1000")
+			l, err := svc.ResolveLogin(ctx, tenants.PanelLogin, c.login, fxPassword, "192.0.2.1:1000")
 			if err != nil {
 				t.Fatalf("login %s: %v", c.login, err)
 			}

@@ -37,11 +37,8 @@ func (s *Service) SessionLogin(ctx context.Context, adminID, mailboxID int64) (*
 		return nil, fmt.Errorf("look up domain: %w", err)
 	}
 	l := &Login{Mailbox: &m, Domain: &d, Address: address.Address{Local: address.Localpart(m.LocalPart), Domain: address.Domain(d.Name)}}
-	if !m.Active || !d.Active {
-		return nil, &LoginError{Reason: Inactive, Name: l.Address.String()}
-	}
-	if m.Expired(s.clock()) {
-		return nil, &LoginError{Reason: Expired, Name: l.Address.String()}
+	if reason := mailboxRefusal(&m, &d, s.clock()); reason != 0 {
+		return nil, &LoginError{Reason: reason, Name: l.Address.String()}
 	}
 	return l, nil
 }

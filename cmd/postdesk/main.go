@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"responder": {usage: "responder set|off ADDRESS ...", run: runResponder},
 		"admin":     {usage: "admin add|passwd|list NAME", run: runAdmin},
 		"apikey":    {usage: "apikey create --admin|--domain NAME", run: runAPIKey},
+		"unlock":    {usage: "unlock LOGIN [--ip ADDR]: lift a login lock", run: runUnlock},
 		"postmaster": {usage: "postmaster ADDRESS: the mailbox a bare <postmaster> reaches",
 			run: runPostmaster},
 		"route":    {usage: "route add|rm|list DOMAIN [HOST[:PORT]] [--tls] [--user U --password-stdin]", run: runRoute},

@@ -21,6 +21,7 @@ func imapListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 	cfg := imapd.Config{
 		Store:              m.store,
 		Tenants:            a.tenants,
+		Sessions:           m.sessions,
 		Logger:             a.log.With("server", "imap"),
 		TLS:                certs.Config(),
 		AllowPlaintextAuth: a.cfg.AllowPlaintextAuth,

@@ -10,6 +10,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
+	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 )
 
@@ -24,6 +25,10 @@ type mailServices struct {
 	// submit is the submission path for webmail, set where delivery and
 	// the SMTP server are built (smtpListeners).
 	submit submitter
+	// sessions ends the IMAP, POP3 and submission sessions of an account
+	// disabled, expired or whose password changed: one watch for the
+	// process, one query per interval for all its sessions.
+	sessions *tenants.SessionWatch
 	// background work started by start and stopped by stop.
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -56,6 +61,8 @@ func openMail(ctx context.Context, a *app) (*mailServices, error) {
 			}
 		}
 	})
+	m.sessions = a.tenants.NewSessionWatch()
+	m.bg = append(m.bg, m.sessions.Run)
 	if err := openQueue(a, m); err != nil {
 		return nil, err
 	}

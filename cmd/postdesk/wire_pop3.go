@@ -14,6 +14,7 @@ func pop3Listeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 	cfg := pop3d.Config{
 		Store:              m.store,
 		Tenants:            a.tenants,
+		Sessions:           m.sessions,
 		Logger:             a.log.With("server", "pop3"),
 		TLS:                certs.Config(),
 		AllowPlaintextAuth: a.cfg.AllowPlaintextAuth,

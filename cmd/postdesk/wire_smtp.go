@@ -43,6 +43,7 @@ func smtpListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 	s := smtpd.New(smtpd.Options{
 		Config:    cfg,
 		Tenants:   a.tenants,
+		Sessions:  m.sessions,
 		Deliverer: d,
 		Blobs:     m.blobs,
 		DB:        a.db,

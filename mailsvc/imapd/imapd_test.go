@@ -362,3 +362,54 @@ func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0,
 func saslPlain(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
 }
+
+// TestLoginAnswers, over imapclient: an unknown name, an administrator's
+// name (with the administrator's right password), and a wrong password,
+// for a disabled mailbox too, get one identical NO; only the right
+// password of a disabled mailbox is told it is disabled (tenants decides,
+// issue 11 item 8). The administrator's guesses here never lock the
+// administrator (a bare name is nobody over IMAP).
+func TestLoginAnswers(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		sc := tenants.SystemScope("test")
+		const adminPW = "Adm1n#Pass-word"
+		_, err := e.ts.CreateAdmin(ctx, sc, "root", adminPW)
+		tcheck(t, err, "admin")
+		ann, _ := address.ParseAddress("ann@example.test")
+		off := false
+		_, err = e.ts.UpdateMailbox(ctx, sc, ann, tenants.MailboxUpdate{Active: &off})
+		tcheck(t, err, "disable")
+		c, err := imapclient.DialTLS(e.tlsAddr, &imapclient.Options{TLSConfig: e.clientTLS})
+		tcheck(t, err, "dial")
+		defer c.Close()
+		answer := func(user, pass string) string {
+			t.Helper()
+			var ie *imap.Error
+			if err := c.Login(user, pass).Wait(); !errors.As(err, &ie) {
+				t.Fatalf("%s: %v", user, err)
+			}
+			return fmt.Sprintf("%s [%s] %s", ie.Type, ie.Code, ie.Text)
+		}
+		want := answer("john@example.test", "wrong")
+		for _, c := range []struct{ what, user, pass string }{
+			{"unknown name", "ghost@example.test", password},
+			{"admin name, right password", "root", adminPW},
+			{"admin name, wrong password", "root", "wrong"},
+			{"disabled, wrong password", "ann@example.test", "wrong"},
+		} {
+			if got := answer(c.user, c.pass); got != want {
+				t.Errorf("%s: %q, want the generic %q", c.what, got, want)
+			}
+		}
+		if got := answer("ann@example.test", password); !strings.Contains(got, "[CONTACTADMIN]") || !strings.Contains(got, "disabled") {
+			t.Errorf("disabled, right password: %q", got)
+		}
+		for i := range 11 {
+			answer("root", fmt.Sprintf("guess-%d", i))
+		}
+		if _, err := e.ts.ResolveLogin(ctx, tenants.PanelLogin, "root", adminPW, "127.0.0.1:1"); err != nil {
+			t.Errorf("the administrator's panel sign-in after IMAP guesses: %v", err)
+		}
+	})
+}

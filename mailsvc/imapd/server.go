@@ -47,7 +47,11 @@ import (
 type Config struct {
 	Store   *store.Store
 	Tenants *tenants.Service
-	Logger  *slog.Logger
+	// Sessions ends the sessions of an account disabled, expired or
+	// whose password changed; one per process, shared with POP3 and
+	// SMTP, run by the caller. Nil: the server runs its own.
+	Sessions *tenants.SessionWatch
+	Logger   *slog.Logger
 	// TLS is used for STARTTLS and implicit TLS; nil turns both off.
 	TLS *tls.Config
 	// AllowPlaintextAuth allows LOGIN and AUTHENTICATE without TLS, for
@@ -88,6 +92,8 @@ type Server struct {
 	ctx    context.Context // ends when the server stops
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // hub watchers
+
+	watchOnce sync.Once // starts the server's own session watch (see watch)
 
 	hubsMu sync.Mutex
 	hubs   map[int64]*hub
@@ -194,6 +200,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// watch is the session watch: the configured one, else the server's own,
+// started at the first login and stopped with the server.
+func (s *Server) watch() *tenants.SessionWatch {
+	s.watchOnce.Do(func() {
+		if s.cfg.Sessions == nil {
+			s.cfg.Sessions = s.cfg.Tenants.NewSessionWatch()
+			go s.cfg.Sessions.Run(s.ctx)
+		}
+	})
+	return s.cfg.Sessions
 }
 
 func (s *Server) forget(f *frontConn) {

@@ -27,6 +27,7 @@ type Session struct {
 	mailboxID int64  // 0 until logged in
 	user      string // the mailbox's address
 	sel       *selected
+	unwatch   func() // leaves the session watch
 }
 
 var (
@@ -45,6 +46,9 @@ func (s *Session) Close() error {
 		s.sel.close()
 		s.sel = nil
 	}
+	if s.unwatch != nil {
+		s.unwatch()
+	}
 	s.cancel()
 	s.log.Debug("disconnected")
 	return nil
@@ -58,7 +62,8 @@ func (s *Session) Login(username, password string) error {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired, Text: "TLS is required to log in"}
 	}
 	defer connlimit.Busy(s.cs.front.raw)()
-	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, username, password, s.cs.remote)
+	// A mailbox login: an administrator's bare name is nobody here.
+	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, tenants.MailboxLogin, username, password, s.cs.remote)
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):
@@ -66,10 +71,6 @@ func (s *Session) Login(username, password string) error {
 		return loginError(le)
 	case err != nil:
 		return s.fail(err, "log in")
-	case l.Mailbox == nil:
-		s.log.Info("login refused: an administrator has no mailbox", "login", truncateLog(username))
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthorizationFailed,
-			Text: "Administrators have no mailbox; log in as a mailbox (user@domain)"}
 	}
 	if err := s.st.EnsureFolders(s.ctx, l.Mailbox.ID); err != nil {
 		return s.fail(err, "make default folders")
@@ -80,11 +81,24 @@ func (s *Session) Login(username, password string) error {
 	// Logged in: no longer evicted for new connections nor closed at
 	// PreAuthTimeout.
 	connlimit.Authenticated(s.cs.front.raw)
+	s.unwatch = s.srv.watch().Watch(l, s.end)
 	s.log.Info("logged in")
 	return nil
 }
 
-// loginError words a refused login for the client (RFC 5530 codes).
+// end ends a session whose login no longer holds (the account was
+// disabled, expired or its password changed): BYE (RFC 9051 7.1.5) between
+// two responses, and the connection closes; the next command finds it
+// closed.
+func (s *Session) end() {
+	s.log.Info("session ended: the login no longer holds")
+	s.cs.front.bye("Session ended: the account changed; log in again")
+	s.cs.front.Close()
+	s.cancel()
+}
+
+// loginError maps tenants' refusal onto IMAP (RFC 5530 codes): what it
+// may say is tenants' to decide.
 func loginError(le *tenants.LoginError) error {
 	code := imap.ResponseCodeAuthenticationFailed
 	switch le.Reason {

@@ -35,7 +35,11 @@ import (
 type Config struct {
 	Store   *store.Store
 	Tenants *tenants.Service
-	Logger  *slog.Logger
+	// Sessions ends the sessions of an account disabled, expired or
+	// whose password changed; one per process, shared with IMAP and
+	// SMTP, run by the caller. Nil: the server runs its own.
+	Sessions *tenants.SessionWatch
+	Logger   *slog.Logger
 	// TLS is used for STLS and implicit TLS; nil turns both off.
 	TLS *tls.Config
 	// AllowPlaintextAuth allows USER/PASS and AUTH without TLS, for tests
@@ -72,6 +76,8 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	watchOnce sync.Once // starts the server's own session watch (see watch)
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -117,6 +123,18 @@ func New(cfg Config) (*Server, error) {
 		locks:   newMailboxLocks(cfg.Store.DB(), cfg.Logger)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
+}
+
+// watch is the session watch: the configured one, else the server's own,
+// started at the first login and stopped with the server.
+func (s *Server) watch() *tenants.SessionWatch {
+	s.watchOnce.Do(func() {
+		if s.cfg.Sessions == nil {
+			s.cfg.Sessions = s.cfg.Tenants.NewSessionWatch()
+			go s.cfg.Sessions.Run(s.ctx)
+		}
+	})
+	return s.cfg.Sessions
 }
 
 // Serve accepts POP3 connections that may start TLS with STLS.

@@ -50,6 +50,7 @@ type session struct {
 	msgs      []store.Message // the maildrop as it was at login
 	deleted   []bool
 	retrieved []bool
+	unwatch   func() // leaves the session watch
 }
 
 func (s *Server) handle(c net.Conn, implicitTLS bool) {
@@ -322,11 +323,14 @@ func (ss *session) auth(arg string) error {
 // user@domain or user/domain), locks the mailbox and reads its INBOX.
 func (ss *session) login(user, pass string) {
 	defer connlimit.Busy(ss.raw)()
-	l, err := ss.srv.cfg.Tenants.ResolveLogin(ss.ctx, user, pass, ss.raw.RemoteAddr().String())
+	// A mailbox login: an administrator's bare name is nobody here.
+	l, err := ss.srv.cfg.Tenants.ResolveLogin(ss.ctx, tenants.MailboxLogin, user, pass, ss.raw.RemoteAddr().String())
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):
 		ss.log.Info("login refused", "login", truncate(user), "reason", le.Error())
+		// tenants' Reason and wording are what may be said (RFC 3206
+		// codes).
 		text := le.Error()
 		code := "AUTH"
 		if le.Reason == tenants.Locked {
@@ -337,9 +341,6 @@ func (ss *session) login(user, pass string) {
 	case err != nil:
 		ss.log.Error("log in", "err", err)
 		ss.reply("-ERR [SYS/TEMP] Temporary server failure; try again")
-		return
-	case l.Mailbox == nil:
-		ss.reply("-ERR [AUTH] Administrators have no mailbox; log in as a mailbox (user@domain)")
 		return
 	}
 	ok, err := ss.srv.locks.lock(ss.ctx, l.Mailbox.ID)
@@ -355,6 +356,15 @@ func (ss *session) login(user, pass string) {
 	}
 	ss.mailboxID, ss.locked = l.Mailbox.ID, true
 	ss.log = ss.log.With("user", l.Address.String())
+	// A login that no longer holds (the account disabled, expired, its
+	// password changed) ends the session: the connection closes, and
+	// nothing marked with DELE is deleted, as when a connection drops
+	// (RFC 1939 6); POP3 has no unsolicited response to say why.
+	log := ss.log
+	ss.unwatch = ss.srv.watch().Watch(l, func() {
+		log.Info("session ended: the login no longer holds")
+		ss.raw.Close()
+	})
 	if err := ss.open(); err != nil {
 		ss.log.Error("open mailbox", "err", err)
 		ss.end()
@@ -394,6 +404,10 @@ func (ss *session) open() error {
 
 // end releases the mailbox without changing it.
 func (ss *session) end() {
+	if ss.unwatch != nil {
+		ss.unwatch()
+		ss.unwatch = nil
+	}
 	if ss.locked {
 		ss.srv.locks.unlock(ss.mailboxID)
 		ss.locked = false

@@ -9,7 +9,6 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/address"
 )
 
 // AuthMechanisms lists the SASL mechanisms offered in EHLO: PLAIN and LOGIN
@@ -46,43 +45,57 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	return nil, smtp.ErrAuthUnknownMechanism
 }
 
-// authenticate checks a login through the throttle every protocol shares.
-// Every refusal reads the same whether or not the account exists, and
-// whether or not the password was right: 535 after the throttle's delay.
-// A locked account or address, or too many failures on this connection,
-// gets 421, which closes the connection.
+// Replies to an AUTH whose password was right but whose mailbox may not
+// log in: RFC 5248 registers X.7.13 "User Account Disabled" for exactly
+// this ("after a successful authentication to a disabled account"), with
+// 525 as its reply code. tenants says so only after the right password, and
+// every protocol names it alike.
+var (
+	errAuthDisabled = reply(525, 5, 7, 13, "Account disabled")
+	errAuthExpired  = reply(525, 5, 7, 13, "Account expired")
+	// errLoginEnded closes a session whose login no longer holds.
+	errLoginEnded = reply(421, 4, 7, 0, "Session ended: the account changed; log in again")
+)
+
+// watchLogin ends the session when its login no longer holds (the mailbox
+// disabled, expired, its password changed): an idle connection is closed
+// at once; one in the middle of DATA finishes it (nothing accepted is
+// lost or half-written) and its next MAIL gets 421, which closes it.
+func (ss *session) watchLogin(l *tenants.Login) {
+	if ss.s.sessions == nil {
+		return
+	}
+	conn, tc, log := ss.conn.Conn(), ss.tc, ss.log
+	ss.unwatch = ss.s.sessions.Watch(l, func() {
+		ss.ended.Store(true)
+		if tc == nil || !tc.busy.Load() {
+			log.Info("session ended: the login no longer holds")
+			conn.Close()
+		}
+	})
+}
+
+// authenticate checks a login through tenants.ResolveLogin, the one check
+// every protocol shares, and maps its answer onto SMTP (RFC 4954 6): 535
+// for every refusal tenants words alike (an unknown name, an
+// administrator's bare name, a wrong password), 525 for a disabled or
+// expired mailbox, 421 (closing the connection) for a locked account or
+// address or too many failures on this connection.
 func (ss *session) authenticate(name, password string) error {
 	defer ss.command(ss.s.cfg.CommandTimeout)()
 	defer connlimit.Busy(ss.conn.Conn())()
-	lookup := name
-	if _, err := address.ParseLogin(name); errors.Is(err, address.ErrNoDomain) {
-		// A name without a domain is an administrator's, and
-		// administrators have no mailbox to send from. Their password
-		// is never checked here: tenants would answer a right one at
-		// once and clear the throttle, telling a guesser it was right.
-		// The name goes to the throttle as a login naming nobody
-		// instead (see nobody), so it gets what any failed login gets.
-		ss.log.Info("AUTH: an administrator name is no mailbox login", "login", name)
-		lookup = nobody(name)
-	}
-	login, err := ss.s.tenants.ResolveLogin(ss.ctx, lookup, password, ss.remote)
+	login, err := ss.s.tenants.ResolveLogin(ss.ctx, tenants.MailboxLogin, name, password, ss.remote)
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le) && le.Reason == tenants.Locked:
 		ss.log.Warn("AUTH refused: login locked", "login", name)
 		return errAuthLocked
-	case errors.As(err, &le) && (le.Reason == tenants.Inactive || le.Reason == tenants.Expired):
-		// tenants says a mailbox is disabled or expired only after its
-		// password matched, having counted and delayed the attempt as a
-		// failure. "Account disabled" would confirm the password to
-		// whoever guessed it (it may serve elsewhere, or again once the
-		// mailbox is enabled), so the reply is a wrong password's.
-		ss.log.Info("AUTH refused: mailbox disabled or expired", "login", name, "reason", le.Error())
-		ss.authFailures++
-		if ss.authFailures >= ss.s.cfg.MaxAuthFailures {
-			return errAuthLocked
-		}
-		return errAuthFailed
+	case errors.As(err, &le) && le.Reason == tenants.Inactive:
+		ss.log.Info("AUTH refused: mailbox disabled", "login", name)
+		return errAuthDisabled
+	case errors.As(err, &le) && le.Reason == tenants.Expired:
+		ss.log.Info("AUTH refused: mailbox expired", "login", name)
+		return errAuthExpired
 	case errors.As(err, &le):
 		ss.authFailures++
 		ss.log.Info("AUTH failed", "login", name, "reason", le.Error(), "failures", ss.authFailures)
@@ -93,11 +106,6 @@ func (ss *session) authenticate(name, password string) error {
 	case err != nil:
 		ss.log.Warn("AUTH: login check failed", "err", err)
 		return errAuthTemp
-	case login.Mailbox == nil:
-		// Administrators manage; they have no mailbox to send from.
-		ss.authFailures++
-		ss.log.Info("AUTH refused: not a mailbox", "login", name)
-		return errAuthFailed
 	}
 	// A mailbox that may not send still logs in; MAIL refuses it, with the
 	// reply that says why.
@@ -111,18 +119,10 @@ func (ss *session) authenticate(name, password string) error {
 	// Logged in: no longer evicted for new connections nor closed at
 	// PreAuthTimeout.
 	connlimit.Authenticated(ss.conn.Conn())
+	ss.watchLogin(login)
 	ss.log = ss.log.With("login", login.Address.String())
 	ss.log.Info("AUTH succeeded")
 	return nil
-}
-
-// nobody turns a login name into one that names no account: an empty
-// domain part never resolves. tenants then does what it does for any
-// unknown name: a dummy password hash, a failure counted for the name
-// and the client's address, and the delay that count earns, so the reply
-// and its timing are those of a failed login.
-func nobody(name string) string {
-	return name[:min(len(name), 511)] + "@"
 }
 
 // loginServer is the server side of the LOGIN mechanism

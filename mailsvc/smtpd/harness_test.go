@@ -107,6 +107,9 @@ type envOptions struct {
 	logs    io.Writer // a copy of the log
 	// limits are the send limits, of submission and delivery alike.
 	limits smtpd.RateLimits
+	// sessions is the session watch, made on the env's tenants service
+	// when set (a test runs it or calls Check).
+	sessions func(*tenants.Service) *tenants.SessionWatch
 }
 
 func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
@@ -148,7 +151,11 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 		mod(&cfg)
 	}
 	e.cfgUsed = cfg
-	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Deliverer: e.d, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
+	var watch *tenants.SessionWatch
+	if o.sessions != nil {
+		watch = o.sessions(e.ten)
+	}
+	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Sessions: watch, Deliverer: e.d, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
 	for _, ep := range []struct {
 		dst *string
 		e   *smtpd.Endpoint

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -38,6 +39,8 @@ type session struct {
 
 	// After AUTH.
 	login        *tenants.Login
+	unwatch      func()      // leaves the session watch
+	ended        atomic.Bool // the login no longer holds (see watchLogin)
 	sendAs       delivery.SendAs
 	authFailures int
 	rcptFailures int
@@ -87,6 +90,9 @@ func (ss *session) Reset() {
 
 // Logout ends the session.
 func (ss *session) Logout() error {
+	if ss.unwatch != nil {
+		ss.unwatch()
+	}
 	ss.cancel()
 	return nil
 }
@@ -128,6 +134,9 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.e.submission {
 		if ss.login == nil {
 			return errAuthRequired
+		}
+		if ss.ended.Load() {
+			return errLoginEnded
 		}
 		if !ss.login.Mailbox.MaySend {
 			ss.log.Info("MAIL refused: mailbox may not send", "login", ss.login.Address.String())

@@ -180,8 +180,12 @@ func (c *Config) defaults() {
 
 // Options are a Server's dependencies.
 type Options struct {
-	Config    Config
-	Tenants   *tenants.Service
+	Config  Config
+	Tenants *tenants.Service
+	// Sessions ends the submission sessions of an account disabled,
+	// expired or whose password changed; one per process, shared with
+	// IMAP and POP3, run by the caller. Nil: sessions are not watched.
+	Sessions  *tenants.SessionWatch
 	Deliverer *delivery.Deliverer
 	Blobs     blob.Store // its Free tells when disk space is low
 	DB        *database.DB
@@ -196,6 +200,7 @@ type Options struct {
 type Server struct {
 	cfg       Config
 	tenants   *tenants.Service
+	sessions  *tenants.SessionWatch
 	deliverer *delivery.Deliverer
 	blobs     blob.Store
 	db        *database.DB
@@ -215,6 +220,7 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.sessions = opts.Sessions
 	if s.now == nil {
 		s.now = time.Now
 	}

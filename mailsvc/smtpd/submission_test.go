@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -280,11 +282,13 @@ func (r *delays) take() []time.Duration {
 	return d
 }
 
-// TestAuthRefusals: an administrator's name and a disabled or expired
-// mailbox are refused exactly as a wrong password is, whether or not the
-// password was right: 535 5.7.8 with the same text, after the throttle's
-// delay (every failure has one here), so that neither the answer nor its
-// timing confirms a password.
+// TestAuthRefusals, over go-smtp's client: an unknown name, an
+// administrator's name (right password or wrong) and a wrong password, for
+// a disabled or expired mailbox too, get the one generic 535 5.7.8 answer,
+// each after the throttle's delay (every failure has one here), so that
+// neither the answer nor its timing confirms a password or an account;
+// the right password of a disabled or expired mailbox is told so (525
+// 5.7.13, RFC 5248), as every protocol tells it.
 func TestAuthRefusals(t *testing.T) {
 	rec := &delays{}
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
@@ -303,29 +307,38 @@ func TestAuthRefusals(t *testing.T) {
 
 		try := func(user, pass string) string {
 			t.Helper()
-			c := dialRaw(t, e.sub)
-			c.expect("EHLO client.test", 250, "")
-			c.starttls()
-			c.expect("EHLO client.test", 250, "")
+			c, err := smtp.DialStartTLS(e.sub, &tls.Config{InsecureSkipVerify: true})
+			tcheck(t, err, "dial submission")
+			defer c.Close()
 			rec.take()
-			code, text := c.cmd("AUTH PLAIN " + plain(user, pass))
-			if code != 535 {
-				t.Errorf("%s: %q, want 535", user, text)
+			err = c.Auth(sasl.NewPlainClient("", user, pass))
+			if err == nil {
+				t.Fatalf("%s: logged in", user)
 			}
 			if d := rec.take(); len(d) == 0 || d[len(d)-1] <= 0 {
 				t.Errorf("%s: answered without the throttle's delay (%v)", user, d)
 			}
-			return text
+			var se *smtp.SMTPError
+			if !errors.As(err, &se) {
+				t.Fatalf("%s: %v", user, err)
+			}
+			return fmt.Sprintf("%d %d.%d.%d %s", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2], se.Message)
 		}
 		want := try("john@example.test", "wrong-Password-1")
-		for _, tc := range []struct{ name, user, pass string }{
-			{"admin, right password", "root", adminPW},
-			{"admin, wrong password", "root", "wrong-Password-2"},
-			{"disabled mailbox, right password", "off@example.test", pw},
-			{"expired mailbox, right password", "gone@example.test", pw},
+		if !strings.Contains(want, "535 5.7.8") {
+			t.Fatalf("wrong password: %q, want 535 5.7.8", want)
+		}
+		for _, tc := range []struct{ name, user, pass, want string }{
+			{"unknown name", "ghost@example.test", pw, want},
+			{"admin, right password", "root", adminPW, want},
+			{"admin, wrong password", "root", "wrong-Password-2", want},
+			{"disabled mailbox, wrong password", "off@example.test", "wrong-Password-3", want},
+			{"expired mailbox, wrong password", "gone@example.test", "wrong-Password-4", want},
+			{"disabled mailbox, right password", "off@example.test", pw, "525 5.7.13 Account disabled"},
+			{"expired mailbox, right password", "gone@example.test", pw, "525 5.7.13 Account expired"},
 		} {
-			if got := try(tc.user, tc.pass); got != want {
-				t.Errorf("%s: %q, want the wrong-password answer %q", tc.name, got, want)
+			if got := try(tc.user, tc.pass); got != tc.want {
+				t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 			}
 		}
 		// Still a working login.

@@ -28,6 +28,7 @@ func Routes(g *echo.Group, env *web.Env) {
 	g.GET("/mailboxes", h.mailboxList)
 	g.GET("/search", h.search)
 	g.GET("/audit", h.audit)
+	g.POST("/unlock", h.loginUnlock)
 	if env.Queue != nil {
 		g.GET("/delivery", h.deliveryShow)
 		g.POST("/delivery", h.deliveryUpdate)
