@@ -136,7 +136,7 @@ func (h handlers) composeSubmit(c echo.Context) error {
 		return h.renderCompose(c, http.StatusUnprocessableEntity, vm, own, from)
 	}
 
-	folders, err := h.mail.Folders(ctx, acct.mailboxID)
+	folders, err := h.foldersForChange(ctx, acct)
 	if err != nil {
 		return err
 	}
