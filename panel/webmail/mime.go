@@ -183,7 +183,17 @@ func decodedText(l *leaf, body io.Reader, max int) (text string, cut bool) {
 	if len(b) > max {
 		b, cut = b[:max], true
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD"), cut
+	text = strings.ToValidUTF8(string(b), "\uFFFD")
+	if len(text) > max {
+		// U+FFFD is longer than the byte it replaces: cut again, on a
+		// rune boundary, so that max holds.
+		n := max
+		for n > 0 && !utf8.RuneStart(text[n]) {
+			n--
+		}
+		text, cut = text[:n], true
+	}
+	return text, cut
 }
 
 // decodedBody returns a part's content with its transfer encoding undone

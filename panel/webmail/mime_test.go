@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
 
@@ -251,5 +252,21 @@ func TestParseCancelled(t *testing.T) {
 	}
 	if !bodyContains(t.Context(), strings.NewReader(msg), "part 899", testOpts) {
 		t.Error("bodyContains: part 899 not found")
+	}
+}
+
+// TestDecodedTextBound: invalid UTF-8, which grows when replaced, is still
+// cut to the bound asked for.
+func TestDecodedTextBound(t *testing.T) {
+	msg := "Content-Type: text/plain; charset=utf-8\r\n\r\n" + strings.Repeat("\xff", 3000)
+	_, err := walkMessage(t.Context(), strings.NewReader(msg), 10, 10, func(l *leaf, body io.Reader) error {
+		text, cut := decodedText(l, body, 1000)
+		if len(text) > 1000 || !cut || !utf8.ValidString(text) {
+			t.Errorf("%d bytes, cut %v, valid %v", len(text), cut, utf8.ValidString(text))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
