@@ -324,7 +324,8 @@ func boundAddresses(list []imap.Address, b *textBudget) []imap.Address {
 }
 
 // boundParams keeps at most maxParams parameters, by name, each within
-// the budget.
+// the budget; charset and boundary, which a client needs to read the part,
+// are kept outside it (RFC 2046 5.1.1 bounds a boundary to 70 characters).
 func boundParams(params map[string]string, b *textBudget) map[string]string {
 	if len(params) == 0 {
 		return params
@@ -335,11 +336,23 @@ func boundParams(params map[string]string, b *textBudget) map[string]string {
 	}
 	sort.Strings(keys)
 	out := make(map[string]string, min(len(keys), maxParams))
-	for _, k := range keys[:min(len(keys), maxParams)] {
+	for _, k := range []string{"charset", "boundary"} {
+		if v, ok := params[k]; ok {
+			out[k] = truncate(v, maxTypeText+70)
+		}
+	}
+	for _, k := range keys {
+		if len(out) >= maxParams {
+			break
+		}
+		if _, ok := out[k]; ok {
+			continue
+		}
+		v := params[k]
 		if k = b.take(k, maxAddressText); k == "" {
 			break
 		}
-		out[k] = b.take(params[k], maxFieldText)
+		out[k] = b.take(v, maxFieldText)
 	}
 	return out
 }

@@ -30,7 +30,7 @@ func hugeHeaderMessage(n int) string {
 		"Content-Type: multipart/mixed; boundary=inner\r\n\r\n")
 	desc := strings.Repeat("described at length ", 200)
 	for i := range 2000 {
-		fmt.Fprintf(&b, "--inner\r\nContent-Type: text/plain; name=\"%s\"\r\nContent-Description: %s\r\n\r\npart %d\r\n", desc, desc, i)
+		fmt.Fprintf(&b, "--inner\r\nContent-Type: text/plain; charset=utf-8; name=\"%s\"\r\nContent-Description: %s\r\n\r\npart %d\r\n", desc, desc, i)
 	}
 	b.WriteString("--inner--\r\n--outer--\r\n")
 	return b.String()
@@ -79,8 +79,8 @@ func TestStoredFieldBounds(t *testing.T) {
 		if inner.Envelope == nil || len(inner.Envelope.To) > 100 || len(inner.Children) != 1 || len(inner.Children[0].Children) != 2000 {
 			t.Errorf("the attached message's structure: %d parts", len(inner.Children[0].Children))
 		}
-		if inner.Children[0].Children[1999].Size == 0 {
-			t.Error("the last part lost its size")
+		if last := inner.Children[0].Children[1999]; last.Size == 0 || last.Params["charset"] != "utf-8" {
+			t.Errorf("the last part lost its size or charset: %+v", last)
 		}
 	})
 }
