@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/views"
 )
@@ -57,6 +58,13 @@ func (s *Server) signIn(c echo.Context) error {
 	case !panelAllowed(l):
 		vm.Error = "This account may not sign in to webmail or the panel."
 		return s.renderSignIn(c, http.StatusForbidden, vm)
+	}
+	if s.deps.Webmail != nil {
+		// The sign-in makes the mailbox's folders, so that webmail's
+		// pages only read (as an IMAP login makes them).
+		if err := webmail.SignedIn(ctx, *s.deps.Webmail, l); err != nil {
+			return err
+		}
 	}
 	if h, _ := c.Get(sessionHashKey).(string); h != "" {
 		if err := s.sessions.destroy(ctx, h); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/panel"
+	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -52,6 +53,8 @@ type wmFx struct {
 type wmOptions struct {
 	maxSize int64
 	submit  func(f *wmFx) submitter
+	// config, when set, changes webmail's configuration as serve makes it.
+	config func(f *wmFx, cfg *webmail.Config)
 }
 
 func newWMFx(t testing.TB, db *database.DB, o wmOptions) *wmFx {
@@ -88,7 +91,11 @@ func newWMFx(t testing.TB, db *database.DB, o wmOptions) *wmFx {
 	if o.submit != nil {
 		f.mail.submit = o.submit(f)
 	}
-	e, err := panel.New(panel.Deps{Tenants: f.ten, Logger: log, Health: db.Ping, Webmail: webmailConfig(f.mail)})
+	cfg := webmailConfig(f.mail)
+	if o.config != nil {
+		o.config(f, cfg)
+	}
+	e, err := panel.New(panel.Deps{Tenants: f.ten, Logger: log, Health: db.Ping, Webmail: cfg})
 	wmMust(t, err)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -158,10 +158,16 @@ func (w *webmailMail) folder(ctx context.Context, mailboxID, id int64) (*store.F
 	return f, storeError(err)
 }
 
-func (w *webmailMail) Folders(ctx context.Context, mailboxID int64) ([]webmail.Folder, error) {
+func (w *webmailMail) EnsureFolders(ctx context.Context, mailboxID int64) error {
 	if err := w.store.EnsureFolders(ctx, mailboxID); err != nil {
-		return nil, fmt.Errorf("make default folders: %w", err)
+		return fmt.Errorf("make default folders: %w", err)
 	}
+	return nil
+}
+
+// Folders reads the folders and their counts; it creates none (a GET
+// writes nothing), EnsureFolders does.
+func (w *webmailMail) Folders(ctx context.Context, mailboxID int64) ([]webmail.Folder, error) {
 	fs, err := w.store.Folders(ctx, mailboxID)
 	if err != nil {
 		return nil, err

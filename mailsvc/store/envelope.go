@@ -1,6 +1,7 @@
 package store
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -240,4 +241,118 @@ func decodeWords(s string) string {
 		return d
 	}
 	return s
+}
+
+// Bounds of the header fields Index keeps in the database, so that a row
+// stays small whatever a sender puts in a header (issue 11: a 46 MB To
+// header became a 121 MB envelope). FETCH ENVELOPE then gives the first
+// addresses of a list, as Dovecot's bounded header parsing does in spirit;
+// SEARCH reads the header itself, whole.
+const (
+	maxEnvelopeAddresses = 100      // per address list
+	maxEnvelopeText      = 32 << 10 // text of one envelope: names, addresses, subject, ids
+	maxStructureText     = 256 << 10
+	maxFieldText         = 1 << 10 // one subject, message id, description or parameter
+	maxAddressText       = 256     // one display name, local part or domain
+	maxTypeText          = 64      // a media type's type or subtype, an encoding, a language tag
+	maxInReplyTo         = 10      // message ids of In-Reply-To
+	maxParams            = 16      // parameters of one Content-Type or Content-Disposition
+	maxLanguages         = 8       // Content-Language tags of one part
+)
+
+// textBudget hands out the bytes of text one stored value may keep.
+type textBudget struct{ left int }
+
+// take returns s cut to at most max bytes and to what is left of the
+// budget, on a rune boundary, and counts what it returns.
+func (b *textBudget) take(s string, max int) string {
+	s = truncate(s, min(max, b.left))
+	b.left -= len(s)
+	return s
+}
+
+// boundEnvelope cuts an envelope to the bounds: each string, each list to
+// maxEnvelopeAddresses, and all its text to what b has left. The lists are
+// taken in ENVELOPE's order, so the sender survives a huge To; a list cut
+// inside a group keeps the group's end.
+func boundEnvelope(env *imap.Envelope, b *textBudget) *imap.Envelope {
+	if env == nil {
+		return nil
+	}
+	env.Subject = b.take(env.Subject, maxFieldText)
+	env.MessageID = b.take(env.MessageID, maxFieldText)
+	for _, l := range []*[]imap.Address{&env.From, &env.Sender, &env.ReplyTo, &env.To, &env.Cc, &env.Bcc} {
+		*l = boundAddresses(*l, b)
+	}
+	var ids []string
+	for _, id := range env.InReplyTo[:min(len(env.InReplyTo), maxInReplyTo)] {
+		if id = b.take(id, maxFieldText); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	env.InReplyTo = ids
+	return env
+}
+
+func boundAddresses(list []imap.Address, b *textBudget) []imap.Address {
+	var out []imap.Address
+	inGroup := false
+	for _, a := range list {
+		if len(out) >= maxEnvelopeAddresses-1 || b.left <= 0 {
+			break // one place kept for a group's end
+		}
+		group := a.IsGroupStart() || a.IsGroupEnd()
+		c := imap.Address{Name: b.take(a.Name, maxAddressText), Mailbox: b.take(a.Mailbox, maxAddressText), Host: b.take(a.Host, maxAddressText)}
+		if !group && (c.Mailbox == "" || c.Host == "") {
+			break // cut by the budget: it would read as a group marker
+		}
+		if a.IsGroupStart() && c.Mailbox == "" {
+			break
+		}
+		switch {
+		case a.IsGroupStart():
+			inGroup = true
+		case a.IsGroupEnd():
+			inGroup = false
+		}
+		out = append(out, c)
+	}
+	if inGroup {
+		out = append(out, imap.Address{})
+	}
+	return out
+}
+
+// boundParams keeps at most maxParams parameters, by name, each within
+// the budget; charset and boundary, which a client needs to read the part,
+// are kept outside it (RFC 2046 5.1.1 bounds a boundary to 70 characters).
+func boundParams(params map[string]string, b *textBudget) map[string]string {
+	if len(params) == 0 {
+		return params
+	}
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]string, min(len(keys), maxParams))
+	for _, k := range []string{"charset", "boundary"} {
+		if v, ok := params[k]; ok {
+			out[k] = truncate(v, maxTypeText+70)
+		}
+	}
+	for _, k := range keys {
+		if len(out) >= maxParams {
+			break
+		}
+		if _, ok := out[k]; ok {
+			continue
+		}
+		v := params[k]
+		if k = b.take(k, maxAddressText); k == "" {
+			break
+		}
+		out[k] = b.take(v, maxFieldText)
+	}
+	return out
 }

@@ -105,14 +105,14 @@ func Index(r io.ReaderAt, size int64) (*Meta, error) {
 		return nil, fmt.Errorf("read message header: %w", err)
 	}
 	headerLen := cr.n - int64(br.Buffered())
-	w := &walker{}
+	w := &walker{text: textBudget{left: maxStructureText}}
 	if err != nil {
 		// A message without a parsable header is still a message: one
 		// opaque text part. go-imap's extractor finds no sections in it.
 		h, headerLen = textproto.Header{}, 0
 		w.unsure = true
 	}
-	m := &Meta{Envelope: envelope(h)}
+	m := &Meta{Envelope: boundEnvelope(envelope(h), &textBudget{left: maxEnvelopeText})}
 	if headerLen > 0 && headerLen <= maxStoredHeader {
 		m.Header = make([]byte, headerLen)
 		if _, err := src.ReadAt(m.Header, 0); err != nil && err != io.EOF {
@@ -249,6 +249,9 @@ type walker struct {
 	// parse, a message whose own header does not, and a part cut off by
 	// the end of the message before its multipart's boundary (drain).
 	unsure bool
+	// text bounds the text the structure keeps: parameters, ids,
+	// descriptions, the envelopes of attached messages.
+	text textBudget
 }
 
 // part reads one entity: h is its header and body its body, which begins
@@ -275,15 +278,23 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		mt, params = "text/plain", map[string]string{"charset": "us-ascii"}
 	}
 	typ, sub, _ := strings.Cut(mt, "/")
-	p := Part{Type: typ, Subtype: sub, Params: params, ID: h.Get("Content-Id"),
-		Description: h.Get("Content-Description"), Encoding: strings.ToLower(h.Get("Content-Transfer-Encoding")),
-		Location: h.Get("Content-Location"), BodyStart: start}
+	// What the part keeps of its header is bounded (maxStructureText in
+	// all); its type and encoding, which every part needs, by their own
+	// small bound, so that MaxMIMEParts bounds them in all.
+	tb := &w.text
+	p := Part{Type: truncate(typ, maxTypeText), Subtype: truncate(sub, maxTypeText), Params: boundParams(params, tb),
+		ID: tb.take(h.Get("Content-Id"), maxFieldText), Description: tb.take(h.Get("Content-Description"), maxFieldText),
+		Encoding: truncate(strings.ToLower(h.Get("Content-Transfer-Encoding")), maxTypeText),
+		Location: tb.take(h.Get("Content-Location"), maxFieldText), BodyStart: start}
 	if d, dp, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil {
-		p.Disposition, p.DispParams = d, dp
+		p.Disposition, p.DispParams = truncate(d, maxTypeText), boundParams(dp, tb)
 	}
 	if l := h.Get("Content-Language"); l != "" {
 		for _, v := range strings.Split(l, ",") {
-			if v = strings.TrimSpace(v); v != "" {
+			if len(p.Language) == maxLanguages {
+				break
+			}
+			if v = tb.take(strings.TrimSpace(v), maxTypeText); v != "" {
 				p.Language = append(p.Language, v)
 			}
 		}
@@ -332,7 +343,9 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		}
 		if err == nil {
 			hl := lc.n - int64(br.Buffered())
-			p.Envelope = envelope(ch)
+			eb := textBudget{left: min(maxEnvelopeText, w.text.left)}
+			p.Envelope = boundEnvelope(envelope(ch), &eb)
+			w.text.left -= min(maxEnvelopeText, w.text.left) - eb.left
 			c, err := w.part(ch, br, start+hl, parent, depth+1)
 			if err != nil {
 				return Part{}, err

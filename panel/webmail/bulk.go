@@ -20,7 +20,7 @@ func (h handlers) bulk(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	folders, err := h.mail.Folders(ctx, acct.mailboxID)
+	folders, err := h.foldersForChange(ctx, acct)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,6 @@ import (
 // recipient), a reply to one sender or to all, a forward with the
 // original's attachments, or a draft resumed.
 func (h handlers) composeForm(c echo.Context) error {
-	ctx := c.Request().Context()
 	acct := accountOf(c)
 	own, err := h.ownAddresses(c)
 	if err != nil {
@@ -38,12 +37,7 @@ func (h handlers) composeForm(c echo.Context) error {
 		if !ok {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}
-		rc, err := h.mail.Open(ctx, acct.mailboxID, fid, uid)
-		if err != nil {
-			return mailError(err)
-		}
-		pm, err := parse(rc, h.parseOptions(false))
-		rc.Close()
+		pm, err := h.parseMessage(c, acct, fid, uid, false)
 		if err != nil {
 			return err
 		}

@@ -136,7 +136,7 @@ func (h handlers) composeSubmit(c echo.Context) error {
 		return h.renderCompose(c, http.StatusUnprocessableEntity, vm, own, from)
 	}
 
-	folders, err := h.mail.Folders(ctx, acct.mailboxID)
+	folders, err := h.foldersForChange(ctx, acct)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (h handlers) keptAttachments(c echo.Context, acct account, source string, k
 	var files []fileData
 	var info []vwebmail.KeptAttachment
 	var total int64
-	_, err = walkMessage(rc, h.cfg.MIMEDepth, h.cfg.MIMEParts, func(l *leaf, body io.Reader) error {
+	_, err = walkMessage(c.Request().Context(), rc, h.cfg.MIMEDepth, h.cfg.MIMEParts, func(l *leaf, body io.Reader) error {
 		if !l.attachment() {
 			return nil
 		}

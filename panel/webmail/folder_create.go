@@ -11,6 +11,9 @@ import (
 func (h handlers) folderCreate(c echo.Context) error {
 	acct := accountOf(c)
 	name := strings.TrimSpace(c.FormValue("name"))
+	if err := h.mail.EnsureFolders(c.Request().Context(), acct.mailboxID); err != nil {
+		return err
+	}
 	if err := h.mail.CreateFolder(c.Request().Context(), acct.mailboxID, name); err != nil {
 		if msg, ok := userMessage(err, acct.quota); ok {
 			return h.renderFolders(c, http.StatusUnprocessableEntity, name, map[string]string{"name": msg})

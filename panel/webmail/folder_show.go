@@ -39,11 +39,21 @@ func (h handlers) folderShow(c echo.Context) error {
 	q := Query{From: s.From, To: s.To, Subject: s.Subject, Offset: (page - 1) * pageSize, Limit: pageSize}
 	if s.Body != "" {
 		needle, opts := strings.ToLower(s.Body), h.parseOptions(false)
-		q.Body = func(r io.Reader) bool { return bodyContains(r, needle, opts) }
+		q.Body = func(r io.Reader) bool { return bodyContains(ctx, r, needle, opts) }
 	}
-	pg, err := h.mail.List(ctx, acct.mailboxID, f.ID, q)
-	if err != nil {
+	var pg *Page
+	list := func() error {
+		pg, err = h.mail.List(ctx, acct.mailboxID, f.ID, q)
 		return mailError(err)
+	}
+	if q.Body != nil {
+		// A body search reads messages: heavy work.
+		err = h.heavy(c, acct, list)
+	} else {
+		err = list()
+	}
+	if err != nil {
+		return err
 	}
 	frame, err := h.frame(c, acct, folders, f.ID, f.Name)
 	if err != nil {

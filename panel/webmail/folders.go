@@ -1,12 +1,14 @@
 package webmail
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/dustin/go-humanize"
 	"github.com/labstack/echo/v4"
 
 	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants"
 	vwebmail "github.com/postdesk/postdesk/views/webmail"
 )
 
@@ -38,6 +40,25 @@ func (h handlers) renderFolders(c echo.Context, status int, newName string, errs
 		})
 	}
 	return web.Render(c, status, vwebmail.Folders(vm))
+}
+
+// foldersForChange lists the mailbox's folders for a change (POST),
+// creating the special-use folders it lacks first: pages only read them.
+func (h handlers) foldersForChange(ctx context.Context, acct account) ([]Folder, error) {
+	if err := h.mail.EnsureFolders(ctx, acct.mailboxID); err != nil {
+		return nil, err
+	}
+	return h.mail.Folders(ctx, acct.mailboxID)
+}
+
+// SignedIn prepares a mailbox whose user has just signed in to webmail:
+// its special-use folders are made here, the one write of a sign-in, so
+// that the pages after it (GET) only read.
+func SignedIn(ctx context.Context, cfg Config, l *tenants.Login) error {
+	if cfg.Mail == nil || l.Mailbox == nil || !l.Mailbox.Webmail {
+		return nil
+	}
+	return cfg.Mail.EnsureFolders(ctx, l.Mailbox.ID)
 }
 
 // protected reports whether webmail leaves a folder's name alone: INBOX

@@ -16,9 +16,13 @@ import (
 // id and finds only that mailbox's folders and messages: a folder id or UID
 // of another mailbox is ErrNotFound, never someone else's data.
 type Mail interface {
-	// Folders lists the mailbox's folders by name with their counts,
-	// creating the special-use folders it lacks.
+	// Folders lists the mailbox's folders by name with their counts. It
+	// writes nothing: pages (GET) call it.
 	Folders(ctx context.Context, mailboxID int64) ([]Folder, error)
+	// EnsureFolders creates the special-use folders the mailbox lacks
+	// (INBOX, Sent, Drafts, Trash, ...), as an IMAP login does: at sign-in
+	// and before a change (POST) that files into them.
+	EnsureFolders(ctx context.Context, mailboxID int64) error
 	CreateFolder(ctx context.Context, mailboxID int64, name string) error
 	RenameFolder(ctx context.Context, mailboxID, folderID int64, name string) error
 	// DeleteFolder removes a folder and its messages.

@@ -27,7 +27,6 @@ func frameCSP(remoteImages bool) string {
 // sandboxed frame. It does not mark the message read: the message page
 // that frames it does.
 func (h handlers) messageHTML(c echo.Context) error {
-	ctx := c.Request().Context()
 	acct := accountOf(c)
 	fid, err := folderParam(c)
 	if err != nil {
@@ -37,12 +36,7 @@ func (h handlers) messageHTML(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rc, err := h.mail.Open(ctx, acct.mailboxID, fid, uid)
-	if err != nil {
-		return mailError(err)
-	}
-	pm, err := parse(rc, h.parseOptions(true))
-	rc.Close()
+	pm, err := h.parseMessage(c, acct, fid, uid, true)
 	if err != nil {
 		return err
 	}

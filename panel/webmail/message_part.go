@@ -32,7 +32,7 @@ func (h handlers) messagePart(c echo.Context) error {
 		return mailError(err)
 	}
 	defer rc.Close()
-	err = openPart(rc, n, h.parseOptions(false), func(l *leaf, content io.Reader) error {
+	err = openPart(ctx, rc, n, h.parseOptions(false), func(l *leaf, content io.Reader) error {
 		hd := c.Response().Header()
 		hd.Set(echo.HeaderContentType, "application/octet-stream")
 		hd.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": fileName(l)}))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/emersion/go-message/mail"
 	"github.com/labstack/echo/v4"
 
@@ -38,12 +39,7 @@ func (h handlers) messageShow(c echo.Context) error {
 	if err != nil {
 		return mailError(err)
 	}
-	rc, err := h.mail.Open(ctx, acct.mailboxID, f.ID, uid)
-	if err != nil {
-		return mailError(err)
-	}
-	pm, err := parse(rc, h.parseOptions(false))
-	rc.Close()
+	pm, err := h.parseMessage(c, acct, f.ID, uid, false)
 	if err != nil {
 		return err
 	}
@@ -105,11 +101,31 @@ func (h handlers) messageShow(c echo.Context) error {
 	}
 	if pm.Limited {
 		vm.Notes = append(vm.Notes, "This message has more parts, or deeper nesting, than webmail shows; the source shows all of it.")
+	} else if pm.MoreParts {
+		vm.Notes = append(vm.Notes, "This message has more than "+humanize.Comma(maxShownParts)+" parts: only the first "+
+			humanize.Comma(maxShownParts)+" are shown here; the source shows all of it.")
 	}
 	if pm.TextCut {
 		vm.Notes = append(vm.Notes, "The text is long: only its beginning is shown here; the source shows all of it.")
 	}
 	return web.Render(c, http.StatusOK, vwebmail.Message(vm))
+}
+
+// parseMessage reads and parses a message of the signed-in mailbox
+// (inline: keeping inline images' data), holding one of its heavy slots.
+func (h handlers) parseMessage(c echo.Context, acct account, folderID int64, uid uint32, inline bool) (*parsedMessage, error) {
+	ctx := c.Request().Context()
+	var pm *parsedMessage
+	err := h.heavy(c, acct, func() error {
+		rc, err := h.mail.Open(ctx, acct.mailboxID, folderID, uid)
+		if err != nil {
+			return mailError(err)
+		}
+		defer rc.Close()
+		pm, err = parse(ctx, rc, h.parseOptions(inline))
+		return err
+	})
+	return pm, err
 }
 
 // addressLine shows an address header decoded: "Name <address>, ...".

@@ -8,6 +8,7 @@ package webmail
 
 import (
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -26,6 +27,13 @@ type Config struct {
 	// MIMEDepth and MIMEParts are the message store's MIME limits; 0:
 	// the store's defaults.
 	MIMEDepth, MIMEParts int
+	// HeavyPerUser and HeavyTotal bound the requests that read and parse
+	// whole messages (a message shown, its HTML, an attachment, a reply's
+	// quote, a body search) running at once for one mailbox and in all;
+	// a request past them waits up to HeavyWait, then is refused (429,
+	// 503). 0: 2 per mailbox, half the CPUs (at least 2) in all, 5s.
+	HeavyPerUser, HeavyTotal int
+	HeavyWait                time.Duration
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
@@ -38,9 +46,10 @@ const pageSize = 50
 
 type handlers struct {
 	*web.Env
-	mail Mail
-	cfg  Config
-	san  *sanitizer
+	mail  Mail
+	cfg   Config
+	san   *sanitizer
+	limit *heavyLimit
 }
 
 // Routes adds the webmail routes to g (mounted at /webmail, behind the
@@ -55,10 +64,19 @@ func Routes(g *echo.Group, env *web.Env, cfg Config) {
 	if cfg.MIMEParts <= 0 {
 		cfg.MIMEParts = defaultMIMEParts
 	}
+	if cfg.HeavyPerUser <= 0 {
+		cfg.HeavyPerUser = defaultHeavyPerUser
+	}
+	if cfg.HeavyTotal <= 0 {
+		cfg.HeavyTotal = max(2, runtime.GOMAXPROCS(0)/2)
+	}
+	if cfg.HeavyWait <= 0 {
+		cfg.HeavyWait = defaultHeavyWait
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := handlers{Env: env, mail: cfg.Mail, cfg: cfg, san: newSanitizer()}
+	h := handlers{Env: env, mail: cfg.Mail, cfg: cfg, san: newSanitizer(), limit: newHeavyLimit(cfg.HeavyPerUser, cfg.HeavyTotal, cfg.HeavyWait)}
 	g.Use(requireWebmail)
 	g.GET("", h.inbox)
 	g.GET("/folders", h.folders)
