@@ -45,7 +45,7 @@ func commands() map[string]command {
 		"responder": {usage: "responder set|off ADDRESS ...", run: runResponder},
 		"admin":     {usage: "admin add|passwd|list NAME", run: runAdmin},
 		"apikey":    {usage: "apikey create --admin|--domain NAME", run: runAPIKey},
-		"postmaster": {usage: "postmaster ADDRESS: the mailbox a bare <postmaster> reaches",
+		"postmaster": {usage: "postmaster [ADDRESS|-]: show, name or clear the system postmaster (a bare <postmaster>, and postmaster@ of a domain with no postmaster and no catchrest)",
 			run: runPostmaster},
 	}
 }

@@ -93,7 +93,9 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 		n := x.nodes[id]
 		p := n.plan
 		log := d.log.With("mailbox", p.Mailbox.Address.String())
-		x.reached = append(x.reached, p.Mailbox.Address)
+		if !p.Mailbox.Address.IsZero() {
+			x.reached = append(x.reached, p.Mailbox.Address)
+		}
 		keep := p.Store
 		forwarded := 0
 		if len(p.Forward) > 0 && n.depth >= d.maxHops {

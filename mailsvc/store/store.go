@@ -69,7 +69,7 @@ type Options struct {
 
 // New returns a store on db and blobs.
 func New(db *database.DB, blobs blob.Store, opts Options) *Store {
-	s := &Store{db: db, blobs: blobs, log: opts.Logger, now: opts.Now, blobRefs: append([]string{"mail_messages"}, opts.BlobRefs...)}
+	s := &Store{db: db, blobs: blobs, log: opts.Logger, now: opts.Now, blobRefs: append([]string{"mail_messages", systemTable}, opts.BlobRefs...)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
