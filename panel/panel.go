@@ -46,6 +46,9 @@ type Deps struct {
 	// Queue is the outbound queue (mailsvc/queue); nil leaves out the
 	// Delivery Options and queue pages.
 	Queue web.Queue
+	// SystemMail is the system mailbox (mailsvc/store); nil leaves out
+	// its list on the administrator's System mail page.
+	SystemMail web.SystemMail
 }
 
 // Server is the panel's HTTP side.
@@ -91,7 +94,8 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
 	s.imports = &importStore{db: deps.Tenants.DB(), now: deps.Now}
-	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue}
+	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue,
+		SystemMail: deps.SystemMail}
 	if deps.Webmail != nil {
 		s.uploadLimit = webmail.UploadLimit(deps.Webmail.MaxMessageBytes)
 	}

@@ -133,6 +133,18 @@ func TestCLI(t *testing.T) {
 					t.Fatalf("%v: key not alone on the last line:\n%s", args, out)
 				}
 			}
+			if out := e.ok("postmaster"); !strings.Contains(out, "no system postmaster") {
+				t.Fatalf("postmaster with none named:\n%s", out)
+			}
+			e.ok("postmaster", "john@example.test")
+			if out := e.ok("postmaster"); !strings.Contains(out, "system postmaster is john@example.test") {
+				t.Fatalf("postmaster shown:\n%s", out)
+			}
+			e.fails("not a mailbox", "postmaster", "nobody@example.test")
+			e.ok("postmaster", "-")
+			if out := e.ok("postmaster"); !strings.Contains(out, "system mailbox") {
+				t.Fatalf("postmaster after clearing:\n%s", out)
+			}
 			e.ok("postmaster", "john@example.test")
 
 			e.fails("still has", "domain", "rm", "example.test")

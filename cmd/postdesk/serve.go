@@ -87,7 +87,8 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	deps := panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
-		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue}
+		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue,
+		SystemMail: systemMail{mail.store}}
 	e, err := panel.New(deps)
 	if err != nil {
 		return err
