@@ -103,6 +103,13 @@ func TestCLI(t *testing.T) {
 			if out := e.ok("domain", "list"); !strings.Contains(out, "john@example.test") || !strings.Contains(out, "500M") {
 				t.Fatalf("domain list after set:\n%s", out)
 			}
+			e.fails("must not exceed", "domain", "set", "example.test", "--max-mailbox-quota", "100M")
+			e.fails("--storage-total", "domain", "set", "example.test", "--storage-total", "lots")
+			e.ok("domain", "set", "example.test", "--max-mailbox-quota", "2G", "--storage-total", "10G")
+			if out := e.ok("domain", "list"); !strings.Contains(out, "2G") || !strings.Contains(out, "10G") {
+				t.Fatalf("domain list after quota limits:\n%s", out)
+			}
+			e.ok("domain", "set", "example.test", "--max-mailbox-quota", "0", "--storage-total", "0")
 
 			e.ok("mailbox", "set", "ann@example.test", "--active=false", "--may-send=false", "--webmail=false", "--expires", "2026-12-24", "--expire-inactive-days", "90", "--postmaster")
 			out = e.ok("mailbox", "list", "example.test", "--search", "ann")
