@@ -316,8 +316,8 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 // the SRS address's 21 days and HMAC. Postfix sends the postmaster no copy
 // of such bounces by default (notify_classes without "bounce"), and only
 // the header with it; Postdesk's postmaster copy of the DSN is the queue's
-// (mailsvc/queue, finish.go), which should leave forwards out or return
-// only the header for them.
+// (mailsvc/queue, finish.go), which leaves forwards out and returns only
+// the header.
 func (x *expansion) envelopes(m *Message) []Outbound {
 	var out []Outbound
 	if len(x.remote) > 0 {
