@@ -101,3 +101,58 @@ func TestPostmasterStaysInTenant(t *testing.T) {
 		})
 	}
 }
+
+// TestPostmasterSkipsDisabled: a step of the postmaster rule whose mailbox
+// is disabled passes to the next (RFC 5321 4.5.1: postmaster mail is
+// accepted), still never to another tenant.
+func TestPostmasterSkipsDisabled(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		s := tenantstest.Service(db, nil)
+		sc := tenants.SystemScope("test")
+		for _, d := range []string{"a.test", "b.test", "sys.test"} {
+			_, err := s.CreateDomain(ctx, sc, dom(t, d), "")
+			tcheck(t, err, "create domain "+d)
+		}
+		for _, a := range []string{"pm@a.test", "pm@b.test", "rest@b.test", "ops@sys.test"} {
+			_, err := s.CreateMailbox(ctx, sc, tenants.NewMailbox{Address: addr(t, a), Password: testPassword, Settings: tenants.DefaultMailboxSettings()})
+			tcheck(t, err, "create mailbox "+a)
+		}
+		for _, d := range []string{"a", "b"} {
+			pm := addr(t, "pm@"+d+".test")
+			_, err := s.UpdateDomain(ctx, sc, dom(t, d+".test"), tenants.DomainUpdate{Postmaster: &pm})
+			tcheck(t, err, "postmaster of "+d)
+		}
+		tcheck(t, s.AddAlias(ctx, sc, addr(t, "catchrest@b.test"), addr(t, "rest@b.test")), "catchrest")
+		tcheck(t, s.SetSystemPostmaster(ctx, sc, addr(t, "ops@sys.test")), "system postmaster")
+		off := false
+		for _, step := range []struct {
+			disable string
+			want    string // "" for the system mailbox
+		}{
+			{"", "pm@b.test"},
+			{"pm@b.test", "rest@b.test"},
+			{"rest@b.test", "ops@sys.test"},
+			{"ops@sys.test", ""},
+		} {
+			if step.disable != "" {
+				_, err := s.UpdateMailbox(ctx, sc, addr(t, step.disable), tenants.MailboxUpdate{Active: &off})
+				tcheck(t, err, "disable "+step.disable)
+			}
+			p, err := s.ResolveRecipient(ctx, addr(t, "abuse@b.test"))
+			tcheck(t, err, "abuse@b.test after disabling "+step.disable)
+			got := p.Mailbox.Address.String()
+			if p.System {
+				got = ""
+			}
+			if got != step.want || p.System != (step.want == "") {
+				t.Errorf("after disabling %q: abuse@b.test reached %q (system %t), want %q", step.disable, got, p.System, step.want)
+			}
+		}
+		p, err := s.ResolvePostmaster(ctx)
+		tcheck(t, err, "bare postmaster")
+		if !p.System {
+			t.Errorf("bare postmaster with the system postmaster disabled reached %s", p.Mailbox.Address)
+		}
+	})
+}

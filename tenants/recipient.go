@@ -164,16 +164,32 @@ const SystemMailbox int64 = 0
 // system mailbox. Never another tenant's postmaster: what reaches a domain's
 // postmaster (abuse reports, bounces with their headers) is that tenant's
 // business.
+//
+// A step whose mailbox is disabled or expired passes to the next: RFC 5321
+// 4.5.1 wants postmaster mail accepted, and the steps after it stay within
+// the domain or go to what administrators named.
 func (s *Service) postmasterOf(ctx context.Context, db *gorm.DB, d *Domain, viaDomain string) (int64, string, error) {
 	if d.PostmasterMailboxID != nil {
-		return *d.PostmasterMailboxID, ViaPostmaster + viaDomain, nil
+		ok, err := s.takesMail(db, *d.PostmasterMailboxID)
+		if err != nil {
+			return 0, "", err
+		}
+		if ok {
+			return *d.PostmasterMailboxID, ViaPostmaster + viaDomain, nil
+		}
 	}
 	row, err := s.addressRow(db, d.ID, CatchrestLocalpart)
 	if err != nil {
 		return 0, "", err
 	}
 	if row != nil {
-		return row.MailboxID, ViaCatchrest + viaDomain, nil
+		ok, err := s.takesMail(db, row.MailboxID)
+		if err != nil {
+			return 0, "", err
+		}
+		if ok {
+			return row.MailboxID, ViaCatchrest + viaDomain, nil
+		}
 	}
 	id, err := s.systemPostmasterID(ctx, db)
 	if err != nil {
@@ -183,6 +199,19 @@ func (s *Service) postmasterOf(ctx context.Context, db *gorm.DB, d *Domain, viaD
 		return SystemMailbox, ViaSystem + viaDomain, nil
 	}
 	return id, ViaPostmaster + viaDomain, nil
+}
+
+// takesMail reports whether mailbox id is active and not expired.
+func (s *Service) takesMail(db *gorm.DB, id int64) (bool, error) {
+	var m Mailbox
+	err := db.Take(&m, id).Error
+	if notFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up mailbox %d: %w", id, err)
+	}
+	return m.Active && !m.Expired(s.clock()), nil
 }
 
 // ResolvePostmaster returns the plan for a bare <postmaster> (RFC 5321
@@ -240,6 +269,10 @@ func (s *Service) systemPostmasterID(ctx context.Context, db *gorm.DB) (int64, e
 	}
 	if err != nil {
 		return 0, err
+	}
+	if !m.Active || m.Expired(s.clock()) {
+		s.log.WarnContext(ctx, "system postmaster is disabled; mail for it goes to the system mailbox", "value", st.Value)
+		return SystemMailbox, nil
 	}
 	return m.ID, nil
 }
