@@ -158,6 +158,12 @@ func (s *Service) lookupRecipient(ctx context.Context, db *gorm.DB, rcpt address
 // apart and only the administrator's panel lists them.
 const SystemMailbox int64 = 0
 
+// SystemMailboxQuota bounds the system mailbox: anyone on the internet can
+// write to it (postmaster@ of a domain that names nobody), and it belongs
+// to no tenant whose quota would bound it. Past it, such mail is deferred
+// (452) until an administrator reads and deletes, or names a postmaster.
+const SystemMailboxQuota int64 = 1 << 30
+
 // postmasterOf resolves postmaster@ and abuse@ of a domain (RFC 5321 4.5.1,
 // RFC 2142), the one rule for them: the domain's named postmaster, else its
 // catchrest, else the system postmaster an administrator named, else the
@@ -235,10 +241,10 @@ func (s *Service) ResolvePostmaster(ctx context.Context) (*Plan, error) {
 }
 
 // systemPlan is the plan for the system mailbox: stored, nothing else (no
-// forwards, no responder, no quota). Its Mailbox.Address is the recipient
+// forwards, no responder), within SystemMailboxQuota. Its Mailbox.Address is the recipient
 // (for Delivered-To), zero for a bare <postmaster>.
 func systemPlan(rcpt address.Address, via string) *Plan {
-	t := Target{MailboxID: SystemMailbox}
+	t := Target{MailboxID: SystemMailbox, QuotaBytes: SystemMailboxQuota}
 	if rcpt.Domain != "" {
 		t.Address = rcpt
 	}

@@ -28,6 +28,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 )
 
@@ -507,8 +508,12 @@ func (s *Store) FolderStatus(ctx context.Context, f *Folder) (*Status, error) {
 	return &st, nil
 }
 
-// Usage returns a mailbox's stored bytes and message count.
+// Usage returns a mailbox's stored bytes and message count; for
+// tenants.SystemMailbox, the system mailbox's.
 func (s *Store) Usage(ctx context.Context, mailboxID int64) (bytes, messages int64, err error) {
+	if mailboxID == tenants.SystemMailbox {
+		return s.systemUsage(ctx)
+	}
 	var u usage
 	err = s.db.Read(ctx).Where("mailbox_id = ?", mailboxID).Take(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -115,3 +115,15 @@ func (s *Store) addSystemTx(tx *gorm.DB, key, prefix string, size int64, at time
 	}
 	return nil
 }
+
+// systemUsage is the size and count of the system mailbox's messages. It
+// sums its rows: the mailbox is bounded (tenants.SystemMailboxQuota), so
+// the sum is too.
+func (s *Store) systemUsage(ctx context.Context) (bytes, messages int64, err error) {
+	var u struct{ Bytes, Messages int64 }
+	err = s.db.Read(ctx).Model(&SystemMessage{}).Select("COALESCE(SUM(size), 0) AS bytes, COUNT(*) AS messages").Scan(&u).Error
+	if err != nil {
+		return 0, 0, fmt.Errorf("read system mailbox usage: %w", err)
+	}
+	return u.Bytes, u.Messages, nil
+}
