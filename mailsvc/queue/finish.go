@@ -14,6 +14,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // maxReturned is the largest original a DSN returns whole; past it, only
@@ -250,7 +251,10 @@ func (q *Queue) bounce(ctx context.Context, j *job, results []result, idx []int,
 		}
 	}
 	err = q.queueDSN(ctx, j, main, meta, []newRcpt{*sender}, withCopy)
-	if err != nil && copyBlob != nil {
+	if err != nil && copyBlob != nil && !errors.Is(err, database.ErrCommitUnknown) {
+		// Not committed: the copy's row is not there either. (When the
+		// commit's fate is unknown the file stays; garbage collection
+		// removes it if no row came to be.)
 		q.store.Blobs().Delete(context.WithoutCancel(ctx), copyBlob.Key())
 	}
 	return err
