@@ -230,6 +230,7 @@ func (q *Queue) bounce(ctx context.Context, j *job, results []result, idx []int,
 		// should that fail, its file is removed (or, after a crash,
 		// collected: it has no row).
 		if err := copyBlob.Commit(); err != nil {
+			copyBlob.Abort()
 			main.Abort()
 			return fmt.Errorf("store postmaster copy: %w", err)
 		}
