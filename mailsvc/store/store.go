@@ -57,6 +57,7 @@ type Store struct {
 	// blobRefs are the tables whose blob_key keeps a blob alive.
 	blobRefs []string
 	group    groupCommit
+	audit    Auditor
 }
 
 // Options configures a Store.
@@ -66,11 +67,21 @@ type Options struct {
 	// BlobRefs names tables besides mail_messages that reference blobs
 	// (the outbound queue), so garbage collection keeps their blobs.
 	BlobRefs []string
+	// Audit writes an administrator's change to the system mailbox (a
+	// deletion) to the audit log, in the change's transaction;
+	// *tenants.Service does. nil: not recorded.
+	Audit Auditor
+}
+
+// Auditor records a change in the audit log inside its transaction.
+type Auditor interface {
+	RecordAuditTx(tx *gorm.DB, sc tenants.Scope, domainID *int64, action, detail string) error
 }
 
 // New returns a store on db and blobs.
 func New(db *database.DB, blobs blob.Store, opts Options) *Store {
-	s := &Store{db: db, blobs: blobs, log: opts.Logger, now: opts.Now, blobRefs: append([]string{"mail_messages", systemTable}, opts.BlobRefs...)}
+	s := &Store{db: db, blobs: blobs, log: opts.Logger, now: opts.Now, blobRefs: append([]string{"mail_messages", systemTable}, opts.BlobRefs...),
+		audit: opts.Audit}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

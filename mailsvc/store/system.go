@@ -45,8 +45,8 @@ func systemScope(sc tenants.Scope) error {
 	return nil
 }
 
-func (s *Store) systemQuery(ctx context.Context) *gorm.DB {
-	return s.db.Read(ctx).Table("system_messages AS m").
+func systemQuery(db *gorm.DB) *gorm.DB {
+	return db.Table("system_messages AS m").
 		Select("m.id, m.blob_key, m.prefix, m.size, m.received_at, b.subject, b.from_addr, b.to_addr").
 		Joins("JOIN mail_blobs b ON b.blob_key = m.blob_key")
 }
@@ -62,7 +62,7 @@ func (s *Store) SystemMessages(ctx context.Context, sc tenants.Scope, limit, off
 	}
 	limit = min(max(limit, 1), 500)
 	var ms []SystemMessage
-	if err := s.systemQuery(ctx).Order("m.received_at DESC, m.id DESC").Limit(limit).Offset(max(offset, 0)).Scan(&ms).Error; err != nil {
+	if err := systemQuery(s.db.Read(ctx)).Order("m.received_at DESC, m.id DESC").Limit(limit).Offset(max(offset, 0)).Scan(&ms).Error; err != nil {
 		return nil, 0, fmt.Errorf("list system messages: %w", err)
 	}
 	return ms, total, nil
@@ -76,7 +76,7 @@ func (s *Store) SystemMessage(ctx context.Context, sc tenants.Scope, id int64) (
 		return nil, nil, err
 	}
 	var ms []SystemMessage
-	if err := s.systemQuery(ctx).Where("m.id = ?", id).Limit(1).Scan(&ms).Error; err != nil {
+	if err := systemQuery(s.db.Read(ctx)).Where("m.id = ?", id).Limit(1).Scan(&ms).Error; err != nil {
 		return nil, nil, fmt.Errorf("read system message: %w", err)
 	}
 	if len(ms) == 0 {
@@ -89,13 +89,21 @@ func (s *Store) SystemMessage(ctx context.Context, sc tenants.Scope, id int64) (
 	return &ms[0], newMessageReader(ms[0].Prefix, r), nil
 }
 
-// DeleteSystemMessage removes a message from the system mailbox; its blob
-// goes with garbage collection once nothing else references it.
+// DeleteSystemMessage removes a message from the system mailbox, with an
+// audit log entry; its blob goes with garbage collection once nothing else
+// references it.
 func (s *Store) DeleteSystemMessage(ctx context.Context, sc tenants.Scope, id int64) error {
 	if err := systemScope(sc); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		var ms []SystemMessage
+		if err := systemQuery(tx).Where("m.id = ?", id).Limit(1).Scan(&ms).Error; err != nil {
+			return fmt.Errorf("read system message: %w", err)
+		}
+		if len(ms) == 0 {
+			return ErrNoMessage
+		}
 		res := tx.Delete(&SystemMessage{}, id)
 		if res.Error != nil {
 			return fmt.Errorf("delete system message: %w", res.Error)
@@ -103,7 +111,12 @@ func (s *Store) DeleteSystemMessage(ctx context.Context, sc tenants.Scope, id in
 		if res.RowsAffected == 0 {
 			return ErrNoMessage
 		}
-		return nil
+		if s.audit == nil {
+			return nil
+		}
+		m := &ms[0]
+		return s.audit.RecordAuditTx(tx, sc, nil, "systemmail.delete",
+			fmt.Sprintf("message %d from %s: %s", m.ID, truncate(m.FromAddr, 200), truncate(m.Subject, 200)))
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -20,7 +21,12 @@ import (
 func TestSystemMailbox(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
-		s, john, _ := env(t, db)
+		_, john, _ := env(t, db)
+		// A store that records deletions in the audit log.
+		ts := tenantstest.Service(db, nil)
+		bs, err := blob.NewFiles(t.TempDir())
+		tcheck(t, err, "blobs")
+		s := store.New(db, bs, store.Options{Audit: ts})
 		admin := tenants.Scope{Role: tenants.RoleAdmin, Actor: "root"}
 		res := deliver(t, s, msg1, store.Rcpt{System: true, Prefix: "Delivered-To: postmaster@example.test\r\n"}, store.Rcpt{MailboxID: john})
 		if res.Errs[0] != nil || res.Errs[1] != nil {
@@ -57,6 +63,17 @@ func TestSystemMailbox(t *testing.T) {
 			}
 		}
 		tcheck(t, s.DeleteSystemMessage(ctx, admin, ms[0].ID), "delete")
+		recs, _, err := ts.AuditRecords(ctx, tenants.SystemScope("test"), tenants.AuditQuery{})
+		tcheck(t, err, "audit log")
+		found := false
+		for _, r := range recs {
+			if r.Action == "systemmail.delete" && r.Actor == "root" && strings.Contains(r.Detail, "second") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("deletion not in the audit log: %+v", recs)
+		}
 		if err := s.DeleteSystemMessage(ctx, admin, ms[0].ID); !errors.Is(err, store.ErrNoMessage) {
 			t.Errorf("delete again: %v", err)
 		}
