@@ -187,6 +187,8 @@ func apiBody(method, path string) string {
 		return `{"name":"b.test"}`
 	case method == http.MethodPost && strings.HasSuffix(path, "/mailboxes"):
 		return `{"local_part":"evil","password":"` + pw + `"}`
+	case method == http.MethodPatch && !strings.Contains(path, "/mailboxes/"):
+		return `{"active":false,"max_mailbox_quota_bytes":1125899906842624}`
 	case method == http.MethodPatch:
 		return `{"full_name":"pwned","active":false}`
 	case method == http.MethodPost && strings.HasSuffix(path, "/aliases"):

@@ -50,6 +50,9 @@ type Deps struct {
 	// ClientSetup is what mail clients setting themselves up are told
 	// (autoconfig, autodiscover); nil leaves those routes out.
 	ClientSetup *clientsetup.Servers
+	// SystemMail is the system mailbox (mailsvc/store); nil leaves out
+	// its list on the administrator's System mail page.
+	SystemMail web.SystemMail
 }
 
 // Server is the panel's HTTP side.
@@ -95,7 +98,8 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
 	s.imports = &importStore{db: deps.Tenants.DB(), now: deps.Now}
-	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue}
+	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue,
+		SystemMail: deps.SystemMail}
 	if deps.Webmail != nil {
 		s.uploadLimit = webmail.UploadLimit(deps.Webmail.MaxMessageBytes)
 	}

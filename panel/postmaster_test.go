@@ -99,7 +99,7 @@ func TestPostmasterPages(t *testing.T) {
 		}
 		c.post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {"ann@a.test, out@elsewhere.test"}}, http.StatusSeeOther)
 		rec = c.post("/d/a.test/mailboxes/ann/forwards", url.Values{"addresses": {"d2@a.test"}, "store_mail": {"on"}}, http.StatusUnprocessableEntity)
-		if !strings.Contains(rec.Body.String(), "forward loop") {
+		if !strings.Contains(rec.Body.String(), "would loop") {
 			t.Error("forward loop accepted")
 		}
 		c.post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {"x@y.test\r\nBcc: z@evil.test"}}, http.StatusUnprocessableEntity)

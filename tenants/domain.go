@@ -20,6 +20,10 @@ type DomainUpdate struct {
 	MaxMailboxes *int64
 	MaxAliases   *int64
 	DefaultQuota *int64
+	// MaxMailboxQuota and StorageTotal bound what postmasters grant (see
+	// Domain); 0 clears them.
+	MaxMailboxQuota *int64
+	StorageTotal    *int64
 	// AliasOf makes the domain an alias of another; a pointer to the zero
 	// Domain makes it a domain of its own again.
 	AliasOf *address.Domain
@@ -121,7 +125,8 @@ func (s *Service) UpdateDomain(ctx context.Context, sc Scope, name address.Domai
 	if !sc.AllDomains() {
 		return nil, ErrForbidden
 	}
-	for field, v := range map[string]*int64{"max_mailboxes": u.MaxMailboxes, "max_aliases": u.MaxAliases, "default_quota": u.DefaultQuota} {
+	for field, v := range map[string]*int64{"max_mailboxes": u.MaxMailboxes, "max_aliases": u.MaxAliases, "default_quota": u.DefaultQuota,
+		"max_mailbox_quota": u.MaxMailboxQuota, "storage_total": u.StorageTotal} {
 		if v != nil && *v < 0 {
 			return nil, invalid(field, "must not be negative")
 		}
@@ -158,6 +163,23 @@ func (s *Service) UpdateDomain(ctx context.Context, sc Scope, name address.Domai
 		if u.DefaultQuota != nil {
 			d.DefaultQuota = *u.DefaultQuota
 			changes = append(changes, fmt.Sprintf("default_quota=%d", d.DefaultQuota))
+		}
+		if u.MaxMailboxQuota != nil {
+			d.MaxMailboxQuota = *u.MaxMailboxQuota
+			changes = append(changes, fmt.Sprintf("max_mailbox_quota=%d", d.MaxMailboxQuota))
+		}
+		if u.StorageTotal != nil {
+			d.StorageTotal = *u.StorageTotal
+			changes = append(changes, fmt.Sprintf("storage_total=%d", d.StorageTotal))
+		}
+		if d.MaxMailboxQuota > 0 && d.DefaultQuota > d.MaxMailboxQuota {
+			// The default is what a mailbox without a quota gets: it
+			// must be one a postmaster could grant.
+			field := "default_quota"
+			if u.DefaultQuota == nil {
+				field = "max_mailbox_quota"
+			}
+			return invalid(field, "the default quota (%s) must not exceed the per-mailbox maximum (%s)", FormatSize(d.DefaultQuota), FormatSize(d.MaxMailboxQuota))
 		}
 		if u.AliasOf != nil {
 			if err := s.setAliasOf(tx, sc, d, *u.AliasOf); err != nil {

@@ -87,9 +87,10 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 				return err
 			}
 			if back {
-				// The path may pass through other tenants' addresses:
-				// name only the caller's own two.
-				return invalid("addresses", "forward loop: mail forwarded to %s comes back to %s", t, a)
+				// The path may pass through other tenants' mailboxes:
+				// say only that it would loop, naming nothing but the
+				// caller's own input.
+				return invalid("addresses", "a forward to %s would loop", t)
 			}
 		}
 		if err := tx.Where("mailbox_id = ?", m.ID).Delete(&forwardRow{}).Error; err != nil {

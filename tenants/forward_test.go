@@ -113,16 +113,17 @@ func TestSetForwardsRefusesLoops(t *testing.T) {
 				before, store := f.forwards(c.mailbox)
 				err := f.setForwards(c.mailbox, false, c.to...)
 				ve := wantValidation(t, err, "addresses")
-				// The message names the caller's own forward and mailbox,
-				// never the addresses in between (they may be another
-				// tenant's).
+				// The message says only "would loop" with the caller's own
+				// forward, never where the path leads (the addresses in
+				// between may be another tenant's; that the chain comes
+				// back is all it may tell).
 				hops := strings.Split(c.path, " -> ")
-				if !strings.Contains(ve.Message, "loop") || !strings.Contains(ve.Message, hops[1]) || !strings.Contains(ve.Message, c.mailbox) {
-					t.Errorf("message %q, want a loop naming %s and %s", ve.Message, hops[1], c.mailbox)
+				if !strings.Contains(ve.Message, "would loop") || !strings.Contains(ve.Message, hops[1]) {
+					t.Errorf("message %q, want \"would loop\" naming %s", ve.Message, hops[1])
 				}
-				for _, hop := range hops[min(2, len(hops)-1) : len(hops)-1] {
-					if hop != hops[1] && hop != c.mailbox && strings.Contains(ve.Message, hop) {
-						t.Errorf("message %q names an intermediate address %s", ve.Message, hop)
+				for _, hop := range hops[2:] {
+					if hop != hops[1] && strings.Contains(ve.Message, hop) {
+						t.Errorf("message %q names an address of the path, %s", ve.Message, hop)
 					}
 				}
 				if after, astore := f.forwards(c.mailbox); !reflect.DeepEqual(before, after) || store != astore {

@@ -193,6 +193,9 @@ func (s *Service) insertMailbox(tx *gorm.DB, sc Scope, p *preparedMailbox) (*Mai
 	if in.Settings.Postmaster && !sc.AllDomains() {
 		return nil, fmt.Errorf("only a system administrator names postmasters: %w", ErrForbidden)
 	}
+	if err := s.checkGrantTx(tx, sc, d.ID, 0, in.Settings.QuotaBytes); err != nil {
+		return nil, err
+	}
 	if d.MaxMailboxes > 0 {
 		// Lock the domain row so concurrent creators count one after
 		// the other.
@@ -452,6 +455,9 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 			changes = append(changes, "password")
 		}
 		if u.QuotaBytes != nil {
+			if err := s.checkGrantTx(tx, sc, m.DomainID, m.ID, *u.QuotaBytes); err != nil {
+				return err
+			}
 			m.QuotaBytes = *u.QuotaBytes
 			changes = append(changes, fmt.Sprintf("quota=%d", m.QuotaBytes))
 		}
@@ -541,7 +547,7 @@ func EffectiveQuota(m *Mailbox, d *Domain) int64 {
 	if m.QuotaBytes > 0 {
 		return m.QuotaBytes
 	}
-	return d.DefaultQuota
+	return domainQuota(d)
 }
 
 func deref(p *string) string {

@@ -4,13 +4,19 @@ import "time"
 
 // Domain is a mail domain hosted here.
 type Domain struct {
-	ID                  int64
-	Name                string // ASCII, lower case
-	Description         string
-	Active              bool
-	MaxMailboxes        int64 // 0: unlimited
-	MaxAliases          int64 // 0: unlimited
-	DefaultQuota        int64 // bytes; 0: unlimited
+	ID           int64
+	Name         string // ASCII, lower case
+	Description  string
+	Active       bool
+	MaxMailboxes int64 // 0: unlimited
+	MaxAliases   int64 // 0: unlimited
+	DefaultQuota int64 // bytes; 0: unlimited
+	// MaxMailboxQuota is the largest quota a postmaster may give one
+	// mailbox (bytes; 0: not set, the default quota is the most).
+	MaxMailboxQuota int64
+	// StorageTotal bounds the sum of the quotas of the domain's
+	// mailboxes that postmasters may grant (bytes; 0: no bound).
+	StorageTotal        int64
 	AliasOfID           *int64
 	PostmasterMailboxID *int64
 	CreatedAt           time.Time
@@ -152,7 +158,7 @@ type loginFailure struct {
 	Failures    int64
 	LastAt      time.Time
 	LockedUntil *time.Time
-	Pending     int64      // checks in flight (migration 0047)
+	Pending     int64      // checks in flight (migration 0046)
 	PendingAt   *time.Time // when the last of them started
 }
 

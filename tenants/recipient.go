@@ -19,6 +19,8 @@ const (
 	ViaPostmaster  = "postmaster"
 	ViaCatchrest   = "catchrest"
 	ViaAliasDomain = "+alias-domain"
+	// ViaSystem: postmaster mail that reached the system mailbox.
+	ViaSystem = "system"
 )
 
 // Target is a mailbox a message is stored in.
@@ -55,6 +57,10 @@ type Plan struct {
 	Forward []address.Address
 	// Respond is set when an active responder should consider answering.
 	Respond *ResponderPlan
+	// System is set for the system mailbox (Mailbox.MailboxID is then
+	// SystemMailbox): postmaster mail nobody else was named for, which
+	// the message store keeps for administrators only.
+	System bool
 	// Via tells how the address was resolved (ViaMailbox, ...), with
 	// ViaAliasDomain appended when it went through an alias domain.
 	Via string
@@ -75,6 +81,9 @@ func (s *Service) ResolveRecipient(ctx context.Context, rcpt address.Address) (*
 	mailboxID, via, err := s.lookupRecipient(ctx, db, rcpt)
 	if err != nil {
 		return nil, err
+	}
+	if mailboxID == SystemMailbox {
+		return systemPlan(rcpt, via), nil
 	}
 	p, err := s.planFor(ctx, db, mailboxID)
 	if err != nil {
@@ -132,16 +141,7 @@ func (s *Service) lookupRecipient(ctx context.Context, db *gorm.DB, rcpt address
 		}
 	}
 	if local == "postmaster" || local == "abuse" {
-		if primary.PostmasterMailboxID != nil {
-			return *primary.PostmasterMailboxID, ViaPostmaster + viaDomain, nil
-		}
-		id, err := s.systemPostmasterID(ctx, db)
-		if err == nil {
-			return id, ViaPostmaster + viaDomain, nil
-		}
-		if !errors.Is(err, ErrNoSuchUser) {
-			return 0, "", err
-		}
+		return s.postmasterOf(ctx, db, primary, viaDomain)
 	}
 	if row, err = s.addressRow(db, primary.ID, CatchrestLocalpart); err != nil {
 		return 0, "", err
@@ -152,14 +152,86 @@ func (s *Service) lookupRecipient(ctx context.Context, db *gorm.DB, rcpt address
 	return row.MailboxID, ViaCatchrest + viaDomain, nil
 }
 
+// SystemMailbox is the mailbox id of the system mailbox in a plan: mail for
+// the postmaster that no domain and no administrator named a mailbox for.
+// It is no row of the mailboxes table (ids start at 1), so that no login,
+// tenant's or anyone's, can reach it; the message store keeps its messages
+// apart and only the administrator's panel lists them.
+const SystemMailbox int64 = 0
+
+// SystemMailboxQuota bounds the system mailbox: anyone on the internet can
+// write to it (postmaster@ of a domain that names nobody), and it belongs
+// to no tenant whose quota would bound it. Past it, such mail is deferred
+// (452) until an administrator reads and deletes, or names a postmaster.
+const SystemMailboxQuota int64 = 1 << 30
+
+// postmasterOf resolves postmaster@ and abuse@ of a domain (RFC 5321 4.5.1,
+// RFC 2142), the one rule for them: the domain's named postmaster, else its
+// catchrest, else the system postmaster an administrator named, else the
+// system mailbox. Never another tenant's postmaster: what reaches a domain's
+// postmaster (abuse reports, bounces with their headers) is that tenant's
+// business.
+//
+// A step whose mailbox is disabled or expired passes to the next: RFC 5321
+// 4.5.1 wants postmaster mail accepted, and the steps after it stay within
+// the domain or go to what administrators named.
+func (s *Service) postmasterOf(ctx context.Context, db *gorm.DB, d *Domain, viaDomain string) (int64, string, error) {
+	if d.PostmasterMailboxID != nil {
+		ok, err := s.takesMail(db, *d.PostmasterMailboxID)
+		if err != nil {
+			return 0, "", err
+		}
+		if ok {
+			return *d.PostmasterMailboxID, ViaPostmaster + viaDomain, nil
+		}
+	}
+	row, err := s.addressRow(db, d.ID, CatchrestLocalpart)
+	if err != nil {
+		return 0, "", err
+	}
+	if row != nil {
+		ok, err := s.takesMail(db, row.MailboxID)
+		if err != nil {
+			return 0, "", err
+		}
+		if ok {
+			return row.MailboxID, ViaCatchrest + viaDomain, nil
+		}
+	}
+	id, err := s.systemPostmasterID(ctx, db)
+	if err != nil {
+		return 0, "", err
+	}
+	if id == SystemMailbox {
+		return SystemMailbox, ViaSystem + viaDomain, nil
+	}
+	return id, ViaPostmaster + viaDomain, nil
+}
+
+// takesMail reports whether mailbox id is active and not expired.
+func (s *Service) takesMail(db *gorm.DB, id int64) (bool, error) {
+	var m Mailbox
+	err := db.Take(&m, id).Error
+	if notFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up mailbox %d: %w", id, err)
+	}
+	return m.Active && !m.Expired(s.clock()), nil
+}
+
 // ResolvePostmaster returns the plan for a bare <postmaster> (RFC 5321
-// 4.5.1): the system postmaster setting, else the postmaster of the oldest
-// active domain.
+// 4.5.1): the system postmaster an administrator named, else the system
+// mailbox.
 func (s *Service) ResolvePostmaster(ctx context.Context) (*Plan, error) {
 	db := s.db.Read(ctx)
 	id, err := s.systemPostmasterID(ctx, db)
 	if err != nil {
 		return nil, err
+	}
+	if id == SystemMailbox {
+		return systemPlan(address.Address{Local: "postmaster"}, ViaSystem), nil
 	}
 	p, err := s.planFor(ctx, db, id)
 	if err != nil {
@@ -169,41 +241,81 @@ func (s *Service) ResolvePostmaster(ctx context.Context) (*Plan, error) {
 	return p, nil
 }
 
+// systemPlan is the plan for the system mailbox: stored, nothing else (no
+// forwards, no responder), within SystemMailboxQuota. Its Mailbox.Address is the recipient
+// (for Delivered-To), zero for a bare <postmaster>.
+func systemPlan(rcpt address.Address, via string) *Plan {
+	t := Target{MailboxID: SystemMailbox, QuotaBytes: SystemMailboxQuota}
+	if rcpt.Domain != "" {
+		t.Address = rcpt
+	}
+	return &Plan{Recipient: rcpt, Mailbox: t, Store: true, System: true, Via: via}
+}
+
+// systemPostmasterID returns the mailbox an administrator named system
+// postmaster, or SystemMailbox when none is named (or the one named is
+// gone).
 func (s *Service) systemPostmasterID(ctx context.Context, db *gorm.DB) (int64, error) {
 	var st setting
 	err := db.Where("name = ?", SettingSystemPostmaster).Take(&st).Error
-	if err != nil && !notFound(err) {
-		return 0, fmt.Errorf("read system postmaster: %w", err)
-	}
-	if err == nil {
-		if a, perr := address.ParseAddress(st.Value); perr == nil {
-			m, merr := s.mailboxByAddressTx(db, SystemScope(""), a)
-			if merr == nil {
-				return m.ID, nil
-			}
-			if !errors.Is(merr, ErrNotFound) {
-				return 0, merr
-			}
-		}
-		s.log.WarnContext(ctx, "system postmaster setting names no mailbox", "value", st.Value)
-	}
-	var d Domain
-	err = db.Where("active AND alias_of_id IS NULL AND postmaster_mailbox_id IS NOT NULL").Order("id").Take(&d).Error
 	if notFound(err) {
-		return 0, fmt.Errorf("no system postmaster is set: %w", ErrNoSuchUser)
+		return SystemMailbox, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("find a postmaster: %w", err)
+		return 0, fmt.Errorf("read system postmaster: %w", err)
 	}
-	return *d.PostmasterMailboxID, nil
+	a, err := address.ParseAddress(st.Value)
+	if err != nil {
+		s.log.WarnContext(ctx, "system postmaster setting is unparsable; mail for it goes to the system mailbox", "value", st.Value)
+		return SystemMailbox, nil
+	}
+	m, err := s.mailboxByAddressTx(db, SystemScope(""), a)
+	if errors.Is(err, ErrNotFound) {
+		s.log.WarnContext(ctx, "system postmaster setting names no mailbox; mail for it goes to the system mailbox", "value", st.Value)
+		return SystemMailbox, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !m.Active || m.Expired(s.clock()) {
+		s.log.WarnContext(ctx, "system postmaster is disabled; mail for it goes to the system mailbox", "value", st.Value)
+		return SystemMailbox, nil
+	}
+	return m.ID, nil
 }
 
-// SetSystemPostmaster names the mailbox a bare <postmaster> reaches.
+// SystemPostmaster returns the address an administrator named system
+// postmaster; zero when none is named.
+func (s *Service) SystemPostmaster(ctx context.Context, sc Scope) (address.Address, error) {
+	if !sc.AllDomains() {
+		return address.Address{}, ErrForbidden
+	}
+	var st setting
+	err := s.db.Read(ctx).Where("name = ?", SettingSystemPostmaster).Take(&st).Error
+	if notFound(err) {
+		return address.Address{}, nil
+	}
+	if err != nil {
+		return address.Address{}, fmt.Errorf("read system postmaster: %w", err)
+	}
+	a, _ := address.ParseAddress(st.Value)
+	return a, nil
+}
+
+// SetSystemPostmaster names the mailbox a bare <postmaster> reaches, and
+// postmaster@ of a domain with neither a postmaster nor a catchrest. The
+// zero address clears it: such mail then goes to the system mailbox.
 func (s *Service) SetSystemPostmaster(ctx context.Context, sc Scope, a address.Address) error {
 	if !sc.AllDomains() {
 		return ErrForbidden
 	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		if a.IsZero() {
+			if err := tx.Where("name = ?", SettingSystemPostmaster).Delete(&setting{}).Error; err != nil {
+				return fmt.Errorf("clear setting: %w", err)
+			}
+			return s.audit(tx, sc, nil, "postmaster.set", "(system mailbox)")
+		}
 		if _, err := s.mailboxByAddressTx(tx, sc, a); err != nil {
 			return invalid("postmaster", "%s is not a mailbox or alias here", a)
 		}

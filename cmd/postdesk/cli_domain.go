@@ -62,10 +62,10 @@ func runDomain(ctx context.Context, a *app, fs *flag.FlagSet, args []string) err
 			return err
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DOMAIN\tACTIVE\tMAILBOXES\tALIASES\tMAX-MAILBOXES\tMAX-ALIASES\tDEFAULT-QUOTA\tALIAS-OF\tPOSTMASTER")
+		fmt.Fprintln(tw, "DOMAIN\tACTIVE\tMAILBOXES\tALIASES\tMAX-MAILBOXES\tMAX-ALIASES\tDEFAULT-QUOTA\tMAX-MAILBOX-QUOTA\tSTORAGE-TOTAL\tALIAS-OF\tPOSTMASTER")
 		for _, d := range ds {
-			fmt.Fprintf(tw, "%s\t%t\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Active, d.Mailboxes, d.Aliases,
-				limit(d.MaxMailboxes), limit(d.MaxAliases), quota(d.DefaultQuota), dash(d.AliasOf), dash(d.Postmaster))
+			fmt.Fprintf(tw, "%s\t%t\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Active, d.Mailboxes, d.Aliases,
+				limit(d.MaxMailboxes), limit(d.MaxAliases), quota(d.DefaultQuota), size(d.MaxMailboxQuota, "default"), size(d.StorageTotal, "-"), dash(d.AliasOf), dash(d.Postmaster))
 		}
 		return tw.Flush()
 	case "rm":
@@ -100,6 +100,8 @@ func runDomainSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string) 
 	maxMailboxes := fs.Int64("max-mailboxes", -1, "most mailboxes (0: unlimited)")
 	maxAliases := fs.Int64("max-aliases", -1, "most aliases (0: unlimited)")
 	defQuota := fs.String("default-quota", "", "default mailbox quota, e.g. 1G (0: unlimited)")
+	maxQuota := fs.String("max-mailbox-quota", "", "the largest quota a postmaster may give a mailbox, e.g. 5G (0: the default quota)")
+	total := fs.String("storage-total", "", "the most a postmaster may give all mailboxes together, e.g. 100G (0: no bound)")
 	aliasOf := fs.String("alias-of", "", "make this an alias of another domain ('-': no longer an alias)")
 	active := newOptBool(fs, "active", "true or false")
 	postmaster := fs.String("postmaster", "", "the mailbox postmaster@ and abuse@ reach ('-': none)")
@@ -109,7 +111,7 @@ func runDomainSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string) 
 		return errUsage
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: postdesk domain set NAME [--max-mailboxes N] [--max-aliases N] [--default-quota 1G] [--alias-of OTHER] [--active=false] [--postmaster ADDRESS]")
+		return fmt.Errorf("usage: postdesk domain set NAME [--max-mailboxes N] [--max-aliases N] [--default-quota 1G] [--max-mailbox-quota 5G] [--storage-total 100G] [--alias-of OTHER] [--active=false] [--postmaster ADDRESS]")
 	}
 	name, err := address.ParseDomain(pos[0])
 	if err != nil {
@@ -130,6 +132,19 @@ func runDomainSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string) 
 			return fmt.Errorf("--default-quota: %w", err)
 		}
 		u.DefaultQuota = &q
+	}
+	for _, f := range []struct {
+		flag string
+		v    *string
+		dst  **int64
+	}{{"max-mailbox-quota", maxQuota, &u.MaxMailboxQuota}, {"storage-total", total, &u.StorageTotal}} {
+		if set[f.flag] {
+			q, err := tenants.ParseSize(*f.v)
+			if err != nil {
+				return fmt.Errorf("--%s: %w", f.flag, err)
+			}
+			*f.dst = &q
+		}
 	}
 	if set["alias-of"] {
 		var d address.Domain
@@ -177,6 +192,14 @@ func limit(n int64) string {
 func quota(n int64) string {
 	if n == 0 {
 		return "unlimited"
+	}
+	return tenants.FormatSize(n)
+}
+
+// size formats a size; zero gives none.
+func size(n int64, none string) string {
+	if n == 0 {
+		return none
 	}
 	return tenants.FormatSize(n)
 }

@@ -103,6 +103,13 @@ func TestCLI(t *testing.T) {
 			if out := e.ok("domain", "list"); !strings.Contains(out, "john@example.test") || !strings.Contains(out, "500M") {
 				t.Fatalf("domain list after set:\n%s", out)
 			}
+			e.fails("must not exceed", "domain", "set", "example.test", "--max-mailbox-quota", "100M")
+			e.fails("--storage-total", "domain", "set", "example.test", "--storage-total", "lots")
+			e.ok("domain", "set", "example.test", "--max-mailbox-quota", "2G", "--storage-total", "10G")
+			if out := e.ok("domain", "list"); !strings.Contains(out, "2G") || !strings.Contains(out, "10G") {
+				t.Fatalf("domain list after quota limits:\n%s", out)
+			}
+			e.ok("domain", "set", "example.test", "--max-mailbox-quota", "0", "--storage-total", "0")
 
 			e.ok("mailbox", "set", "ann@example.test", "--active=false", "--may-send=false", "--webmail=false", "--expires", "2026-12-24", "--expire-inactive-days", "90", "--postmaster")
 			out = e.ok("mailbox", "list", "example.test", "--search", "ann")
@@ -132,6 +139,18 @@ func TestCLI(t *testing.T) {
 				if !strings.HasPrefix(lines[len(lines)-1], "pd_") {
 					t.Fatalf("%v: key not alone on the last line:\n%s", args, out)
 				}
+			}
+			if out := e.ok("postmaster"); !strings.Contains(out, "no system postmaster") {
+				t.Fatalf("postmaster with none named:\n%s", out)
+			}
+			e.ok("postmaster", "john@example.test")
+			if out := e.ok("postmaster"); !strings.Contains(out, "system postmaster is john@example.test") {
+				t.Fatalf("postmaster shown:\n%s", out)
+			}
+			e.fails("not a mailbox", "postmaster", "nobody@example.test")
+			e.ok("postmaster", "-")
+			if out := e.ok("postmaster"); !strings.Contains(out, "system mailbox") {
+				t.Fatalf("postmaster after clearing:\n%s", out)
 			}
 			e.ok("postmaster", "john@example.test")
 

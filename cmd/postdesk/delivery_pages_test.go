@@ -103,6 +103,10 @@ func TestServeDeliveryPages(t *testing.T) {
 			if strings.Contains(logs.String(), smartPW) {
 				t.Error("the smart host password reached the log")
 			}
+			// serve hands the panel the system mailbox too.
+			if sm := get("/admin/system-mail"); !strings.Contains(sm, `data-testid="system-mail"`) {
+				t.Errorf("system mail page without the system mailbox:\n%s", sm)
+			}
 		})
 	}
 }

@@ -46,7 +46,7 @@ func commands() map[string]command {
 		"admin":     {usage: "admin add|passwd|list NAME", run: runAdmin},
 		"apikey":    {usage: "apikey create --admin|--domain NAME", run: runAPIKey},
 		"unlock":    {usage: "unlock LOGIN [--ip ADDR]: lift a login lock", run: runUnlock},
-		"postmaster": {usage: "postmaster ADDRESS: the mailbox a bare <postmaster> reaches",
+		"postmaster": {usage: "postmaster [ADDRESS|-]: show, name or clear the system postmaster (a bare <postmaster>, and postmaster@ of a domain with no postmaster and no catchrest)",
 			run: runPostmaster},
 		"route":    {usage: "route add|rm|list DOMAIN [HOST[:PORT]] [--tls] [--user U --password-stdin]", run: runRoute},
 		"delivery": {usage: "delivery show|set [--max-connections N] [--smart-host HOST[:PORT]] ...", run: runDelivery},

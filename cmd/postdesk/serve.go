@@ -92,7 +92,7 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	}
 	deps := panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
 		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue,
-		ClientSetup: setup}
+		ClientSetup: setup, SystemMail: systemMail{mail.store}}
 	e, err := panel.New(deps)
 	if err != nil {
 		return err

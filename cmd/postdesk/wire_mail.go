@@ -41,7 +41,7 @@ func openMail(ctx context.Context, a *app) (*mailServices, error) {
 		return nil, fmt.Errorf("open blob store: %w", err)
 	}
 	m := &mailServices{blobs: blobs}
-	m.store = store.New(a.db, blobs, store.Options{Logger: a.log.With("part", "store"), BlobRefs: blobRefTables()})
+	m.store = store.New(a.db, blobs, store.Options{Logger: a.log.With("part", "store"), BlobRefs: blobRefTables(), Audit: a.tenants})
 	if a.db.Dialect() == database.Postgres {
 		m.bg = append(m.bg, func(ctx context.Context) { m.store.ListenPostgres(ctx, a.cfg.DatabaseURL) })
 	}

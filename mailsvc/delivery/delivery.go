@@ -399,6 +399,13 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	rcpts := make([]store.Rcpt, len(x.stores))
 	for i, s := range x.stores {
 		rcpts[i] = store.Rcpt{MailboxID: s.MailboxID, Prefix: "Return-Path: " + from + "\r\nDelivered-To: " + s.Address.String() + "\r\n"}
+		if s.MailboxID == tenants.SystemMailbox {
+			// Postmaster mail nobody was named for (tenants.Plan.System).
+			rcpts[i] = store.Rcpt{System: true, Prefix: "Return-Path: " + from + "\r\n"}
+			if !s.Address.IsZero() {
+				rcpts[i].Prefix += "Delivered-To: " + s.Address.String() + "\r\n"
+			}
+		}
 	}
 	queued := 0
 	handedOver = true

@@ -93,7 +93,9 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 		n := x.nodes[id]
 		p := n.plan
 		log := d.log.With("mailbox", p.Mailbox.Address.String())
-		x.reached = append(x.reached, p.Mailbox.Address)
+		if !p.Mailbox.Address.IsZero() {
+			x.reached = append(x.reached, p.Mailbox.Address)
+		}
 		keep := p.Store
 		forwarded := 0
 		if len(p.Forward) > 0 && n.depth >= d.maxHops {
@@ -316,8 +318,8 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 // by what an SRS address takes (bounce.go). Postfix sends the postmaster no copy
 // of such bounces by default (notify_classes without "bounce"), and only
 // the header with it; Postdesk's postmaster copy of the DSN is the queue's
-// (mailsvc/queue, finish.go), which should leave forwards out or return
-// only the header for them.
+// (mailsvc/queue, finish.go), which leaves forwards out and returns only
+// the header.
 func (x *expansion) envelopes(m *Message) []Outbound {
 	var out []Outbound
 	if len(x.remote) > 0 {

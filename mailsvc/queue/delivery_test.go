@@ -1,6 +1,8 @@
 package queue_test
 
 import (
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,8 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/dsn"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/outbound"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
@@ -130,8 +134,13 @@ func TestRetryThenDSN(t *testing.T) {
 				r.RemoteMTA != "mx.remote.test" || r.Diagnostic != "550 5.1.1 no such user" {
 				t.Errorf("%s: recipient %+v", who, r)
 			}
-			if rep.ReportingMTA != "mail.local.test" || rep.HeadersOnly || !strings.Contains(string(rep.Original), "Subject: bounce me") {
+			// The sender gets the message back; the postmaster's copy
+			// holds its header only (Postfix's notify_classes).
+			if rep.ReportingMTA != "mail.local.test" || rep.HeadersOnly != (who == "pm") || !strings.Contains(string(rep.Original), "Subject: bounce me") {
 				t.Errorf("%s: report %q headers-only %v", who, rep.ReportingMTA, rep.HeadersOnly)
+			}
+			if body := strings.Contains(raw, "Hello there."); body != (who == "john") {
+				t.Errorf("%s: returned body present %t", who, body)
 			}
 		}
 		fs, n, err := q.Failures(e.ctx, e.sys, 10, 0)
@@ -141,6 +150,73 @@ func TestRetryThenDSN(t *testing.T) {
 			t.Errorf("failures %+v", fs)
 		}
 	})
+}
+
+// TestBounceCopyStaysInTenant: the postmaster's copy of a bounce of a
+// b.test sender holds the header only and goes to b.test's own postmaster
+// chain (its catchrest, else the system mailbox), never to local.test's
+// postmaster, the oldest domain's (where it went, with the whole message).
+func TestBounceCopyStaysInTenant(t *testing.T) {
+	for _, catchrest := range []bool{false, true} {
+		t.Run(fmt.Sprintf("catchrest=%t", catchrest), func(t *testing.T) {
+			tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+				e := newEnv(t, db)
+				e.mx.set(func(m *mxServer) {
+					m.rcpt = func(addr string, n int) error { return noUser }
+				})
+				bd, _ := address.ParseDomain("b.test")
+				bdom, err := e.ts.CreateDomain(e.ctx, e.sys, bd, "")
+				tcheck(t, err, "domain b.test")
+				for _, l := range []string{"bob", "rest"} {
+					m, err := e.ts.CreateMailbox(e.ctx, e.sys, tenants.NewMailbox{Address: address.Address{Local: address.Localpart(l), Domain: bd},
+						Password: "Xk9#mq2!pLw7z", Settings: tenants.DefaultMailboxSettings()})
+					tcheck(t, err, "mailbox")
+					e.mbox[l] = m.ID
+				}
+				if catchrest {
+					tcheck(t, e.ts.AddAlias(e.ctx, e.sys, address.Address{Local: "catchrest", Domain: bd}, address.Address{Local: "rest", Domain: bd}), "catchrest")
+				}
+				q := e.queue(db)
+				body := "From: Bob <bob@b.test>\r\nTo: x@remote.test\r\nSubject: private plans\r\n\r\nThe secret body.\r\n"
+				e.enqueue(q, queue.Envelope{From: "bob@b.test", Rcpts: []string{"x@remote.test"}, MailboxID: e.mbox["bob"], DomainID: bdom.ID, Kind: queue.KindSubmission}, body)
+				e.run(q)
+				copies := func() []string {
+					if catchrest {
+						return e.inbox("rest")
+					}
+					ms, _, err := e.st.SystemMessages(e.ctx, e.sys, 10, 0)
+					tcheck(t, err, "system mailbox")
+					var out []string
+					for _, m := range ms {
+						_, r, err := e.st.SystemMessage(e.ctx, e.sys, m.ID)
+						tcheck(t, err, "read system message")
+						b, err := io.ReadAll(r)
+						r.Close()
+						tcheck(t, err, "read system message")
+						out = append(out, string(b))
+					}
+					return out
+				}
+				waitFor(t, "DSN to sender and copy", func() bool { return len(e.inbox("bob")) == 1 && len(copies()) == 1 })
+				waitFor(t, "empty queue", func() bool { return len(e.queued(q)) == 0 })
+				if n := len(e.inbox("pm")); n != 0 {
+					t.Errorf("local.test's postmaster got %d messages of b.test", n)
+				}
+				raw := copies()[0]
+				rep, err := dsn.Parse(strings.NewReader(raw))
+				tcheck(t, err, "parse copy")
+				if !rep.HeadersOnly || !strings.Contains(string(rep.Original), "Subject: private plans") || strings.Contains(raw, "secret body") {
+					t.Errorf("postmaster copy not headers only: %q", raw)
+				}
+				if !strings.Contains(raw, "Delivered-To: postmaster@b.test\r\n") {
+					t.Errorf("copy not addressed to b.test's postmaster: %q", raw[:200])
+				}
+				if own := e.inbox("bob")[0]; !strings.Contains(own, "secret body") {
+					t.Errorf("the sender's notice lacks the message")
+				}
+			})
+		})
+	}
 }
 
 // A message still deferred when its lifetime runs out is returned as

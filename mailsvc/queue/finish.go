@@ -9,10 +9,12 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/dsn"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // maxReturned is the largest original a DSN returns whole; past it, only
@@ -148,43 +150,39 @@ func (q *Queue) recordTx(tx *gorm.DB, st *settings, j *job, results []result, su
 }
 
 // bounce composes the DSN for the failed recipients and queues it to the
-// sender and the sending domain's postmaster, in the transaction that
-// records the outcome (record), so that a failure is returned exactly
-// once. A DSN goes with the null sender.
+// sender, and a copy with the returned message's header only to the
+// sending domain's postmaster, in the transaction that records the outcome
+// (record), so that a failure is returned exactly once. A DSN goes with the
+// null sender.
+//
+// The postmaster's copy carries the header, never the body, as Postfix's
+// (notify_classes = bounce sends "the message header" to the postmaster):
+// the postmaster learns that and why mail failed, not what the sender
+// wrote. It goes to postmaster@ of the sender's own domain, which tenants
+// resolves within that domain (its postmaster, its catchrest) or to the
+// system's, never to another tenant.
 func (q *Queue) bounce(ctx context.Context, j *job, results []result, idx []int, record func(*gorm.DB) error) error {
-	var to []newRcpt
-	add := func(a string) error {
-		domain, local, err := q.locality(ctx, a)
-		if errors.Is(err, errBadAddress) {
-			q.log.WarnContext(ctx, "queue: can't return a message to an unparsable address", "queue_id", j.msg.ID, "to", a)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		to = append(to, newRcpt{addr: a, domain: domain, local: local, notify: true})
-		return nil
-	}
-	if err := add(j.msg.MailFrom); err != nil {
+	sender, err := q.bounceRcpt(ctx, j, j.msg.MailFrom)
+	if err != nil {
 		return err
 	}
 	// A forwarded message is someone else's mail passing through: its
 	// failure goes back to its sender (through SRS, RFC 5321 3.6.3), but
 	// no copy goes to our postmaster, who can do nothing about it (Postfix
 	// sends the postmaster no copy of bounces by default).
-	pm := ""
+	var pm *newRcpt
 	if j.msg.Kind != KindForward {
-		var err error
-		if pm, err = q.postmasterFor(ctx, j.msg.DomainID); err != nil {
+		a, err := q.postmasterFor(ctx, j.msg.DomainID)
+		if err != nil {
 			return err
 		}
-	}
-	if pm != "" && (len(to) == 0 || !q.sameMailbox(ctx, pm, to[0].addr)) {
-		if err := add(pm); err != nil {
-			return err
+		if a != "" && (sender == nil || !q.sameMailbox(ctx, a, sender.addr)) {
+			if pm, err = q.bounceRcpt(ctx, j, a); err != nil {
+				return err
+			}
 		}
 	}
-	if len(to) == 0 {
+	if sender == nil && pm == nil {
 		return q.db.Write(ctx, record)
 	}
 
@@ -207,31 +205,115 @@ func (q *Queue) bounce(ctx context.Context, j *job, results []result, idx []int,
 		}
 		n.Recipients = append(n.Recipients, rc)
 	}
+	var copyBlob blob.Pending
+	var copyMeta *store.Meta
+	if pm != nil {
+		c := *n
+		c.To, c.HeadersOnly = pm.addr, true
+		c.Subject = "Postmaster Copy: Undelivered Mail"
+		if copyBlob, copyMeta, err = q.composeDSN(ctx, j, &c); err != nil {
+			return err
+		}
+		if sender == nil {
+			return q.queueDSN(ctx, j, copyBlob, copyMeta, []newRcpt{*pm}, record)
+		}
+	}
+	main, meta, err := q.composeDSN(ctx, j, n)
+	if err != nil {
+		if copyBlob != nil {
+			copyBlob.Abort()
+		}
+		return err
+	}
+	if copyBlob != nil {
+		// The copy is queued inside the sender's notice's transaction;
+		// should that fail, its file is removed (or, after a crash,
+		// collected: it has no row).
+		if err := copyBlob.Commit(); err != nil {
+			copyBlob.Abort()
+			main.Abort()
+			return fmt.Errorf("store postmaster copy: %w", err)
+		}
+	}
+	withCopy := record
+	if pm != nil {
+		withCopy = func(tx *gorm.DB) error {
+			if err := record(tx); err != nil {
+				return err
+			}
+			if err := q.store.AddBlobTx(tx, copyBlob.Key(), copyBlob.Size(), copyMeta); err != nil {
+				return err
+			}
+			id, err := q.insertTx(tx, Envelope{BlobKey: copyBlob.Key(), Kind: KindDSN, DomainID: j.msg.DomainID}, []newRcpt{*pm})
+			if err == nil {
+				q.log.InfoContext(ctx, "queue: postmaster copy of a return", "queue_id", j.msg.ID, "dsn_queue_id", id, "to", pm.addr)
+			}
+			return err
+		}
+	}
+	err = q.queueDSN(ctx, j, main, meta, []newRcpt{*sender}, withCopy)
+	if err != nil && copyBlob != nil && !errors.Is(err, database.ErrCommitUnknown) {
+		// Not committed: the copy's row is not there either. (When the
+		// commit's fate is unknown the file stays; garbage collection
+		// removes it if no row came to be.)
+		q.store.Blobs().Delete(context.WithoutCancel(ctx), copyBlob.Key())
+	}
+	return err
+}
+
+// bounceRcpt is the queue recipient a notice goes to at address a; nil
+// (logged) for an address nothing can be returned to.
+func (q *Queue) bounceRcpt(ctx context.Context, j *job, a string) (*newRcpt, error) {
+	domain, local, err := q.locality(ctx, a)
+	if errors.Is(err, errBadAddress) {
+		q.log.WarnContext(ctx, "queue: can't return a message to an unparsable address", "queue_id", j.msg.ID, "to", a)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &newRcpt{addr: a, domain: domain, local: local, notify: true}, nil
+}
+
+// composeDSN writes notice n with the original of j into a new blob,
+// committed, and indexes it.
+func (q *Queue) composeDSN(ctx context.Context, j *job, n *dsn.Notice) (blob.Pending, *store.Meta, error) {
 	orig, err := q.open(ctx, j)
 	if err != nil {
-		return fmt.Errorf("read original: %w", err)
+		return nil, nil, fmt.Errorf("read original: %w", err)
 	}
 	var buf bytes.Buffer
 	err = dsn.Write(&buf, n, orig)
 	orig.Close()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	p, err := q.store.Blobs().Create(ctx)
 	if err != nil {
-		return fmt.Errorf("create dsn blob: %w", err)
+		return nil, nil, fmt.Errorf("create dsn blob: %w", err)
 	}
 	if _, err := p.Write(buf.Bytes()); err != nil {
 		p.Abort()
-		return fmt.Errorf("write dsn: %w", err)
+		return nil, nil, fmt.Errorf("write dsn: %w", err)
 	}
-	_, err = q.store.Deliver(ctx, &store.Delivery{Blob: p, KeepBlob: true, Extra: func(tx *gorm.DB, key string) error {
+	meta, err := store.Index(p.ReaderAt(), p.Size())
+	if err != nil {
+		p.Abort()
+		return nil, nil, fmt.Errorf("index dsn: %w", err)
+	}
+	return p, meta, nil
+}
+
+// queueDSN stores the notice in p and queues it for to, with record (and
+// whatever else it writes) in the same transaction.
+func (q *Queue) queueDSN(ctx context.Context, j *job, p blob.Pending, meta *store.Meta, to []newRcpt, record func(*gorm.DB) error) error {
+	_, err := q.store.Deliver(ctx, &store.Delivery{Blob: p, Meta: meta, KeepBlob: true, Extra: func(tx *gorm.DB, key string) error {
 		if err := record(tx); err != nil {
 			return err
 		}
 		id, err := q.insertTx(tx, Envelope{BlobKey: key, Kind: KindDSN, DomainID: j.msg.DomainID}, to)
 		if err == nil {
-			q.log.InfoContext(ctx, "queue: returned to sender", "queue_id", j.msg.ID, "dsn_queue_id", id, "to", j.msg.MailFrom, "recipients", len(idx))
+			q.log.InfoContext(ctx, "queue: returned to sender", "queue_id", j.msg.ID, "dsn_queue_id", id, "to", to[0].addr)
 		}
 		return err
 	}})
@@ -265,9 +347,11 @@ func (q *Queue) locality(ctx context.Context, a string) (domain string, local bo
 	return "", false, fmt.Errorf("resolve %s: %w", a, err)
 }
 
-// postmasterFor returns the address of the postmaster of a domain (its
-// named postmaster, else the system's, as postmaster@ resolves), or of the
-// system for domain 0; "" when there is none.
+// postmasterFor returns the address the postmaster's copy of a bounce goes
+// to: postmaster@ of the sending domain, which tenants resolves within that
+// domain (else to the system postmaster or the system mailbox, never to
+// another tenant); for domain 0, the system postmaster an administrator
+// named. "" when there is none.
 func (q *Queue) postmasterFor(ctx context.Context, domainID int64) (string, error) {
 	sc := tenants.SystemScope("queue")
 	if domainID != 0 {
@@ -294,6 +378,10 @@ func (q *Queue) postmasterFor(ctx context.Context, domainID int64) (string, erro
 	}
 	if err != nil {
 		return "", err
+	}
+	if p.System {
+		// No address reaches the system mailbox: no copy.
+		return "", nil
 	}
 	return p.Mailbox.Address.String(), nil
 }

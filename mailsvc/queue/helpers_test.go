@@ -254,7 +254,7 @@ func (l *storeLocal) DeliverLocal(ctx context.Context, from string, rcpts []stri
 		if err != nil {
 			return fmt.Errorf("resolve %s: %w", r, err)
 		}
-		rs = append(rs, store.Rcpt{MailboxID: plan.Mailbox.MailboxID, Quota: plan.Mailbox.QuotaBytes,
+		rs = append(rs, store.Rcpt{MailboxID: plan.Mailbox.MailboxID, Quota: plan.Mailbox.QuotaBytes, System: plan.System,
 			Prefix: "Return-Path: <" + from + ">\r\nDelivered-To: " + r + "\r\n"})
 	}
 	p, err := l.st.Blobs().Create(ctx)

@@ -17,6 +17,9 @@ import (
 
 // Rcpt is one local mailbox a delivery stores into.
 type Rcpt struct {
+	// System stores into the system mailbox (see system.go); MailboxID,
+	// Folder, Quota and Flags are then unused.
+	System    bool
 	MailboxID int64
 	Folder    string // "" means INBOX
 	Prefix    string // header lines for this recipient only (Return-Path, Delivered-To)
@@ -195,6 +198,13 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 	// mailboxes can't deadlock.
 	for _, i := range lockOrder(d.Rcpts) {
 		r := d.Rcpts[i]
+		if r.System {
+			if err := s.addSystemTx(tx, j.key, r.Prefix, j.size, j.date); err != nil {
+				return err
+			}
+			stored = true
+			continue
+		}
 		msize := j.size + int64(len(r.Prefix))
 		folder := r.Folder
 		if folder == "" {
@@ -247,6 +257,17 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 }
 
 var errNothingStored = errors.New("nothing stored")
+
+// AddBlobTx records in tx the metadata row of a blob committed apart from a
+// delivery: a second message queued in the transaction of another (the
+// postmaster's copy of a bounce). Should tx fail, the blob has no row and
+// garbage collection removes its file.
+func (s *Store) AddBlobTx(tx *gorm.DB, key string, size int64, meta *Meta) error {
+	if err := tx.Create(blobRow(key, size, meta, s.now())).Error; err != nil {
+		return fmt.Errorf("insert blob row: %w", err)
+	}
+	return nil
+}
 
 func blobRow(key string, size int64, m *Meta, now time.Time) *BlobRow {
 	return &BlobRow{

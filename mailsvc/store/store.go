@@ -28,6 +28,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 )
 
@@ -56,6 +57,7 @@ type Store struct {
 	// blobRefs are the tables whose blob_key keeps a blob alive.
 	blobRefs []string
 	group    groupCommit
+	audit    Auditor
 }
 
 // Options configures a Store.
@@ -65,11 +67,21 @@ type Options struct {
 	// BlobRefs names tables besides mail_messages that reference blobs
 	// (the outbound queue), so garbage collection keeps their blobs.
 	BlobRefs []string
+	// Audit writes an administrator's change to the system mailbox (a
+	// deletion) to the audit log, in the change's transaction;
+	// *tenants.Service does. nil: not recorded.
+	Audit Auditor
+}
+
+// Auditor records a change in the audit log inside its transaction.
+type Auditor interface {
+	RecordAuditTx(tx *gorm.DB, sc tenants.Scope, domainID *int64, action, detail string) error
 }
 
 // New returns a store on db and blobs.
 func New(db *database.DB, blobs blob.Store, opts Options) *Store {
-	s := &Store{db: db, blobs: blobs, log: opts.Logger, now: opts.Now, blobRefs: append([]string{"mail_messages"}, opts.BlobRefs...)}
+	s := &Store{db: db, blobs: blobs, log: opts.Logger, now: opts.Now, blobRefs: append([]string{"mail_messages", systemTable}, opts.BlobRefs...),
+		audit: opts.Audit}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -507,8 +519,12 @@ func (s *Store) FolderStatus(ctx context.Context, f *Folder) (*Status, error) {
 	return &st, nil
 }
 
-// Usage returns a mailbox's stored bytes and message count.
+// Usage returns a mailbox's stored bytes and message count; for
+// tenants.SystemMailbox, the system mailbox's.
 func (s *Store) Usage(ctx context.Context, mailboxID int64) (bytes, messages int64, err error) {
+	if mailboxID == tenants.SystemMailbox {
+		return s.systemUsage(ctx)
+	}
 	var u usage
 	err = s.db.Read(ctx).Where("mailbox_id = ?", mailboxID).Take(&u).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -57,6 +57,7 @@ func (h handlers) domainPage(c echo.Context, name address.Domain) (*vadmin.Domai
 			Description: d.Description, Active: d.Active,
 			MaxMailboxes: strconv.FormatInt(d.MaxMailboxes, 10), MaxAliases: strconv.FormatInt(d.MaxAliases, 10),
 			DefaultQuota: tenants.FormatSize(d.DefaultQuota), AliasOf: d.AliasOf, Postmaster: d.Postmaster,
+			MaxMailboxQuota: tenants.FormatSize(d.MaxMailboxQuota), StorageTotal: tenants.FormatSize(d.StorageTotal),
 		},
 		Action: base, PMAction: base + "/postmasters", DeleteAction: base + "/delete",
 	}

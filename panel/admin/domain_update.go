@@ -27,6 +27,7 @@ func (h handlers) domainUpdate(c echo.Context) error {
 		Description: c.FormValue("description"), Active: c.FormValue("active") == "on",
 		MaxMailboxes: strings.TrimSpace(c.FormValue("max_mailboxes")), MaxAliases: strings.TrimSpace(c.FormValue("max_aliases")),
 		DefaultQuota: strings.TrimSpace(c.FormValue("default_quota")), AliasOf: strings.TrimSpace(c.FormValue("alias_of")),
+		MaxMailboxQuota: strings.TrimSpace(c.FormValue("max_mailbox_quota")), StorageTotal: strings.TrimSpace(c.FormValue("storage_total")),
 		Postmaster: strings.TrimSpace(c.FormValue("postmaster")),
 	}
 	u, ferrs := parseDomainForm(f)
@@ -65,15 +66,20 @@ func parseDomainForm(f vadmin.DomainForm) (tenants.DomainUpdate, map[string]stri
 	}
 	u.MaxMailboxes = num("max_mailboxes", f.MaxMailboxes)
 	u.MaxAliases = num("max_aliases", f.MaxAliases)
-	q := f.DefaultQuota
-	if q == "" {
-		q = "0"
+	size := func(field, v string) *int64 {
+		if v == "" {
+			v = "0"
+		}
+		n, err := tenants.ParseSize(v)
+		if err != nil {
+			errs[field] = err.Error()
+			return nil
+		}
+		return &n
 	}
-	if n, err := tenants.ParseSize(q); err != nil {
-		errs["default_quota"] = err.Error()
-	} else {
-		u.DefaultQuota = &n
-	}
+	u.DefaultQuota = size("default_quota", f.DefaultQuota)
+	u.MaxMailboxQuota = size("max_mailbox_quota", f.MaxMailboxQuota)
+	u.StorageTotal = size("storage_total", f.StorageTotal)
 	var aliasOf address.Domain
 	if f.AliasOf != "" {
 		d, err := address.ParseDomain(f.AliasOf)

@@ -1,6 +1,7 @@
 // Package admin is the system administrator's area of the panel: every
 // domain with its limits and alias domains, every mailbox, postmasters,
-// search across domains, the audit log, and, when the panel has the
+// search across domains, the audit log, the system postmaster and the
+// system mailbox, and, when the panel has the
 // outbound queue, its Delivery Options, routing table and queue. A
 // domain's own pages (mailboxes, aliases, import) are the postmaster
 // package's, which administrators use for any domain.
@@ -29,6 +30,12 @@ func Routes(g *echo.Group, env *web.Env) {
 	g.GET("/search", h.search)
 	g.GET("/audit", h.audit)
 	g.POST("/unlock", h.loginUnlock)
+	g.GET("/system-mail", h.systemMailList)
+	g.POST("/system-mail/postmaster", h.systemPostmasterSet)
+	if env.SystemMail != nil {
+		g.GET("/system-mail/:id", h.systemMailShow)
+		g.POST("/system-mail/:id/delete", h.systemMailDelete)
+	}
 	if env.Queue != nil {
 		g.GET("/delivery", h.deliveryShow)
 		g.POST("/delivery", h.deliveryUpdate)

@@ -8,22 +8,26 @@ import (
 
 // DomainJSON is a domain as the API shows it.
 type DomainJSON struct {
-	Name              string    `json:"name"`
-	Description       string    `json:"description"`
-	Active            bool      `json:"active"`
-	MaxMailboxes      int64     `json:"max_mailboxes"`
-	MaxAliases        int64     `json:"max_aliases"`
-	DefaultQuotaBytes int64     `json:"default_quota_bytes"`
-	AliasOf           string    `json:"alias_of,omitempty"`
-	Mailboxes         int64     `json:"mailboxes"`
-	Aliases           int64     `json:"aliases"`
-	CreatedAt         time.Time `json:"created_at"`
+	Name              string `json:"name"`
+	Description       string `json:"description"`
+	Active            bool   `json:"active"`
+	MaxMailboxes      int64  `json:"max_mailboxes"`
+	MaxAliases        int64  `json:"max_aliases"`
+	DefaultQuotaBytes int64  `json:"default_quota_bytes"`
+	// MaxMailboxQuotaBytes and StorageTotalBytes bound the quotas its
+	// postmasters grant (0: the default quota is the most; no total).
+	MaxMailboxQuotaBytes int64     `json:"max_mailbox_quota_bytes"`
+	StorageTotalBytes    int64     `json:"storage_total_bytes"`
+	AliasOf              string    `json:"alias_of,omitempty"`
+	Mailboxes            int64     `json:"mailboxes"`
+	Aliases              int64     `json:"aliases"`
+	CreatedAt            time.Time `json:"created_at"`
 }
 
 func domainJSON(d tenants.DomainInfo) DomainJSON {
 	return DomainJSON{
 		Name: d.Name, Description: d.Description, Active: d.Active, MaxMailboxes: d.MaxMailboxes, MaxAliases: d.MaxAliases,
-		DefaultQuotaBytes: d.DefaultQuota, AliasOf: d.AliasOf, Mailboxes: d.Mailboxes, Aliases: d.Aliases, CreatedAt: d.CreatedAt.UTC(),
+		DefaultQuotaBytes: d.DefaultQuota, MaxMailboxQuotaBytes: d.MaxMailboxQuota, StorageTotalBytes: d.StorageTotal, AliasOf: d.AliasOf, Mailboxes: d.Mailboxes, Aliases: d.Aliases, CreatedAt: d.CreatedAt.UTC(),
 	}
 }
 

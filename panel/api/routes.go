@@ -28,6 +28,7 @@ func Routes(g *echo.Group, env *web.Env) {
 	a := g.Group("", h.auth)
 	a.GET("/domains", h.domainList)
 	a.POST("/domains", h.domainCreate)
+	a.PATCH("/domains/:domain", h.domainUpdate)
 	a.DELETE("/domains/:domain", h.domainDelete)
 	a.GET("/domains/:domain/mailboxes", h.mailboxList)
 	a.POST("/domains/:domain/mailboxes", h.mailboxCreate)

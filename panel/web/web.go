@@ -114,6 +114,9 @@ type Env struct {
 	// Queue is the outbound queue; nil leaves out the Delivery Options
 	// and queue pages.
 	Queue Queue
+	// SystemMail is the system mailbox; nil leaves out its list (the
+	// system postmaster's form stays).
+	SystemMail SystemMail
 }
 
 // Page builds the frame of a page: title, assets, the signed-in user, the
@@ -140,6 +143,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 			add("Delivery", "/admin/delivery")
 			add("Queue", "/admin/queue")
 		}
+		add("System mail", "/admin/system-mail")
 		add("Audit log", "/admin/audit")
 	case id.IsPostmaster():
 		d := "/d/" + id.Login.Address.Domain.String()
