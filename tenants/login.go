@@ -107,54 +107,75 @@ func (s *Service) ResolveLogin(ctx context.Context, kind LoginKind, name, passwo
 	if err != nil {
 		return nil, err
 	}
-	keys := s.throttleKeys(acctKey, addressKey(remote))
-	res, locked, err := s.reserve(ctx, keys)
+	var now time.Time // when the right password was found
+	reason, rehash, err := s.throttledCheck(ctx, acctKey, remote, login, stored, password, func() LoginFailure {
+		now = s.clock()
+		if login.Mailbox == nil {
+			return 0
+		}
+		if r := mailboxRefusal(login.Mailbox, login.Domain, now); r != 0 {
+			return r
+		}
+		if login.viaInactive {
+			return Inactive
+		}
+		return 0
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer s.release(res)
-	if locked {
-		// Locks are kept per account (an unknown name counts like a
-		// known one) and per address: this answer says nothing about
-		// whether the account exists, and no password was checked.
-		return nil, &LoginError{Reason: Locked, Name: name}
-	}
-	ok, rehash, err := s.verify(ctx, login, stored, password)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		delay, err := s.failure(ctx, res)
-		if err != nil {
-			return nil, err
-		}
-		s.sleep(ctx, delay)
-		return nil, &LoginError{Reason: BadCredentials, Name: name}
-	}
-	now := s.clock()
-	if login.Mailbox != nil {
-		if reason := mailboxRefusal(login.Mailbox, login.Domain, now); reason != 0 || login.viaInactive {
-			if reason == 0 {
-				reason = Inactive
-			}
-			// Counted and delayed as a failure: a right password for a
-			// disabled account must not reset its counter or answer
-			// faster than a wrong one.
-			delay, err := s.failure(ctx, res)
-			if err != nil {
-				return nil, err
-			}
-			s.sleep(ctx, delay)
-			return nil, &LoginError{Reason: reason, Name: name}
-		}
-	}
-	if err := s.success(ctx, res); err != nil {
-		return nil, err
+	if reason != 0 {
+		return nil, &LoginError{Reason: reason, Name: name}
 	}
 	if err := s.recordLogin(ctx, login, password, rehash, now); err != nil {
 		return nil, err
 	}
 	return login, nil
+}
+
+// throttledCheck is the one throttled password check, for logins and for
+// a user confirming their password: it reserves a check on the account's
+// and the address's counters (see throttleKeys), verifies the password
+// (against a dummy hash when login is nil) and settles the counters. It
+// returns 0 for a right password that refused (nil: none) does not turn
+// down, else why not: Locked when the counters refused the check (no
+// password was checked; this says nothing about whether the account
+// exists), BadCredentials for a wrong password, or refused's reason. A
+// wrong password and a refused right one are counted and delayed alike,
+// so that a right password for a disabled account neither resets its
+// counter nor answers faster than a wrong one.
+func (s *Service) throttledCheck(ctx context.Context, acctKey, remote string, login *Login, stored, password string, refused func() LoginFailure) (LoginFailure, bool, error) {
+	res, locked, err := s.reserve(ctx, s.throttleKeys(acctKey, addressKey(remote)))
+	if err != nil {
+		return 0, false, err
+	}
+	defer s.release(res)
+	if locked {
+		return Locked, false, nil
+	}
+	ok, rehash, err := s.verify(ctx, login, stored, password)
+	if err != nil {
+		return 0, false, err
+	}
+	reason := BadCredentials
+	if ok {
+		reason = 0
+		if refused != nil {
+			reason = refused()
+		}
+	}
+	if reason != 0 {
+		delay, err := s.failure(ctx, res)
+		if err != nil {
+			return 0, false, err
+		}
+		s.sleep(ctx, delay)
+		return reason, false, nil
+	}
+	if err := s.success(ctx, res); err != nil {
+		return 0, false, err
+	}
+	return 0, rehash, nil
 }
 
 // mailboxRefusal says whether a mailbox whose password is right may not

@@ -23,29 +23,14 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, sc Scope, current, next
 	if err != nil {
 		return nil, err
 	}
-	keys := s.throttleKeys(accountKey(a.String()), addressKey(sc.RemoteAddr))
-	res, locked, err := s.reserve(ctx, keys)
-	if err != nil {
+	reason, _, err := s.throttledCheck(ctx, accountKey(a.String()), sc.RemoteAddr, &Login{Mailbox: m, Address: a}, m.PasswordHash, current, nil)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	defer s.release(res)
-	if locked {
+	case reason == Locked:
 		return nil, invalid("current_password", "too many failed attempts; try again later")
-	}
-	ok, _, err := s.verify(ctx, &Login{Mailbox: m, Address: a}, m.PasswordHash, current)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		delay, err := s.failure(ctx, res)
-		if err != nil {
-			return nil, err
-		}
-		s.sleep(ctx, delay)
+	case reason != 0:
 		return nil, invalid("current_password", "this is not your current password")
-	}
-	if err := s.success(ctx, res); err != nil {
-		return nil, err
 	}
 	if current == next {
 		return nil, invalid("password", "the new password is the same as the current one")
