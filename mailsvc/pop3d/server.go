@@ -9,9 +9,9 @@
 //
 // Deletions (DELE) take effect only at QUIT (RFC 1939 6, the UPDATE
 // state): a connection that drops deletes nothing. While a session is in
-// the TRANSACTION state it holds a lease on the mailbox in the database
-// (table pop3_locks), so a second session, in this process or another on
-// the same database, gets -ERR [IN-USE].
+// the TRANSACTION state it holds a lock on the mailbox that ends with the
+// session or its process (lock.go), so a second session, in this process
+// or another on the same database, gets -ERR [IN-USE].
 package pop3d
 
 import (
