@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -14,87 +15,87 @@ import (
 
 func TestAdminPages(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
+		f := paneltest.NewFx(t, db)
 		ctx := context.Background()
-		c := f.client()
-		c.login("root", adminPW)
-		d := c.get("/admin", http.StatusOK)
-		if got := text(d, `[data-testid=domain-name]`); got != "a.test b.test" {
+		c := f.Client()
+		c.Login("root", paneltest.AdminPW)
+		d := c.Get("/admin", http.StatusOK)
+		if got := paneltest.Text(d, `[data-testid=domain-name]`); got != "a.test b.test" {
 			t.Errorf("domains %q", got)
 		}
-		rec := c.post("/admin/domains", url.Values{"name": {"bad_name.test"}}, http.StatusUnprocessableEntity)
-		if !strings.Contains(text(doc(t, rec), `[data-testid=field-error]`), "not allowed") {
+		rec := c.Post("/admin/domains", url.Values{"name": {"bad_name.test"}}, http.StatusUnprocessableEntity)
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "not allowed") {
 			t.Error("bad domain name accepted")
 		}
-		c.post("/admin/domains", url.Values{"name": {"a.test"}}, http.StatusUnprocessableEntity)
-		d = c.follow(c.post("/admin/domains", url.Values{"name": {"Bücher.test"}, "description": {"books"}}, http.StatusSeeOther))
-		if text(d, `[data-testid=domain-heading]`) != "xn--bcher-kva.test" {
-			t.Errorf("new domain page %q", text(d, "h1"))
+		c.Post("/admin/domains", url.Values{"name": {"a.test"}}, http.StatusUnprocessableEntity)
+		d = c.Follow(c.Post("/admin/domains", url.Values{"name": {"Bücher.test"}, "description": {"books"}}, http.StatusSeeOther))
+		if paneltest.Text(d, `[data-testid=domain-heading]`) != "xn--bcher-kva.test" {
+			t.Errorf("new domain page %q", paneltest.Text(d, "h1"))
 		}
-		d = c.get("/admin?q=bcher", http.StatusOK)
-		if got := text(d, `[data-testid=domain-name]`); got != "xn--bcher-kva.test" {
+		d = c.Get("/admin?q=bcher", http.StatusOK)
+		if got := paneltest.Text(d, `[data-testid=domain-name]`); got != "xn--bcher-kva.test" {
 			t.Errorf("domain search %q", got)
 		}
-		c.get("/admin/domains/nosuch.test", http.StatusNotFound)
+		c.Get("/admin/domains/nosuch.test", http.StatusNotFound)
 		// Limits, alias domain, postmaster address.
 		form := url.Values{"description": {"Books"}, "active": {"on"}, "max_mailboxes": {"5"}, "max_aliases": {"x"}, "default_quota": {"1G"}}
-		c.post("/admin/domains/xn--bcher-kva.test", form, http.StatusUnprocessableEntity)
+		c.Post("/admin/domains/xn--bcher-kva.test", form, http.StatusUnprocessableEntity)
 		form.Set("max_aliases", "7")
 		form.Set("alias_of", "a.test")
-		c.post("/admin/domains/xn--bcher-kva.test", form, http.StatusSeeOther)
-		dom, _ := f.s.Domain(ctx, f.sys, "xn--bcher-kva.test")
+		c.Post("/admin/domains/xn--bcher-kva.test", form, http.StatusSeeOther)
+		dom, _ := f.S.Domain(ctx, f.Sys, "xn--bcher-kva.test")
 		if dom.MaxMailboxes != 5 || dom.MaxAliases != 7 || dom.DefaultQuota != 1<<30 || dom.AliasOfID == nil || dom.Description != "Books" {
 			t.Errorf("domain %+v", dom)
 		}
-		c.post("/admin/domains/a.test", url.Values{"active": {"on"}, "postmaster": {"ann@a.test"}, "description": {"desc\nwith break"}}, http.StatusUnprocessableEntity)
-		c.post("/admin/domains/a.test", url.Values{"active": {"on"}, "postmaster": {"ann@a.test"}}, http.StatusSeeOther)
+		c.Post("/admin/domains/a.test", url.Values{"active": {"on"}, "postmaster": {"ann@a.test"}, "description": {"desc\nwith break"}}, http.StatusUnprocessableEntity)
+		c.Post("/admin/domains/a.test", url.Values{"active": {"on"}, "postmaster": {"ann@a.test"}}, http.StatusSeeOther)
 		// Postmasters: name and revoke.
-		rec = c.post("/admin/domains/a.test/postmasters", url.Values{"local_part": {"nobody"}}, http.StatusUnprocessableEntity)
+		rec = c.Post("/admin/domains/a.test/postmasters", url.Values{"local_part": {"nobody"}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "nobody@a.test is not a mailbox") {
 			t.Error("postmaster of a missing mailbox")
 		}
-		d = c.follow(c.post("/admin/domains/a.test/postmasters", url.Values{"local_part": {"ann@a.test"}}, http.StatusSeeOther))
-		if got := text(d, `[data-testid=postmasters]`); got != "ann@a.test revoke pm@a.test revoke" {
+		d = c.Follow(c.Post("/admin/domains/a.test/postmasters", url.Values{"local_part": {"ann@a.test"}}, http.StatusSeeOther))
+		if got := paneltest.Text(d, `[data-testid=postmasters]`); got != "ann@a.test revoke pm@a.test revoke" {
 			t.Errorf("postmasters %q", got)
 		}
-		c.post("/admin/domains/a.test/postmasters/ann/revoke", nil, http.StatusSeeOther)
-		if m, _ := f.s.Mailbox(ctx, f.sys, addr("ann@a.test")); m.Postmaster {
+		c.Post("/admin/domains/a.test/postmasters/ann/revoke", nil, http.StatusSeeOther)
+		if m, _ := f.S.Mailbox(ctx, f.Sys, paneltest.Addr("ann@a.test")); m.Postmaster {
 			t.Error("postmaster not revoked")
 		}
 		// Admins use the domain pages of any domain, and may name postmasters there.
-		c.get("/d/b.test", http.StatusOK)
-		c.get("/d/b.test/mailboxes/new", http.StatusOK)
-		c.post("/d/b.test/mailboxes", url.Values{"local_part": {"boss"}, "password": {pw}, "active": {"on"}, "store_mail": {"on"}, "postmaster": {"on"}}, http.StatusSeeOther)
-		if m, _ := f.s.Mailbox(ctx, f.sys, addr("boss@b.test")); m == nil || !m.Postmaster {
+		c.Get("/d/b.test", http.StatusOK)
+		c.Get("/d/b.test/mailboxes/new", http.StatusOK)
+		c.Post("/d/b.test/mailboxes", url.Values{"local_part": {"boss"}, "password": {paneltest.PW}, "active": {"on"}, "store_mail": {"on"}, "postmaster": {"on"}}, http.StatusSeeOther)
+		if m, _ := f.S.Mailbox(ctx, f.Sys, paneltest.Addr("boss@b.test")); m == nil || !m.Postmaster {
 			t.Error("admin could not add a postmaster")
 		}
 		// All mailboxes, search across domains, the audit log.
-		d = c.get("/admin/mailboxes?q=secret-b", http.StatusOK)
-		if got := text(d, `[data-testid=mailbox-address]`); got != "bob@b.test dora@b.test" {
+		d = c.Get("/admin/mailboxes?q=secret-b", http.StatusOK)
+		if got := paneltest.Text(d, `[data-testid=mailbox-address]`); got != "bob@b.test dora@b.test" {
 			t.Errorf("all mailboxes search %q", got)
 		}
-		d = c.get("/admin/search?q=bob", http.StatusOK)
-		if !strings.Contains(text(d, `[data-testid=found-mailboxes]`), "bob@b.test") || !strings.Contains(text(d, `[data-testid=found-aliases]`), "bobby@b.test") {
-			t.Errorf("search %q", text(d, "main"))
+		d = c.Get("/admin/search?q=bob", http.StatusOK)
+		if !strings.Contains(paneltest.Text(d, `[data-testid=found-mailboxes]`), "bob@b.test") || !strings.Contains(paneltest.Text(d, `[data-testid=found-aliases]`), "bobby@b.test") {
+			t.Errorf("search %q", paneltest.Text(d, "main"))
 		}
-		c.get("/admin/search", http.StatusOK)
-		d = c.get("/admin/audit", http.StatusOK)
-		if !strings.Contains(text(d, `[data-testid=audit]`), "root 192.0.2.10 a.test domain.update") {
-			t.Errorf("audit %q", text(d, `[data-testid=audit] tbody tr`))
+		c.Get("/admin/search", http.StatusOK)
+		d = c.Get("/admin/audit", http.StatusOK)
+		if !strings.Contains(paneltest.Text(d, `[data-testid=audit]`), "root 192.0.2.10 a.test domain.update") {
+			t.Errorf("audit %q", paneltest.Text(d, `[data-testid=audit] tbody tr`))
 		}
 		// Remove: refused while not empty, then with force.
-		rec = c.post("/admin/domains/b.test/delete", nil, http.StatusConflict)
+		rec = c.Post("/admin/domains/b.test/delete", nil, http.StatusConflict)
 		if !strings.Contains(rec.Body.String(), "still has") {
 			t.Error("non-empty domain removal not explained")
 		}
-		c.post("/admin/domains/b.test/delete", url.Values{"force": {"on"}}, http.StatusSeeOther)
-		if _, err := f.s.Domain(ctx, f.sys, "b.test"); err == nil {
+		c.Post("/admin/domains/b.test/delete", url.Values{"force": {"on"}}, http.StatusSeeOther)
+		if _, err := f.S.Domain(ctx, f.Sys, "b.test"); err == nil {
 			t.Error("b.test not removed")
 		}
-		if _, err := f.s.Mailbox(ctx, f.sys, addr("bob@b.test")); err == nil {
+		if _, err := f.S.Mailbox(ctx, f.Sys, paneltest.Addr("bob@b.test")); err == nil {
 			t.Error("bob not removed")
 		}
-		es, _, _ := f.s.AuditRecords(ctx, f.sys, tenants.AuditQuery{Limit: 1})
+		es, _, _ := f.S.AuditRecords(ctx, f.Sys, tenants.AuditQuery{Limit: 1})
 		if es[0].Action != "domain.delete" || es[0].Actor != "root" {
 			t.Errorf("audit %+v", es[0])
 		}
@@ -103,47 +104,47 @@ func TestAdminPages(t *testing.T) {
 
 func TestSettingsPages(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
+		f := paneltest.NewFx(t, db)
 		ctx := context.Background()
-		c := f.client()
-		c.login("ann@a.test", pw)
-		d := c.get("/settings", http.StatusOK)
+		c := f.Client()
+		c.Login("ann@a.test", paneltest.PW)
+		d := c.Get("/settings", http.StatusOK)
 		if d.Find(`[data-testid=responder-form]`).Length() != 1 || d.Find(`[data-testid=forwards-form]`).Length() != 1 {
 			t.Fatal("settings page lacks forms")
 		}
-		rec := c.post("/settings/password", url.Values{"current_password": {"wrong"}, "password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusUnprocessableEntity)
+		rec := c.Post("/settings/password", url.Values{"current_password": {"wrong"}, "password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "not your current password") {
 			t.Error("wrong current password accepted")
 		}
-		rec = c.post("/settings/password", url.Values{"current_password": {pw}, "password": {"ann12345678"}, "password2": {"ann12345678"}}, http.StatusUnprocessableEntity)
-		if !strings.Contains(text(doc(t, rec), `[data-testid=field-error]`), "password") {
+		rec = c.Post("/settings/password", url.Values{"current_password": {paneltest.PW}, "password": {"ann12345678"}, "password2": {"ann12345678"}}, http.StatusUnprocessableEntity)
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "password") {
 			t.Error("weak password accepted without reason")
 		}
-		c.post("/settings/password", url.Values{"current_password": {pw}, "password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusSeeOther)
-		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "ann@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
+		c.Post("/settings/password", url.Values{"current_password": {paneltest.PW}, "password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusSeeOther)
+		if _, err := f.S.ResolveLogin(ctx, tenants.PanelLogin, "ann@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
 			t.Errorf("new password does not log in: %v", err)
 		}
-		c.post("/settings/responder", url.Values{"enabled": {"on"}, "subject": {"Out\rof office"}, "body": {"x"}}, http.StatusUnprocessableEntity)
-		d = c.follow(c.post("/settings/responder", url.Values{"enabled": {"on"}, "subject": {"Out of office"}, "body": {"Back soon"}}, http.StatusSeeOther))
-		if got := text(d, `[data-testid=responder-status]`); got != "On: answering incoming mail." {
+		c.Post("/settings/responder", url.Values{"enabled": {"on"}, "subject": {"Out\rof office"}, "body": {"x"}}, http.StatusUnprocessableEntity)
+		d = c.Follow(c.Post("/settings/responder", url.Values{"enabled": {"on"}, "subject": {"Out of office"}, "body": {"Back soon"}}, http.StatusSeeOther))
+		if got := paneltest.Text(d, `[data-testid=responder-status]`); got != "On: answering incoming mail." {
 			t.Errorf("status %q", got)
 		}
-		c.post("/settings/forwards", url.Values{"addresses": {"ann@a.test"}, "store_mail": {"on"}}, http.StatusUnprocessableEntity)
-		c.post("/settings/forwards", url.Values{"addresses": {"ann.private@elsewhere.test"}}, http.StatusSeeOther)
-		if fw, store, _ := f.s.Forwards(ctx, f.sys, addr("ann@a.test")); store || len(fw) != 1 {
+		c.Post("/settings/forwards", url.Values{"addresses": {"ann@a.test"}, "store_mail": {"on"}}, http.StatusUnprocessableEntity)
+		c.Post("/settings/forwards", url.Values{"addresses": {"ann.private@elsewhere.test"}}, http.StatusSeeOther)
+		if fw, store, _ := f.S.Forwards(ctx, f.Sys, paneltest.Addr("ann@a.test")); store || len(fw) != 1 {
 			t.Errorf("forwards %v %v", fw, store)
 		}
 		// Without the permissions the forms are gone and posts refused.
 		off := false
-		_, err := f.s.UpdateMailbox(ctx, f.sys, addr("ann@a.test"), tenants.MailboxUpdate{MayForward: &off, MayResponder: &off})
-		must(t, err)
-		d = c.get("/settings", http.StatusOK)
+		_, err := f.S.UpdateMailbox(ctx, f.Sys, paneltest.Addr("ann@a.test"), tenants.MailboxUpdate{MayForward: &off, MayResponder: &off})
+		paneltest.Must(t, err)
+		d = c.Get("/settings", http.StatusOK)
 		if d.Find(`[data-testid=responder-form]`).Length() != 0 || d.Find(`[data-testid=forwards-form]`).Length() != 0 {
 			t.Error("forms shown without permission")
 		}
-		c.post("/settings/forwards", url.Values{"addresses": {"x@elsewhere.test"}}, http.StatusForbidden)
-		c.post("/settings/responder", url.Values{"subject": {"a"}, "body": {"b"}}, http.StatusForbidden)
-		if fw, _, _ := f.s.Forwards(ctx, f.sys, addr("ann@a.test")); len(fw) != 1 || fw[0] != "ann.private@elsewhere.test" {
+		c.Post("/settings/forwards", url.Values{"addresses": {"x@elsewhere.test"}}, http.StatusForbidden)
+		c.Post("/settings/responder", url.Values{"subject": {"a"}, "body": {"b"}}, http.StatusForbidden)
+		if fw, _, _ := f.S.Forwards(ctx, f.Sys, paneltest.Addr("ann@a.test")); len(fw) != 1 || fw[0] != "ann.private@elsewhere.test" {
 			t.Errorf("forwards changed without permission: %v", fw)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -15,32 +16,32 @@ import (
 // and paging are done by the database, one page of rows at a time.
 func TestMailboxListAt20000(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
+		f := paneltest.NewFx(t, db)
 		ctx := context.Background()
-		_, err := f.s.CreateDomain(ctx, f.sys, address.Domain("big.test"), "")
-		must(t, err)
-		d, err := f.s.Domain(ctx, f.sys, "big.test")
-		must(t, err)
+		_, err := f.S.CreateDomain(ctx, f.Sys, address.Domain("big.test"), "")
+		paneltest.Must(t, err)
+		d, err := f.S.Domain(ctx, f.Sys, "big.test")
+		paneltest.Must(t, err)
 		now := time.Now().UTC()
-		must(t, db.Read(ctx).Exec(`INSERT INTO mailboxes (domain_id, local_part, full_name, password_hash, created_at, updated_at)
+		paneltest.Must(t, db.Read(ctx).Exec(`INSERT INTO mailboxes (domain_id, local_part, full_name, password_hash, created_at, updated_at)
 			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
 			SELECT ?, 'user' || (100000 + i), 'Name ' || i, 'x', ?, ? FROM n`, d.ID, now, now).Error)
-		must(t, db.Read(ctx).Exec(`INSERT INTO addresses (domain_id, local_part, mailbox_id, is_alias, created_at)
+		paneltest.Must(t, db.Read(ctx).Exec(`INSERT INTO addresses (domain_id, local_part, mailbox_id, is_alias, created_at)
 			SELECT domain_id, local_part, id, FALSE, created_at FROM mailboxes WHERE domain_id = ?`, d.ID).Error)
-		c := f.client()
-		c.login("root", adminPW)
-		doc := c.get("/d/big.test", http.StatusOK)
+		c := f.Client()
+		c.Login("root", paneltest.AdminPW)
+		doc := c.Get("/d/big.test", http.StatusOK)
 		if got := doc.Find(`[data-testid=total]`).First().Text(); got != "20,000 mailboxes" {
 			t.Errorf("total %q", got)
 		}
 		if n := doc.Find(`[data-testid=mailbox-row]`).Length(); n != 50 {
 			t.Errorf("%d rows on a page", n)
 		}
-		doc = c.get("/d/big.test?page=400", http.StatusOK)
+		doc = c.Get("/d/big.test?page=400", http.StatusOK)
 		if got := doc.Find(`[data-testid=mailbox-address]`).Last().Text(); got != "user120000@big.test" {
 			t.Errorf("last mailbox %q", got)
 		}
-		doc = c.get("/d/big.test?q=name+1999&sort=name&desc=1", http.StatusOK)
+		doc = c.Get("/d/big.test?q=name+1999&sort=name&desc=1", http.StatusOK)
 		if got := doc.Find(`[data-testid=total]`).First().Text(); got != "11 mailboxes" {
 			t.Errorf("search total %q", got)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
@@ -22,17 +23,17 @@ import (
 // the body.
 func TestAnonymousUploadRefusedOverTheWire(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
-		srv := httptest.NewServer(f.e)
+		f := paneltest.NewFx(t, db)
+		srv := httptest.NewServer(f.E)
 		defer srv.Close()
 		for _, path := range []string{"/d/a.test/import", "/d/a.test/mailboxes", "/login"} {
 			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-			must(t, err)
+			paneltest.Must(t, err)
 			defer conn.Close() // before srv.Close, which waits for the handler
 			conn.SetDeadline(time.Now().Add(5 * time.Second))
 			_, err = io.WriteString(conn, "POST "+path+" HTTP/1.1\r\nHost: panel.test\r\n"+
 				"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 41943040\r\n\r\n--x\r\n")
-			must(t, err)
+			paneltest.Must(t, err)
 			r := bufio.NewReader(conn)
 			resp, err := http.ReadResponse(r, nil)
 			if err != nil {
@@ -54,16 +55,16 @@ func TestAnonymousUploadRefusedOverTheWire(t *testing.T) {
 // read into a temporary file, removed after the request.
 func TestImportUploadSpillsToDisk(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
-		c := f.client()
-		c.login("pm@a.test", pw)
-		c.get("/d/a.test/import", http.StatusOK)
+		f := paneltest.NewFx(t, db)
+		c := f.Client()
+		c.Login("pm@a.test", paneltest.PW)
+		c.Get("/d/a.test/import", http.StatusOK)
 
 		tmp := t.TempDir()
 		t.Setenv("TMPDIR", tmp)
 		var form strings.Builder
 		w := multipart.NewWriter(&form)
-		w.WriteField("csrf", c.csrf)
+		w.WriteField("csrf", c.CSRF)
 		fw, _ := w.CreateFormFile("file", "mailboxes.csv")
 		io.WriteString(fw, "username,password,description\n")
 		for i := 0; form.Len() < 3<<20; i++ {
@@ -77,13 +78,13 @@ func TestImportUploadSpillsToDisk(t *testing.T) {
 		}}
 		req := httptest.NewRequest(http.MethodPost, "/d/a.test/import", body)
 		req.Header.Set("Content-Type", w.FormDataContentType())
-		for _, ck := range c.cookies {
+		for _, ck := range c.Cookies {
 			req.AddCookie(ck)
 		}
 		rec := httptest.NewRecorder()
-		f.e.ServeHTTP(rec, req)
+		f.E.ServeHTTP(rec, req)
 		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "import-preview") && !strings.Contains(rec.Body.String(), "field-error") {
-			t.Errorf("3 MiB import: %d\n%s", rec.Code, snippet(rec.Body.String()))
+			t.Errorf("3 MiB import: %d\n%s", rec.Code, paneltest.Snippet(rec.Body.String()))
 		}
 		if !spilled {
 			t.Error("a 3 MiB upload was kept in memory: no temporary file while the form was read")
@@ -117,7 +118,7 @@ func (s *spyReader) Read(p []byte) (int, error) {
 func multipartFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
-	must(t, err)
+	paneltest.Must(t, err)
 	var out []string
 	for _, e := range es {
 		if strings.HasPrefix(e.Name(), "multipart-") {

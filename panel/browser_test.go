@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/postdesk/postdesk/browsertest"
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
@@ -20,14 +21,14 @@ import (
 // import a CSV, checking what each page shows.
 func TestBrowserPostmaster(t *testing.T) {
 	exe := browsertest.Chromium(t)
-	f := newFx(t, tenantstest.Open(t, database.SQLite))
-	srv := httptest.NewServer(f.e)
+	f := paneltest.NewFx(t, tenantstest.Open(t, database.SQLite))
+	srv := httptest.NewServer(f.E)
 	defer srv.Close()
 	br := browsertest.Start(t, exe, 90*time.Second)
 	defer br.Close()
 
 	csv := filepath.Join(t.TempDir(), "mailboxes.csv")
-	must(t, os.WriteFile(csv, []byte("\xef\xbb\xbfusername,description,password,aliases\r\n"+
+	paneltest.Must(t, os.WriteFile(csv, []byte("\xef\xbb\xbfusername,description,password,aliases\r\n"+
 		"imp1,\"Doe, Jane\",Qz7!vr0001Kp#w,jane;jd\r\nimp2,=1+1,Qz7!vr0002Kp#w,\r\n"), 0o600))
 
 	expect := func(what, got, want string) {
@@ -40,7 +41,7 @@ func TestBrowserPostmaster(t *testing.T) {
 	br.Do(chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(`#login`),
 		chromedp.SendKeys(`#login`, "pm/a.test"),
-		chromedp.SendKeys(`#password`, pw),
+		chromedp.SendKeys(`#password`, paneltest.PW),
 		chromedp.Submit(`#password`),
 		chromedp.WaitVisible(`[data-testid=mailboxes]`))
 	expect("signed-in user", br.Text(`[data-testid=user]`), "pm@a.test (postmaster)")
@@ -83,7 +84,7 @@ func TestBrowserPostmaster(t *testing.T) {
 	list := br.Text(`[data-testid=mailboxes]`)
 	expect("mailbox list after import", list, "imp1@a.test")
 	expect("mailbox list after import", list, "zoe@a.test")
-	m, err := f.s.Mailbox(t.Context(), f.sys, addr("imp2@a.test"))
+	m, err := f.S.Mailbox(t.Context(), f.Sys, paneltest.Addr("imp2@a.test"))
 	if err != nil || m.FullName != "=1+1" {
 		t.Errorf("imported mailbox %+v %v", m, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -14,18 +15,18 @@ import (
 
 func TestPostmasterPages(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
+		f := paneltest.NewFx(t, db)
 		ctx := context.Background()
-		c := f.client()
-		c.login("pm@a.test", pw)
+		c := f.Client()
+		c.Login("pm@a.test", paneltest.PW)
 
 		// The domain page: search, sort.
-		d := c.get("/d/a.test?q=ann&sort=name&desc=1", http.StatusOK)
-		if got := text(d, `[data-testid=mailbox-address]`); got != "ann@a.test" {
+		d := c.Get("/d/a.test?q=ann&sort=name&desc=1", http.StatusOK)
+		if got := paneltest.Text(d, `[data-testid=mailbox-address]`); got != "ann@a.test" {
 			t.Errorf("search ann: %q", got)
 		}
-		d = c.get("/d/a.test?sort=name&desc=1", http.StatusOK)
-		if got := text(d, `[data-testid=mailbox-address]`); got != "pm@a.test carl@a.test ann@a.test" {
+		d = c.Get("/d/a.test?sort=name&desc=1", http.StatusOK)
+		if got := paneltest.Text(d, `[data-testid=mailbox-address]`); got != "pm@a.test carl@a.test ann@a.test" {
 			t.Errorf("sorted by name, descending: %q", got)
 		}
 		if strings.Contains(d.Text(), "b.test") {
@@ -33,127 +34,127 @@ func TestPostmasterPages(t *testing.T) {
 		}
 
 		// Add a mailbox: a weak password is refused with the reason.
-		c.get("/d/a.test/mailboxes/new", http.StatusOK)
+		c.Get("/d/a.test/mailboxes/new", http.StatusOK)
 		form := url.Values{"local_part": {"dave"}, "password": {"password123"}, "full_name": {"Dave"}, "quota": {"1G"},
 			"active": {"on"}, "store_mail": {"on"}, "may_send": {"on"}, "webmail": {"on"}, "expire_inactive_days": {"90"}, "expires": {"2031-05-01"}}
-		rec := c.post("/d/a.test/mailboxes", form, http.StatusUnprocessableEntity)
-		if !strings.Contains(text(doc(t, rec), `[data-testid=field-error]`), "commonly used password") {
-			t.Errorf("weak password: %s", text(doc(t, rec), `[data-testid=field-error]`))
+		rec := c.Post("/d/a.test/mailboxes", form, http.StatusUnprocessableEntity)
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "commonly used password") {
+			t.Errorf("weak password: %s", paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`))
 		}
-		form.Set("password", pw)
+		form.Set("password", paneltest.PW)
 		form.Set("full_name", "Dave\r\nBcc: x@evil.test")
-		rec = c.post("/d/a.test/mailboxes", form, http.StatusUnprocessableEntity)
+		rec = c.Post("/d/a.test/mailboxes", form, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "must be on one line") {
 			t.Error("CR/LF in the full name accepted")
 		}
 		form.Set("full_name", "Dave Example")
-		d = c.follow(c.post("/d/a.test/mailboxes", form, http.StatusSeeOther))
-		if text(d, `[data-testid=flash]`) != "Mailbox dave@a.test added." || text(d, `[data-testid=mailbox-heading]`) != "dave@a.test" {
-			t.Errorf("after adding: %q", text(d, "main"))
+		d = c.Follow(c.Post("/d/a.test/mailboxes", form, http.StatusSeeOther))
+		if paneltest.Text(d, `[data-testid=flash]`) != "Mailbox dave@a.test added." || paneltest.Text(d, `[data-testid=mailbox-heading]`) != "dave@a.test" {
+			t.Errorf("after adding: %q", paneltest.Text(d, "main"))
 		}
-		m, err := f.s.Mailbox(ctx, f.sys, addr("dave@a.test"))
+		m, err := f.S.Mailbox(ctx, f.Sys, paneltest.Addr("dave@a.test"))
 		if err != nil || m.QuotaBytes != 1<<30 || m.MayResponder || m.ExpireInactiveDays != 90 || m.ExpiresAt == nil || m.FullName != "Dave Example" {
 			t.Fatalf("stored %+v %v", m, err)
 		}
-		if !strings.Contains(text(d, `[data-testid=mailbox-facts]`), "last login never") {
-			t.Errorf("facts %q", text(d, `[data-testid=mailbox-facts]`))
+		if !strings.Contains(paneltest.Text(d, `[data-testid=mailbox-facts]`), "last login never") {
+			t.Errorf("facts %q", paneltest.Text(d, `[data-testid=mailbox-facts]`))
 		}
 
 		// Edit every setting; a postmaster can't make postmasters.
-		c.post("/d/a.test/mailboxes/dave", url.Values{"full_name": {"Dave E."}, "quota": {""}, "active": {"on"}, "store_mail": {"on"},
+		c.Post("/d/a.test/mailboxes/dave", url.Values{"full_name": {"Dave E."}, "quota": {""}, "active": {"on"}, "store_mail": {"on"},
 			"may_forward": {"on"}, "expires": {""}, "expire_inactive_days": {"0"}, "postmaster": {"on"}}, http.StatusSeeOther)
-		m, _ = f.s.Mailbox(ctx, f.sys, addr("dave@a.test"))
+		m, _ = f.S.Mailbox(ctx, f.Sys, paneltest.Addr("dave@a.test"))
 		if m.FullName != "Dave E." || m.QuotaBytes != 0 || m.MaySend || !m.MayForward || m.ExpiresAt != nil || m.Postmaster {
 			t.Errorf("after edit %+v", m)
 		}
-		c.post("/d/a.test/mailboxes/dave", url.Values{"quota": {"lots"}}, http.StatusUnprocessableEntity)
-		c.post("/d/a.test/mailboxes/dave/password", url.Values{"password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusSeeOther)
-		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "dave@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
+		c.Post("/d/a.test/mailboxes/dave", url.Values{"quota": {"lots"}}, http.StatusUnprocessableEntity)
+		c.Post("/d/a.test/mailboxes/dave/password", url.Values{"password": {"Nq4$wv8!Tz2p"}, "password2": {"Nq4$wv8!Tz2p"}}, http.StatusSeeOther)
+		if _, err := f.S.ResolveLogin(ctx, tenants.PanelLogin, "dave@a.test", "Nq4$wv8!Tz2p", ""); err != nil {
 			t.Errorf("new password: %v", err)
 		}
-		c.post("/d/a.test/mailboxes/dave/password", url.Values{"password": {"Nq4$wv8!Tz2p"}, "password2": {"other"}}, http.StatusUnprocessableEntity)
+		c.Post("/d/a.test/mailboxes/dave/password", url.Values{"password": {"Nq4$wv8!Tz2p"}, "password2": {"other"}}, http.StatusUnprocessableEntity)
 
 		// Aliases: several at once; a clash names the holder.
-		d = c.follow(c.post("/d/a.test/mailboxes/dave/aliases", url.Values{"aliases": {"d1 d2\nd3@a.test"}}, http.StatusSeeOther))
-		if got := text(d, `[data-testid=alias]`); got != "d1@a.test remove d2@a.test remove d3@a.test remove" {
+		d = c.Follow(c.Post("/d/a.test/mailboxes/dave/aliases", url.Values{"aliases": {"d1 d2\nd3@a.test"}}, http.StatusSeeOther))
+		if got := paneltest.Text(d, `[data-testid=alias]`); got != "d1@a.test remove d2@a.test remove d3@a.test remove" {
 			t.Errorf("aliases shown %q", got)
 		}
-		rec = c.post("/d/a.test/mailboxes/dave/aliases", url.Values{"aliases": {"d4 ann d5"}}, http.StatusUnprocessableEntity)
-		if got := text(doc(t, rec), `[data-testid=field-error]`); got != "address ann@a.test is already taken by a mailbox" {
+		rec = c.Post("/d/a.test/mailboxes/dave/aliases", url.Values{"aliases": {"d4 ann d5"}}, http.StatusUnprocessableEntity)
+		if got := paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`); got != "address ann@a.test is already taken by a mailbox" {
 			t.Errorf("clash: %q", got)
 		}
-		rec = c.post("/d/a.test/mailboxes/ann/aliases", url.Values{"aliases": {"d2"}}, http.StatusUnprocessableEntity)
-		if got := text(doc(t, rec), `[data-testid=field-error]`); got != "address d2@a.test is already taken by an alias of dave@a.test" {
+		rec = c.Post("/d/a.test/mailboxes/ann/aliases", url.Values{"aliases": {"d2"}}, http.StatusUnprocessableEntity)
+		if got := paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`); got != "address d2@a.test is already taken by an alias of dave@a.test" {
 			t.Errorf("clash with an alias: %q", got)
 		}
-		rec = c.post("/d/a.test/mailboxes/ann/aliases", url.Values{"aliases": {"x@b.test"}}, http.StatusUnprocessableEntity)
+		rec = c.Post("/d/a.test/mailboxes/ann/aliases", url.Values{"aliases": {"x@b.test"}}, http.StatusUnprocessableEntity)
 		if strings.Contains(rec.Body.String(), "bob") {
 			t.Error("an alias in another domain named b.test's holder")
 		}
-		c.post("/d/a.test/mailboxes/dave/aliases/d1/delete", nil, http.StatusSeeOther)
+		c.Post("/d/a.test/mailboxes/dave/aliases/d1/delete", nil, http.StatusSeeOther)
 
 		// Forwards with the store-mail switch; loops refused.
-		rec = c.post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {""}}, http.StatusUnprocessableEntity)
+		rec = c.Post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {""}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "must store mail") {
 			t.Error("store mail off without forwards accepted")
 		}
-		c.post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {"ann@a.test, out@elsewhere.test"}}, http.StatusSeeOther)
-		rec = c.post("/d/a.test/mailboxes/ann/forwards", url.Values{"addresses": {"d2@a.test"}, "store_mail": {"on"}}, http.StatusUnprocessableEntity)
+		c.Post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {"ann@a.test, out@elsewhere.test"}}, http.StatusSeeOther)
+		rec = c.Post("/d/a.test/mailboxes/ann/forwards", url.Values{"addresses": {"d2@a.test"}, "store_mail": {"on"}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "would loop") {
 			t.Error("forward loop accepted")
 		}
-		c.post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {"x@y.test\r\nBcc: z@evil.test"}}, http.StatusUnprocessableEntity)
-		fw, store, _ := f.s.Forwards(ctx, f.sys, addr("dave@a.test"))
+		c.Post("/d/a.test/mailboxes/dave/forwards", url.Values{"addresses": {"x@y.test\r\nBcc: z@evil.test"}}, http.StatusUnprocessableEntity)
+		fw, store, _ := f.S.Forwards(ctx, f.Sys, paneltest.Addr("dave@a.test"))
 		if store || len(fw) != 2 {
 			t.Errorf("forwards %v store %v", fw, store)
 		}
 
 		// Responder: CR/LF refused, set, revoke.
-		rec = c.post("/d/a.test/mailboxes/dave/responder", url.Values{"enabled": {"on"}, "subject": {"Away\r\nBcc: x@evil.test"}, "body": {"b"}}, http.StatusUnprocessableEntity)
+		rec = c.Post("/d/a.test/mailboxes/dave/responder", url.Values{"enabled": {"on"}, "subject": {"Away\r\nBcc: x@evil.test"}, "body": {"b"}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "must be on one line") {
 			t.Error("CR/LF in the subject accepted")
 		}
-		d = c.follow(c.post("/d/a.test/mailboxes/dave/responder", url.Values{"enabled": {"on"}, "subject": {"Away"}, "body": {"Back\nMonday"}, "end": {"2099-01-01"}}, http.StatusSeeOther))
-		if got := text(d, `[data-testid=responder-status]`); got != "On until 2099-01-01 00:00 UTC." {
+		d = c.Follow(c.Post("/d/a.test/mailboxes/dave/responder", url.Values{"enabled": {"on"}, "subject": {"Away"}, "body": {"Back\nMonday"}, "end": {"2099-01-01"}}, http.StatusSeeOther))
+		if got := paneltest.Text(d, `[data-testid=responder-status]`); got != "On until 2099-01-01 00:00 UTC." {
 			t.Errorf("responder status %q", got)
 		}
-		c.post("/d/a.test/mailboxes/dave/responder", url.Values{"subject": {"Away"}, "body": {"Back"}}, http.StatusSeeOther)
-		if r, _ := f.s.Responder(ctx, f.sys, addr("dave@a.test")); r.Enabled {
+		c.Post("/d/a.test/mailboxes/dave/responder", url.Values{"subject": {"Away"}, "body": {"Back"}}, http.StatusSeeOther)
+		if r, _ := f.S.Responder(ctx, f.Sys, paneltest.Addr("dave@a.test")); r.Enabled {
 			t.Error("responder not revoked")
 		}
 
 		// Aliases page and catchrest.
-		d = c.get("/d/a.test/aliases", http.StatusOK)
-		if !strings.Contains(text(d, `[data-testid=catchrest]`), "refused") || !strings.Contains(text(d, `[data-testid=domain-aliases]`), "d2@a.test") {
-			t.Errorf("aliases page %q", text(d, "main"))
+		d = c.Get("/d/a.test/aliases", http.StatusOK)
+		if !strings.Contains(paneltest.Text(d, `[data-testid=catchrest]`), "refused") || !strings.Contains(paneltest.Text(d, `[data-testid=domain-aliases]`), "d2@a.test") {
+			t.Errorf("aliases page %q", paneltest.Text(d, "main"))
 		}
-		d = c.follow(c.post("/d/a.test/catchrest", url.Values{"mailbox": {"ann"}}, http.StatusSeeOther))
-		if got := text(d, `[data-testid=catchrest]`); got != "Mail for unknown addresses goes to ann@a.test." {
+		d = c.Follow(c.Post("/d/a.test/catchrest", url.Values{"mailbox": {"ann"}}, http.StatusSeeOther))
+		if got := paneltest.Text(d, `[data-testid=catchrest]`); got != "Mail for unknown addresses goes to ann@a.test." {
 			t.Errorf("catchrest %q", got)
 		}
-		c.post("/d/a.test/catchrest", url.Values{"mailbox": {"nobody"}}, http.StatusUnprocessableEntity)
-		c.post("/d/a.test/aliases/d2/delete", nil, http.StatusSeeOther)
-		c.post("/d/a.test/catchrest", url.Values{"mailbox": {""}}, http.StatusSeeOther)
-		if cr, _ := f.s.DomainCatchrest(ctx, f.sys, "a.test"); cr.Mailbox != "" {
+		c.Post("/d/a.test/catchrest", url.Values{"mailbox": {"nobody"}}, http.StatusUnprocessableEntity)
+		c.Post("/d/a.test/aliases/d2/delete", nil, http.StatusSeeOther)
+		c.Post("/d/a.test/catchrest", url.Values{"mailbox": {""}}, http.StatusSeeOther)
+		if cr, _ := f.S.DomainCatchrest(ctx, f.Sys, "a.test"); cr.Mailbox != "" {
 			t.Error("catchrest not removed")
 		}
 
 		// Export and the domain's audit log.
-		_, err = f.s.UpdateMailbox(ctx, f.sys, addr("ann@a.test"), tenants.MailboxUpdate{FullName: ptr("=1+2")})
-		must(t, err)
-		rec = c.do(http.MethodGet, "/d/a.test/export.csv", nil)
+		_, err = f.S.UpdateMailbox(ctx, f.Sys, paneltest.Addr("ann@a.test"), tenants.MailboxUpdate{FullName: ptr("=1+2")})
+		paneltest.Must(t, err)
+		rec = c.Do(http.MethodGet, "/d/a.test/export.csv", nil)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "ann,'=1+2,") || strings.Contains(rec.Body.String(), "b.test") {
 			t.Errorf("export %d:\n%s", rec.Code, rec.Body)
 		}
-		d = c.get("/d/a.test/audit", http.StatusOK)
-		audit := text(d, `[data-testid=audit]`)
+		d = c.Get("/d/a.test/audit", http.StatusOK)
+		audit := paneltest.Text(d, `[data-testid=audit]`)
 		if !strings.Contains(audit, "mailbox.create dave@a.test") || !strings.Contains(audit, "pm@a.test 192.0.2.10") || strings.Contains(audit, "b.test") {
 			t.Errorf("audit %q", audit)
 		}
 
 		// Remove the mailbox.
-		c.post("/d/a.test/mailboxes/dave/delete", nil, http.StatusSeeOther)
-		c.get("/d/a.test/mailboxes/dave", http.StatusNotFound)
+		c.Post("/d/a.test/mailboxes/dave/delete", nil, http.StatusSeeOther)
+		c.Get("/d/a.test/mailboxes/dave", http.StatusNotFound)
 	})
 }
 
@@ -161,57 +162,57 @@ func ptr[T any](v T) *T { return &v }
 
 func TestImportPages(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
+		f := paneltest.NewFx(t, db)
 		ctx := context.Background()
-		c := f.client()
-		c.login("pm@a.test", pw)
-		c.get("/d/a.test/import", http.StatusOK)
+		c := f.Client()
+		c.Login("pm@a.test", paneltest.PW)
+		c.Get("/d/a.test/import", http.StatusOK)
 		bad := "\xef\xbb\xbfusername,password,description,aliases\r\n" +
 			"new1,Qz7!vr0001Kp#w,\"Smith, New\",n1;n2\r\n" +
 			"bob@b.test,Qz7!vr0002Kp#w,Intruder,\r\n" +
 			"new2,password,Weak,\r\n"
-		rec := c.postUpload("/d/a.test/import", nil, bad, http.StatusUnprocessableEntity)
-		d := doc(t, rec)
-		if got := text(d, `[data-testid=import-problem]`); !strings.Contains(got, "3 bob@b.test Intruder username: bob@b.test is not in your domain a.test") || !strings.Contains(got, "4 new2") {
+		rec := c.PostUpload("/d/a.test/import", nil, bad, http.StatusUnprocessableEntity)
+		d := paneltest.Doc(t, rec)
+		if got := paneltest.Text(d, `[data-testid=import-problem]`); !strings.Contains(got, "3 bob@b.test Intruder username: bob@b.test is not in your domain a.test") || !strings.Contains(got, "4 new2") {
 			t.Errorf("problems %q", got)
 		}
-		if got := text(d, `[data-testid=import-ok]`); got != "2 new1@a.test Smith, New n1@a.test n2@a.test" {
+		if got := paneltest.Text(d, `[data-testid=import-ok]`); got != "2 new1@a.test Smith, New n1@a.test n2@a.test" {
 			t.Errorf("good rows %q", got)
 		}
 		if d.Find(`[data-testid=import-confirm]`).Length() != 0 {
 			t.Error("a file with problems can be confirmed")
 		}
 		// Confirming such a file anyway writes nothing.
-		c.post("/d/a.test/import/confirm", url.Values{"csv": {bad}}, http.StatusUnprocessableEntity)
-		if _, err := f.s.Mailbox(ctx, f.sys, addr("new1@a.test")); err == nil {
+		c.Post("/d/a.test/import/confirm", url.Values{"csv": {bad}}, http.StatusUnprocessableEntity)
+		if _, err := f.S.Mailbox(ctx, f.Sys, paneltest.Addr("new1@a.test")); err == nil {
 			t.Fatal("a refused import wrote new1")
 		}
-		rec = c.postUpload("/d/a.test/import", url.Values{"template": {"nosuch"}}, bad, http.StatusUnprocessableEntity)
+		rec = c.PostUpload("/d/a.test/import", url.Values{"template": {"nosuch"}}, bad, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "nosuch@a.test is not a mailbox") {
 			t.Error("unknown template accepted")
 		}
-		c.postUpload("/d/a.test/import", nil, "username,password\n"+strings.Repeat("a,b\n", 10001), http.StatusUnprocessableEntity)
+		c.PostUpload("/d/a.test/import", nil, "username,password\n"+strings.Repeat("a,b\n", 10001), http.StatusUnprocessableEntity)
 
 		good := "username,password,description,aliases\nnew1,Qz7!vr0001Kp#w,\"Smith, New\",n1;n2\nnew2,Qz7!vr0003Kp#w,\"two\nlines?\",\n"
 		good = strings.Replace(good, "\"two\nlines?\"", "=cmd|calc", 1)
-		rec = c.postUpload("/d/a.test/import", url.Values{"template": {"carl"}}, good, http.StatusOK)
-		d = doc(t, rec)
-		if got := text(d, `[data-testid=import-summary]`); got != "2 mailboxes to add, with the settings of carl@a.test." {
+		rec = c.PostUpload("/d/a.test/import", url.Values{"template": {"carl"}}, good, http.StatusOK)
+		d = paneltest.Doc(t, rec)
+		if got := paneltest.Text(d, `[data-testid=import-summary]`); got != "2 mailboxes to add, with the settings of carl@a.test." {
 			t.Errorf("summary %q", got)
 		}
 		upload, _ := d.Find(`[data-testid=import-confirm-form] input[name=upload]`).Attr("value")
 		if upload == "" {
 			t.Fatal("no upload token in the confirmation form")
 		}
-		d = c.follow(c.post("/d/a.test/import/confirm", url.Values{"upload": {upload}}, http.StatusSeeOther))
-		if got := text(d, `[data-testid=flash]`); got != "2 mailboxes imported into a.test." {
+		d = c.Follow(c.Post("/d/a.test/import/confirm", url.Values{"upload": {upload}}, http.StatusSeeOther))
+		if got := paneltest.Text(d, `[data-testid=flash]`); got != "2 mailboxes imported into a.test." {
 			t.Errorf("flash %q", got)
 		}
-		m, err := f.s.Mailbox(ctx, f.sys, addr("new2@a.test"))
+		m, err := f.S.Mailbox(ctx, f.Sys, paneltest.Addr("new2@a.test"))
 		if err != nil || m.FullName != "=cmd|calc" {
 			t.Errorf("formula cell not stored literally: %+v %v", m, err)
 		}
-		if _, err := f.s.ResolveLogin(ctx, tenants.PanelLogin, "n2@a.test", "Qz7!vr0001Kp#w", ""); err != nil {
+		if _, err := f.S.ResolveLogin(ctx, tenants.PanelLogin, "n2@a.test", "Qz7!vr0001Kp#w", ""); err != nil {
 			t.Errorf("imported alias login: %v", err)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/postdesk/postdesk/panel"
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -16,110 +17,110 @@ import (
 
 func TestSignInAndSessions(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
-		c := f.client()
-		if rec := c.do(http.MethodGet, "/", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
+		f := paneltest.NewFx(t, db)
+		c := f.Client()
+		if rec := c.Do(http.MethodGet, "/", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
 			t.Fatalf("GET / signed out: %d %s", rec.Code, rec.Header().Get("Location"))
 		}
-		d := c.get("/login", http.StatusOK)
-		if d.Find(`input[type=password]`).Length() != 1 || c.csrf == "" {
+		d := c.Get("/login", http.StatusOK)
+		if d.Find(`input[type=password]`).Length() != 1 || c.CSRF == "" {
 			t.Fatal("no sign-in form with a CSRF token")
 		}
-		pre := c.cookies["postdesk_csrf"]
-		if pre == nil || !pre.HttpOnly || pre.Value != c.csrf {
+		pre := c.Cookies["postdesk_csrf"]
+		if pre == nil || !pre.HttpOnly || pre.Value != c.CSRF {
 			t.Fatalf("sign-in token cookie %+v", pre)
 		}
-		healthz := c.do(http.MethodGet, "/healthz", nil)
+		healthz := c.Do(http.MethodGet, "/healthz", nil)
 		if healthz.Code != http.StatusOK || !strings.Contains(healthz.Body.String(), `"ok"`) {
 			t.Errorf("healthz %d %s", healthz.Code, healthz.Body)
 		}
 
 		// Wrong password: the form again, with the reason, nothing leaked.
-		rec := c.post("/login", url.Values{"login": {"pm@a.test"}, "password": {"wrong-password"}}, http.StatusUnauthorized)
-		if !strings.Contains(text(doc(t, rec), `[data-testid=signin-error]`), "wrong user name or password") {
-			t.Errorf("no error shown: %s", snippet(rec.Body.String()))
+		rec := c.Post("/login", url.Values{"login": {"pm@a.test"}, "password": {"wrong-password"}}, http.StatusUnauthorized)
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=signin-error]`), "wrong user name or password") {
+			t.Errorf("no error shown: %s", paneltest.Snippet(rec.Body.String()))
 		}
-		if c.cookies["postdesk_session"] != nil {
+		if c.Cookies["postdesk_session"] != nil {
 			t.Fatal("a failed login set a session")
 		}
 
 		// user/domain form; a session that is HttpOnly, SameSite, not
 		// Secure over plain HTTP; the start page of a postmaster.
-		c.get("/login", http.StatusOK)
-		rec = c.post("/login", url.Values{"login": {"PM/A.test"}, "password": {pw}, "next": {"/d/a.test/aliases"}}, http.StatusSeeOther)
+		c.Get("/login", http.StatusOK)
+		rec = c.Post("/login", url.Values{"login": {"PM/A.test"}, "password": {paneltest.PW}, "next": {"/d/a.test/aliases"}}, http.StatusSeeOther)
 		if rec.Header().Get("Location") != "/d/a.test/aliases" {
 			t.Errorf("next: %s", rec.Header().Get("Location"))
 		}
-		s1 := c.cookies["postdesk_session"]
+		s1 := c.Cookies["postdesk_session"]
 		if s1 == nil || !s1.HttpOnly || s1.SameSite != http.SameSiteLaxMode || s1.Secure {
 			t.Fatalf("session cookie %+v", s1)
 		}
-		if c.cookies["postdesk_csrf"] != nil {
+		if c.Cookies["postdesk_csrf"] != nil {
 			t.Error("the sign-in token cookie outlives the sign-in")
 		}
-		if loc := c.do(http.MethodGet, "/", nil).Header().Get("Location"); loc != "/d/a.test" {
+		if loc := c.Do(http.MethodGet, "/", nil).Header().Get("Location"); loc != "/d/a.test" {
 			t.Errorf("postmaster start page %s", loc)
 		}
-		d = c.get("/d/a.test", http.StatusOK)
-		if got := text(d, `[data-testid=user]`); got != "pm@a.test (postmaster)" {
+		d = c.Get("/d/a.test", http.StatusOK)
+		if got := paneltest.Text(d, `[data-testid=user]`); got != "pm@a.test (postmaster)" {
 			t.Errorf("header user %q", got)
 		}
 
 		// Signing in again gives a new session id; the old one is dead.
-		c.get("/login", http.StatusSeeOther) // signed in: sent on
-		rec = c.post("/login", url.Values{"login": {"ann@a.test"}, "password": {pw}}, http.StatusSeeOther)
-		s2 := c.cookies["postdesk_session"]
+		c.Get("/login", http.StatusSeeOther) // signed in: sent on
+		rec = c.Post("/login", url.Values{"login": {"ann@a.test"}, "password": {paneltest.PW}}, http.StatusSeeOther)
+		s2 := c.Cookies["postdesk_session"]
 		if s2 == nil || s2.Value == s1.Value {
 			t.Fatal("session id not renewed at login")
 		}
-		old := f.client()
-		old.cookies["postdesk_session"] = s1
-		if rec := old.do(http.MethodGet, "/d/a.test", nil); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login") {
+		old := f.Client()
+		old.Cookies["postdesk_session"] = s1
+		if rec := old.Do(http.MethodGet, "/d/a.test", nil); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login") {
 			t.Errorf("old session still works: %d", rec.Code)
 		}
-		if loc := c.do(http.MethodGet, "/", nil).Header().Get("Location"); loc != "/settings" {
+		if loc := c.Do(http.MethodGet, "/", nil).Header().Get("Location"); loc != "/settings" {
 			t.Errorf("user start page %s", loc)
 		}
-		c.get("/d/a.test", http.StatusForbidden) // a user is no postmaster
-		c.get("/admin", http.StatusForbidden)
+		c.Get("/d/a.test", http.StatusForbidden) // a user is no postmaster
+		c.Get("/admin", http.StatusForbidden)
 
 		// Logout kills the session for whoever holds its id.
-		c.get("/settings", http.StatusOK)
-		stolen := f.client()
-		stolen.cookies["postdesk_session"] = s2
-		c.post("/logout", nil, http.StatusSeeOther)
-		if c.cookies["postdesk_session"] != nil {
+		c.Get("/settings", http.StatusOK)
+		stolen := f.Client()
+		stolen.Cookies["postdesk_session"] = s2
+		c.Post("/logout", nil, http.StatusSeeOther)
+		if c.Cookies["postdesk_session"] != nil {
 			t.Error("logout left the cookie")
 		}
-		if rec := stolen.do(http.MethodGet, "/settings", nil); rec.Code != http.StatusSeeOther {
+		if rec := stolen.Do(http.MethodGet, "/settings", nil); rec.Code != http.StatusSeeOther {
 			t.Errorf("session alive after logout: %d", rec.Code)
 		}
 
 		// Administrators by bare name.
-		a := f.client()
-		a.login("root", adminPW)
-		a.get("/admin", http.StatusOK)
-		a.get("/settings", http.StatusForbidden) // no mailbox of their own
+		a := f.Client()
+		a.Login("root", paneltest.AdminPW)
+		a.Get("/admin", http.StatusOK)
+		a.Get("/settings", http.StatusForbidden) // no mailbox of their own
 
 		// A mailbox without webmail permission may not use the panel; a
 		// mailbox disabled while signed in is signed out.
 		ctx := context.Background()
 		off := false
-		if _, err := f.s.UpdateMailbox(ctx, f.sys, addr("carl@a.test"), tenants.MailboxUpdate{Webmail: &off}); err != nil {
+		if _, err := f.S.UpdateMailbox(ctx, f.Sys, paneltest.Addr("carl@a.test"), tenants.MailboxUpdate{Webmail: &off}); err != nil {
 			t.Fatal(err)
 		}
-		u := f.client()
-		u.get("/login", http.StatusOK)
-		rec = u.post("/login", url.Values{"login": {"carl@a.test"}, "password": {pw}}, http.StatusForbidden)
+		u := f.Client()
+		u.Get("/login", http.StatusOK)
+		rec = u.Post("/login", url.Values{"login": {"carl@a.test"}, "password": {paneltest.PW}}, http.StatusForbidden)
 		if !strings.Contains(rec.Body.String(), "may not sign in") {
-			t.Errorf("webmail-less login: %s", snippet(rec.Body.String()))
+			t.Errorf("webmail-less login: %s", paneltest.Snippet(rec.Body.String()))
 		}
-		b := f.client()
-		b.login("ann@a.test", pw)
-		if _, err := f.s.UpdateMailbox(ctx, f.sys, addr("ann@a.test"), tenants.MailboxUpdate{Active: &off}); err != nil {
+		b := f.Client()
+		b.Login("ann@a.test", paneltest.PW)
+		if _, err := f.S.UpdateMailbox(ctx, f.Sys, paneltest.Addr("ann@a.test"), tenants.MailboxUpdate{Active: &off}); err != nil {
 			t.Fatal(err)
 		}
-		if rec := b.do(http.MethodGet, "/settings", nil); rec.Code != http.StatusSeeOther {
+		if rec := b.Do(http.MethodGet, "/settings", nil); rec.Code != http.StatusSeeOther {
 			t.Errorf("disabled mailbox keeps its session: %d", rec.Code)
 		}
 	})
@@ -127,35 +128,35 @@ func TestSignInAndSessions(t *testing.T) {
 
 func TestSignInThrottle(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
-		c := f.client()
+		f := paneltest.NewFx(t, db)
+		c := f.Client()
 		for i := range 10 {
-			c.get("/login", http.StatusOK)
-			c.post("/login", url.Values{"login": {"ann@a.test"}, "password": {"not-it-" + string(rune('a'+i))}}, http.StatusUnauthorized)
+			c.Get("/login", http.StatusOK)
+			c.Post("/login", url.Values{"login": {"ann@a.test"}, "password": {"not-it-" + string(rune('a'+i))}}, http.StatusUnauthorized)
 		}
-		c.get("/login", http.StatusOK)
-		rec := c.post("/login", url.Values{"login": {"ann/a.test"}, "password": {pw}}, http.StatusUnauthorized)
+		c.Get("/login", http.StatusOK)
+		rec := c.Post("/login", url.Values{"login": {"ann/a.test"}, "password": {paneltest.PW}}, http.StatusUnauthorized)
 		if !strings.Contains(rec.Body.String(), "too many failed logins") {
-			t.Errorf("account not locked after 10 failures: %s", snippet(rec.Body.String()))
+			t.Errorf("account not locked after 10 failures: %s", paneltest.Snippet(rec.Body.String()))
 		}
 	})
 }
 
 func TestCSRF(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
-		c := f.client()
-		c.login("pm@a.test", pw)
-		c.get("/d/a.test", http.StatusOK)
-		form := url.Values{"local_part": {"evil"}, "password": {pw}, "active": {"on"}, "store_mail": {"on"}}
+		f := paneltest.NewFx(t, db)
+		c := f.Client()
+		c.Login("pm@a.test", paneltest.PW)
+		c.Get("/d/a.test", http.StatusOK)
+		form := url.Values{"local_part": {"evil"}, "password": {paneltest.PW}, "active": {"on"}, "store_mail": {"on"}}
 		for _, tc := range []struct {
 			name  string
 			token string
 			site  string
 		}{
 			{"no token", "", ""},
-			{"wrong token", wrongToken(c.csrf), ""},
-			{"cross-site with the right token", c.csrf, "cross-site"},
+			{"wrong token", wrongToken(c.CSRF), ""},
+			{"cross-site with the right token", c.CSRF, "cross-site"},
 		} {
 			f2 := url.Values{}
 			for k, v := range form {
@@ -165,67 +166,67 @@ func TestCSRF(t *testing.T) {
 			if tc.token == "" {
 				f2.Set("csrf", "")
 			}
-			c.header.Set("Sec-Fetch-Site", tc.site)
-			rec := c.do(http.MethodPost, "/d/a.test/mailboxes", f2)
-			c.header.Del("Sec-Fetch-Site")
+			c.Header.Set("Sec-Fetch-Site", tc.site)
+			rec := c.Do(http.MethodPost, "/d/a.test/mailboxes", f2)
+			c.Header.Del("Sec-Fetch-Site")
 			if rec.Code != http.StatusForbidden {
 				t.Errorf("%s: %d, want 403", tc.name, rec.Code)
 			}
 		}
-		if _, err := f.s.Mailbox(context.Background(), f.sys, addr("evil@a.test")); err == nil {
+		if _, err := f.S.Mailbox(context.Background(), f.Sys, paneltest.Addr("evil@a.test")); err == nil {
 			t.Fatal("a refused POST created the mailbox")
 		}
 		// A login form posted from another site is refused too.
-		o := f.client()
-		o.header.Set("Sec-Fetch-Site", "cross-site")
-		o.get("/login", http.StatusOK)
-		o.post("/login", url.Values{"login": {"root"}, "password": {adminPW}}, http.StatusForbidden)
-		c.header.Set("Sec-Fetch-Site", "same-origin")
-		c.post("/d/a.test/mailboxes", form, http.StatusSeeOther)
+		o := f.Client()
+		o.Header.Set("Sec-Fetch-Site", "cross-site")
+		o.Get("/login", http.StatusOK)
+		o.Post("/login", url.Values{"login": {"root"}, "password": {paneltest.AdminPW}}, http.StatusForbidden)
+		c.Header.Set("Sec-Fetch-Site", "same-origin")
+		c.Post("/d/a.test/mailboxes", form, http.StatusSeeOther)
 	})
 }
 
 func TestProxyAndSecureCookies(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db, func(d *panel.Deps) {
+		f := paneltest.NewFx(t, db, func(d *panel.Deps) {
 			d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		})
 		// Through the trusted proxy: the client's address and scheme.
-		c := f.client()
-		c.remote = "10.1.2.3:4444"
-		c.header.Set("X-Forwarded-For", "198.51.100.7, 10.9.9.9")
-		c.header.Set("X-Forwarded-Proto", "https")
-		c.login("pm@a.test", pw)
-		if s := c.cookies["postdesk_session"]; s == nil || !s.Secure {
+		c := f.Client()
+		c.Remote = "10.1.2.3:4444"
+		c.Header.Set("X-Forwarded-For", "198.51.100.7, 10.9.9.9")
+		c.Header.Set("X-Forwarded-Proto", "https")
+		c.Login("pm@a.test", paneltest.PW)
+		if s := c.Cookies["postdesk_session"]; s == nil || !s.Secure {
 			t.Errorf("cookie over https through a trusted proxy not Secure: %+v", s)
 		}
-		c.get("/d/a.test/mailboxes/new", http.StatusOK)
-		c.post("/d/a.test/mailboxes", url.Values{"local_part": {"viaproxy"}, "password": {pw}, "active": {"on"}, "store_mail": {"on"}}, http.StatusSeeOther)
-		es, _, err := f.s.AuditRecords(context.Background(), f.sys, tenants.AuditQuery{Limit: 1})
+		c.Get("/d/a.test/mailboxes/new", http.StatusOK)
+		c.Post("/d/a.test/mailboxes", url.Values{"local_part": {"viaproxy"}, "password": {paneltest.PW}, "active": {"on"}, "store_mail": {"on"}}, http.StatusSeeOther)
+		es, _, err := f.S.AuditRecords(context.Background(), f.Sys, tenants.AuditQuery{Limit: 1})
 		if err != nil || len(es) != 1 || es[0].RemoteAddr != "198.51.100.7" || es[0].Actor != "pm@a.test" {
 			t.Errorf("audit entry %+v %v, want remote 198.51.100.7", es, err)
 		}
 		// Not through it: the headers are not believed.
-		u := f.client()
-		u.remote = "203.0.113.9:1234"
-		u.header.Set("X-Forwarded-For", "198.51.100.7")
-		u.header.Set("X-Forwarded-Proto", "https")
-		u.login("pm@a.test", pw)
-		if s := u.cookies["postdesk_session"]; s.Secure {
+		u := f.Client()
+		u.Remote = "203.0.113.9:1234"
+		u.Header.Set("X-Forwarded-For", "198.51.100.7")
+		u.Header.Set("X-Forwarded-Proto", "https")
+		u.Login("pm@a.test", paneltest.PW)
+		if s := u.Cookies["postdesk_session"]; s.Secure {
 			t.Error("an untrusted X-Forwarded-Proto made the cookie Secure")
 		}
-		u.get("/d/a.test/mailboxes/new", http.StatusOK)
-		u.post("/d/a.test/mailboxes", url.Values{"local_part": {"direct"}, "password": {pw}, "active": {"on"}, "store_mail": {"on"}}, http.StatusSeeOther)
-		es, _, _ = f.s.AuditRecords(context.Background(), f.sys, tenants.AuditQuery{Limit: 1})
+		u.Get("/d/a.test/mailboxes/new", http.StatusOK)
+		u.Post("/d/a.test/mailboxes", url.Values{"local_part": {"direct"}, "password": {paneltest.PW}, "active": {"on"}, "store_mail": {"on"}}, http.StatusSeeOther)
+		es, _, _ = f.S.AuditRecords(context.Background(), f.Sys, tenants.AuditQuery{Limit: 1})
 		if es[0].RemoteAddr != "203.0.113.9" {
 			t.Errorf("untrusted X-Forwarded-For believed: %s", es[0].RemoteAddr)
 		}
 	})
 	t.Run("https public URL", func(t *testing.T) {
-		f := newFx(t, tenantstest.Open(t, database.SQLite), func(d *panel.Deps) { d.PublicURL = "https://mail.example.test" })
-		c := f.client()
-		c.login("root", adminPW)
-		if s := c.cookies["postdesk_session"]; !s.Secure {
+		f := paneltest.NewFx(t, tenantstest.Open(t, database.SQLite), func(d *panel.Deps) { d.PublicURL = "https://mail.example.test" })
+		c := f.Client()
+		c.Login("root", paneltest.AdminPW)
+		if s := c.Cookies["postdesk_session"]; !s.Secure {
 			t.Error("https public URL: cookie not Secure")
 		}
 	})

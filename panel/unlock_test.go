@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -17,11 +18,11 @@ import (
 // lifts a login lock through tenants.Unlock; postmasters can't reach it.
 func TestAdminUnlock(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		f := newFx(t, db)
+		f := paneltest.NewFx(t, db)
 		ctx := context.Background()
 		locked := func() bool {
 			t.Helper()
-			_, err := f.s.ResolveLogin(ctx, tenants.MailboxLogin, "ann@a.test", pw, "192.0.2.5:1")
+			_, err := f.S.ResolveLogin(ctx, tenants.MailboxLogin, "ann@a.test", paneltest.PW, "192.0.2.5:1")
 			var le *tenants.LoginError
 			if err != nil && !(errors.As(err, &le) && le.Reason == tenants.Locked) {
 				t.Fatalf("login: %v", err)
@@ -29,30 +30,30 @@ func TestAdminUnlock(t *testing.T) {
 			return err != nil
 		}
 		for range tenants.DefaultThrottle().AccountLockAfter {
-			f.s.ResolveLogin(ctx, tenants.MailboxLogin, "ann@a.test", "wrong", "192.0.2.5:1")
+			f.S.ResolveLogin(ctx, tenants.MailboxLogin, "ann@a.test", "wrong", "192.0.2.5:1")
 		}
 		if !locked() {
 			t.Fatal("not locked")
 		}
-		pm := f.client()
-		pm.login("pm@a.test", pw)
-		pm.post("/admin/unlock", url.Values{"login": {"ann@a.test"}}, http.StatusForbidden)
+		pm := f.Client()
+		pm.Login("pm@a.test", paneltest.PW)
+		pm.Post("/admin/unlock", url.Values{"login": {"ann@a.test"}}, http.StatusForbidden)
 
-		c := f.client()
-		c.login("root", adminPW)
-		d := c.get("/admin", http.StatusOK)
+		c := f.Client()
+		c.Login("root", paneltest.AdminPW)
+		d := c.Get("/admin", http.StatusOK)
 		if d.Find(`[data-testid=unlock-form] input[name=csrf]`).Length() != 1 {
 			t.Error("the unlock form has no CSRF token")
 		}
-		c.post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "csrf": {"forged"}}, http.StatusForbidden)
-		rec := c.post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "ip": {"nowhere"}}, http.StatusUnprocessableEntity)
+		c.Post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "csrf": {"forged"}}, http.StatusForbidden)
+		rec := c.Post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "ip": {"nowhere"}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(rec.Body.String(), "not an IP address") {
 			t.Error("a bad address is not named")
 		}
 		if !locked() {
 			t.Fatal("unlocked by refused requests")
 		}
-		c.post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "ip": {"192.0.2.5"}}, http.StatusSeeOther)
+		c.Post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "ip": {"192.0.2.5"}}, http.StatusSeeOther)
 		if locked() {
 			t.Fatal("still locked after the admin's unlock")
 		}

@@ -1,4 +1,4 @@
-package panel_test
+package e2e_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/outbound"
+	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -25,44 +26,44 @@ var secretsOfB = []string{"Secret-B", "domain b.test", "bobby", "bob-fwd", "Bob 
 // snapshotB is everything stored about b.test, to compare before and after
 // each request; with the outbound queue, also the whole queue, its
 // failures, Delivery Options and routes.
-func snapshotB(t *testing.T, f *fx, q *queue.Queue) string {
+func snapshotB(t *testing.T, f *paneltest.Fx, q *queue.Queue) string {
 	t.Helper()
 	ctx := context.Background()
 	var out []any
-	ds, _, err := f.s.Domains(ctx, f.sys, tenants.DomainQuery{Search: "b.test"})
-	must(t, err)
+	ds, _, err := f.S.Domains(ctx, f.Sys, tenants.DomainQuery{Search: "b.test"})
+	paneltest.Must(t, err)
 	out = append(out, ds)
-	ms, _, err := f.s.Mailboxes(ctx, f.sys, tenants.MailboxQuery{Domain: "b.test"})
-	must(t, err)
+	ms, _, err := f.S.Mailboxes(ctx, f.Sys, tenants.MailboxQuery{Domain: "b.test"})
+	paneltest.Must(t, err)
 	for _, m := range ms {
 		m.LastLoginAt = nil // logins are not changes
 		a := address.Address{Local: address.Localpart(m.LocalPart), Domain: "b.test"}
-		fw, store, err := f.s.Forwards(ctx, f.sys, a)
-		must(t, err)
-		r, err := f.s.Responder(ctx, f.sys, a)
-		must(t, err)
+		fw, store, err := f.S.Forwards(ctx, f.Sys, a)
+		paneltest.Must(t, err)
+		r, err := f.S.Responder(ctx, f.Sys, a)
+		paneltest.Must(t, err)
 		out = append(out, m.Mailbox, fw, store, r)
 	}
-	as, _, err := f.s.SearchAliases(ctx, f.sys, "b.test", "", 0, 0)
-	must(t, err)
-	cr, err := f.s.DomainCatchrest(ctx, f.sys, "b.test")
-	must(t, err)
-	_, audit, err := f.s.AuditRecords(ctx, f.sys, tenants.AuditQuery{Domain: "b.test"})
-	must(t, err)
+	as, _, err := f.S.SearchAliases(ctx, f.Sys, "b.test", "", 0, 0)
+	paneltest.Must(t, err)
+	cr, err := f.S.DomainCatchrest(ctx, f.Sys, "b.test")
+	paneltest.Must(t, err)
+	_, audit, err := f.S.AuditRecords(ctx, f.Sys, tenants.AuditQuery{Domain: "b.test"})
+	paneltest.Must(t, err)
 	out = append(out, as, cr, audit)
 	if q != nil {
-		ms, _, err := q.QueueMessages(ctx, f.sys, outbound.QueueQuery{Limit: 500})
-		must(t, err)
-		fs, _, err := q.Failures(ctx, f.sys, 500, 0)
-		must(t, err)
-		opts, err := q.DeliveryOptions(ctx, f.sys)
-		must(t, err)
-		rs, err := q.Routes(ctx, f.sys)
-		must(t, err)
+		ms, _, err := q.QueueMessages(ctx, f.Sys, outbound.QueueQuery{Limit: 500})
+		paneltest.Must(t, err)
+		fs, _, err := q.Failures(ctx, f.Sys, 500, 0)
+		paneltest.Must(t, err)
+		opts, err := q.DeliveryOptions(ctx, f.Sys)
+		paneltest.Must(t, err)
+		rs, err := q.Routes(ctx, f.Sys)
+		paneltest.Must(t, err)
 		out = append(out, ms, fs, opts, rs)
 	}
 	b, err := json.Marshal(out)
-	must(t, err)
+	paneltest.Must(t, err)
 	return string(b)
 }
 
@@ -77,18 +78,18 @@ func snapshotB(t *testing.T, f *fx, q *queue.Queue) string {
 func TestIsolationWalk(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		qf := newQueueFx(t, db)
-		f := qf.fx
+		f := qf.Fx
 		ctx := context.Background()
-		must(t, f.s.AddAlias(ctx, f.sys, addr("annie@a.test"), addr("ann@a.test")))
+		paneltest.Must(t, f.S.AddAlias(ctx, f.Sys, paneltest.Addr("annie@a.test"), paneltest.Addr("ann@a.test")))
 		idA := strconv.FormatInt(qf.enqueue("ann@a.test", "Hello from A", "x@remote.test"), 10)
 		idB := strconv.FormatInt(qf.enqueue("dora@b.test", "Secret-B queued", "victim@remote.test"), 10)
 		qf.fail("ann@a.test", "gone@remote.test", "550 no such user")
 		qf.fail("dora@b.test", "bgone@remote.test", "550 Secret-B user gone")
-		must(t, qf.q.SetRoute(ctx, f.sys, outbound.Route{Domain: "partner.test", Relay: outbound.Relay{Host: "mx.partner.test"}}))
+		paneltest.Must(t, qf.q.SetRoute(ctx, f.Sys, outbound.Route{Domain: "partner.test", Relay: outbound.Relay{Host: "mx.partner.test"}}))
 		before := snapshotB(t, f, qf.q)
 		tried := 0
-		for _, r := range f.e.Routes() {
-			if !isMethod(r.Method) || strings.HasPrefix(r.Path, "/static") {
+		for _, r := range f.E.Routes() {
+			if !paneltest.IsMethod(r.Method) || strings.HasPrefix(r.Path, "/static") {
 				continue
 			}
 			switch r.Path {
@@ -106,35 +107,35 @@ func TestIsolationWalk(t *testing.T) {
 					t.Fatalf("route %s: unknown parameter", r.Path)
 				}
 			}
-			c := f.client()
+			c := f.Client()
 			var res *httptest.ResponseRecorder
 			if strings.HasPrefix(r.Path, "/api/") {
-				res = c.api(r.Method, pathB, f.aKey, apiBody(r.Method, r.Path))
+				res = c.API(r.Method, pathB, f.AKey, apiBody(r.Method, r.Path))
 				// The routing table and Delivery Options are an
 				// administrator's: a domain key gets 403 even for its own.
 				adminOnly := strings.HasPrefix(r.Path, "/api/v1/routes") || r.Path == "/api/v1/delivery"
 				if r.Method == http.MethodGet && !adminOnly {
-					if ctl := c.api(r.Method, pathA, f.aKey, ""); ctl.Code != http.StatusOK {
+					if ctl := c.API(r.Method, pathA, f.AKey, ""); ctl.Code != http.StatusOK {
 						t.Errorf("control %s %s: %d", r.Method, pathA, ctl.Code)
 					}
 				}
 			} else {
-				c.login("pm@a.test", pw)
+				c.Login("pm@a.test", paneltest.PW)
 				switch {
 				case r.Method == http.MethodGet:
-					res = c.do(r.Method, pathB, nil)
-					ctl := c.do(r.Method, pathA, nil)
+					res = c.Do(r.Method, pathB, nil)
+					ctl := c.Do(r.Method, pathA, nil)
 					if !strings.HasPrefix(r.Path, "/admin") && r.Path != "/" && ctl.Code != http.StatusOK {
 						t.Errorf("control GET %s: %d", pathA, ctl.Code)
 					}
 				case strings.HasSuffix(r.Path, "/import"):
-					c.get("/d/a.test", http.StatusOK) // a page, for the CSRF token
-					res = c.do(r.Method, pathB, upload(url.Values{"csrf": {c.csrf}}, "file", importFileForB))
+					c.Get("/d/a.test", http.StatusOK) // a page, for the CSRF token
+					res = c.Do(r.Method, pathB, paneltest.Upload(url.Values{"csrf": {c.CSRF}}, "file", importFileForB))
 				default:
-					c.get("/d/a.test", http.StatusOK)
+					c.Get("/d/a.test", http.StatusOK)
 					form := formBody()
-					form.Set("csrf", c.csrf)
-					res = c.do(r.Method, pathB, form)
+					form.Set("csrf", c.CSRF)
+					res = c.Do(r.Method, pathB, form)
 				}
 			}
 			body, code := res.Body.String(), res.Code
@@ -168,7 +169,7 @@ const importFileForB = "username,password\nevil@b.test,Xk9#mq2!pLw7z\nbob@b.test
 // formBody has a plausible value for every form field of the panel.
 func formBody() url.Values {
 	return url.Values{
-		"name": {"b.test"}, "local_part": {"evil"}, "password": {pw}, "password2": {pw}, "current_password": {pw},
+		"name": {"b.test"}, "local_part": {"evil"}, "password": {paneltest.PW}, "password2": {paneltest.PW}, "current_password": {paneltest.PW},
 		"full_name": {"pwned"}, "description": {"pwned"}, "aliases": {"evil evil2"}, "addresses": {"x@evil.test"},
 		"mailbox": {"bob"}, "subject": {"pwned"}, "body": {"pwned"}, "enabled": {"on"}, "active": {"on"},
 		"force": {"on"}, "csv": {importFileForB}, "template": {"bob"}, "postmaster": {"bob@b.test"},
@@ -186,7 +187,7 @@ func apiBody(method, path string) string {
 	case method == http.MethodPost && strings.HasSuffix(path, "/domains"):
 		return `{"name":"b.test"}`
 	case method == http.MethodPost && strings.HasSuffix(path, "/mailboxes"):
-		return `{"local_part":"evil","password":"` + pw + `"}`
+		return `{"local_part":"evil","password":"` + paneltest.PW + `"}`
 	case method == http.MethodPatch && !strings.Contains(path, "/mailboxes/"):
 		return `{"active":false,"max_mailbox_quota_bytes":1125899906842624}`
 	case method == http.MethodPatch:
