@@ -252,6 +252,10 @@ type walker struct {
 	// text bounds the text the structure keeps: parameters, ids,
 	// descriptions, the envelopes of attached messages.
 	text textBudget
+	// visit, when set, is given every leaf but attached messages with its
+	// body as stored, before the walk reads on (walkLeaves); an error it
+	// returns ends the walk.
+	visit func(p *Part, body io.Reader) error
 }
 
 // part reads one entity: h is its header and body its body, which begins
@@ -362,6 +366,11 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		return p, nil
 	}
 	cw := &countWriter{}
+	if w.visit != nil {
+		if err := w.visit(&p, io.TeeReader(cb, cw)); err != nil {
+			return Part{}, err
+		}
+	}
 	if err := w.drain(cw, cb); err != nil {
 		return Part{}, err
 	}

@@ -64,16 +64,6 @@ var (
 	ErrTooManyFolders = errors.New("too many folders")
 )
 
-// SubmitError is a submission refused for a reason the user can act on:
-// a sender not theirs, a recipient refused, a send limit reached.
-type SubmitError struct {
-	Message string // for the user
-	Err     error
-}
-
-func (e *SubmitError) Error() string { return e.Message }
-func (e *SubmitError) Unwrap() error { return e.Err }
-
 // Flag is an IMAP system flag, the vocabulary webmail and IMAP share.
 type Flag string
 
@@ -106,13 +96,16 @@ type Folder struct {
 // of the stored header fields, case-insensitively; all given must match.
 type Query struct {
 	From, To, Subject string
-	// Body, when set, is asked for each message that passed the other
-	// filters, with the message's bytes, and keeps those it returns true
+	// Body, when set, makes the list a body search: it is asked with the
+	// decoded text of each text/plain and text/html part (html says which)
+	// of every message that passed the other filters, the text parts the
+	// store recorded at delivery, and keeps the messages it returns true
 	// for. Such a search reads messages newest first until it has the page
 	// and one match more (Page.More), not to the end to count them; it
-	// stops early (Page.Stopped) after MaxScan messages (0: MaxBodyScan)
-	// or at Deadline (zero: BodySearchTime after it starts).
-	Body     func(io.Reader) bool
+	// stops early (Page.Stopped) after MaxScan messages or at Deadline,
+	// which a body search must give (the page gives MaxBodyScan and
+	// BodySearchTime).
+	Body     func(text string, html bool) bool
 	MaxScan  int
 	Deadline time.Time
 	Offset   int

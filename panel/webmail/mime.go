@@ -38,7 +38,6 @@ const (
 	maxShownText  = 4 << 20  // the text parts shown, together
 	maxShownParts = 1000     // leaves the read page walks
 	maxInlineData = 8 << 20  // inline images of one message, as data: URLs
-	maxSearchPart = 1 << 20  // text of one part searched
 	maxQuoted     = 64 << 10 // text quoted in a reply
 )
 
@@ -426,28 +425,6 @@ func openPart(ctx context.Context, r io.Reader, n int, o parseOptions, fn func(l
 		return fmt.Errorf("part %d: %w", n, ErrNotFound)
 	}
 	return nil
-}
-
-// bodyContains reports whether any text part of a message contains needle
-// (lower case), for body search; it stops reading when ctx ends.
-func bodyContains(ctx context.Context, r io.Reader, needle string, o parseOptions) bool {
-	found := false
-	errStop := errors.New("stop")
-	walkMessage(ctx, r, o.maxDepth, o.maxParts, func(l *leaf, body io.Reader) error {
-		if l.Type != "text/plain" && l.Type != "text/html" {
-			return nil
-		}
-		t, _ := decodedText(l, body, maxSearchPart)
-		if l.Type == "text/html" {
-			t = htmlToText(t)
-		}
-		if strings.Contains(strings.ToLower(t), needle) {
-			found = true
-			return errStop
-		}
-		return nil
-	})
-	return found
 }
 
 // quote prefixes every line with "> ", as a reply quotes.

@@ -54,9 +54,6 @@ func TestParse(t *testing.T) {
 	if err := openPart(ctx, strings.NewReader(msg), 9, testOpts, func(*leaf, io.Reader) error { return nil }); err == nil {
 		t.Error("part 9 found")
 	}
-	if !bodyContains(ctx, strings.NewReader(msg), "привет", testOpts) || bodyContains(ctx, strings.NewReader(msg), "inner body", testOpts) {
-		t.Error("body search")
-	}
 }
 
 // TestParseLimits: a message nested deeper than the MIME limits is shown
@@ -246,12 +243,6 @@ func TestParseCancelled(t *testing.T) {
 	}
 	if _, err := parse(ctx, strings.NewReader(msg), testOpts); !errors.Is(err, context.Canceled) {
 		t.Errorf("parse with an ended context: %v", err)
-	}
-	if bodyContains(ctx, strings.NewReader(msg), "part 899", testOpts) {
-		t.Error("bodyContains read on after its context ended")
-	}
-	if !bodyContains(t.Context(), strings.NewReader(msg), "part 899", testOpts) {
-		t.Error("bodyContains: part 899 not found")
 	}
 }
 
