@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
@@ -123,7 +124,7 @@ func newWebmailSubmitter(a *app, d *delivery.Deliverer, limits delivery.RateLimi
 
 // webmailConfig is what serve hands the panel for webmail.
 func webmailConfig(m *webmailMail) *webmail.Config {
-	return &webmail.Config{Mail: m, MaxMessageBytes: m.maxSize, MIMEDepth: store.MaxMIMEDepth, MIMEParts: store.MaxMIMEParts, Now: m.now}
+	return &webmail.Config{Mail: m, MaxMessageBytes: m.maxSize, Now: m.now}
 }
 
 // storeError translates the store's errors into webmail's.
@@ -145,6 +146,8 @@ func storeError(err error) error {
 		return fmt.Errorf("%w: %w", webmail.ErrOverQuota, err)
 	case errors.Is(err, store.ErrTooBig):
 		return fmt.Errorf("%w: %w", webmail.ErrTooBig, err)
+	case errors.Is(err, store.ErrMIMELimit):
+		return fmt.Errorf("%w: %w", webmail.ErrMIMELimit, err)
 	}
 	return err
 }
@@ -244,6 +247,12 @@ func (w *webmailMail) Open(ctx context.Context, mailboxID, folderID int64, uid u
 		return nil, err
 	}
 	return r, nil
+}
+
+// Walk reads a message through the parts the store recorded at delivery.
+func (w *webmailMail) Walk(ctx context.Context, mailboxID, folderID int64, uid uint32, visit func(h textproto.Header, body io.Reader) error) (textproto.Header, error) {
+	h, err := w.store.WalkMessage(ctx, mailboxID, folderID, uid, visit)
+	return h, storeError(err)
 }
 
 func (w *webmailMail) SetFlags(ctx context.Context, mailboxID, folderID int64, uids []uint32, flags []webmail.Flag, on bool) error {

@@ -353,7 +353,7 @@ func (s *Store) searchText(ctx context.Context, r *summaryRow, match func(subtyp
 		return found, err
 	}
 	found := false
-	err = walkLeaves(src, br.Size(), func(p *Part, body io.Reader) error {
+	err = walkLeaves(src, br.Size(), func(p *Part, _ textproto.Header, body io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -415,9 +415,9 @@ func partText(p *Part, body io.Reader, max int) string {
 }
 
 // walkLeaves walks a message with the indexer's walker and calls visit for
-// every leaf but attached messages, with its body as stored, within the
-// MIME limits (past them it returns errMIMELimit).
-func walkLeaves(r io.ReaderAt, size int64, visit func(p *Part, body io.Reader) error) error {
+// every leaf (an attached message is one) with its header and its body as
+// stored, within the MIME limits (past them it returns errMIMELimit).
+func walkLeaves(r io.ReaderAt, size int64, visit func(p *Part, h textproto.Header, body io.Reader) error) error {
 	src := readErrorAt{r}
 	cr := &countReader{r: io.NewSectionReader(src, 0, size)}
 	br := bufio.NewReaderSize(cr, 32<<10)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"sync/atomic"
 
+	"github.com/emersion/go-message/textproto"
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
@@ -347,6 +349,109 @@ func TestBodySearchParts(t *testing.T) {
 			}})
 		if !errors.Is(err, context.Canceled) || n != 10 {
 			t.Errorf("cancelled after 10 parts: %v, %d parts read", err, n)
+		}
+	})
+}
+
+// leafOf is one leaf as WalkMessage handed it out.
+type leafOf struct{ Type, Body string }
+
+// TestWalkMessage: a message is read leaf by leaf through the offsets
+// recorded at delivery, the same leaves a message without them gives
+// through the walker; only the leaves visited are read; a walk stops at
+// the MIME limits, when the request ends (within a leaf too), and never
+// reaches another mailbox's message.
+func TestWalkMessage(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		_, john, ann := env(t, db)
+		files, err := blob.NewFiles(t.TempDir())
+		tcheck(t, err, "blobs")
+		cb := &countingBlobs{Store: files}
+		s := store.New(db, cb, store.Options{})
+		parts := "--b\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4\r\n" +
+			"--b\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=a.zip\r\n\r\nPK\r\n" +
+			"--b\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n--c\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--c--\r\n" +
+			"--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ninner body\r\n"
+		whole := "Subject: mixed\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + parts + "--b--\r\n"
+		cut := "Subject: mixed\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + parts // never closed: no offsets
+		var many strings.Builder
+		many.WriteString("Subject: many\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n")
+		for i := range 5000 {
+			fmt.Fprintf(&many, "--m\r\nContent-Type: text/plain\r\n\r\npart %d %s\r\n", i, strings.Repeat("x", 100))
+		}
+		many.WriteString("--m--\r\n")
+		var deep strings.Builder
+		deep.WriteString("Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n--b0\r\nContent-Type: text/plain\r\n\r\nfirst\r\n")
+		for i := range 200 {
+			fmt.Fprintf(&deep, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i, i+1)
+		}
+		deep.WriteString("--b200\r\nContent-Type: text/plain\r\n\r\ndeepest\r\n")
+		for _, m := range []string{whole, cut, many.String(), deep.String()} {
+			deliver(t, s, m, store.Rcpt{MailboxID: john, Prefix: "Delivered-To: john@example.test\r\n"})
+		}
+		inbox := mustFolder(t, s, john, "INBOX")
+		walk := func(ctx context.Context, uid uint32, stopAt int) ([]leafOf, textproto.Header, error) {
+			var got []leafOf
+			h, err := s.WalkMessage(ctx, john, inbox.ID, uid, func(h textproto.Header, body io.Reader) error {
+				if len(got) == stopAt {
+					return io.ErrShortBuffer
+				}
+				b, err := io.ReadAll(body)
+				got = append(got, leafOf{h.Get("Content-Type"), string(b)})
+				if errors.Is(err, io.ErrUnexpectedEOF) {
+					err = nil // the part cut off by the message's end
+				}
+				return err
+			})
+			return got, h, err
+		}
+		want := []leafOf{{"text/plain; charset=koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4"}, {"application/zip", "PK"},
+			{"text/html", "<p>hi</p>"}, {"message/rfc822", "Subject: inner\r\n\r\ninner body"}}
+		for uid := uint32(1); uid <= 2; uid++ {
+			got, h, err := walk(ctx, uid, -1)
+			tcheck(t, err, "walk")
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) || h.Get("Subject") != "mixed" || h.Get("Delivered-To") != "john@example.test" {
+				t.Errorf("message %d: %q, header %v", uid, got, h)
+			}
+		}
+
+		// Only the leaves visited are read.
+		cb.n.Store(0)
+		got, _, err := walk(ctx, 3, 1000)
+		if !errors.Is(err, io.ErrShortBuffer) || len(got) != 1000 || got[999].Body != "part 999 "+strings.Repeat("x", 100) {
+			t.Errorf("stopped at 1000: %v, %d leaves", err, len(got))
+		}
+		if n := cb.n.Load(); n > int64(many.Len())/4 {
+			t.Errorf("read %d of %d bytes for the first 1,000 leaves", n, many.Len())
+		}
+
+		// Past the MIME limits: the leaves before them, then ErrMIMELimit.
+		got, _, err = walk(ctx, 4, -1)
+		if !errors.Is(err, store.ErrMIMELimit) || len(got) != 1 || got[0].Body != "first" {
+			t.Errorf("deep: %v, %q", err, got)
+		}
+
+		// The request ends: between leaves and within one.
+		for uid := uint32(2); uid <= 3; uid++ {
+			cctx, cancel := context.WithCancel(ctx)
+			n := 0
+			cb.n.Store(0)
+			_, err = s.WalkMessage(cctx, john, inbox.ID, uid, func(h textproto.Header, body io.Reader) error {
+				if n++; n == 2 {
+					cancel()
+				}
+				_, err := io.Copy(io.Discard, body)
+				return err
+			})
+			if !errors.Is(err, context.Canceled) || n > 3 {
+				t.Errorf("message %d cancelled: %v after %d leaves", uid, err, n)
+			}
+		}
+
+		// Another mailbox's message.
+		if _, err := s.WalkMessage(ctx, ann, inbox.ID, 1, func(textproto.Header, io.Reader) error { return nil }); !errors.Is(err, store.ErrNoMessage) {
+			t.Errorf("another mailbox's message: %v", err)
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
+
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -34,6 +36,14 @@ type Mail interface {
 	Message(ctx context.Context, mailboxID, folderID int64, uid uint32) (*Summary, error)
 	// Open reads a message as stored (RFC 5322 bytes).
 	Open(ctx context.Context, mailboxID, folderID int64, uid uint32) (io.ReadCloser, error)
+	// Walk reads a message part by part through the parts the store
+	// recorded at delivery: it returns the message's header and calls
+	// visit, depth first, for every leaf (a part that is not a multipart;
+	// an attached message is one) with the leaf's header and its body as
+	// stored (transfer-encoded). Past the store's MIME limits it returns
+	// ErrMIMELimit after the leaves before them; when ctx ends, ctx's
+	// error, within a leaf too; an error of visit is returned as it is.
+	Walk(ctx context.Context, mailboxID, folderID int64, uid uint32, visit func(h textproto.Header, body io.Reader) error) (textproto.Header, error)
 	// SetFlags adds (on) or removes flags of messages.
 	SetFlags(ctx context.Context, mailboxID, folderID int64, uids []uint32, flags []Flag, on bool) error
 	// Move moves messages to another folder of the same mailbox.
@@ -62,6 +72,10 @@ var (
 	ErrNotAllowed = errors.New("not allowed")
 	// ErrTooManyFolders: the mailbox has as many folders as it may.
 	ErrTooManyFolders = errors.New("too many folders")
+	// ErrMIMELimit: a walk stopped at the store's MIME limits (nesting
+	// depth, parts), so that reading never takes time that grows with a
+	// hostile message.
+	ErrMIMELimit = errors.New("MIME limits reached")
 )
 
 // Flag is an IMAP system flag, the vocabulary webmail and IMAP share.
