@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
+
 	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -46,7 +48,7 @@ func TestWebmailManyParts(t *testing.T) {
 	})
 }
 
-// gatedMail is webmail's real Mail with Open held, for the mailboxes in
+// gatedMail is webmail's real Mail with Walk (how a view reads a message) held, for the mailboxes in
 // gated, until the test releases it: requests that stay in their heavy
 // slot for as long as the test needs.
 type gatedMail struct {
@@ -56,7 +58,7 @@ type gatedMail struct {
 	release chan struct{}
 }
 
-func (g *gatedMail) Open(ctx context.Context, mailboxID, folderID int64, uid uint32) (io.ReadCloser, error) {
+func (g *gatedMail) Walk(ctx context.Context, mailboxID, folderID int64, uid uint32, visit func(textproto.Header, io.Reader) error) (textproto.Header, error) {
 	if g.gated[mailboxID] {
 		select {
 		case g.entered <- mailboxID:
@@ -65,10 +67,10 @@ func (g *gatedMail) Open(ctx context.Context, mailboxID, folderID int64, uid uin
 		select {
 		case <-g.release:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return textproto.Header{}, ctx.Err()
 		}
 	}
-	return g.webmailMail.Open(ctx, mailboxID, folderID, uid)
+	return g.webmailMail.Walk(ctx, mailboxID, folderID, uid, visit)
 }
 
 // TestWebmailHeavyLimit: a user's third message view while two are being

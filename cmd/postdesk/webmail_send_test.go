@@ -59,7 +59,7 @@ func testSend(t *testing.T, f *wmFx) {
 		}
 	}
 	if got == "" || !strings.Contains(got, "Received: from [192.0.2.20]") || !strings.Contains(got, "Postdesk webmail") ||
-		strings.Contains(got, "bob@b.test") || !strings.Contains(got, "plan.txt") {
+		strings.Contains(got, "bob@b.test") || !strings.Contains(got, "plan.txt") || strings.Contains(got, "\tfor <") {
 		t.Errorf("ann received %q", got)
 	}
 	if bob := f.messages("bob@b.test", "INBOX"); len(bob) != 1 || strings.Contains(f.body(bob[0]), "Bcc") {
@@ -98,7 +98,9 @@ func testSend(t *testing.T, f *wmFx) {
 			reply = b
 		}
 	}
-	if !strings.Contains(reply, "In-Reply-To: <question@x.test>") || !strings.Contains(reply, "> Well?") {
+	// One recipient: the trace names it (RFC 5321 4.4 FOR), not the sender.
+	if !strings.Contains(reply, "In-Reply-To: <question@x.test>") || !strings.Contains(reply, "> Well?") ||
+		!strings.Contains(reply, "with HTTP id ") || !strings.Contains(reply, "\r\n\tfor <ann@a.test>; ") {
 		t.Errorf("reply as ann got it: %q", reply)
 	}
 

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-smtp"
-	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -40,56 +39,55 @@ type webmailSubmitter struct {
 }
 
 func (s *webmailSubmitter) Submit(ctx context.Context, login *tenants.Login, remote string, from address.Address, rcpts []address.Address, msg []byte) error {
-	now := s.now()
 	var id [6]byte
 	rand.Read(id[:])
-	received := fmt.Sprintf("Received: from [%s]\r\n\tby %s (Postdesk webmail) with HTTP id %x\r\n\tfor <%s>; %s\r\n",
-		remote, s.hostname, id, login.Address, now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
-	if len(rcpts) > 1 {
-		received = fmt.Sprintf("Received: from [%s]\r\n\tby %s (Postdesk webmail) with HTTP id %x; %s\r\n",
-			remote, s.hostname, id, now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	t := delivery.Trace{Remote: remote, By: s.hostname, Product: "Postdesk webmail", With: "HTTP", ID: fmt.Sprintf("%x", id), Date: s.now()}
+	if len(rcpts) == 1 {
+		t.For = rcpts[0]
 	}
+	received := delivery.Received(t)
 	_, err := s.deliverer.Submit(ctx, &delivery.Submission{Login: login, Remote: remote, From: from, Rcpts: rcpts,
 		Body: bytes.NewReader(msg), Received: received, MaxSize: s.maxSize, Limiter: s.limits})
 	return submitError(err)
 }
 
-// submitError tells the user why a submission was refused, in words; other
-// errors stay as they are.
+// submitError maps delivery's refusals onto webmail's (which words them
+// for the user); other errors stay as they are.
 func submitError(err error) error {
 	var re *delivery.RecipientError
 	var se *smtp.SMTPError
-	user := func(msg string) error { return &webmail.SubmitError{Message: msg, Err: err} }
+	refused := func(r webmail.Refusal, rcpt address.Address) error {
+		return &webmail.SubmitError{Refusal: r, Rcpt: rcpt, Err: err}
+	}
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, delivery.ErrMayNotSend):
-		return user("This mailbox may not send mail; ask your postmaster.")
+		return refused(webmail.RefusedMayNotSend, address.Address{})
 	case errors.Is(err, delivery.ErrNotYourSender):
-		return user("You can send only as one of your own addresses.")
+		return refused(webmail.RefusedNotYourSender, address.Address{})
 	case errors.Is(err, delivery.ErrNoRecipients):
-		return user("Give at least one recipient.")
+		return refused(webmail.RefusedNoRecipients, address.Address{})
 	case errors.Is(err, delivery.ErrLoop):
-		return user("The message was refused as a mail loop.")
+		return refused(webmail.RefusedLoop, address.Address{})
 	case errors.Is(err, store.ErrTooBig):
 		return fmt.Errorf("%w: %w", webmail.ErrTooBig, err)
 	case errors.As(err, &re):
-		a := re.Rcpt.Unicode()
 		switch {
 		case errors.Is(err, tenants.ErrNoSuchUser):
-			return user("There is no mailbox " + a + ".")
+			return refused(webmail.RefusedNoMailbox, re.Rcpt)
 		case errors.Is(err, tenants.ErrDisabled):
-			return user(a + " does not take mail.")
+			return refused(webmail.RefusedDisabled, re.Rcpt)
 		case errors.Is(err, delivery.ErrMailboxFull):
-			return user("The mailbox of " + a + " is full.")
+			return refused(webmail.RefusedMailboxFull, re.Rcpt)
 		case errors.Is(err, delivery.ErrTooBigForMailbox):
-			return user("The message is too big for the mailbox of " + a + ".")
+			return refused(webmail.RefusedTooBigForRcpt, re.Rcpt)
 		case errors.Is(err, delivery.ErrNoQueue):
-			return user("Mail to other servers can't be sent right now; try again later.")
+			return refused(webmail.RefusedNoQueue, re.Rcpt)
 		}
-		return user(a + " can't be reached from here.")
+		return refused(webmail.RefusedUnreachable, re.Rcpt)
 	case errors.As(err, &se) && se.EnhancedCode == smtp.EnhancedCode{4, 7, 1}:
-		return user("You have sent as much mail as this server allows for now; try again later.")
+		return refused(webmail.RefusedRateLimit, address.Address{})
 	}
 	return err
 }
@@ -126,7 +124,7 @@ func newWebmailSubmitter(a *app, d *delivery.Deliverer, limits delivery.RateLimi
 
 // webmailConfig is what serve hands the panel for webmail.
 func webmailConfig(m *webmailMail) *webmail.Config {
-	return &webmail.Config{Mail: m, MaxMessageBytes: m.maxSize, MIMEDepth: store.MaxMIMEDepth, MIMEParts: store.MaxMIMEParts, Now: m.now}
+	return &webmail.Config{Mail: m, MaxMessageBytes: m.maxSize, Now: m.now}
 }
 
 // storeError translates the store's errors into webmail's.
@@ -148,6 +146,8 @@ func storeError(err error) error {
 		return fmt.Errorf("%w: %w", webmail.ErrOverQuota, err)
 	case errors.Is(err, store.ErrTooBig):
 		return fmt.Errorf("%w: %w", webmail.ErrTooBig, err)
+	case errors.Is(err, store.ErrMIMELimit):
+		return fmt.Errorf("%w: %w", webmail.ErrMIMELimit, err)
 	}
 	return err
 }
@@ -172,27 +172,14 @@ func (w *webmailMail) Folders(ctx context.Context, mailboxID int64) ([]webmail.F
 	if err != nil {
 		return nil, err
 	}
-	var counts []struct {
-		FolderID int64
-		Messages int64
-		Unseen   int64
-	}
-	err = w.store.DB().Read(ctx).Model(&store.Message{}).Where("mailbox_id = ?", mailboxID).
-		Select("folder_id, COUNT(*) AS messages, COALESCE(SUM(CASE WHEN seen THEN 0 ELSE 1 END),0) AS unseen").
-		Group("folder_id").Scan(&counts).Error
+	counts, err := w.store.MessageCounts(ctx, mailboxID)
 	if err != nil {
-		return nil, fmt.Errorf("count messages: %w", err)
+		return nil, err
 	}
-	byID := map[int64]int{}
 	out := make([]webmail.Folder, len(fs))
 	for i, f := range fs {
-		out[i] = webmail.Folder{ID: f.ID, Name: f.Name, SpecialUse: f.SpecialUse}
-		byID[f.ID] = i
-	}
-	for _, c := range counts {
-		if i, ok := byID[c.FolderID]; ok {
-			out[i].Messages, out[i].Unseen = c.Messages, c.Unseen
-		}
+		c := counts[f.ID]
+		out[i] = webmail.Folder{ID: f.ID, Name: f.Name, SpecialUse: f.SpecialUse, Messages: c.Messages, Unseen: c.Unseen}
 	}
 	return out, nil
 }
@@ -218,200 +205,36 @@ func (w *webmailMail) DeleteFolder(ctx context.Context, mailboxID, folderID int6
 	return storeError(w.store.DeleteFolder(ctx, mailboxID, f.Name))
 }
 
-// listRow is a message row with the blob metadata a list shows.
-type listRow struct {
-	ID             int64
-	UID            uint32 `gorm:"column:uid"`
-	FolderID       int64
-	Seen           bool
-	Flagged        bool
-	Answered       bool
-	Draft          bool
-	Size           int64
-	InternalDate   time.Time
-	BlobKey        string
-	Prefix         string
-	Subject        string
-	FromAddr       string
-	ToAddr         string
-	SentAt         *time.Time
-	HasAttachments bool
+func summary(s *store.Summary) webmail.Summary {
+	return webmail.Summary{FolderID: s.FolderID, UID: s.UID, Subject: s.Subject, From: s.From, To: s.To, Date: s.Date,
+		Size: s.Size, Seen: s.Seen, Flagged: s.Flagged, Answered: s.Answered, Draft: s.Draft, Attachments: s.Attachments}
 }
 
-func (r *listRow) summary() webmail.Summary {
-	s := webmail.Summary{FolderID: r.FolderID, UID: r.UID, Subject: r.Subject, From: r.FromAddr, To: r.ToAddr,
-		Date: r.InternalDate, Size: r.Size, Seen: r.Seen, Flagged: r.Flagged, Answered: r.Answered, Draft: r.Draft,
-		Attachments: r.HasAttachments}
-	if r.SentAt != nil && !r.SentAt.IsZero() {
-		s.Date = *r.SentAt
-	}
-	return s
-}
-
-const listColumns = "m.id, m.uid, m.folder_id, m.seen, m.flagged, m.answered, m.draft, m.size, m.internal_date, m.blob_key, m.prefix, " +
-	"b.subject, b.from_addr, b.to_addr, b.sent_at, b.has_attachments"
-
-// listQuery selects a folder's messages with their metadata, filtered by
-// q's header fields.
-func (w *webmailMail) listQuery(ctx context.Context, mailboxID, folderID int64, q webmail.Query) *gorm.DB {
-	db := w.store.DB().Read(ctx).Table("mail_messages AS m").Joins("JOIN mail_blobs b ON b.blob_key = m.blob_key").
-		Where("m.mailbox_id = ? AND m.folder_id = ?", mailboxID, folderID)
-	like := func(s string) string { return "%" + escapeLike(strings.ToLower(s)) + "%" }
-	if q.From != "" {
-		db = db.Where("LOWER(b.from_addr) LIKE ? ESCAPE '\\'", like(q.From))
-	}
-	if q.To != "" {
-		db = db.Where("(LOWER(b.to_addr) LIKE ? ESCAPE '\\' OR LOWER(b.cc_addr) LIKE ? ESCAPE '\\')", like(q.To), like(q.To))
-	}
-	if q.Subject != "" {
-		db = db.Where("LOWER(b.subject) LIKE ? ESCAPE '\\'", like(q.Subject))
-	}
-	return db
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// List pages a folder newest first from the message rows and the metadata
-// stored at delivery. Only a body search opens bodies (searchBodies).
+// List pages a folder through the store (Summaries).
 func (w *webmailMail) List(ctx context.Context, mailboxID, folderID int64, q webmail.Query) (*webmail.Page, error) {
-	if _, err := w.folder(ctx, mailboxID, folderID); err != nil {
-		return nil, err
+	sq := store.SummaryQuery{From: q.From, To: q.To, Subject: q.Subject, MaxScan: q.MaxScan, Deadline: q.Deadline,
+		Offset: q.Offset, Limit: q.Limit}
+	if q.Body != nil {
+		sq.Body = func(subtype, text string) bool { return q.Body(text, subtype == "html") }
 	}
-	if q.Limit <= 0 || q.Limit > 500 {
-		q.Limit = 50
+	pg, err := w.store.Summaries(ctx, mailboxID, folderID, sq)
+	if err != nil {
+		return nil, storeError(err)
 	}
-	q.Offset = max(q.Offset, 0)
-	const order = "m.internal_date DESC, m.uid DESC"
-	page := &webmail.Page{}
-	if q.Body == nil {
-		if q.From == "" && q.To == "" && q.Subject == "" {
-			err := w.store.DB().Read(ctx).Model(&store.Message{}).Where("mailbox_id = ? AND folder_id = ?", mailboxID, folderID).
-				Count(&page.Total).Error
-			if err != nil {
-				return nil, fmt.Errorf("count messages: %w", err)
-			}
-		} else if err := w.listQuery(ctx, mailboxID, folderID, q).Count(&page.Total).Error; err != nil {
-			return nil, fmt.Errorf("count messages: %w", err)
-		}
-		var rows []listRow
-		err := w.listQuery(ctx, mailboxID, folderID, q).Select(listColumns).Order(order).Limit(q.Limit).Offset(q.Offset).Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("list messages: %w", err)
-		}
-		for i := range rows {
-			page.Messages = append(page.Messages, rows[i].summary())
-		}
-		page.More = int64(q.Offset+len(page.Messages)) < page.Total
-		return page, nil
+	out := &webmail.Page{Total: pg.Total, More: pg.More, Stopped: pg.Stopped, Messages: make([]webmail.Summary, len(pg.Messages))}
+	for i := range pg.Messages {
+		out.Messages[i] = summary(&pg.Messages[i])
 	}
-	return w.searchBodies(ctx, mailboxID, folderID, q, order)
-}
-
-// searchBatch is how many rows a body search loads at a time.
-const searchBatch = 500
-
-// searchBodies reads the messages the header filters let through, in
-// order, a batch of rows at a time, until it has the page and one match
-// more: it does not read on to count the matches. It reads at most
-// q.MaxScan messages (those of the pages before this one included) and
-// starts no message after q.Deadline; a search cut short so returns what
-// it found with Stopped, while a request that ends (the browser went
-// away) ends it with the context's error.
-func (w *webmailMail) searchBodies(ctx context.Context, mailboxID, folderID int64, q webmail.Query, order string) (*webmail.Page, error) {
-	if q.MaxScan <= 0 {
-		q.MaxScan = webmail.MaxBodyScan
-	}
-	if q.Deadline.IsZero() {
-		q.Deadline = time.Now().Add(webmail.BodySearchTime)
-	}
-	sctx, cancel := context.WithDeadline(ctx, q.Deadline)
-	defer cancel()
-	// cut says whether the search ends here: with the request's error
-	// when the request ended, with none (Stopped) when the search's
-	// deadline passed; else stop is false and err comes back as given.
-	cut := func(err error) (stop bool, _ error) {
-		if ctx.Err() != nil {
-			return true, ctx.Err()
-		}
-		if sctx.Err() != nil {
-			return true, nil
-		}
-		return false, err
-	}
-	page := &webmail.Page{Total: -1}
-	matched, read := 0, 0
-	for !page.More && !page.Stopped {
-		// One row past the cap, if there is one, says the search was cut.
-		want := min(searchBatch, q.MaxScan-read+1)
-		var rows []listRow
-		err := w.listQuery(sctx, mailboxID, folderID, q).Select(listColumns).Order(order).Limit(want).Offset(read).Scan(&rows).Error
-		if err != nil {
-			if stop, err := cut(err); !stop {
-				return nil, fmt.Errorf("search messages: %w", err)
-			} else if err != nil {
-				return nil, err
-			}
-			page.Stopped = true
-			break
-		}
-		for i := range rows {
-			if stop, err := cut(nil); err != nil {
-				return nil, err
-			} else if stop || read == q.MaxScan {
-				page.Stopped = true
-				break
-			}
-			r := &rows[i]
-			mr, err := w.store.Open(sctx, &store.Message{ID: r.ID, UID: r.UID, BlobKey: r.BlobKey, Prefix: r.Prefix})
-			if err != nil {
-				if stop, err := cut(err); !stop {
-					return nil, fmt.Errorf("search message %d: %w", r.UID, err)
-				} else if err != nil {
-					return nil, err
-				}
-				page.Stopped = true
-				break
-			}
-			ok := q.Body(mr)
-			mr.Close()
-			read++
-			switch {
-			case !ok:
-			case len(page.Messages) == q.Limit:
-				page.More = true
-			case matched >= q.Offset:
-				page.Messages = append(page.Messages, r.summary())
-				fallthrough
-			default:
-				matched++
-			}
-			if page.More {
-				break
-			}
-		}
-		if len(rows) < want {
-			break // the folder's end
-		}
-	}
-	if !page.More && !page.Stopped {
-		page.Total = int64(matched)
-	}
-	return page, nil
+	return out, nil
 }
 
 func (w *webmailMail) Message(ctx context.Context, mailboxID, folderID int64, uid uint32) (*webmail.Summary, error) {
-	var rows []listRow
-	err := w.listQuery(ctx, mailboxID, folderID, webmail.Query{}).Where("m.uid = ?", uid).Select(listColumns).Limit(1).Scan(&rows).Error
+	s, err := w.store.Summary(ctx, mailboxID, folderID, uid)
 	if err != nil {
-		return nil, fmt.Errorf("read message: %w", err)
+		return nil, storeError(err)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("message %d: %w", uid, webmail.ErrNotFound)
-	}
-	s := rows[0].summary()
-	return &s, nil
+	out := summary(s)
+	return &out, nil
 }
 
 func (w *webmailMail) Open(ctx context.Context, mailboxID, folderID int64, uid uint32) (io.ReadCloser, error) {
@@ -424,6 +247,12 @@ func (w *webmailMail) Open(ctx context.Context, mailboxID, folderID int64, uid u
 		return nil, err
 	}
 	return r, nil
+}
+
+// Walk reads a message through the parts the store recorded at delivery.
+func (w *webmailMail) Walk(ctx context.Context, mailboxID, folderID int64, uid uint32, visit func(h textproto.Header, body io.Reader) error) (textproto.Header, error) {
+	h, err := w.store.WalkMessage(ctx, mailboxID, folderID, uid, visit)
+	return h, storeError(err)
 }
 
 func (w *webmailMail) SetFlags(ctx context.Context, mailboxID, folderID int64, uids []uint32, flags []webmail.Flag, on bool) error {
@@ -496,7 +325,7 @@ func (w *webmailMail) Usage(ctx context.Context, mailboxID int64) (int64, error)
 
 func (w *webmailMail) Submit(ctx context.Context, login *tenants.Login, remote string, from address.Address, rcpts []address.Address, msg []byte) error {
 	if w.submit == nil {
-		return &webmail.SubmitError{Message: "Sending is not available on this server.", Err: errors.New("no submission path")}
+		return &webmail.SubmitError{Refusal: webmail.RefusedUnavailable, Err: errors.New("no submission path")}
 	}
 	return w.submit.Submit(ctx, login, remote, from, rcpts, msg)
 }

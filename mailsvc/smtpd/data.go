@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"syscall"
 	"time"
 
@@ -117,29 +116,25 @@ func (ss *session) Data(r io.Reader) error {
 	return nil
 }
 
-// received is the Received header (RFC 5321 4.4, protocol names of RFC
-// 3848 and RFC 6531 3.7.3) put on top of the stored message.
+// received is the Received header (delivery.Received; protocol names of
+// RFC 3848 and RFC 6531 3.7.3) put on top of the stored message.
 func (ss *session) received(id string) string {
-	with := "ESMTP"
+	t := delivery.Trace{HELO: ss.conn.Hostname(), Remote: ss.remote, By: ss.s.cfg.Hostname, Product: "Postdesk",
+		With: "ESMTP", ID: id, Date: ss.s.now()}
 	if ss.utf8 {
-		with = "UTF8SMTP"
+		t.With = "UTF8SMTP"
 	}
-	var tlsInfo string
 	if st, ok := ss.conn.TLSConnectionState(); ok {
-		with += "S"
-		tlsInfo = fmt.Sprintf("\r\n\t(using %s with cipher %s)", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
+		t.With += "S"
+		t.TLS = fmt.Sprintf("using %s with cipher %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
 	}
 	if ss.login != nil {
-		with += "A"
+		t.With += "A"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Received: from %s ([%s])%s\r\n\tby %s (Postdesk) with %s id %s", sanitizeHELO(ss.conn.Hostname()), ss.remote,
-		tlsInfo, ss.s.cfg.Hostname, with, id)
-	if len(ss.rcpts) == 1 && !ss.rcpts[0].Address.IsZero() {
-		fmt.Fprintf(&b, "\r\n\tfor <%s>", ss.rcpts[0].Address)
+	if len(ss.rcpts) == 1 {
+		t.For = ss.rcpts[0].Address
 	}
-	fmt.Fprintf(&b, "; %s\r\n", ss.s.now().Format(time.RFC1123Z))
-	return b.String()
+	return delivery.Received(t)
 }
 
 // hostedSenderMark is the trace field put above our Received header when

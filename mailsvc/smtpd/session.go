@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -298,17 +297,4 @@ func (ss *session) transactionID() string {
 		id = ss.tc.id
 	}
 	return strconv.FormatUint(id, 36) + "." + strconv.Itoa(ss.seq) + "." + strconv.FormatInt(ss.s.now().UnixNano()%1e6, 36)
-}
-
-func sanitizeHELO(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r <= ' ' || r >= 0x7f || r == '(' || r == ')' || r == ';' {
-			return '?'
-		}
-		return r
-	}, s)
-	if len(s) > 255 {
-		s = s[:255]
-	}
-	return s
 }

@@ -252,6 +252,11 @@ type walker struct {
 	// text bounds the text the structure keeps: parameters, ids,
 	// descriptions, the envelopes of attached messages.
 	text textBudget
+	// visit, when set, is given every leaf (an attached message is one:
+	// the walk does not descend into it) with its header and its body as
+	// stored, before the walk reads on (walkLeaves); an error it returns
+	// ends the walk.
+	visit func(p *Part, h textproto.Header, body io.Reader) error
 }
 
 // part reads one entity: h is its header and body its body, which begins
@@ -332,6 +337,17 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 	if typ == "multipart" {
 		p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
 	}
+	if w.visit != nil && (mt == "message/rfc822" || mt == "message/global") {
+		cw := &countWriter{}
+		if err := w.visit(&p, h, io.TeeReader(cb, cw)); err != nil {
+			return Part{}, err
+		}
+		if err := w.drain(cw, cb); err != nil {
+			return Part{}, err
+		}
+		p.Size, p.BodyEnd = cw.n, start+cb.n
+		return p, nil
+	}
 	if mt == "message/rfc822" || mt == "message/global" {
 		// The encapsulated message is parsed as it streams by, its size and
 		// lines counted on the way: nothing of it is held.
@@ -362,6 +378,11 @@ func (w *walker) part(h textproto.Header, body io.Reader, start int64, parent st
 		return p, nil
 	}
 	cw := &countWriter{}
+	if w.visit != nil {
+		if err := w.visit(&p, h, io.TeeReader(cb, cw)); err != nil {
+			return Part{}, err
+		}
+	}
 	if err := w.drain(cw, cb); err != nil {
 		return Part{}, err
 	}

@@ -215,15 +215,10 @@ func (h handlers) keptAttachments(c echo.Context, acct account, source string, k
 			want[n] = true
 		}
 	}
-	rc, err := h.mail.Open(c.Request().Context(), acct.mailboxID, fid, uid)
-	if err != nil {
-		return nil, nil, mailError(err)
-	}
-	defer rc.Close()
 	var files []fileData
 	var info []vwebmail.KeptAttachment
 	var total int64
-	_, err = walkMessage(c.Request().Context(), rc, h.cfg.MIMEDepth, h.cfg.MIMEParts, func(l *leaf, body io.Reader) error {
+	_, err := walkMessage(c.Request().Context(), h.walker(c.Request().Context(), acct, fid, uid), func(l *leaf, body io.Reader) error {
 		if !l.attachment() {
 			return nil
 		}
@@ -242,7 +237,7 @@ func (h handlers) keptAttachments(c echo.Context, acct account, source string, k
 		files = append(files, fileData{Name: name, Type: l.Type, Data: data})
 		return nil
 	})
-	if err != nil && !errors.Is(err, errMIMELimit) {
+	if err != nil && !errors.Is(err, ErrMIMELimit) {
 		return nil, nil, err
 	}
 	return files, info, nil

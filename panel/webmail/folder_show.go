@@ -1,10 +1,10 @@
 package webmail
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,8 +38,15 @@ func (h handlers) folderShow(c echo.Context) error {
 	s.Active = s.From != "" || s.To != "" || s.Subject != "" || s.Body != ""
 	q := Query{From: s.From, To: s.To, Subject: s.Subject, Offset: (page - 1) * pageSize, Limit: pageSize}
 	if s.Body != "" {
-		needle, opts := strings.ToLower(s.Body), h.parseOptions(false)
-		q.Body = func(r io.Reader) bool { return bodyContains(ctx, r, needle, opts) }
+		needle := strings.ToLower(s.Body)
+		q.Body = func(text string, html bool) bool {
+			if html {
+				text = htmlToText(text)
+			}
+			return strings.Contains(strings.ToLower(text), needle)
+		}
+		// Bounds of real work, so the real clock.
+		q.MaxScan, q.Deadline = MaxBodyScan, time.Now().Add(BodySearchTime)
 	}
 	var pg *Page
 	list := func() error {

@@ -166,7 +166,7 @@ func userMessage(err error, quota int64) (string, bool) {
 	var se *SubmitError
 	switch {
 	case errors.As(err, &se):
-		return se.Message, true
+		return se.Message(), true
 	case errors.Is(err, ErrOverQuota):
 		msg := "Your mailbox is full"
 		if quota > 0 {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
+
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -34,6 +36,14 @@ type Mail interface {
 	Message(ctx context.Context, mailboxID, folderID int64, uid uint32) (*Summary, error)
 	// Open reads a message as stored (RFC 5322 bytes).
 	Open(ctx context.Context, mailboxID, folderID int64, uid uint32) (io.ReadCloser, error)
+	// Walk reads a message part by part through the parts the store
+	// recorded at delivery: it returns the message's header and calls
+	// visit, depth first, for every leaf (a part that is not a multipart;
+	// an attached message is one) with the leaf's header and its body as
+	// stored (transfer-encoded). Past the store's MIME limits it returns
+	// ErrMIMELimit after the leaves before them; when ctx ends, ctx's
+	// error, within a leaf too; an error of visit is returned as it is.
+	Walk(ctx context.Context, mailboxID, folderID int64, uid uint32, visit func(h textproto.Header, body io.Reader) error) (textproto.Header, error)
 	// SetFlags adds (on) or removes flags of messages.
 	SetFlags(ctx context.Context, mailboxID, folderID int64, uids []uint32, flags []Flag, on bool) error
 	// Move moves messages to another folder of the same mailbox.
@@ -62,17 +72,11 @@ var (
 	ErrNotAllowed = errors.New("not allowed")
 	// ErrTooManyFolders: the mailbox has as many folders as it may.
 	ErrTooManyFolders = errors.New("too many folders")
+	// ErrMIMELimit: a walk stopped at the store's MIME limits (nesting
+	// depth, parts), so that reading never takes time that grows with a
+	// hostile message.
+	ErrMIMELimit = errors.New("MIME limits reached")
 )
-
-// SubmitError is a submission refused for a reason the user can act on:
-// a sender not theirs, a recipient refused, a send limit reached.
-type SubmitError struct {
-	Message string // for the user
-	Err     error
-}
-
-func (e *SubmitError) Error() string { return e.Message }
-func (e *SubmitError) Unwrap() error { return e.Err }
 
 // Flag is an IMAP system flag, the vocabulary webmail and IMAP share.
 type Flag string
@@ -106,13 +110,16 @@ type Folder struct {
 // of the stored header fields, case-insensitively; all given must match.
 type Query struct {
 	From, To, Subject string
-	// Body, when set, is asked for each message that passed the other
-	// filters, with the message's bytes, and keeps those it returns true
+	// Body, when set, makes the list a body search: it is asked with the
+	// decoded text of each text/plain and text/html part (html says which)
+	// of every message that passed the other filters, the text parts the
+	// store recorded at delivery, and keeps the messages it returns true
 	// for. Such a search reads messages newest first until it has the page
 	// and one match more (Page.More), not to the end to count them; it
-	// stops early (Page.Stopped) after MaxScan messages (0: MaxBodyScan)
-	// or at Deadline (zero: BodySearchTime after it starts).
-	Body     func(io.Reader) bool
+	// stops early (Page.Stopped) after MaxScan messages or at Deadline,
+	// which a body search must give (the page gives MaxBodyScan and
+	// BodySearchTime).
+	Body     func(text string, html bool) bool
 	MaxScan  int
 	Deadline time.Time
 	Offset   int

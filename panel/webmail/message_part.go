@@ -27,12 +27,7 @@ func (h handlers) messagePart(c echo.Context) error {
 	if err != nil || n <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	rc, err := h.mail.Open(ctx, acct.mailboxID, fid, uid)
-	if err != nil {
-		return mailError(err)
-	}
-	defer rc.Close()
-	err = openPart(ctx, rc, n, h.parseOptions(false), func(l *leaf, content io.Reader) error {
+	err = openPart(ctx, h.walker(ctx, acct, fid, uid), n, func(l *leaf, content io.Reader) error {
 		hd := c.Response().Header()
 		hd.Set(echo.HeaderContentType, "application/octet-stream")
 		hd.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": fileName(l)}))

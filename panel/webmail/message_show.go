@@ -117,12 +117,8 @@ func (h handlers) parseMessage(c echo.Context, acct account, folderID int64, uid
 	ctx := c.Request().Context()
 	var pm *parsedMessage
 	err := h.heavy(c, acct, func() error {
-		rc, err := h.mail.Open(ctx, acct.mailboxID, folderID, uid)
-		if err != nil {
-			return mailError(err)
-		}
-		defer rc.Close()
-		pm, err = parse(ctx, rc, h.parseOptions(inline))
+		var err error
+		pm, err = parse(ctx, h.walker(ctx, acct, folderID, uid), parseOptions{inline: inline})
 		return err
 	})
 	return pm, err

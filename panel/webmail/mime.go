@@ -1,7 +1,6 @@
 package webmail
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -20,15 +19,6 @@ import (
 	"github.com/emersion/go-message/textproto"
 )
 
-// MIME limits, the message store's (mailsvc/store.MaxMIMEDepth and
-// MaxMIMEParts, Dovecot's): past them the rest of a message is not shown,
-// so that reading never takes time that grows with a hostile nesting depth.
-// cmd/postdesk passes the store's values in Config; these are the defaults.
-const (
-	defaultMIMEDepth = 100
-	defaultMIMEParts = 10000
-)
-
 // Bounds of what one page holds in memory, and of the work it does: a
 // message of thousands of small text parts shows its first maxShownParts
 // parts and at most maxShownText of their text, built once (issue 11: 9,800
@@ -38,11 +28,8 @@ const (
 	maxShownText  = 4 << 20  // the text parts shown, together
 	maxShownParts = 1000     // leaves the read page walks
 	maxInlineData = 8 << 20  // inline images of one message, as data: URLs
-	maxSearchPart = 1 << 20  // text of one part searched
 	maxQuoted     = 64 << 10 // text quoted in a reply
 )
-
-var errMIMELimit = errors.New("MIME limits reached")
 
 // leaf is one non-multipart part of a message, numbered depth-first from
 // 1. A message/rfc822 part is a leaf: an attached message.
@@ -65,30 +52,26 @@ func (l *leaf) attachment() bool {
 	return l.Type != "text/plain" && l.Type != "text/html"
 }
 
-// walker visits a message's leaves within the MIME limits.
-type walker struct {
-	ctx                context.Context
-	maxDepth, maxParts int
-	parts              int
-	leaves             int
-	visit              func(l *leaf, body io.Reader) error
-}
+// walkFunc walks one message's leaves: Mail.Walk for a message of the
+// signed-in mailbox (handlers.walker).
+type walkFunc func(visit func(h textproto.Header, body io.Reader) error) (textproto.Header, error)
 
-// walkMessage reads a message's header and calls visit for every leaf with
-// its body as stored (transfer-encoded). It returns the top header; when
-// the limits are reached it stops and returns errMIMELimit with the header.
-// When ctx ends (the browser went away) it stops reading, between parts
-// and within one, and returns ctx.Err().
-func walkMessage(ctx context.Context, r io.Reader, maxDepth, maxParts int, visit func(l *leaf, body io.Reader) error) (mail.Header, error) {
-	br := bufio.NewReaderSize(ctxReader{ctx: ctx, r: r}, 32<<10)
-	h, err := textproto.ReadHeader(br)
-	if err != nil {
-		// No parsable header: the whole message is one text part.
-		h = textproto.Header{}
-	}
+// walkMessage calls visit for every leaf of a message, numbered depth
+// first from 1, with its body as stored (transfer-encoded): the parts the
+// store recorded at delivery. It returns the top header; when the store's
+// MIME limits are reached it stops and returns ErrMIMELimit with the
+// header. When ctx ends (the browser went away) it stops reading, between
+// parts and within one, and returns ctx.Err().
+func walkMessage(ctx context.Context, walk walkFunc, visit func(l *leaf, body io.Reader) error) (mail.Header, error) {
+	n := 0
+	h, err := walk(func(h textproto.Header, body io.Reader) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n++
+		return visit(newLeaf(n, gomessage.Header{Header: h}), ctxReader{ctx: ctx, r: body})
+	})
 	top := mail.Header{Header: gomessage.Header{Header: h}}
-	w := &walker{ctx: ctx, maxDepth: maxDepth, maxParts: maxParts, visit: visit}
-	err = w.part(top.Header, br, 0)
 	if cerr := ctx.Err(); cerr != nil {
 		// Whatever the walk made of a read that failed, say why it did.
 		return top, cerr
@@ -110,37 +93,18 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-func (w *walker) part(h gomessage.Header, body io.Reader, depth int) error {
-	if err := w.ctx.Err(); err != nil {
-		return err
-	}
-	w.parts++
-	if depth > w.maxDepth || w.parts > w.maxParts {
-		return errMIMELimit
-	}
+// newLeaf reads what webmail shows of a leaf from its header.
+func newLeaf(n int, h gomessage.Header) *leaf {
 	mt, params, err := h.ContentType()
 	if err != nil || mt == "" || !strings.Contains(mt, "/") {
 		mt, params = "text/plain", map[string]string{"charset": "us-ascii"}
 	}
 	mt = strings.ToLower(mt)
-	if strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
-		mr := textproto.NewMultipartReader(body, params["boundary"])
-		for {
-			p, err := mr.NextPart()
-			if err != nil {
-				// io.EOF, or a broken multipart: keep what was read.
-				return nil
-			}
-			if err := w.part(gomessage.Header{Header: p.Header}, p, depth+1); err != nil {
-				return err
-			}
-		}
-	}
 	if strings.HasPrefix(mt, "multipart/") {
+		// A multipart without a usable boundary: one text part.
 		mt = "text/plain"
 	}
-	w.leaves++
-	l := &leaf{N: w.leaves, Type: mt, Params: params, Header: h}
+	l := &leaf{N: n, Type: mt, Params: params, Header: h}
 	if d, dp, err := h.ContentDisposition(); err == nil {
 		l.Disposition = strings.ToLower(d)
 		l.Filename = dp["filename"]
@@ -156,7 +120,7 @@ func (w *walker) part(h gomessage.Header, body io.Reader, depth int) error {
 		}
 	}
 	l.ContentID = strings.Trim(strings.TrimSpace(h.Get("Content-Id")), "<>")
-	return w.visit(l, body)
+	return l
 }
 
 func charsetReader(charset string, input io.Reader) (io.Reader, error) {
@@ -242,8 +206,7 @@ type parsedMessage struct {
 
 // parseOptions says what parse keeps.
 type parseOptions struct {
-	maxDepth, maxParts int
-	inline             bool // keep inline images' data
+	inline bool // keep inline images' data
 }
 
 // errPartsShown stops a walk at maxShownParts leaves.
@@ -253,12 +216,12 @@ var errPartsShown = errors.New("parts shown")
 // plain-text and HTML bodies, further inline text parts appended to the
 // text (maxShownText of text in all), and every other leaf as an
 // attachment with its decoded size. It returns ctx.Err() when ctx ends.
-func parse(ctx context.Context, r io.Reader, o parseOptions) (*parsedMessage, error) {
+func parse(ctx context.Context, walk walkFunc, o parseOptions) (*parsedMessage, error) {
 	pm := &parsedMessage{}
 	var inlineBytes int
 	haveText, haveHTML := false, false
 	var text strings.Builder
-	h, err := walkMessage(ctx, r, o.maxDepth, o.maxParts, func(l *leaf, body io.Reader) error {
+	h, err := walkMessage(ctx, walk, func(l *leaf, body io.Reader) error {
 		if l.N > maxShownParts {
 			pm.MoreParts = true
 			return errPartsShown
@@ -320,7 +283,7 @@ func parse(ctx context.Context, r io.Reader, o parseOptions) (*parsedMessage, er
 	pm.Header = h
 	pm.Text = text.String()
 	switch {
-	case errors.Is(err, errMIMELimit):
+	case errors.Is(err, ErrMIMELimit):
 		pm.Limited, err = true, nil
 	case errors.Is(err, errPartsShown):
 		err = nil
@@ -403,10 +366,10 @@ func safeFileName(name string) string {
 
 // openPart finds leaf n of a message and calls fn with it and its decoded
 // content; ErrNotFound when there is no such leaf.
-func openPart(ctx context.Context, r io.Reader, n int, o parseOptions, fn func(l *leaf, content io.Reader) error) error {
+func openPart(ctx context.Context, walk walkFunc, n int, fn func(l *leaf, content io.Reader) error) error {
 	found := false
 	errStop := errors.New("stop")
-	_, err := walkMessage(ctx, r, o.maxDepth, o.maxParts, func(l *leaf, body io.Reader) error {
+	_, err := walkMessage(ctx, walk, func(l *leaf, body io.Reader) error {
 		if l.N != n {
 			return nil
 		}
@@ -419,35 +382,13 @@ func openPart(ctx context.Context, r io.Reader, n int, o parseOptions, fn func(l
 	if errors.Is(err, errStop) {
 		return nil
 	}
-	if err != nil && !errors.Is(err, errMIMELimit) {
+	if err != nil && !errors.Is(err, ErrMIMELimit) {
 		return err
 	}
 	if !found {
 		return fmt.Errorf("part %d: %w", n, ErrNotFound)
 	}
 	return nil
-}
-
-// bodyContains reports whether any text part of a message contains needle
-// (lower case), for body search; it stops reading when ctx ends.
-func bodyContains(ctx context.Context, r io.Reader, needle string, o parseOptions) bool {
-	found := false
-	errStop := errors.New("stop")
-	walkMessage(ctx, r, o.maxDepth, o.maxParts, func(l *leaf, body io.Reader) error {
-		if l.Type != "text/plain" && l.Type != "text/html" {
-			return nil
-		}
-		t, _ := decodedText(l, body, maxSearchPart)
-		if l.Type == "text/html" {
-			t = htmlToText(t)
-		}
-		if strings.Contains(strings.ToLower(t), needle) {
-			found = true
-			return errStop
-		}
-		return nil
-	})
-	return found
 }
 
 // quote prefixes every line with "> ", as a reply quotes.

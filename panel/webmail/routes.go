@@ -7,11 +7,14 @@
 package webmail
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"runtime"
 	"strconv"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
 	"github.com/labstack/echo/v4"
 
 	"github.com/postdesk/postdesk/panel/web"
@@ -24,9 +27,6 @@ type Config struct {
 	// MaxMessageBytes bounds a message written here, attachments
 	// included, as SMTP's SIZE bounds one submitted; 0: 50 MiB.
 	MaxMessageBytes int64
-	// MIMEDepth and MIMEParts are the message store's MIME limits; 0:
-	// the store's defaults.
-	MIMEDepth, MIMEParts int
 	// HeavyPerUser and HeavyTotal bound the requests that read and parse
 	// whole messages (a message shown, its HTML, an attachment, a reply's
 	// quote, a body search) running at once for one mailbox and in all;
@@ -57,12 +57,6 @@ type handlers struct {
 func Routes(g *echo.Group, env *web.Env, cfg Config) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if cfg.MIMEDepth <= 0 {
-		cfg.MIMEDepth = defaultMIMEDepth
-	}
-	if cfg.MIMEParts <= 0 {
-		cfg.MIMEParts = defaultMIMEParts
 	}
 	if cfg.HeavyPerUser <= 0 {
 		cfg.HeavyPerUser = defaultHeavyPerUser
@@ -146,6 +140,11 @@ func uidParam(c echo.Context) (uint32, error) {
 	return uint32(n), nil
 }
 
-func (h handlers) parseOptions(inline bool) parseOptions {
-	return parseOptions{maxDepth: h.cfg.MIMEDepth, maxParts: h.cfg.MIMEParts, inline: inline}
+// walker walks a message of the signed-in mailbox through the store
+// (Mail.Walk).
+func (h handlers) walker(ctx context.Context, acct account, folderID int64, uid uint32) walkFunc {
+	return func(visit func(h textproto.Header, body io.Reader) error) (textproto.Header, error) {
+		top, err := h.mail.Walk(ctx, acct.mailboxID, folderID, uid, visit)
+		return top, mailError(err)
+	}
 }
