@@ -153,7 +153,7 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 		log.WarnContext(ctx, "responder: reply not delivered", "err", err)
 		return
 	}
-	_, err = d.Deliver(ctx, &Message{From: address.Path{}, Blob: b, Rcpts: []Recipient{to}, Kind: KindResponder, DomainID: p.Mailbox.DomainID, Extra: extra})
+	_, err = d.Deliver(ctx, &Message{From: address.Path{}, Blob: b, Rcpts: []Recipient{to}, Kind: KindResponder, DomainID: p.Mailbox.DomainID, extra: extra})
 	if err != nil {
 		log.WarnContext(ctx, "responder: reply not delivered", "err", err)
 		return
