@@ -321,11 +321,24 @@ type Message struct {
 	// (Limiter.Reserve, which checks them again there), refused with an
 	// error wrapping ErrRateLimited.
 	Login *tenants.Login
-	// extra runs inside the delivery's transaction (a responder's send
-	// count).
-	extra func(tx *gorm.DB) error
+	// responder is the mailbox whose responder sends this reply to
+	// another server: one send against its limits, counted like Login's.
+	responder *RateAccount
 	// Header is the parsed header, when the caller has it already.
 	Header *Header
+}
+
+// sendCount is what m counts against the send limits when it commits: a
+// submission's recipients against its login, a responder's reply against
+// its mailbox.
+func (m *Message) sendCount() (RateAccount, int64, bool) {
+	switch {
+	case m.Login != nil:
+		return LoginAccount(m.Login), int64(len(m.Rcpts)), true
+	case m.responder != nil:
+		return *m.responder, 1, true
+	}
+	return RateAccount{}, 0, false
 }
 
 // Result says what a delivery did.
@@ -429,13 +442,8 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 					}
 				}
 			}
-			if m.Login != nil && d.limiter != nil {
-				if err := d.limiter.Reserve(tx, LoginAccount(m.Login), int64(len(m.Rcpts))); err != nil {
-					return err
-				}
-			}
-			if m.extra != nil {
-				return m.extra(tx)
+			if a, n, ok := m.sendCount(); ok && d.limiter != nil {
+				return d.limiter.Reserve(tx, a, n)
 			}
 			return nil
 		},
