@@ -172,8 +172,8 @@ type Queue struct {
 }
 
 // New returns a queue on the store's database. local delivers its copies
-// and notices that stay on this server; nil defers them (a queue that is
-// not run, as the CLI's). Local delivery that queues through the queue is
+// and notices that stay on this server; nil defers them (for a queue
+// that is only read, never run). Local delivery that queues through the queue is
 // built first around opts.Outbox, made on the queue's clock.
 func New(db *database.DB, st *store.Store, ts *tenants.Service, local LocalDeliverer, opts Options) (*Queue, error) {
 	if db == nil || st == nil || ts == nil {
