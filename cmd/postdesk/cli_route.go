@@ -25,6 +25,11 @@ func (a *app) openOutbound(ctx context.Context) (*queue.Queue, error) {
 	if err := a.open(ctx); err != nil {
 		return nil, err
 	}
+	if a.set == nil {
+		// Commands have no serve flags, and never run the queue: its
+		// settings and delivery's take their packages' defaults.
+		a.set = &settings{}
+	}
 	m, err := openMail(ctx, a)
 	if err != nil {
 		a.close()

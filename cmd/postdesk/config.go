@@ -9,13 +9,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/logctx"
 	"github.com/postdesk/postdesk/panel/clientsetup"
+	"github.com/postdesk/postdesk/tenants"
 )
 
 // Config is everything postdesk reads from flags and the environment. Each
 // field has a flag and a POSTDESK_ variable; a flag wins over the variable,
-// which wins over the default.
+// which wins over the default. Fields that are not plain text are parsed
+// once, by parse, into the settings serve's constructors are handed.
 type Config struct {
 	DataDir     string // --data, POSTDESK_DATA: data folder (SQLite file, message blobs, TLS files); default ./data
 	DatabaseURL string // --database, POSTDESK_DATABASE_URL: postgres://... ; empty: embedded SQLite
@@ -128,6 +131,105 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		fs.BoolVar(&c.AllowPlaintextAuth, "allow-plaintext-auth", def, "allow logins without TLS, for tests and development ($POSTDESK_ALLOW_PLAINTEXT_AUTH)")
 	}
 	c.AdminPassword = os.Getenv("POSTDESK_ADMIN_PASSWORD")
+}
+
+// settings are the Config's values that need parsing, parsed once when
+// serve starts (Config.parse): every constructor gets its typed values
+// from here, and nothing parses those flags again.
+type settings struct {
+	MaxMessageBytes int64 // --max-message-size: SMTP's SIZE, webmail's and IMAP APPEND's bound
+	MinFreeBytes    int64 // --min-free-disk; -1: no check
+	// SendLimits (--send-limits) go to delivery alone, the one owner of
+	// the send limits (submissions over SMTP and webmail, remote
+	// forwards, responders, SRS bounces).
+	SendLimits delivery.RateLimits
+	// Connection caps: -1 is no cap.
+	SMTPConns, SubmissionConns, IMAPConns, POP3Conns connCaps
+	RemotePort                                       int            // --smtp-remote-port
+	TrustedProxies                                   []netip.Prefix // --trusted-proxies
+	ClientSetup                                      *clientsetup.Servers
+}
+
+// connCaps are a server's connection caps: open connections, and from one
+// client address.
+type connCaps struct{ Total, PerIP int }
+
+// parse parses the Config's values into settings; an error names the flag
+// (or variable) at fault. Call it after the host name default is set.
+func (c *Config) parse() (*settings, error) {
+	s := &settings{}
+	var err error
+	if s.MaxMessageBytes, err = tenants.ParseSize(c.MaxMessageSize); err != nil {
+		return nil, fmt.Errorf("--max-message-size: %w", err)
+	}
+	if s.MinFreeBytes, err = tenants.ParseSize(c.MinFreeDisk); err != nil {
+		return nil, fmt.Errorf("--min-free-disk: %w", err)
+	}
+	if s.MinFreeBytes == 0 {
+		s.MinFreeBytes = -1 // 0 turns the check off, which smtpd.Config spells -1
+	}
+	if s.SendLimits, err = parseSendLimits(c.SendLimits); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		flag, v string
+		dst     *int
+	}{
+		{"--smtp-max-connections", c.SMTPMaxConns, &s.SMTPConns.Total},
+		{"--smtp-max-connections-per-ip", c.SMTPMaxConnsPerIP, &s.SMTPConns.PerIP},
+		{"--submission-max-connections", c.SubmissionMaxConns, &s.SubmissionConns.Total},
+		{"--submission-max-connections-per-ip", c.SubmissionMaxConnsPerIP, &s.SubmissionConns.PerIP},
+		{"--imap-max-connections", c.IMAPMaxConns, &s.IMAPConns.Total},
+		{"--imap-max-connections-per-ip", c.IMAPMaxConnsPerIP, &s.IMAPConns.PerIP},
+		{"--pop3-max-connections", c.POP3MaxConns, &s.POP3Conns.Total},
+		{"--pop3-max-connections-per-ip", c.POP3MaxConnsPerIP, &s.POP3Conns.PerIP},
+	} {
+		if *f.dst, err = connCap(f.flag, f.v); err != nil {
+			return nil, err
+		}
+	}
+	s.RemotePort = 25
+	if c.SMTPRemotePort != "" {
+		s.RemotePort, err = strconv.Atoi(c.SMTPRemotePort)
+	}
+	if err != nil || s.RemotePort < 1 || s.RemotePort > 65535 {
+		return nil, fmt.Errorf("--smtp-remote-port %q: want a port number", c.SMTPRemotePort)
+	}
+	if s.TrustedProxies, err = c.trustedProxies(); err != nil {
+		return nil, err
+	}
+	if s.ClientSetup, err = c.clientSetup(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseSendLimits reads --send-limits: four numbers, each positive or -1.
+func parseSendLimits(v string) (delivery.RateLimits, error) {
+	var l delivery.RateLimits
+	f := strings.Split(v, ",")
+	if len(f) != 4 {
+		return l, fmt.Errorf("--send-limits %q: give four numbers: mailbox per hour, per day, domain per hour, per day", v)
+	}
+	dst := []*int64{&l.MailboxPerHour, &l.MailboxPerDay, &l.DomainPerHour, &l.DomainPerDay}
+	for i, x := range f {
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil || n == 0 || n < -1 {
+			return l, fmt.Errorf("--send-limits %q: %q is not a positive number or -1", v, x)
+		}
+		*dst[i] = n
+	}
+	return l, nil
+}
+
+// connCap reads a connection cap flag: a positive number, or -1 for no
+// cap.
+func connCap(flag, v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n == 0 || n < -1 {
+		return 0, fmt.Errorf("%s %q: give a positive number, or -1 for no cap", flag, v)
+	}
+	return n, nil
 }
 
 func (c *Config) logger() (*slog.Logger, error) {

@@ -20,7 +20,9 @@ import (
 
 // app is what a command runs with.
 type app struct {
-	cfg     Config
+	cfg Config
+	// set is cfg parsed, for serve (runServe).
+	set     *settings
 	log     *slog.Logger
 	db      *database.DB
 	tenants *tenants.Service

@@ -36,6 +36,9 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	if a.cfg.Hostname == "" {
 		a.cfg.Hostname, _ = os.Hostname()
 	}
+	if a.set, err = a.cfg.parse(); err != nil {
+		return err
+	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -78,21 +81,10 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 
-	proxies, err := a.cfg.trustedProxies()
-	if err != nil {
-		return err
-	}
-	wm, err := newWebmailMail(a, mail)
-	if err != nil {
-		return err
-	}
-	setup, err := a.cfg.clientSetup()
-	if err != nil {
-		return err
-	}
+	wm := newWebmailMail(a, mail)
 	deps := panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
-		PublicURL: a.cfg.PublicURL, TrustedProxies: proxies, Webmail: webmailConfig(wm), Queue: mail.queue,
-		ClientSetup: setup, SystemMail: systemMail{mail.store}}
+		PublicURL: a.cfg.PublicURL, TrustedProxies: a.set.TrustedProxies, Webmail: webmailConfig(wm), Queue: mail.queue,
+		ClientSetup: a.set.ClientSetup, SystemMail: systemMail{mail.store}}
 	e, err := panel.New(deps)
 	if err != nil {
 		return err
@@ -110,7 +102,6 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		}
 		listeners = append(listeners, ls...)
 	}
-	wm.submit = mail.submit // built with the SMTP server, before anything is served
 	mail.start(ctx)
 	defer mail.stop()
 	return serveAll(ctx, a, listeners)

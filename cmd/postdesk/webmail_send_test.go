@@ -11,14 +11,13 @@ import (
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
 // testSubmitter is the submission path serve builds: delivery with the
-// outbound queue (not run: queued mail stays in its tables) and the SMTP
-// server's rate limits, here 6 recipients a mailbox an hour.
+// outbound queue (not run: queued mail stays in its tables) and its send
+// limits, here 6 recipients a mailbox an hour.
 func testSubmitter(f *wmFx) submitter { return submitterWithLimit(6)(f) }
 
 // submitterWithLimit is testSubmitter with perHour recipients a mailbox an
@@ -28,13 +27,10 @@ func submitterWithLimit(perHour int64) func(f *wmFx) submitter {
 }
 
 func newTestSubmitter(f *wmFx, perHour int64) submitter {
-	q, err := queue.New(f.db, f.st, f.ten, nil, queue.Options{Hostname: "mail.test"})
-	wmMust(f.t, err)
-	d := delivery.New(delivery.Options{Tenants: f.ten, Store: f.st, Queue: queueAdapter{q}, Hostname: "mail.test"})
-	q.SetLocalDeliverer(d)
-	s := smtpd.New(smtpd.Options{Config: smtpd.Config{Hostname: "mail.test", Limits: smtpd.RateLimits{MailboxPerHour: perHour}},
-		Tenants: f.ten, Deliverer: d, Blobs: f.st.Blobs(), DB: f.db})
-	return &webmailSubmitter{deliverer: d, limits: s, hostname: "mail.test", maxSize: 64 << 10, now: time.Now}
+	outbox := queue.NewOutbox(nil)
+	d := delivery.New(delivery.Options{Tenants: f.ten, Store: f.st, Queue: outbox, Hostname: "mail.test",
+		Limits: delivery.RateLimits{MailboxPerHour: perHour}})
+	return &webmailSubmitter{deliverer: d, hostname: "mail.test", maxSize: 64 << 10, now: time.Now}
 }
 
 // testSend sends as carl: to a local mailbox, to a remote one through the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
@@ -19,12 +20,11 @@ import (
 type mailServices struct {
 	blobs *blob.Files
 	store *store.Store
-	// queue is the outbound queue; its local delivery is set by whoever
-	// builds delivery (SetLocalDeliverer).
-	queue *queue.Queue
-	// submit is the submission path for webmail, set where delivery and
-	// the SMTP server are built (smtpListeners).
-	submit submitter
+	// deliverer is local delivery, which queues remote recipients on
+	// queue, the outbound queue, which delivers its notices to local
+	// senders through it (openDelivery).
+	deliverer *delivery.Deliverer
+	queue     *queue.Queue
 	// sessions ends the IMAP, POP3 and submission sessions of an account
 	// disabled, expired or whose password changed: one watch for the
 	// process, one query per interval for all its sessions.
@@ -63,7 +63,7 @@ func openMail(ctx context.Context, a *app) (*mailServices, error) {
 	})
 	m.sessions = a.tenants.NewSessionWatch()
 	m.bg = append(m.bg, m.sessions.Run)
-	if err := openQueue(a, m); err != nil {
+	if err := openDelivery(a, m); err != nil {
 		return nil, err
 	}
 	return m, nil

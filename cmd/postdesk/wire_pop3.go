@@ -12,20 +12,15 @@ func pop3Listeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 		return nil, nil
 	}
 	cfg := pop3d.Config{
-		Store:              m.store,
-		Tenants:            a.tenants,
-		Sessions:           m.sessions,
-		Logger:             a.log.With("server", "pop3"),
-		TLS:                certs.Config(),
-		AllowPlaintextAuth: a.cfg.AllowPlaintextAuth,
-		Hostname:           a.cfg.Hostname,
-	}
-	var err error
-	if cfg.MaxConnections, err = connCap("--pop3-max-connections", a.cfg.POP3MaxConns); err != nil {
-		return nil, err
-	}
-	if cfg.MaxConnectionsPerIP, err = connCap("--pop3-max-connections-per-ip", a.cfg.POP3MaxConnsPerIP); err != nil {
-		return nil, err
+		Store:               m.store,
+		Tenants:             a.tenants,
+		Sessions:            m.sessions,
+		Logger:              a.log.With("server", "pop3"),
+		TLS:                 certs.Config(),
+		AllowPlaintextAuth:  a.cfg.AllowPlaintextAuth,
+		Hostname:            a.cfg.Hostname,
+		MaxConnections:      a.set.POP3Conns.Total,
+		MaxConnectionsPerIP: a.set.POP3Conns.PerIP,
 	}
 	s, err := pop3d.New(cfg)
 	if err != nil {

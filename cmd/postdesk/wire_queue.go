@@ -1,10 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
-	"strconv"
 
+	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/panel/web"
 )
@@ -13,23 +14,33 @@ import (
 // web.Queue.
 var _ web.Queue = (*queue.Queue)(nil)
 
-// openQueue builds the outbound queue on the mail services (m.queue) and
-// adds its workers to their background work. Its local delivery is set
-// where delivery is built (smtpListeners), since each needs the other.
-func openQueue(a *app, m *mailServices) error {
-	port, err := 25, error(nil)
-	if a.cfg.SMTPRemotePort != "" {
-		port, err = strconv.Atoi(a.cfg.SMTPRemotePort)
+// openDelivery builds local delivery (m.deliverer) and the outbound queue
+// (m.queue), and adds the queue's workers to the background work. Each
+// needs the other: delivery queues remote recipients, the queue delivers
+// its notices to local senders. So delivery is built first around the
+// queue's Outbox, and the queue around delivery and that Outbox.
+func openDelivery(a *app, m *mailServices) error {
+	srs, err := delivery.LoadSRS(context.Background(), a.db, nil)
+	if err != nil {
+		return err
 	}
-	if err != nil || port < 1 || port > 65535 {
-		return fmt.Errorf("--smtp-remote-port %q: want a port number", a.cfg.SMTPRemotePort)
-	}
-	q, err := queue.New(a.db, m.store, a.tenants, nil, queue.Options{
+	outbox := queue.NewOutbox(nil)
+	m.deliverer = delivery.New(delivery.Options{
+		Tenants:  a.tenants,
+		Store:    m.store,
+		Queue:    outbox,
+		SRS:      srs,
+		Limits:   a.set.SendLimits,
+		Hostname: a.cfg.Hostname,
+		Logger:   a.log.With("part", "delivery"),
+	})
+	q, err := queue.New(a.db, m.store, a.tenants, m.deliverer, queue.Options{
+		Outbox:     outbox,
 		Hostname:   a.cfg.Hostname,
 		Logger:     a.log.With("part", "queue"),
 		KeyFile:    filepath.Join(a.cfg.DataDir, "queue.key"),
 		DNSServer:  a.cfg.DNSServer,
-		RemotePort: port,
+		RemotePort: a.set.RemotePort,
 	})
 	if err != nil {
 		return fmt.Errorf("open outbound queue: --dns-server: %w", err)

@@ -36,7 +36,7 @@ func TestSMTPConnectionCaps(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			c, err := smtpConfig(&app{cfg: cfg})
+			set, err := cfg.parse()
 			switch {
 			case tc.wantErr && err == nil:
 				t.Fatal("accepted")
@@ -45,6 +45,7 @@ func TestSMTPConnectionCaps(t *testing.T) {
 			case err != nil:
 				t.Fatal(err)
 			}
+			c := smtpConfig(&app{cfg: cfg, set: set})
 			if got := [4]int{c.MaxConnections, c.MaxConnectionsPerIP, c.MaxSubmissionConnections, c.MaxSubmissionConnectionsPerIP}; got != tc.want {
 				t.Errorf("%v, want %v", got, tc.want)
 			}

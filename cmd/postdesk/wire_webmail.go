@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-message/textproto"
-	"github.com/emersion/go-smtp"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -28,11 +27,9 @@ type submitter interface {
 }
 
 // webmailSubmitter sends webmail's messages through delivery's
-// submission, the checks and delivery SMTP submission runs, with the SMTP
-// server's rate limits (shared through the database).
+// submission, the checks, send limits and delivery SMTP submission runs.
 type webmailSubmitter struct {
 	deliverer *delivery.Deliverer
-	limits    delivery.RateLimiter
 	hostname  string
 	maxSize   int64
 	now       func() time.Time
@@ -47,7 +44,7 @@ func (s *webmailSubmitter) Submit(ctx context.Context, login *tenants.Login, rem
 	}
 	received := delivery.Received(t)
 	_, err := s.deliverer.Submit(ctx, &delivery.Submission{Login: login, Remote: remote, From: from, Rcpts: rcpts,
-		Body: bytes.NewReader(msg), Received: received, MaxSize: s.maxSize, Limiter: s.limits})
+		Body: bytes.NewReader(msg), Received: received, MaxSize: s.maxSize})
 	return submitError(err)
 }
 
@@ -55,7 +52,6 @@ func (s *webmailSubmitter) Submit(ctx context.Context, login *tenants.Login, rem
 // for the user); other errors stay as they are.
 func submitError(err error) error {
 	var re *delivery.RecipientError
-	var se *smtp.SMTPError
 	refused := func(r webmail.Refusal, rcpt address.Address) error {
 		return &webmail.SubmitError{Refusal: r, Rcpt: rcpt, Err: err}
 	}
@@ -86,7 +82,7 @@ func submitError(err error) error {
 			return refused(webmail.RefusedNoQueue, re.Rcpt)
 		}
 		return refused(webmail.RefusedUnreachable, re.Rcpt)
-	case errors.As(err, &se) && se.EnhancedCode == smtp.EnhancedCode{4, 7, 1}:
+	case errors.Is(err, delivery.ErrRateLimited):
 		return refused(webmail.RefusedRateLimit, address.Address{})
 	}
 	return err
@@ -106,20 +102,11 @@ type webmailMail struct {
 
 var _ webmail.Mail = (*webmailMail)(nil)
 
-// newWebmailMail builds webmail's view of the mail services; its
-// submission path is set once SMTP is built (serve).
-func newWebmailMail(a *app, m *mailServices) (*webmailMail, error) {
-	maxSize, err := tenants.ParseSize(a.cfg.MaxMessageSize)
-	if err != nil {
-		return nil, fmt.Errorf("--max-message-size: %w", err)
-	}
-	return &webmailMail{store: m.store, maxSize: maxSize, log: a.log.With("part", "webmail"), now: time.Now}, nil
-}
-
-// newWebmailSubmitter gives webmail delivery's submission with the SMTP
-// server's rate limits.
-func newWebmailSubmitter(a *app, d *delivery.Deliverer, limits delivery.RateLimiter, maxSize int64) *webmailSubmitter {
-	return &webmailSubmitter{deliverer: d, limits: limits, hostname: a.cfg.Hostname, maxSize: maxSize, now: time.Now}
+// newWebmailMail builds webmail's view of the mail services, with
+// delivery's submission.
+func newWebmailMail(a *app, m *mailServices) *webmailMail {
+	submit := &webmailSubmitter{deliverer: m.deliverer, hostname: a.cfg.Hostname, maxSize: a.set.MaxMessageBytes, now: time.Now}
+	return &webmailMail{store: m.store, submit: submit, maxSize: a.set.MaxMessageBytes, log: a.log.With("part", "webmail"), now: time.Now}
 }
 
 // webmailConfig is what serve hands the panel for webmail.

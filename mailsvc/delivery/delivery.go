@@ -27,6 +27,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -47,32 +48,20 @@ var (
 	ErrNoQueue = errors.New("no outbound queue")
 )
 
-// Kinds of outbound envelopes (Outbound.Kind).
+// Kinds of outbound envelopes (queue.Envelope.Kind), the queue's.
 const (
-	KindSubmission = "submission"
-	KindForward    = "forward"
-	KindResponder  = "responder"
-	KindDSN        = "dsn"
+	KindSubmission = queue.KindSubmission
+	KindForward    = queue.KindForward
+	KindResponder  = queue.KindResponder
+	KindDSN        = queue.KindDSN
 )
 
-// Outbound is a message for remote recipients, handed to the queue inside
-// the delivery's transaction. It mirrors queue.Envelope field for field;
-// cmd adapts one to the other, so that this package does not depend on the
-// queue's.
-type Outbound struct {
-	BlobKey   string   // the blob; its mail_blobs row is in the same transaction
-	Prefix    string   // header lines to prepend when sending
-	From      string   // envelope sender after any SRS rewrite; "" is the null sender
-	Rcpts     []string // remote recipients
-	MailboxID int64    // the submitting mailbox; 0 for forwards, responders, DSNs
-	DomainID  int64
-	Kind      string // KindSubmission, KindForward, ...
-}
-
-// Queue is the outbound queue as delivery uses it.
+// Queue is the outbound queue as delivery uses it: a *queue.Queue, or the
+// queue.Outbox a queue is built around (so that delivery can be built
+// before the queue that delivers its notices through it).
 type Queue interface {
 	// EnqueueTx adds e inside tx, the delivery's transaction.
-	EnqueueTx(tx *gorm.DB, e Outbound) error
+	EnqueueTx(tx *gorm.DB, e queue.Envelope) error
 	// Kick wakes the queue's workers after the commit.
 	Kick()
 }
@@ -86,9 +75,9 @@ type Options struct {
 	// SRS rewrites the sender of remote forwards; nil keeps it (and
 	// SPF at the receiver may then fail).
 	SRS *SRS
-	// Limits are the send limits a mailbox's remote forwards count
-	// against, as its submissions do (the SMTP server's limits, the same
-	// table); zero fields take the defaults.
+	// Limits are the send limits (ratelimit.go): of submissions over SMTP
+	// and webmail, remote forwards, responders and SRS bounces alike; zero
+	// fields take the defaults.
 	Limits RateLimits
 	// Hostname names this server in the Message-IDs of responses.
 	Hostname string
@@ -327,11 +316,29 @@ type Message struct {
 	Kind      string
 	MailboxID int64
 	DomainID  int64
-	// Extra runs inside the delivery's transaction (the submission rate
-	// log).
-	Extra func(tx *gorm.DB) error
+	// Login is the submitting login of a submission: its recipients count
+	// against the send limits in the delivery's transaction
+	// (Limiter.Reserve, which checks them again there), refused with an
+	// error wrapping ErrRateLimited.
+	Login *tenants.Login
+	// responder is the mailbox whose responder sends this reply to
+	// another server: one send against its limits, counted like Login's.
+	responder *RateAccount
 	// Header is the parsed header, when the caller has it already.
 	Header *Header
+}
+
+// sendCount is what m counts against the send limits when it commits: a
+// submission's recipients against its login, a responder's reply against
+// its mailbox.
+func (m *Message) sendCount() (RateAccount, int64, bool) {
+	switch {
+	case m.Login != nil:
+		return LoginAccount(m.Login), int64(len(m.Rcpts)), true
+	case m.responder != nil:
+		return *m.responder, 1, true
+	}
+	return RateAccount{}, 0, false
 }
 
 // Result says what a delivery did.
@@ -435,8 +442,8 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 					}
 				}
 			}
-			if m.Extra != nil {
-				return m.Extra(tx)
+			if a, n, ok := m.sendCount(); ok && d.limiter != nil {
+				return d.limiter.Reserve(tx, a, n)
 			}
 			return nil
 		},

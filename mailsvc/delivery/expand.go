@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -320,18 +321,18 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 // the header with it; Postdesk's postmaster copy of the DSN is the queue's
 // (mailsvc/queue, finish.go), which leaves forwards out and returns only
 // the header.
-func (x *expansion) envelopes(m *Message) []Outbound {
-	var out []Outbound
+func (x *expansion) envelopes(m *Message) []queue.Envelope {
+	var out []queue.Envelope
 	if len(x.remote) > 0 {
 		kind := m.Kind
 		if kind == "" {
 			// Remote recipients of received mail: SRS bounces sent on.
 			kind = KindForward
 		}
-		out = append(out, Outbound{From: m.From.String(), Rcpts: x.remote, MailboxID: m.MailboxID, DomainID: m.DomainID, Kind: kind})
+		out = append(out, queue.Envelope{From: m.From.String(), Rcpts: x.remote, MailboxID: m.MailboxID, DomainID: m.DomainID, Kind: kind})
 	}
 	for _, f := range x.forwards {
-		out = append(out, Outbound{From: f.sender, Rcpts: f.to, DomainID: f.from.DomainID, Kind: KindForward,
+		out = append(out, queue.Envelope{From: f.sender, Rcpts: f.to, DomainID: f.from.DomainID, Kind: KindForward,
 			Prefix: "Delivered-To: " + f.from.Address.String() + "\r\n"})
 	}
 	return out

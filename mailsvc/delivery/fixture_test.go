@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/queue"
@@ -45,15 +43,6 @@ func (w tLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-type queueAdapter struct{ q *queue.Queue }
-
-func (a queueAdapter) EnqueueTx(tx *gorm.DB, e delivery.Outbound) error {
-	return a.q.EnqueueTx(tx, queue.Envelope{BlobKey: e.BlobKey, Prefix: e.Prefix, From: e.From, Rcpts: e.Rcpts,
-		MailboxID: e.MailboxID, DomainID: e.DomainID, Kind: e.Kind})
-}
-
-func (a queueAdapter) Kick() {}
-
 func newFx(t *testing.T, db *database.DB, limits delivery.RateLimits) *fx {
 	t.Helper()
 	ctx := context.Background()
@@ -62,13 +51,11 @@ func newFx(t *testing.T, db *database.DB, limits delivery.RateLimits) *fx {
 	files, err := blob.NewFiles(t.TempDir())
 	tcheck(t, err, "blobs")
 	f.st = store.New(db, files, store.Options{Logger: log, BlobRefs: []string{queue.BlobTable}})
-	q, err := queue.New(db, f.st, f.ten, nil, queue.Options{Hostname: "mx.test", Logger: log})
-	tcheck(t, err, "queue")
 	srs, err := delivery.LoadSRS(ctx, db, nil)
 	tcheck(t, err, "srs")
-	f.d = delivery.New(delivery.Options{Tenants: f.ten, Store: f.st, Queue: queueAdapter{q}, SRS: srs, Limits: limits,
+	outbox := queue.NewOutbox(nil)
+	f.d = delivery.New(delivery.Options{Tenants: f.ten, Store: f.st, Queue: outbox, SRS: srs, Limits: limits,
 		Hostname: "mx.test", Logger: log})
-	q.SetLocalDeliverer(f.d)
 	_, err = f.ten.CreateDomain(ctx, sys, "example.test", "")
 	tcheck(t, err, "domain")
 	return f

@@ -97,8 +97,6 @@ func NewLimiter(db *database.DB, limits RateLimits, log *slog.Logger, now func()
 	return &Limiter{db: db, limits: limits.WithDefaults(), log: log, now: now}
 }
 
-var _ RateLimiter = (*Limiter)(nil)
-
 // Check refuses a submission of pending recipients (this transaction's so
 // far, the new one included) that would take the account's mailbox or
 // domain past a limit: an error wrapping ErrRateLimited, a warning in the
@@ -107,16 +105,6 @@ var _ RateLimiter = (*Limiter)(nil)
 // errors are database trouble.
 func (l *Limiter) Check(ctx context.Context, log *slog.Logger, a RateAccount, remote string, pending int64) error {
 	return l.check(ctx, log, a, remote, pending, pending, auditSubmissionLimit, "further mail refused with 451 4.7.1")
-}
-
-// CheckRate is Check for a login, as RateLimiter asks.
-func (l *Limiter) CheckRate(ctx context.Context, login *tenants.Login, remote string, rcpts int64) error {
-	return l.Check(ctx, l.log.With("login", login.Address.String(), "remote", remote), LoginAccount(login), remote, rcpts)
-}
-
-// RecordSubmission is Reserve for a login, as RateLimiter asks.
-func (l *Limiter) RecordSubmission(tx *gorm.DB, login *tenants.Login, rcpts int64) error {
-	return l.Reserve(tx, LoginAccount(login), rcpts)
 }
 
 // check is Check with the pending counts of mailbox and domain apart (one

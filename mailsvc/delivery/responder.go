@@ -12,7 +12,6 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
-	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -118,7 +117,7 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 		log.InfoContext(ctx, "responder: the sender takes no reply; not answering", "err", err)
 		return
 	}
-	var extra func(tx *gorm.DB) error
+	var account *RateAccount // the reply's send count, for one to another server
 	if remote {
 		if !p.MaySend {
 			log.InfoContext(ctx, "responder: mailbox may not send; no reply to another server")
@@ -131,7 +130,7 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 				log.WarnContext(ctx, "responder: send limit; not answering", "err", err)
 				return
 			}
-			extra = func(tx *gorm.DB) error { return d.limiter.Reserve(tx, a, 1) }
+			account = &a
 		}
 	}
 	ok, err := d.tenants.ClaimResponderReply(ctx, rp.MailboxID, m.From.Address, rp.IntervalDays)
@@ -153,7 +152,7 @@ func (d *Deliverer) respond(ctx context.Context, m *Message, p *tenants.Plan) {
 		log.WarnContext(ctx, "responder: reply not delivered", "err", err)
 		return
 	}
-	_, err = d.Deliver(ctx, &Message{From: address.Path{}, Blob: b, Rcpts: []Recipient{to}, Kind: KindResponder, DomainID: p.Mailbox.DomainID, Extra: extra})
+	_, err = d.Deliver(ctx, &Message{From: address.Path{}, Blob: b, Rcpts: []Recipient{to}, Kind: KindResponder, DomainID: p.Mailbox.DomainID, responder: account})
 	if err != nil {
 		log.WarnContext(ctx, "responder: reply not delivered", "err", err)
 		return

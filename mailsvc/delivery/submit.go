@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -31,18 +29,6 @@ type RecipientError struct {
 func (e *RecipientError) Error() string { return fmt.Sprintf("recipient %s: %v", e.Rcpt, e.Err) }
 func (e *RecipientError) Unwrap() error { return e.Err }
 
-// RateLimiter is the submission rate limit: a Limiter (ratelimit.go), or
-// the SMTP server (mailsvc/smtpd) over one with its limits, so that every
-// submission path counts against the same limits.
-type RateLimiter interface {
-	// CheckRate refuses (with an error) a submission of rcpts recipients
-	// that would pass the login's mailbox or domain limits.
-	CheckRate(ctx context.Context, login *tenants.Login, remote string, rcpts int64) error
-	// RecordSubmission counts an accepted submission inside the delivery's
-	// transaction.
-	RecordSubmission(tx *gorm.DB, login *tenants.Login, rcpts int64) error
-}
-
 // Submission is a message an authenticated user sends through one of
 // Postdesk's own programs (webmail) rather than over SMTP.
 type Submission struct {
@@ -56,17 +42,14 @@ type Submission struct {
 	Received string
 	// MaxSize bounds Body, as SMTP's SIZE does; 0: no bound.
 	MaxSize int64
-	Limiter RateLimiter
 }
 
-// Submit sends a message as SMTP submission does after AUTH, with the same
-// checks in the same order: the mailbox may send, the envelope sender and
-// the author and sender fields (SendAs.Originators) are the login's own,
-// every recipient resolves (local ones with room in their mailbox, remote
-// ones only with an outbound queue), the rate limits allow it; then the
-// message is delivered locally
-// and queued for remote recipients in one transaction that also counts it
-// for the rate limits.
+// Submit sends a message as SMTP submission does after AUTH: the mailbox
+// may send, the envelope sender and the author and sender fields
+// (SendAs.Originators) are the login's own, every recipient passes
+// CheckRecipient (SMTP's RCPT), the send limits allow them all; then the
+// message is delivered locally and queued for remote recipients in one
+// transaction that also counts it for the send limits.
 func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) {
 	login := s.Login
 	if login == nil || login.Mailbox == nil {
@@ -104,31 +87,18 @@ func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) 
 
 	var rcpts []Recipient
 	for _, a := range s.Rcpts {
-		r, err := d.Resolve(ctx, address.Path{Address: s.From}, address.Path{Address: a})
+		r, err := d.CheckRecipient(ctx, RcptCheck{From: address.Path{Address: s.From}, To: address.Path{Address: a}, Size: size, Login: login, Remote: s.Remote})
 		switch {
-		case errors.Is(err, tenants.ErrNotHosted) && !r.Remote.IsZero():
-			if !d.CanQueue() {
-				return nil, &RecipientError{Rcpt: a, Err: ErrNoQueue}
-			}
-		case errors.Is(err, tenants.ErrNotHosted), errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled):
+		case errors.Is(err, tenants.ErrNotHosted), errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled),
+			errors.Is(err, ErrMailboxFull), errors.Is(err, ErrTooBigForMailbox), errors.Is(err, ErrNoQueue):
 			return nil, &RecipientError{Rcpt: a, Err: err}
 		case err != nil:
-			return nil, fmt.Errorf("submit: resolve %s: %w", a, err)
-		}
-		if r.Plan != nil {
-			if err := d.CheckQuota(ctx, r.Plan, size); errors.Is(err, ErrMailboxFull) || errors.Is(err, ErrTooBigForMailbox) {
-				return nil, &RecipientError{Rcpt: a, Err: err}
-			} else if err != nil {
-				return nil, fmt.Errorf("submit: check quota of %s: %w", a, err)
-			}
+			return nil, fmt.Errorf("submit: check recipient %s: %w", a, err)
 		}
 		rcpts = append(rcpts, r)
 	}
-	count := int64(len(rcpts))
-	if s.Limiter != nil {
-		if err := s.Limiter.CheckRate(ctx, login, s.Remote, count); err != nil {
-			return nil, err
-		}
+	if err := d.CheckSendRate(ctx, login, s.Remote, int64(len(rcpts))); err != nil {
+		return nil, err
 	}
 
 	b, err := d.newBlob(ctx, &buf, size)
@@ -136,10 +106,7 @@ func (d *Deliverer) Submit(ctx context.Context, s *Submission) (*Result, error) 
 		return nil, fmt.Errorf("submit: %w", err)
 	}
 	m := &Message{From: address.Path{Address: s.From}, Blob: b, OwnReceived: strings.Count(s.Received, "Received:"), Rcpts: rcpts, Header: h,
-		Kind: KindSubmission, MailboxID: login.Mailbox.ID, DomainID: login.Mailbox.DomainID}
-	if s.Limiter != nil {
-		m.Extra = func(tx *gorm.DB) error { return s.Limiter.RecordSubmission(tx, login, count) }
-	}
+		Kind: KindSubmission, MailboxID: login.Mailbox.ID, DomainID: login.Mailbox.DomainID, Login: login}
 	res, err := d.Deliver(ctx, m)
 	if err != nil {
 		return nil, fmt.Errorf("submit: %w", err)

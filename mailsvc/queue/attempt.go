@@ -187,7 +187,7 @@ func (q *Queue) logResult(ctx context.Context, j *job, i int, r result) {
 // deliverLocal hands a copy to the LocalDeliverer.
 func (q *Queue) deliverLocal(ctx context.Context, j *job, i int) result {
 	rc := j.rcpts[i]
-	l := q.localDeliverer()
+	l := q.local
 	if l == nil {
 		r := deferral("4.3.0", "local delivery is not available")
 		r.host = "local"

@@ -21,11 +21,14 @@ type newRcpt struct {
 	notify bool
 }
 
+// EnqueueTx is Outbox.EnqueueTx on the queue's Outbox.
+func (q *Queue) EnqueueTx(tx *gorm.DB, e Envelope) error { return q.outbox.EnqueueTx(tx, e) }
+
 // EnqueueTx queues e for its remote recipients in tx, the transaction of
 // store.Delivery.Extra, so that the message is queued exactly when the
 // delivery commits. When an archive mailbox is set, a copy for it is
 // queued with the message. Call Kick after the commit.
-func (q *Queue) EnqueueTx(tx *gorm.DB, e Envelope) error {
+func (o *Outbox) EnqueueTx(tx *gorm.DB, e Envelope) error {
 	if len(e.Rcpts) == 0 {
 		return errors.New("enqueue: no recipients")
 	}
@@ -50,12 +53,16 @@ func (q *Queue) EnqueueTx(tx *gorm.DB, e Envelope) error {
 		// The archive gets a copy but never causes a bounce.
 		rcpts = append(rcpts, newRcpt{addr: a.String(), domain: a.Domain.String(), local: true})
 	}
-	_, err = q.insertTx(tx, e, rcpts)
+	_, err = o.insertTx(tx, e, rcpts)
 	return err
 }
 
-// insertTx writes a message's rows; its recipients are due at once.
 func (q *Queue) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error) {
+	return q.outbox.insertTx(tx, e, rcpts)
+}
+
+// insertTx writes a message's rows; its recipients are due at once.
+func (o *Outbox) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error) {
 	if e.BlobKey == "" {
 		return 0, errors.New("enqueue: no blob")
 	}
@@ -75,7 +82,7 @@ func (q *Queue) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error
 	if len(sizes) == 0 {
 		return 0, fmt.Errorf("enqueue: blob %s has no row", e.BlobKey)
 	}
-	now := q.clock()
+	now := o.clock()
 	m := messageRow{
 		BlobKey: e.BlobKey, Prefix: e.Prefix, MailFrom: e.From, MailboxID: e.MailboxID, DomainID: e.DomainID,
 		Kind: e.Kind, Size: sizes[0] + int64(len(e.Prefix)), CreatedAt: now, NextAttemptAt: now,

@@ -157,6 +157,12 @@ func (e *env) queue(db *database.DB) *queue.Queue {
 // queueWith makes a queue instance whose options change first changes.
 func (e *env) queueWith(db *database.DB, change func(o *queue.Options)) *queue.Queue {
 	e.t.Helper()
+	return e.queueLocal(db, e.local, change)
+}
+
+// queueLocal is queueWith with local as its local delivery.
+func (e *env) queueLocal(db *database.DB, local queue.LocalDeliverer, change func(o *queue.Options)) *queue.Queue {
+	e.t.Helper()
 	opts := queue.Options{
 		Hostname: "mail.local.test", Logger: slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Now: e.clock.Now, KeyFile: e.keyFile, DNSServer: e.dns.addr, RemotePort: e.mx.port, RootCAs: e.ca.pool,
@@ -165,7 +171,7 @@ func (e *env) queueWith(db *database.DB, change func(o *queue.Options)) *queue.Q
 	if change != nil {
 		change(&opts)
 	}
-	q, err := queue.New(db, e.st, e.ts, e.local, opts)
+	q, err := queue.New(db, e.st, e.ts, local, opts)
 	tcheck(e.t, err, "new queue")
 	return q
 }

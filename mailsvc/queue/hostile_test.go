@@ -376,8 +376,7 @@ func TestDSNHidesInternalErrors(t *testing.T) {
 	// reaches the queue page, which a domain's postmaster reads.
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db)
-		q := e.queue(db)
-		q.SetLocalDeliverer(&failingLocal{LocalDeliverer: e.local, rcpt: "archive@local.test"})
+		q := e.queueLocal(db, &failingLocal{LocalDeliverer: e.local, rcpt: "archive@local.test"}, nil)
 		e.settings(q, func(s *outbound.Settings) { s.ArchiveAddress = "archive@local.test" })
 		e.enqueue(q, e.submission("bob@remote.test"), message("archived"))
 		e.run(q)

@@ -72,8 +72,41 @@ type LocalDeliverer interface {
 	DeliverLocal(ctx context.Context, from string, rcpts []string, body io.Reader) error
 }
 
+// Outbox is the queue's entrance, where delivery hands its messages for
+// remote recipients (EnqueueTx, then Kick). It is made before the Queue
+// and given to it in Options.Outbox, so that local delivery, which takes
+// the queue's notices (LocalDeliverer) and queues through the Outbox, can
+// be built first and passed to New: each side is whole when it is built.
+type Outbox struct {
+	now  func() time.Time
+	kick chan struct{}
+}
+
+// NewOutbox returns an Outbox whose rows are stamped by now (nil:
+// time.Now).
+func NewOutbox(now func() time.Time) *Outbox {
+	if now == nil {
+		now = time.Now
+	}
+	return &Outbox{now: now, kick: make(chan struct{}, 1)}
+}
+
+func (o *Outbox) clock() time.Time { return o.now().UTC() }
+
+// Kick wakes the workers of the queue built with o: call it after the
+// transaction that queued a message has committed.
+func (o *Outbox) Kick() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
 // Options configures a Queue; zero fields take defaults.
 type Options struct {
+	// Outbox is the entrance the queue takes its messages and kicks from;
+	// nil: a new one on Now.
+	Outbox *Outbox
 	// Hostname is this server's name: EHLO, DSN Reporting-MTA, notices.
 	Hostname string
 	Logger   *slog.Logger
@@ -127,21 +160,21 @@ type Queue struct {
 	opts     Options
 	sealer   *sealer
 	// owner names this instance in lease rows.
-	owner string
-	seq   atomic.Uint64
-	kick  chan struct{}
-	slots *slots
-
-	localMu sync.RWMutex
-	local   LocalDeliverer
+	owner  string
+	seq    atomic.Uint64
+	outbox *Outbox
+	slots  *slots
+	local  LocalDeliverer
 
 	setMu    sync.Mutex
 	cached   *settings
 	cachedAt time.Time
 }
 
-// New returns a queue on the store's database. local may be nil and set
-// later with SetLocalDeliverer (local delivery needs the queue too).
+// New returns a queue on the store's database. local delivers its copies
+// and notices that stay on this server; nil defers them (for a queue
+// that is only read, never run). Local delivery that queues through the queue is
+// built first around opts.Outbox, made on the queue's clock.
 func New(db *database.DB, st *store.Store, ts *tenants.Service, local LocalDeliverer, opts Options) (*Queue, error) {
 	if db == nil || st == nil || ts == nil {
 		return nil, errors.New("queue: database, store and tenants are required")
@@ -183,6 +216,9 @@ func New(db *database.DB, st *store.Store, ts *tenants.Service, local LocalDeliv
 		}
 		opts.DNSServer = s
 	}
+	if opts.Outbox == nil {
+		opts.Outbox = NewOutbox(opts.Now)
+	}
 	var id [6]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
@@ -190,34 +226,16 @@ func New(db *database.DB, st *store.Store, ts *tenants.Service, local LocalDeliv
 	q := &Queue{
 		db: db, store: st, tenants: ts, local: local, log: opts.Logger, now: opts.Now, hostname: opts.Hostname,
 		opts: opts, sealer: newSealer(opts.KeyFile), owner: hex.EncodeToString(id[:]),
-		kick: make(chan struct{}, 1), slots: newSlots(),
+		outbox: opts.Outbox, slots: newSlots(),
 	}
 	return q, nil
-}
-
-// SetLocalDeliverer sets the local delivery, for wiring the two together.
-func (q *Queue) SetLocalDeliverer(l LocalDeliverer) {
-	q.localMu.Lock()
-	q.local = l
-	q.localMu.Unlock()
-}
-
-func (q *Queue) localDeliverer() LocalDeliverer {
-	q.localMu.RLock()
-	defer q.localMu.RUnlock()
-	return q.local
 }
 
 func (q *Queue) clock() time.Time { return q.now().UTC() }
 
 // Kick wakes the workers: call it after the transaction that queued a
 // message has committed.
-func (q *Queue) Kick() {
-	select {
-	case q.kick <- struct{}{}:
-	default:
-	}
-}
+func (q *Queue) Kick() { q.outbox.Kick() }
 
 // Run delivers queued messages until ctx ends, then waits for the
 // attempts in flight to stop and hands their messages back.
@@ -275,7 +293,7 @@ func (q *Queue) sleep(ctx context.Context, d time.Duration) {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-	case <-q.kick:
+	case <-q.outbox.kick:
 	case <-t.C:
 	}
 }

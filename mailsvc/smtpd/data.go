@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -73,9 +72,7 @@ func (ss *session) Data(r io.Reader) error {
 			pending.Abort()
 			return err
 		}
-		m.Kind, m.MailboxID, m.DomainID = delivery.KindSubmission, ss.login.Mailbox.ID, ss.login.Mailbox.DomainID
-		rcpts := int64(len(ss.rcpts))
-		m.Extra = func(tx *gorm.DB) error { return ss.s.recordSubmission(tx, ss.login, rcpts) }
+		m.Kind, m.MailboxID, m.DomainID, m.Login = delivery.KindSubmission, ss.login.Mailbox.ID, ss.login.Mailbox.DomainID, ss.login
 	}
 	done := ss.command(ss.s.cfg.DeliveryTimeout)
 	defer done()

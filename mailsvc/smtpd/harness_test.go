@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
@@ -106,7 +105,7 @@ type envOptions struct {
 	now     func() time.Time
 	logs    io.Writer // a copy of the log
 	// limits are the send limits, of submission and delivery alike.
-	limits smtpd.RateLimits
+	limits delivery.RateLimits
 	// sessions is the session watch, made on the env's tenants service
 	// when set (a test runs it or calls Check).
 	sessions func(*tenants.Service) *tenants.SessionWatch
@@ -134,19 +133,19 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	e.disk = &diskBlobs{Store: files}
 	e.disk.free.Store(1 << 40)
 	e.st = store.New(db, e.disk, store.Options{Logger: log, BlobRefs: []string{queue.BlobTable}})
-	e.q, err = queue.New(db, e.st, e.ten, nil, queue.Options{Hostname: "mx.test", Logger: log})
-	tcheck(t, err, "queue")
 	srs, err := delivery.LoadSRS(ctx, db, nil)
 	tcheck(t, err, "srs")
-	e.d = delivery.New(delivery.Options{Tenants: e.ten, Store: e.st, Queue: queueAdapter{e.q}, SRS: srs, Hostname: "mx.test", Logger: log,
-		Limits: delivery.RateLimits(o.limits)})
-	e.q.SetLocalDeliverer(e.d)
+	outbox := queue.NewOutbox(nil)
+	e.d = delivery.New(delivery.Options{Tenants: e.ten, Store: e.st, Queue: outbox, SRS: srs, Hostname: "mx.test", Logger: log,
+		Limits: o.limits})
+	e.q, err = queue.New(db, e.st, e.ten, e.d, queue.Options{Hostname: "mx.test", Logger: log, Outbox: outbox})
+	tcheck(t, err, "queue")
 	e.fixtures()
 
 	certs, _, err := tlscert.Open("", "", t.TempDir(), "mx.test")
 	tcheck(t, err, "tls")
 	e.tlsCfg = certs.Config()
-	cfg := smtpd.Config{Hostname: "mx.test", ReadTimeout: 10 * time.Second, Limits: o.limits}
+	cfg := smtpd.Config{Hostname: "mx.test", ReadTimeout: 10 * time.Second}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -174,15 +173,6 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	}
 	return e
 }
-
-type queueAdapter struct{ q *queue.Queue }
-
-func (a queueAdapter) EnqueueTx(tx *gorm.DB, e delivery.Outbound) error {
-	return a.q.EnqueueTx(tx, queue.Envelope{BlobKey: e.BlobKey, Prefix: e.Prefix, From: e.From, Rcpts: e.Rcpts,
-		MailboxID: e.MailboxID, DomainID: e.DomainID, Kind: e.Kind})
-}
-
-func (a queueAdapter) Kick() { a.q.Kick() }
 
 func (e *env) fixtures() {
 	t, ctx := e.t, e.ctx
@@ -375,5 +365,12 @@ func code(err error) int {
 func forEach(t *testing.T, fn func(t *testing.T, e *env), mod func(*smtpd.Config)) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		fn(t, newEnv(t, db, mod))
+	})
+}
+
+// forEachWith is forEach with envOptions.
+func forEachWith(t *testing.T, fn func(t *testing.T, e *env), o envOptions) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		fn(t, newEnvWith(t, db, o))
 	})
 }

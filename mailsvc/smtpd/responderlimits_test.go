@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
-	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
@@ -20,7 +19,7 @@ import (
 // are neither refused nor counted.
 func TestResponderSendsOnlyWithinSendRights(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		e := newEnvWith(t, db, envOptions{limits: smtpd.RateLimits{MailboxPerHour: 3, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 1000}})
+		e := newEnvWith(t, db, envOptions{limits: delivery.RateLimits{MailboxPerHour: 3, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 1000}})
 		ask := func(from, to string) {
 			t.Helper()
 			tcheck(t, send(e.mx, from, []string{to}, msg(from, to, "question from "+from, "")), "send "+from)

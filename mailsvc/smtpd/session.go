@@ -208,23 +208,15 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 	if nonASCII(to) && !ss.utf8 {
 		return errNeedUTF8
 	}
+	c := delivery.RcptCheck{From: ss.from, Size: ss.size, Remote: ss.remote}
+	if ss.e.submission {
+		c.Login, c.Pending = ss.login, int64(len(ss.rcpts))+1
+	}
 	p, err := address.ParseForwardPath(to)
-	var r delivery.Recipient
 	switch {
 	case errors.Is(err, address.ErrLocalpartTooLong):
 		// An SRS bounce may come back longer than 64 octets.
-		sr, ok, serr := ss.s.deliverer.ResolveSRS(ss.ctx, ss.from, to)
-		if errors.Is(serr, delivery.ErrSRSRefused) {
-			ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", serr)
-			return errSRSRefused
-		}
-		if serr != nil {
-			return ss.temp("resolve SRS recipient", serr)
-		}
-		if !ok {
-			return errRcptTooLong
-		}
-		r = sr
+		c.Raw = to
 	case errors.Is(err, address.ErrPathTooLong):
 		return errPathTooLong
 	case errors.Is(err, address.ErrUnqualified):
@@ -234,57 +226,48 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 		ss.log.Info("RCPT refused", "err", err)
 		return errRcptSyntax
 	default:
-		r, err = ss.s.deliverer.Resolve(ss.ctx, ss.from, p)
-		switch {
-		case errors.Is(err, delivery.ErrSRSRefused):
-			ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", err)
-			return errSRSRefused
-		case errors.Is(err, tenants.ErrNotHosted):
-			if !ss.e.submission || r.Remote.IsZero() {
-				ss.log.Info("RCPT refused: relaying denied", "rcpt", to)
-				return errRelayDenied
-			}
-		case errors.Is(err, tenants.ErrNoSuchUser):
-			ss.log.Info("RCPT refused: no such user", "rcpt", to)
-			return errNoSuchUser
-		case errors.Is(err, tenants.ErrDisabled):
-			ss.log.Info("RCPT refused: disabled", "rcpt", to)
-			return errDisabled
-		case err != nil:
-			return ss.temp("resolve recipient", err)
-		}
+		c.To = p
 	}
-	if r.Plan != nil {
-		switch err := ss.s.deliverer.CheckQuota(ss.ctx, r.Plan, ss.size); {
-		case errors.Is(err, delivery.ErrMailboxFull):
-			ss.log.Info("RCPT refused: mailbox full", "rcpt", to)
-			return errMailboxFull
-		case errors.Is(err, delivery.ErrTooBigForMailbox):
-			ss.log.Info("RCPT refused: message too big for mailbox", "rcpt", to, "size", ss.size)
-			return errTooBigForBox
-		case err != nil:
-			return ss.temp("check quota", err)
-		}
-	} else if !ss.s.deliverer.CanQueue() {
+	// Delivery's checks, the same for webmail (delivery.Submit); here
+	// only their answers.
+	r, err := ss.s.deliverer.CheckRecipient(ss.ctx, c)
+	switch {
+	case err == nil:
+	case errors.Is(err, address.ErrLocalpartTooLong):
+		return errRcptTooLong
+	case errors.Is(err, delivery.ErrSRSRefused):
+		ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", err)
+		return errSRSRefused
+	case errors.Is(err, tenants.ErrNotHosted):
+		ss.log.Info("RCPT refused: relaying denied", "rcpt", to)
+		return errRelayDenied
+	case errors.Is(err, tenants.ErrNoSuchUser):
+		ss.log.Info("RCPT refused: no such user", "rcpt", to)
+		return errNoSuchUser
+	case errors.Is(err, tenants.ErrDisabled):
+		ss.log.Info("RCPT refused: disabled", "rcpt", to)
+		return errDisabled
+	case errors.Is(err, delivery.ErrMailboxFull):
+		ss.log.Info("RCPT refused: mailbox full", "rcpt", to)
+		return errMailboxFull
+	case errors.Is(err, delivery.ErrTooBigForMailbox):
+		ss.log.Info("RCPT refused: message too big for mailbox", "rcpt", to, "size", ss.size)
+		return errTooBigForBox
+	case errors.Is(err, delivery.ErrNoQueue):
 		ss.log.Warn("RCPT refused: remote recipient and no outbound queue", "rcpt", to)
 		return errNoQueue
-	}
-	if ss.e.submission {
-		if err := ss.s.checkRate(ss.ctx, ss.log, ss.login, ss.remote, int64(len(ss.rcpts))+1); err != nil {
-			return err
-		}
-	}
-	// A bounce through an SRS address: small, and within its forwarding
-	// mailbox's limits (mailsvc/delivery, bounce.go).
-	switch err := ss.s.deliverer.CheckSRSBounce(ss.ctx, r, ss.size); {
 	case errors.Is(err, delivery.ErrBounceTooBig):
 		ss.log.Info("RCPT refused: bounce too big", "rcpt", to, "size", ss.size)
 		return errBounceTooBig
-	case errors.Is(err, delivery.ErrRateLimited):
+	case errors.Is(err, delivery.ErrRateLimited) && r.SRSBounce:
+		// A bounce through an SRS address, past its forwarding
+		// mailbox's limits (mailsvc/delivery, bounce.go).
 		ss.log.Info("RCPT refused: bounce limit", "rcpt", to, "err", err)
 		return errBounceLimited
-	case err != nil:
-		return ss.temp("check SRS bounce", err)
+	case errors.Is(err, delivery.ErrRateLimited):
+		return errRateLimited
+	default:
+		return ss.temp("check recipient", err)
 	}
 	ss.rcpts = append(ss.rcpts, r)
 	return nil

@@ -110,8 +110,6 @@ type Config struct {
 	MaxAuthFailures int
 	// AllowPlaintextAuth allows AUTH without TLS (tests, development).
 	AllowPlaintextAuth bool
-	// Limits are the submission rate limits.
-	Limits RateLimits
 }
 
 func (c *Config) defaults() {
@@ -175,7 +173,6 @@ func (c *Config) defaults() {
 	if c.MaxAuthFailures <= 0 {
 		c.MaxAuthFailures = 3
 	}
-	c.Limits.defaults()
 }
 
 // Options are a Server's dependencies.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
-	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -186,7 +185,7 @@ func TestSRSBounceRelay(t *testing.T) {
 // them the next one is refused at RCPT.
 func TestSRSBounceSendLimit(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
-		e := newEnvWith(t, db, envOptions{limits: smtpd.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 1000}})
+		e := newEnvWith(t, db, envOptions{limits: delivery.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 1000}})
 		tcheck(t, send(e.mx, "someone@remote.test", []string{"rfwd@example.test"}, msg("someone@remote.test", "rfwd@example.test", "fw", "")), "send")
 		fs := e.kinds(delivery.KindForward)
 		if len(fs) != 1 {

@@ -20,7 +20,6 @@ import (
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/mailtest"
-	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/auth"
 	"github.com/postdesk/postdesk/tenants/database"
@@ -156,7 +155,7 @@ func TestLoginThrottle(t *testing.T) {
 // TestRateLimit: past the per-mailbox limit RCPT gets 451 4.7.1 and the
 // audit log (the postmaster's view) has an entry, written once.
 func TestRateLimit(t *testing.T) {
-	forEach(t, func(t *testing.T, e *env) {
+	forEachWith(t, func(t *testing.T, e *env) {
 		c := e.submitClient(t, "john@example.test")
 		tcheck(t, sendOn(c, "john@example.test", []string{"ann@example.test", "catchrest@c.test"}, msg("john@example.test", "ann@example.test", "1", "")), "first two")
 		tcheck(t, c.Mail("john@example.test", nil), "mail")
@@ -194,9 +193,7 @@ func TestRateLimit(t *testing.T) {
 		if err := ac.Rcpt("catchrest@c.test", nil); code(err) != 451 {
 			t.Errorf("past the domain limit: %v", err)
 		}
-	}, func(c *smtpd.Config) {
-		c.Limits = smtpd.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 3, DomainPerDay: 100}
-	})
+	}, envOptions{limits: delivery.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 3, DomainPerDay: 100}})
 }
 
 // TestFaults: low disk gives 452 4.3.1 at MAIL and recovers; a database
@@ -350,7 +347,7 @@ func TestAuthRefusals(t *testing.T) {
 // can't send together past the limit: it is checked again when DATA
 // commits, and the message past it gets 451 4.7.1, nothing stored.
 func TestRateLimitParallel(t *testing.T) {
-	forEach(t, func(t *testing.T, e *env) {
+	forEachWith(t, func(t *testing.T, e *env) {
 		var cs []*smtp.Client
 		for i := 0; i < 3; i++ {
 			c := e.submitClient(t, "john@example.test")
@@ -375,7 +372,5 @@ func TestRateLimitParallel(t *testing.T) {
 		if n := len(e.stored("ann@example.test")); n != 2 {
 			t.Errorf("ann holds %d, want 2", n)
 		}
-	}, func(c *smtpd.Config) {
-		c.Limits = smtpd.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 100}
-	})
+	}, envOptions{limits: delivery.RateLimits{MailboxPerHour: 2, MailboxPerDay: 100, DomainPerHour: 100, DomainPerDay: 100}})
 }
