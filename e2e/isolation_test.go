@@ -10,12 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -52,7 +52,7 @@ func snapshotB(t *testing.T, f *paneltest.Fx, q *queue.Queue) string {
 	paneltest.Must(t, err)
 	out = append(out, as, cr, audit)
 	if q != nil {
-		ms, _, err := q.QueueMessages(ctx, f.Sys, outbound.QueueQuery{Limit: 500})
+		ms, _, err := q.QueueMessages(ctx, f.Sys, queueadmin.QueueQuery{Limit: 500})
 		paneltest.Must(t, err)
 		fs, _, err := q.Failures(ctx, f.Sys, 500, 0)
 		paneltest.Must(t, err)
@@ -85,7 +85,7 @@ func TestIsolationWalk(t *testing.T) {
 		idB := strconv.FormatInt(qf.enqueue("dora@b.test", "Secret-B queued", "victim@remote.test"), 10)
 		qf.fail("ann@a.test", "gone@remote.test", "550 no such user")
 		qf.fail("dora@b.test", "bgone@remote.test", "550 Secret-B user gone")
-		paneltest.Must(t, qf.q.SetRoute(ctx, f.Sys, outbound.Route{Domain: "partner.test", Relay: outbound.Relay{Host: "mx.partner.test"}}))
+		paneltest.Must(t, qf.q.SetRoute(ctx, f.Sys, queueadmin.Route{Domain: "partner.test", Relay: queueadmin.Relay{Host: "mx.partner.test"}}))
 		before := snapshotB(t, f, qf.q)
 		tried := 0
 		for _, r := range f.E.Routes() {

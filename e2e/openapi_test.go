@@ -3,8 +3,8 @@ package e2e_test
 import (
 	"testing"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/panel/paneltest"
-	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

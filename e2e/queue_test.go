@@ -14,14 +14,14 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/panel"
 	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -77,7 +77,7 @@ func (qf *qfx) enqueue(from, subject string, rcpts ...string) int64 {
 		return qf.q.EnqueueTx(tx, env)
 	}})
 	paneltest.Must(qf.T, err)
-	ms, _, err := qf.q.QueueMessages(ctx, qf.Sys, outbound.QueueQuery{Limit: 500})
+	ms, _, err := qf.q.QueueMessages(ctx, qf.Sys, queueadmin.QueueQuery{Limit: 500})
 	paneltest.Must(qf.T, err)
 	var id int64
 	for _, m := range ms {
@@ -210,8 +210,8 @@ func TestDeliveryOptionsPages(t *testing.T) {
 		}
 		s, err := qf.q.DeliveryOptions(ctx, qf.Sys)
 		paneltest.Must(t, err)
-		want := outbound.Settings{MaxConnections: 20, DNSServer: "127.0.0.1:5353",
-			SmartHost:      outbound.Relay{Host: "smtp.relay.test", Port: 587, Username: "relayuser", HasPassword: true},
+		want := queueadmin.Settings{MaxConnections: 20, DNSServer: "127.0.0.1:5353",
+			SmartHost:      queueadmin.Relay{Host: "smtp.relay.test", Port: 587, Username: "relayuser", HasPassword: true},
 			SmartHostDelay: 30 * time.Second, Lifetime: 72 * time.Hour,
 			RetryIntervals: []time.Duration{10 * time.Minute, time.Hour, 150 * time.Minute},
 			ArchiveAddress: "carl@a.test", ReportAddress: "pm@a.test", ReportInterval: 12 * time.Hour}
@@ -351,7 +351,7 @@ func TestDeliveryOptionsPages(t *testing.T) {
 }
 
 // sameSettings compares settings.
-func sameSettings(a, b outbound.Settings) bool {
+func sameSettings(a, b queueadmin.Settings) bool {
 	return reflect.DeepEqual(a, b)
 }
 

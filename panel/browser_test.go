@@ -11,8 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/postdesk/postdesk/browsertest"
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/panel/paneltest"
-	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/panel/web"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // Import files wait on the server between their preview and their

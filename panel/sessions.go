@@ -12,8 +12,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // Sessions live in the database, so that several Postdesk processes behind

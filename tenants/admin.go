@@ -8,8 +8,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/auth"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 var adminName = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,63}$`)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 )
 
 // DirectoryEntry is one address of a domain's directory: a mailbox's own

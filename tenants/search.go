@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // AliasInfo is an alias with its domain, for lists and search results.

@@ -10,8 +10,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/auth"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // Service is the tenant model over one database.

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 )
 
 // The routing table and the Delivery Options on the command line: the same
@@ -55,11 +55,11 @@ func runRoute(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		if len(pos) != 2 {
 			return fmt.Errorf("usage: postdesk route add DOMAIN HOST[:PORT] [--tls] [--user U --password-stdin]")
 		}
-		host, port, err := outbound.ParseHostPort(pos[1])
+		host, port, err := queueadmin.ParseHostPort(pos[1])
 		if err != nil {
 			return fmt.Errorf("host %q: %w", pos[1], err)
 		}
-		r := outbound.Route{Domain: pos[0], Relay: outbound.Relay{Host: host, Port: port, ImplicitTLS: *tls, Username: *user}}
+		r := queueadmin.Route{Domain: pos[0], Relay: queueadmin.Relay{Host: host, Port: port, ImplicitTLS: *tls, Username: *user}}
 		if *passwordStdin {
 			if *user == "" {
 				return fmt.Errorf("--password-stdin needs --user")
@@ -76,7 +76,7 @@ func runRoute(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		if err := q.SetRoute(ctx, cli(), r); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "route %s -> %s saved\n", r.Domain, outbound.FormatHostPort(host, port))
+		fmt.Fprintf(a.stdout, "route %s -> %s saved\n", r.Domain, queueadmin.FormatHostPort(host, port))
 		return nil
 	case "rm":
 		if len(pos) != 1 {
@@ -108,7 +108,7 @@ func runRoute(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "DOMAIN\tHOST\tTLS\tUSER")
 		for _, r := range routes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, outbound.FormatHostPort(r.Host, r.Port), yesNo(r.ImplicitTLS), credentials(r.Relay))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, queueadmin.FormatHostPort(r.Host, r.Port), yesNo(r.ImplicitTLS), credentials(r.Relay))
 		}
 		return tw.Flush()
 	}
@@ -122,7 +122,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func credentials(r outbound.Relay) string {
+func credentials(r queueadmin.Relay) string {
 	switch {
 	case r.Username == "":
 		return "-"
@@ -156,7 +156,7 @@ func (f *deliveryFlags) register(fs *flag.FlagSet) {
 }
 
 // apply changes s by the flags set in fs; a parse error names its flag.
-func (f *deliveryFlags) apply(fs *flag.FlagSet, s *outbound.Settings, stdin io.Reader) error {
+func (f *deliveryFlags) apply(fs *flag.FlagSet, s *queueadmin.Settings, stdin io.Reader) error {
 	set, n := map[string]bool{}, 0
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	for _, name := range []string{"max-connections", "dns-server", "smart-host", "smart-host-tls", "smart-host-user",
@@ -172,7 +172,7 @@ func (f *deliveryFlags) apply(fs *flag.FlagSet, s *outbound.Settings, stdin io.R
 		if !set[name] {
 			return nil
 		}
-		d, err := outbound.ParseDuration(v)
+		d, err := queueadmin.ParseDuration(v)
 		if err != nil {
 			return fmt.Errorf("--%s: %w", name, err)
 		}
@@ -191,7 +191,7 @@ func (f *deliveryFlags) apply(fs *flag.FlagSet, s *outbound.Settings, stdin io.R
 	if set["smart-host"] {
 		s.SmartHost.Host, s.SmartHost.Port = "", 0
 		if f.smartHost != "" {
-			h, p, err := outbound.ParseHostPort(f.smartHost)
+			h, p, err := queueadmin.ParseHostPort(f.smartHost)
 			if err != nil {
 				return fmt.Errorf("--smart-host: %w", err)
 			}
@@ -223,7 +223,7 @@ func (f *deliveryFlags) apply(fs *flag.FlagSet, s *outbound.Settings, stdin io.R
 	if set["retry-intervals"] {
 		s.RetryIntervals = nil
 		for _, v := range web.SplitList(f.retryIntervals) {
-			d, err := outbound.ParseDuration(v)
+			d, err := queueadmin.ParseDuration(v)
 			if err != nil {
 				return fmt.Errorf("--retry-intervals: %w", err)
 			}
@@ -279,7 +279,7 @@ func runDelivery(ctx context.Context, a *app, fs *flag.FlagSet, args []string) e
 	return nil
 }
 
-func printDelivery(w io.Writer, s *outbound.Settings) {
+func printDelivery(w io.Writer, s *queueadmin.Settings) {
 	none := func(v string) string {
 		if v == "" {
 			return "-"
@@ -288,7 +288,7 @@ func printDelivery(w io.Writer, s *outbound.Settings) {
 	}
 	smart := "-"
 	if s.SmartHost.Host != "" {
-		smart = outbound.FormatHostPort(s.SmartHost.Host, s.SmartHost.Port)
+		smart = queueadmin.FormatHostPort(s.SmartHost.Host, s.SmartHost.Port)
 		if s.SmartHost.ImplicitTLS {
 			smart += " (TLS)"
 		}
@@ -298,17 +298,17 @@ func printDelivery(w io.Writer, s *outbound.Settings) {
 	}
 	var retry []string
 	for _, d := range s.RetryIntervals {
-		retry = append(retry, outbound.FormatDuration(d))
+		retry = append(retry, queueadmin.FormatDuration(d))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "max-connections\t%d\n", s.MaxConnections)
 	fmt.Fprintf(tw, "dns-server\t%s\n", none(s.DNSServer))
 	fmt.Fprintf(tw, "smart-host\t%s\n", smart)
-	fmt.Fprintf(tw, "smart-host-delay\t%s\n", outbound.FormatDuration(s.SmartHostDelay))
-	fmt.Fprintf(tw, "lifetime\t%s\n", outbound.FormatDuration(s.Lifetime))
+	fmt.Fprintf(tw, "smart-host-delay\t%s\n", queueadmin.FormatDuration(s.SmartHostDelay))
+	fmt.Fprintf(tw, "lifetime\t%s\n", queueadmin.FormatDuration(s.Lifetime))
 	fmt.Fprintf(tw, "retry-intervals\t%s\n", strings.Join(retry, ","))
 	fmt.Fprintf(tw, "archive\t%s\n", none(s.ArchiveAddress))
 	fmt.Fprintf(tw, "report-to\t%s\n", none(s.ReportAddress))
-	fmt.Fprintf(tw, "report-every\t%s\n", outbound.FormatDuration(s.ReportInterval))
+	fmt.Fprintf(tw, "report-every\t%s\n", queueadmin.FormatDuration(s.ReportInterval))
 	tw.Flush()
 }

@@ -24,12 +24,12 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -602,7 +602,7 @@ func (s *crashServer) queued() map[string]int {
 	}
 	out := map[string]int{}
 	for off := 0; ; {
-		list, total, err := q.QueueMessages(ctx, tenants.SystemScope("crash test"), outbound.QueueQuery{Limit: 500, Offset: off})
+		list, total, err := q.QueueMessages(ctx, tenants.SystemScope("crash test"), queueadmin.QueueQuery{Limit: 500, Offset: off})
 		if err != nil {
 			t.Fatalf("queue listing: %v", err)
 		}

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // app is what a command runs with.

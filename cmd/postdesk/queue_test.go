@@ -16,7 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/miekg/dns"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

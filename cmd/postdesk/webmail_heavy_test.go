@@ -13,8 +13,8 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/panel/webmail"
-	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

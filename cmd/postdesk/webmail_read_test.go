@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

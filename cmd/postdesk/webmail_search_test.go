@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/panel/webmail"
-	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/store"
-	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/imapd"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -22,7 +23,6 @@ import (
 	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 

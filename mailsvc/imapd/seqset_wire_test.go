@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 )
 
 // oddSet returns "1,3,5,...": as many single numbers as fit in a command

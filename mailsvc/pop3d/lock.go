@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 )
 
 // mailboxLocks keeps a mailbox to one POP3 session at a time (RFC 1939 8:

@@ -8,15 +8,15 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/store"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 )
 
 // QueueMessages lists queued messages, oldest first, with their recipients,
 // attempts and last errors, and the total matching.
-func (q *Queue) QueueMessages(ctx context.Context, sc tenants.Scope, in outbound.QueueQuery) ([]outbound.Message, int64, error) {
+func (q *Queue) QueueMessages(ctx context.Context, sc tenants.Scope, in queueadmin.QueueQuery) ([]queueadmin.Message, int64, error) {
 	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return nil, 0, err
@@ -45,7 +45,7 @@ func (q *Queue) QueueMessages(ctx context.Context, sc tenants.Scope, in outbound
 }
 
 // QueueMessage returns one queued message.
-func (q *Queue) QueueMessage(ctx context.Context, sc tenants.Scope, id int64) (*outbound.Message, error) {
+func (q *Queue) QueueMessage(ctx context.Context, sc tenants.Scope, id int64) (*queueadmin.Message, error) {
 	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (q *Queue) QueueMessage(ctx context.Context, sc tenants.Scope, id int64) (*
 }
 
 // describe turns message rows into the listing's values.
-func (q *Queue) describe(ctx context.Context, rows []messageRow) ([]outbound.Message, error) {
+func (q *Queue) describe(ctx context.Context, rows []messageRow) ([]queueadmin.Message, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
@@ -91,17 +91,17 @@ func (q *Queue) describe(ctx context.Context, rows []messageRow) ([]outbound.Mes
 	for _, b := range blobs {
 		subject[b.BlobKey] = b.Subject
 	}
-	byMsg := map[int64][]outbound.Recipient{}
+	byMsg := map[int64][]queueadmin.Recipient{}
 	for _, r := range rcpts {
-		byMsg[r.MessageID] = append(byMsg[r.MessageID], outbound.Recipient{
+		byMsg[r.MessageID] = append(byMsg[r.MessageID], queueadmin.Recipient{
 			Address: r.Rcpt, Local: r.IsLocal, Attempts: int(r.Attempts), NextAttempt: r.NextAttemptAt,
 			LastAttempt: r.LastAttemptAt, LastError: r.LastError, RemoteHost: r.RemoteHost, RemoteReply: r.RemoteReply,
 		})
 	}
 	now := q.clock()
-	out := make([]outbound.Message, len(rows))
+	out := make([]queueadmin.Message, len(rows))
 	for i, m := range rows {
-		out[i] = outbound.Message{
+		out[i] = queueadmin.Message{
 			ID: m.ID, Kind: m.Kind, From: m.MailFrom, Subject: subject[m.BlobKey], Size: m.Size, Created: m.CreatedAt,
 			Expires: m.CreatedAt.Add(st.Lifetime), NextAttempt: m.NextAttemptAt,
 			Sending: m.LeaseUntil != nil && m.LeaseUntil.After(now), Recipients: byMsg[m.ID],
@@ -177,7 +177,7 @@ func (q *Queue) DeleteQueued(ctx context.Context, sc tenants.Scope, id int64) er
 
 // Failures lists the recipients the queue gave up on, newest first, with
 // the total.
-func (q *Queue) Failures(ctx context.Context, sc tenants.Scope, limit, offset int) ([]outbound.Failure, int64, error) {
+func (q *Queue) Failures(ctx context.Context, sc tenants.Scope, limit, offset int) ([]queueadmin.Failure, int64, error) {
 	scope, err := sc.DomainRows("domain_id")
 	if err != nil {
 		return nil, 0, err
@@ -194,9 +194,9 @@ func (q *Queue) Failures(ctx context.Context, sc tenants.Scope, limit, offset in
 	if err := db.Order("failed_at DESC, id DESC").Limit(limit).Offset(max(offset, 0)).Find(&rows).Error; err != nil {
 		return nil, 0, fmt.Errorf("list failures: %w", err)
 	}
-	out := make([]outbound.Failure, len(rows))
+	out := make([]queueadmin.Failure, len(rows))
 	for i, f := range rows {
-		out[i] = outbound.Failure{ID: f.ID, QueueID: f.QueueID, Kind: f.Kind, From: f.MailFrom, Recipient: f.Rcpt, Subject: f.Subject,
+		out[i] = queueadmin.Failure{ID: f.ID, QueueID: f.QueueID, Kind: f.Kind, From: f.MailFrom, Recipient: f.Rcpt, Subject: f.Subject,
 			Error: f.Error, RemoteHost: f.RemoteHost, Attempts: int(f.Attempts), FailedAt: f.FailedAt, Reported: f.ReportedAt != nil}
 	}
 	return out, total, nil

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 )
 
 // job is a message a worker holds the lease of, with its due recipients.

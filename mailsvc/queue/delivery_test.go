@@ -9,12 +9,12 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/dsn"
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -323,7 +323,7 @@ func TestParallelConnectionCap(t *testing.T) {
 		e := newEnv(t, db)
 		e.mx.set(func(m *mxServer) { m.dataDelay = 150 * time.Millisecond })
 		q := e.queue(db)
-		e.settings(q, func(s *outbound.Settings) { s.MaxConnections = 3 })
+		e.settings(q, func(s *queueadmin.Settings) { s.MaxConnections = 3 })
 		for i := 0; i < 12; i++ {
 			e.enqueue(q, e.submission("bob@remote.test"), message("parallel "+string(rune('a'+i))))
 		}

@@ -26,14 +26,14 @@ import (
 	"github.com/miekg/dns"
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -196,7 +196,7 @@ func (e *env) run(q *queue.Queue) (stop func()) {
 }
 
 // settings changes the Delivery Options from the defaults.
-func (e *env) settings(q *queue.Queue, change func(s *outbound.Settings)) {
+func (e *env) settings(q *queue.Queue, change func(s *queueadmin.Settings)) {
 	e.t.Helper()
 	s, err := q.DeliveryOptions(e.ctx, e.sys)
 	tcheck(e.t, err, "read options")
@@ -235,9 +235,9 @@ func (e *env) inbox(name string) []string {
 }
 
 // queued lists the queue as an administrator sees it.
-func (e *env) queued(q *queue.Queue) []outbound.Message {
+func (e *env) queued(q *queue.Queue) []queueadmin.Message {
 	e.t.Helper()
-	ms, _, err := q.QueueMessages(e.ctx, e.sys, outbound.QueueQuery{Limit: 500})
+	ms, _, err := q.QueueMessages(e.ctx, e.sys, queueadmin.QueueQuery{Limit: 500})
 	tcheck(e.t, err, "list queue")
 	return ms
 }

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/dsn"
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/outbound"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -123,9 +123,9 @@ func script(greeting string, reply func(verb string) string) func(h *hostileMX, 
 // firstAttempt waits for the first attempt at the one queued message and
 // returns its first recipient; it fails the test if the message left the
 // queue instead (delivered).
-func firstAttempt(t *testing.T, e *env, q *queue.Queue) outbound.Recipient {
+func firstAttempt(t *testing.T, e *env, q *queue.Queue) queueadmin.Recipient {
 	t.Helper()
-	var r *outbound.Recipient
+	var r *queueadmin.Recipient
 	waitFor(t, "first attempt", func() bool {
 		ms := e.queued(q)
 		if len(ms) == 0 {
@@ -377,7 +377,7 @@ func TestDSNHidesInternalErrors(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db)
 		q := e.queueLocal(db, &failingLocal{LocalDeliverer: e.local, rcpt: "archive@local.test"}, nil)
-		e.settings(q, func(s *outbound.Settings) { s.ArchiveAddress = "archive@local.test" })
+		e.settings(q, func(s *queueadmin.Settings) { s.ArchiveAddress = "archive@local.test" })
 		e.enqueue(q, e.submission("bob@remote.test"), message("archived"))
 		e.run(q)
 		waitFor(t, "archive attempt", func() bool {

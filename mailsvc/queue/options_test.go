@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -20,7 +20,7 @@ func TestArchive(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db)
 		q := e.queue(db)
-		e.settings(q, func(s *outbound.Settings) { s.ArchiveAddress = "Archive@Local.Test" })
+		e.settings(q, func(s *queueadmin.Settings) { s.ArchiveAddress = "Archive@Local.Test" })
 		e.enqueue(q, e.submission("bob@remote.test"), message("keep a copy"))
 		e.run(q)
 		waitFor(t, "delivery and archive copy", func() bool { return e.mx.count() == 1 && len(e.inbox("archive")) == 1 })
@@ -50,7 +50,7 @@ func TestArchive(t *testing.T) {
 	})
 }
 
-func withArchive(q *queue.Queue, e *env, addr string) outbound.Settings {
+func withArchive(q *queue.Queue, e *env, addr string) queueadmin.Settings {
 	s, err := q.DeliveryOptions(e.ctx, e.sys)
 	tcheck(e.t, err, "read options")
 	s.ArchiveAddress = addr
@@ -71,7 +71,7 @@ func TestFailureReport(t *testing.T) {
 			}
 		})
 		q := e.queue(db)
-		e.settings(q, func(s *outbound.Settings) {
+		e.settings(q, func(s *queueadmin.Settings) {
 			s.ReportAddress = "reports@local.test"
 			s.ReportInterval = 24 * time.Hour
 		})
@@ -103,7 +103,7 @@ func TestFailureReport(t *testing.T) {
 		if len(e.inbox("reports")) != 1 {
 			t.Errorf("empty report sent on schedule")
 		}
-		e.settings(q, func(s *outbound.Settings) { s.ReportAddress = "admin@remote.test" })
+		e.settings(q, func(s *queueadmin.Settings) { s.ReportAddress = "admin@remote.test" })
 		tcheck(t, q.SendFailureReport(e.ctx, e.sys), "report now")
 		waitFor(t, "remote report", func() bool { return e.mx.count() == 1 })
 		if m := e.mx.received()[0]; m.From != "" || m.Rcpts[0] != "admin@remote.test" || !strings.Contains(m.Data, "None.") {
@@ -120,24 +120,24 @@ func TestSettingsValidation(t *testing.T) {
 		q := e.queue(db)
 		tests := []struct {
 			field  string
-			change func(s *outbound.Settings)
+			change func(s *queueadmin.Settings)
 		}{
-			{"max_connections", func(s *outbound.Settings) { s.MaxConnections = 0 }},
-			{"max_connections", func(s *outbound.Settings) { s.MaxConnections = 100 }},
-			{"dns_server", func(s *outbound.Settings) { s.DNSServer = "dns.example.test" }},
-			{"dns_server", func(s *outbound.Settings) { s.DNSServer = "127.0.0.1:0" }},
-			{"smart_host", func(s *outbound.Settings) { s.SmartHost.Host = "bad host!" }},
-			{"smart_host_port", func(s *outbound.Settings) { s.SmartHost = outbound.Relay{Host: "relay.test", Port: 70000} }},
-			{"smart_host_password", func(s *outbound.Settings) { s.SmartHost = outbound.Relay{Host: "relay.test", Username: "u"} }},
-			{"smart_host_username", func(s *outbound.Settings) { s.SmartHost = outbound.Relay{Host: "relay.test", Password: "p"} }},
-			{"smart_host", func(s *outbound.Settings) { s.SmartHost = outbound.Relay{Username: "u", Password: "p"} }},
-			{"smart_host_delay", func(s *outbound.Settings) { s.SmartHostDelay = time.Hour }},
-			{"lifetime", func(s *outbound.Settings) { s.Lifetime = time.Minute }},
-			{"lifetime", func(s *outbound.Settings) { s.Lifetime = 60 * 24 * time.Hour }},
-			{"retry_intervals", func(s *outbound.Settings) { s.RetryIntervals = nil }},
-			{"retry_intervals", func(s *outbound.Settings) { s.RetryIntervals = []time.Duration{time.Second} }},
-			{"report_address", func(s *outbound.Settings) { s.ReportAddress = "nope" }},
-			{"report_interval", func(s *outbound.Settings) { s.ReportAddress = "a@b.test"; s.ReportInterval = time.Minute }},
+			{"max_connections", func(s *queueadmin.Settings) { s.MaxConnections = 0 }},
+			{"max_connections", func(s *queueadmin.Settings) { s.MaxConnections = 100 }},
+			{"dns_server", func(s *queueadmin.Settings) { s.DNSServer = "dns.example.test" }},
+			{"dns_server", func(s *queueadmin.Settings) { s.DNSServer = "127.0.0.1:0" }},
+			{"smart_host", func(s *queueadmin.Settings) { s.SmartHost.Host = "bad host!" }},
+			{"smart_host_port", func(s *queueadmin.Settings) { s.SmartHost = queueadmin.Relay{Host: "relay.test", Port: 70000} }},
+			{"smart_host_password", func(s *queueadmin.Settings) { s.SmartHost = queueadmin.Relay{Host: "relay.test", Username: "u"} }},
+			{"smart_host_username", func(s *queueadmin.Settings) { s.SmartHost = queueadmin.Relay{Host: "relay.test", Password: "p"} }},
+			{"smart_host", func(s *queueadmin.Settings) { s.SmartHost = queueadmin.Relay{Username: "u", Password: "p"} }},
+			{"smart_host_delay", func(s *queueadmin.Settings) { s.SmartHostDelay = time.Hour }},
+			{"lifetime", func(s *queueadmin.Settings) { s.Lifetime = time.Minute }},
+			{"lifetime", func(s *queueadmin.Settings) { s.Lifetime = 60 * 24 * time.Hour }},
+			{"retry_intervals", func(s *queueadmin.Settings) { s.RetryIntervals = nil }},
+			{"retry_intervals", func(s *queueadmin.Settings) { s.RetryIntervals = []time.Duration{time.Second} }},
+			{"report_address", func(s *queueadmin.Settings) { s.ReportAddress = "nope" }},
+			{"report_interval", func(s *queueadmin.Settings) { s.ReportAddress = "a@b.test"; s.ReportInterval = time.Minute }},
 		}
 		for _, tt := range tests {
 			s, err := q.DeliveryOptions(e.ctx, e.sys)
@@ -153,9 +153,9 @@ func TestSettingsValidation(t *testing.T) {
 		if def.MaxConnections != 10 || def.Lifetime != 5*24*time.Hour || len(def.RetryIntervals) == 0 {
 			t.Errorf("defaults changed by refused settings: %+v", def)
 		}
-		e.settings(q, func(s *outbound.Settings) {
+		e.settings(q, func(s *queueadmin.Settings) {
 			s.DNSServer = "192.0.2.53"
-			s.SmartHost = outbound.Relay{Host: "Relay.Example.Test"}
+			s.SmartHost = queueadmin.Relay{Host: "Relay.Example.Test"}
 		})
 		got := queueDefaults(t, q, e)
 		if got.DNSServer != "192.0.2.53:53" || got.SmartHost.Host != "relay.example.test" || got.SmartHost.Port != 25 {
@@ -165,13 +165,13 @@ func TestSettingsValidation(t *testing.T) {
 		if _, err := q.DeliveryOptions(e.ctx, pm); !errors.Is(err, tenants.ErrForbidden) {
 			t.Errorf("postmaster read the options: %v", err)
 		}
-		if err := q.SetRoute(e.ctx, pm, outbound.Route{Domain: "x.test", Relay: outbound.Relay{Host: "h.test"}}); !errors.Is(err, tenants.ErrForbidden) {
+		if err := q.SetRoute(e.ctx, pm, queueadmin.Route{Domain: "x.test", Relay: queueadmin.Relay{Host: "h.test"}}); !errors.Is(err, tenants.ErrForbidden) {
 			t.Errorf("postmaster set a route: %v", err)
 		}
 	})
 }
 
-func queueDefaults(t *testing.T, q *queue.Queue, e *env) *outbound.Settings {
+func queueDefaults(t *testing.T, q *queue.Queue, e *env) *queueadmin.Settings {
 	s, err := q.DeliveryOptions(e.ctx, e.sys)
 	tcheck(t, err, "read")
 	return s
@@ -202,13 +202,13 @@ func TestQueueActions(t *testing.T) {
 		mine := tenants.Scope{Role: tenants.RolePostmaster, DomainID: e.domain.ID, Actor: "pm@local.test"}
 		theirs := tenants.Scope{Role: tenants.RolePostmaster, DomainID: other.ID, Actor: "pm@other.local.test"}
 		user := tenants.Scope{Role: tenants.RoleUser, DomainID: e.domain.ID, MailboxID: e.mbox["john"]}
-		if ms, n, err := q.QueueMessages(e.ctx, mine, outbound.QueueQuery{Search: "BOB@"}); err != nil || n != 1 || len(ms) != 1 {
+		if ms, n, err := q.QueueMessages(e.ctx, mine, queueadmin.QueueQuery{Search: "BOB@"}); err != nil || n != 1 || len(ms) != 1 {
 			t.Errorf("own postmaster: %d %v", n, err)
 		}
-		if ms, n, err := q.QueueMessages(e.ctx, e.sys, outbound.QueueQuery{Search: "nobody"}); err != nil || n != 0 || len(ms) != 0 {
+		if ms, n, err := q.QueueMessages(e.ctx, e.sys, queueadmin.QueueQuery{Search: "nobody"}); err != nil || n != 0 || len(ms) != 0 {
 			t.Errorf("search: %d %v", n, err)
 		}
-		if _, n, err := q.QueueMessages(e.ctx, theirs, outbound.QueueQuery{}); err != nil || n != 0 {
+		if _, n, err := q.QueueMessages(e.ctx, theirs, queueadmin.QueueQuery{}); err != nil || n != 0 {
 			t.Errorf("other postmaster sees %d: %v", n, err)
 		}
 		if _, err := q.QueueMessage(e.ctx, theirs, id); !errors.Is(err, tenants.ErrNotFound) {
@@ -220,7 +220,7 @@ func TestQueueActions(t *testing.T) {
 		if err := q.RetryNow(e.ctx, theirs, id); !errors.Is(err, tenants.ErrNotFound) {
 			t.Errorf("other postmaster retries it: %v", err)
 		}
-		if _, _, err := q.QueueMessages(e.ctx, user, outbound.QueueQuery{}); !errors.Is(err, tenants.ErrForbidden) {
+		if _, _, err := q.QueueMessages(e.ctx, user, queueadmin.QueueQuery{}); !errors.Is(err, tenants.ErrForbidden) {
 			t.Errorf("user lists the queue: %v", err)
 		}
 		m, err := q.QueueMessage(e.ctx, mine, id)

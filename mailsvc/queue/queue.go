@@ -41,9 +41,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // BlobTable is the queue's table whose blob_key keeps a blob alive; the

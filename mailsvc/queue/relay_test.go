@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postdesk/postdesk/outbound"
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -24,12 +24,12 @@ func TestRoutesAndSmartHost(t *testing.T) {
 		routed := newMX(t, "127.0.0.1", 0, &leaf)
 		routed.set(func(m *mxServer) { m.users = map[string]string{"routeuser": "route-secret-2"} })
 		q := e.queue(db)
-		e.settings(q, func(s *outbound.Settings) {
-			s.SmartHost = outbound.Relay{Host: "127.0.0.1", Port: smart.port, Username: "smartuser", Password: "smart-secret-1"}
+		e.settings(q, func(s *queueadmin.Settings) {
+			s.SmartHost = queueadmin.Relay{Host: "127.0.0.1", Port: smart.port, Username: "smartuser", Password: "smart-secret-1"}
 			s.SmartHostDelay = 100 * time.Millisecond
 		})
-		tcheck(t, q.SetRoute(e.ctx, e.sys, outbound.Route{Domain: "Routed.TEST",
-			Relay: outbound.Relay{Host: "127.0.0.1", Port: routed.port, Username: "routeuser", Password: "route-secret-2"}}), "set route")
+		tcheck(t, q.SetRoute(e.ctx, e.sys, queueadmin.Route{Domain: "Routed.TEST",
+			Relay: queueadmin.Relay{Host: "127.0.0.1", Port: routed.port, Username: "routeuser", Password: "route-secret-2"}}), "set route")
 
 		start := time.Now()
 		e.enqueue(q, e.submission("bob@remote.test", "dan@routed.test"), message("relayed"))
@@ -67,13 +67,13 @@ func TestRoutesAndSmartHost(t *testing.T) {
 		}
 
 		// Saving the options without a password keeps the stored one.
-		e.settings(q, func(s *outbound.Settings) { s.MaxConnections = 5; s.SmartHostDelay = 0 })
+		e.settings(q, func(s *queueadmin.Settings) { s.MaxConnections = 5; s.SmartHostDelay = 0 })
 		e.enqueue(q, e.submission("bob@remote.test"), message("again"))
 		waitFor(t, "second delivery", func() bool { return smart.count() == 2 })
 
 		// A wrong password is for the administrator to fix: the mail waits.
-		tcheck(t, q.SetRoute(e.ctx, e.sys, outbound.Route{Domain: "routed.test",
-			Relay: outbound.Relay{Host: "127.0.0.1", Port: routed.port, Username: "routeuser", Password: "wrong"}}), "set route")
+		tcheck(t, q.SetRoute(e.ctx, e.sys, queueadmin.Route{Domain: "routed.test",
+			Relay: queueadmin.Relay{Host: "127.0.0.1", Port: routed.port, Username: "routeuser", Password: "wrong"}}), "set route")
 		e.enqueue(q, e.submission("dan@routed.test"), message("bad login"))
 		waitFor(t, "deferral", func() bool {
 			ms := e.queued(q)
@@ -100,8 +100,8 @@ func TestCredentialsNeedTLS(t *testing.T) {
 		plain.srv.TLSConfig = nil
 		plain.set(func(m *mxServer) { m.users = map[string]string{"u": "p"} })
 		q := e.queue(db)
-		e.settings(q, func(s *outbound.Settings) {
-			s.SmartHost = outbound.Relay{Host: "127.0.0.1", Port: plain.port, Username: "u", Password: "secret-password"}
+		e.settings(q, func(s *queueadmin.Settings) {
+			s.SmartHost = queueadmin.Relay{Host: "127.0.0.1", Port: plain.port, Username: "u", Password: "secret-password"}
 		})
 		e.enqueue(q, e.submission("bob@remote.test"), message("no tls"))
 		e.run(q)
@@ -125,8 +125,8 @@ func TestImplicitTLSRoute(t *testing.T) {
 		relay := newImplicitTLSMX(t, e.ca.leaf(t))
 		relay.set(func(m *mxServer) { m.users = map[string]string{"u465": "pw-465-secret"} })
 		q := e.queue(db)
-		tcheck(t, q.SetRoute(e.ctx, e.sys, outbound.Route{Domain: "remote.test",
-			Relay: outbound.Relay{Host: "127.0.0.1", Port: relay.port, ImplicitTLS: true, Username: "u465", Password: "pw-465-secret"}}), "set route")
+		tcheck(t, q.SetRoute(e.ctx, e.sys, queueadmin.Route{Domain: "remote.test",
+			Relay: queueadmin.Relay{Host: "127.0.0.1", Port: relay.port, ImplicitTLS: true, Username: "u465", Password: "pw-465-secret"}}), "set route")
 		e.enqueue(q, e.submission("bob@remote.test"), message("implicit"))
 		e.run(q)
 		waitFor(t, "delivery", func() bool { return relay.count() == 1 && len(e.queued(q)) == 0 })

@@ -14,9 +14,9 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 )
 
 // Limits of the Delivery Options.
@@ -37,8 +37,8 @@ const (
 // them: 10 connections, retries after 5, 10, 20, 40 minutes, 1h20, 2h40,
 // then every 4 hours, for 5 days; a daily failure report once an address
 // is set.
-func DefaultSettings() outbound.Settings {
-	return outbound.Settings{
+func DefaultSettings() queueadmin.Settings {
+	return queueadmin.Settings{
 		MaxConnections: 10,
 		Lifetime:       5 * 24 * time.Hour,
 		RetryIntervals: []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 40 * time.Minute,
@@ -157,7 +157,7 @@ func allowed(sc tenants.Scope) error {
 
 // DeliveryOptions returns the Delivery Options; passwords are never
 // returned, only whether one is stored.
-func (q *Queue) DeliveryOptions(ctx context.Context, sc tenants.Scope) (*outbound.Settings, error) {
+func (q *Queue) DeliveryOptions(ctx context.Context, sc tenants.Scope) (*queueadmin.Settings, error) {
 	if err := allowed(sc); err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (q *Queue) DeliveryOptions(ctx context.Context, sc tenants.Scope) (*outboun
 	if err != nil {
 		return nil, err
 	}
-	out := &outbound.Settings{
+	out := &queueadmin.Settings{
 		MaxConnections: st.MaxConnections,
 		DNSServer:      st.DNSServer,
 		SmartHost:      st.SmartHost.view(),
@@ -179,14 +179,14 @@ func (q *Queue) DeliveryOptions(ctx context.Context, sc tenants.Scope) (*outboun
 	return out, nil
 }
 
-func (r storedRelay) view() outbound.Relay {
-	return outbound.Relay{Host: r.Host, Port: r.Port, ImplicitTLS: r.ImplicitTLS, Username: r.Username, HasPassword: r.PasswordEnc != ""}
+func (r storedRelay) view() queueadmin.Relay {
+	return queueadmin.Relay{Host: r.Host, Port: r.Port, ImplicitTLS: r.ImplicitTLS, Username: r.Username, HasPassword: r.PasswordEnc != ""}
 }
 
 // SetDeliveryOptions checks and stores the Delivery Options. Errors a user
 // can fix are *tenants.ValidationError naming the field. An empty smart
 // host password keeps the stored one; an empty user name drops both.
-func (q *Queue) SetDeliveryOptions(ctx context.Context, sc tenants.Scope, in outbound.Settings) error {
+func (q *Queue) SetDeliveryOptions(ctx context.Context, sc tenants.Scope, in queueadmin.Settings) error {
 	if err := allowed(sc); err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func (q *Queue) SetDeliveryOptions(ctx context.Context, sc tenants.Scope, in out
 // mergeRelay turns a relay from a form into its stored form: a new
 // password is sealed, an empty one keeps the stored password, no user name
 // drops it.
-func (q *Queue) mergeRelay(in outbound.Relay, old storedRelay, owner, field string) (storedRelay, error) {
+func (q *Queue) mergeRelay(in queueadmin.Relay, old storedRelay, owner, field string) (storedRelay, error) {
 	out := storedRelay{Host: in.Host, Port: in.Port, ImplicitTLS: in.ImplicitTLS, Username: in.Username}
 	if in.Host == "" || in.Username == "" {
 		out.Username = ""
@@ -257,7 +257,7 @@ func (q *Queue) mergeRelay(in outbound.Relay, old storedRelay, owner, field stri
 
 // checkSettings normalises and checks the options in place: the one place
 // their rules live.
-func (q *Queue) checkSettings(ctx context.Context, in *outbound.Settings) error {
+func (q *Queue) checkSettings(ctx context.Context, in *queueadmin.Settings) error {
 	if in.MaxConnections < MinConnections || in.MaxConnections > MaxConnections {
 		return invalid("max_connections", "parallel connections must be between %d and %d", MinConnections, MaxConnections)
 	}
@@ -319,14 +319,14 @@ func (q *Queue) checkSettings(ctx context.Context, in *outbound.Settings) error 
 }
 
 // checkRelay normalises a relay: a host name or IP, port 25 by default.
-func checkRelay(r *outbound.Relay, field string) error {
+func checkRelay(r *queueadmin.Relay, field string) error {
 	r.Host = strings.ToLower(strings.TrimSpace(r.Host))
 	r.Username = strings.TrimSpace(r.Username)
 	if r.Host == "" {
 		if r.Username != "" || r.Password != "" {
 			return invalid(field, "give the host the credentials are for")
 		}
-		*r = outbound.Relay{}
+		*r = queueadmin.Relay{}
 		return nil
 	}
 	if err := checkHost(r.Host); err != nil {
@@ -385,7 +385,7 @@ func invalid(field, format string, args ...any) error {
 }
 
 // Routes lists the routing table by domain; passwords are never returned.
-func (q *Queue) Routes(ctx context.Context, sc tenants.Scope) ([]outbound.Route, error) {
+func (q *Queue) Routes(ctx context.Context, sc tenants.Scope) ([]queueadmin.Route, error) {
 	if err := allowed(sc); err != nil {
 		return nil, err
 	}
@@ -393,9 +393,9 @@ func (q *Queue) Routes(ctx context.Context, sc tenants.Scope) ([]outbound.Route,
 	if err := q.db.Read(ctx).Order("domain").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
 	}
-	out := make([]outbound.Route, len(rows))
+	out := make([]queueadmin.Route, len(rows))
 	for i, r := range rows {
-		out[i] = outbound.Route{Domain: r.Domain, Relay: r.stored().view()}
+		out[i] = queueadmin.Route{Domain: r.Domain, Relay: r.stored().view()}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Domain < out[j].Domain })
 	return out, nil
@@ -407,7 +407,7 @@ func (r routeRow) stored() storedRelay {
 
 // SetRoute adds or changes the route of a destination domain. An empty
 // password keeps the stored one; an empty user name drops both.
-func (q *Queue) SetRoute(ctx context.Context, sc tenants.Scope, r outbound.Route) error {
+func (q *Queue) SetRoute(ctx context.Context, sc tenants.Scope, r queueadmin.Route) error {
 	if err := allowed(sc); err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/postdesk/postdesk/outbound"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 )
 
 // remoteMX is "the rest of the internet" for a test: a go-smtp server on
@@ -45,7 +45,7 @@ func (e *env) remote() *remoteMX {
 
 	s, err := e.q.DeliveryOptions(e.ctx, sys)
 	tcheck(t, err, "delivery options")
-	s.SmartHost = outbound.Relay{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port}
+	s.SmartHost = queueadmin.Relay{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port}
 	tcheck(t, e.q.SetDeliveryOptions(e.ctx, sys, *s), "smart host")
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan struct{})

@@ -37,11 +37,11 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/tenants"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // Config holds the SMTP servers' settings; zero fields take the defaults

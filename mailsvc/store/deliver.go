@@ -11,8 +11,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // Rcpt is one local mailbox a delivery stores into.

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 )
 
 // pgChannel is the NOTIFY channel that carries changed folder ids between

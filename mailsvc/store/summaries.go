@@ -16,7 +16,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"gorm.io/gorm"
 
-	"github.com/postdesk/postdesk/tenants/database"
+	"github.com/postdesk/postdesk/database"
 )
 
 // This file holds what a mail client that lists folders needs (webmail):

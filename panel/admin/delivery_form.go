@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
@@ -16,7 +16,7 @@ import (
 // per field. The rules themselves are the queue's: this only parses
 // numbers and durations. The smart host's password is taken as typed
 // (empty keeps the stored one) and never put back into the form.
-func deliveryForm(c echo.Context) (vadmin.DeliveryForm, outbound.Settings, map[string]string) {
+func deliveryForm(c echo.Context) (vadmin.DeliveryForm, queueadmin.Settings, map[string]string) {
 	f := vadmin.DeliveryForm{
 		MaxConnections: strings.TrimSpace(c.FormValue("max_connections")), DNSServer: strings.TrimSpace(c.FormValue("dns_server")),
 		SmartHost: strings.TrimSpace(c.FormValue("smart_host")), SmartHostPort: strings.TrimSpace(c.FormValue("smart_host_port")),
@@ -25,9 +25,9 @@ func deliveryForm(c echo.Context) (vadmin.DeliveryForm, outbound.Settings, map[s
 		RetryIntervals: strings.TrimSpace(c.FormValue("retry_intervals")), ArchiveAddress: strings.TrimSpace(c.FormValue("archive_address")),
 		ReportAddress: strings.TrimSpace(c.FormValue("report_address")), ReportInterval: strings.TrimSpace(c.FormValue("report_interval")),
 	}
-	s := outbound.Settings{
+	s := queueadmin.Settings{
 		DNSServer: f.DNSServer, ArchiveAddress: f.ArchiveAddress, ReportAddress: f.ReportAddress,
-		SmartHost: outbound.Relay{Host: f.SmartHost, ImplicitTLS: f.SmartHostTLS, Username: f.SmartHostUsername, Password: c.FormValue("smart_host_password")},
+		SmartHost: queueadmin.Relay{Host: f.SmartHost, ImplicitTLS: f.SmartHostTLS, Username: f.SmartHostUsername, Password: c.FormValue("smart_host_password")},
 	}
 	if c.FormValue("smart_host_clear") == "on" {
 		// An empty user name drops the stored credentials.
@@ -38,24 +38,24 @@ func deliveryForm(c echo.Context) (vadmin.DeliveryForm, outbound.Settings, map[s
 	if s.MaxConnections, err = strconv.Atoi(f.MaxConnections); err != nil {
 		errs["max_connections"] = "give a whole number from 1 to 99"
 	}
-	if s.SmartHost.Port, err = outbound.ParsePort(f.SmartHostPort); err != nil {
+	if s.SmartHost.Port, err = queueadmin.ParsePort(f.SmartHostPort); err != nil {
 		errs["smart_host_port"] = err.Error()
 	}
-	if s.SmartHostDelay, err = outbound.ParseDuration(f.SmartHostDelay); err != nil {
+	if s.SmartHostDelay, err = queueadmin.ParseDuration(f.SmartHostDelay); err != nil {
 		errs["smart_host_delay"] = err.Error()
 	}
-	if s.Lifetime, err = outbound.ParseDuration(f.Lifetime); err != nil {
+	if s.Lifetime, err = queueadmin.ParseDuration(f.Lifetime); err != nil {
 		errs["lifetime"] = err.Error()
 	}
 	for _, v := range web.SplitList(f.RetryIntervals) {
-		d, err := outbound.ParseDuration(v)
+		d, err := queueadmin.ParseDuration(v)
 		if err != nil {
 			errs["retry_intervals"] = err.Error()
 			break
 		}
 		s.RetryIntervals = append(s.RetryIntervals, d)
 	}
-	if s.ReportInterval, err = outbound.ParseDuration(f.ReportInterval); err != nil {
+	if s.ReportInterval, err = queueadmin.ParseDuration(f.ReportInterval); err != nil {
 		errs["report_interval"] = err.Error()
 	}
 	if len(errs) > 0 {
@@ -65,20 +65,20 @@ func deliveryForm(c echo.Context) (vadmin.DeliveryForm, outbound.Settings, map[s
 }
 
 // deliveryView shows stored settings in the form.
-func deliveryView(s *outbound.Settings) vadmin.DeliveryForm {
+func deliveryView(s *queueadmin.Settings) vadmin.DeliveryForm {
 	f := vadmin.DeliveryForm{
 		MaxConnections: strconv.Itoa(s.MaxConnections), DNSServer: s.DNSServer,
 		SmartHost: s.SmartHost.Host, SmartHostTLS: s.SmartHost.ImplicitTLS, SmartHostUsername: s.SmartHost.Username,
-		SmartHostPassword: s.SmartHost.HasPassword, SmartHostDelay: outbound.FormatDuration(s.SmartHostDelay),
-		Lifetime: outbound.FormatDuration(s.Lifetime), ArchiveAddress: s.ArchiveAddress, ReportAddress: s.ReportAddress,
-		ReportInterval: outbound.FormatDuration(s.ReportInterval),
+		SmartHostPassword: s.SmartHost.HasPassword, SmartHostDelay: queueadmin.FormatDuration(s.SmartHostDelay),
+		Lifetime: queueadmin.FormatDuration(s.Lifetime), ArchiveAddress: s.ArchiveAddress, ReportAddress: s.ReportAddress,
+		ReportInterval: queueadmin.FormatDuration(s.ReportInterval),
 	}
 	if s.SmartHost.Port != 0 {
 		f.SmartHostPort = strconv.Itoa(s.SmartHost.Port)
 	}
 	var ri []string
 	for _, d := range s.RetryIntervals {
-		ri = append(ri, outbound.FormatDuration(d))
+		ri = append(ri, queueadmin.FormatDuration(d))
 	}
 	f.RetryIntervals = strings.Join(ri, " ")
 	return f
@@ -86,17 +86,17 @@ func deliveryView(s *outbound.Settings) vadmin.DeliveryForm {
 
 // routeForm reads the route form; its password is taken as typed and
 // never put back into the form.
-func routeForm(c echo.Context) (vadmin.RouteForm, outbound.Route, map[string]string) {
+func routeForm(c echo.Context) (vadmin.RouteForm, queueadmin.Route, map[string]string) {
 	f := vadmin.RouteForm{
 		Domain: strings.TrimSpace(c.FormValue("domain")), Host: strings.TrimSpace(c.FormValue("host")),
 		Port: strings.TrimSpace(c.FormValue("host_port")), TLS: c.FormValue("host_tls") == "on",
 		Username: strings.TrimSpace(c.FormValue("host_username")),
 	}
-	r := outbound.Route{Domain: f.Domain, Relay: outbound.Relay{Host: f.Host, ImplicitTLS: f.TLS, Username: f.Username, Password: c.FormValue("password")}}
+	r := queueadmin.Route{Domain: f.Domain, Relay: queueadmin.Relay{Host: f.Host, ImplicitTLS: f.TLS, Username: f.Username, Password: c.FormValue("password")}}
 	if c.FormValue("clear_credentials") == "on" {
 		r.Username, r.Password, f.Username = "", "", ""
 	}
-	port, err := outbound.ParsePort(f.Port)
+	port, err := queueadmin.ParsePort(f.Port)
 	if err != nil {
 		return f, r, map[string]string{"host_port": err.Error()}
 	}
@@ -105,7 +105,7 @@ func routeForm(c echo.Context) (vadmin.RouteForm, outbound.Route, map[string]str
 }
 
 // routeView shows a stored route in the form, for a change.
-func routeView(r *outbound.Route) vadmin.RouteForm {
+func routeView(r *queueadmin.Route) vadmin.RouteForm {
 	f := vadmin.RouteForm{Domain: r.Domain, Host: r.Host, TLS: r.ImplicitTLS, Username: r.Username, Password: r.HasPassword, Editing: true}
 	if r.Port != 0 {
 		f.Port = strconv.Itoa(r.Port)
@@ -114,7 +114,7 @@ func routeView(r *outbound.Route) vadmin.RouteForm {
 }
 
 // routeRow is a route in the routing table.
-func routeRow(r *outbound.Route) vadmin.RouteRow {
+func routeRow(r *queueadmin.Route) vadmin.RouteRow {
 	host := r.Host + ":" + strconv.Itoa(r.Port)
 	if strings.Contains(r.Host, ":") {
 		host = "[" + r.Host + "]:" + strconv.Itoa(r.Port)

@@ -5,8 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -35,7 +35,7 @@ func (h handlers) queuePage(c echo.Context) (*views.QueuePage, error) {
 	vm.DeliveryHref = "/admin/delivery"
 	vm.Report = &views.ReportBox{Action: "/admin/queue/report", Note: "No report address is set in the Delivery Options."}
 	if s.ReportAddress != "" {
-		vm.Report.Note = "Sent to " + s.ReportAddress + " every " + outbound.FormatDuration(s.ReportInterval) + " when deliveries failed."
+		vm.Report.Note = "Sent to " + s.ReportAddress + " every " + queueadmin.FormatDuration(s.ReportInterval) + " when deliveries failed."
 	}
 	return &vm, nil
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/outbound"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 )
 
 // DeliveryJSON is the Delivery Options; durations are written as the
@@ -23,15 +23,15 @@ type DeliveryJSON struct {
 	ReportInterval string    `json:"report_interval"`
 }
 
-func deliveryJSON(s *outbound.Settings) DeliveryJSON {
+func deliveryJSON(s *queueadmin.Settings) DeliveryJSON {
 	out := DeliveryJSON{
 		MaxConnections: s.MaxConnections, DNSServer: s.DNSServer, SmartHost: relayJSON(s.SmartHost),
-		SmartHostDelay: outbound.FormatDuration(s.SmartHostDelay), Lifetime: outbound.FormatDuration(s.Lifetime),
+		SmartHostDelay: queueadmin.FormatDuration(s.SmartHostDelay), Lifetime: queueadmin.FormatDuration(s.Lifetime),
 		RetryIntervals: []string{}, ArchiveAddress: s.ArchiveAddress, ReportAddress: s.ReportAddress,
-		ReportInterval: outbound.FormatDuration(s.ReportInterval),
+		ReportInterval: queueadmin.FormatDuration(s.ReportInterval),
 	}
 	for _, d := range s.RetryIntervals {
-		out.RetryIntervals = append(out.RetryIntervals, outbound.FormatDuration(d))
+		out.RetryIntervals = append(out.RetryIntervals, queueadmin.FormatDuration(d))
 	}
 	return out
 }
@@ -95,7 +95,7 @@ func (h handlers) deliveryPatch(c echo.Context) error {
 		if v.in == nil {
 			continue
 		}
-		d, err := outbound.ParseDuration(*v.in)
+		d, err := queueadmin.ParseDuration(*v.in)
 		if err != nil {
 			return fail(c, http.StatusUnprocessableEntity, err.Error(), v.field)
 		}
@@ -104,7 +104,7 @@ func (h handlers) deliveryPatch(c echo.Context) error {
 	if b.RetryIntervals != nil {
 		s.RetryIntervals = nil
 		for _, v := range b.RetryIntervals {
-			d, err := outbound.ParseDuration(v)
+			d, err := queueadmin.ParseDuration(v)
 			if err != nil {
 				return fail(c, http.StatusUnprocessableEntity, err.Error(), "retry_intervals")
 			}

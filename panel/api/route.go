@@ -6,9 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 )
 
 // The routing table and the Delivery Options under the API: the queue's
@@ -34,12 +34,12 @@ type RouteJSON struct {
 	RelayJSON
 }
 
-func relayJSON(r outbound.Relay) RelayJSON {
+func relayJSON(r queueadmin.Relay) RelayJSON {
 	return RelayJSON{Host: r.Host, Port: r.Port, TLS: r.ImplicitTLS, Username: r.Username, HasPassword: r.HasPassword}
 }
 
-func (r RelayJSON) relay() outbound.Relay {
-	return outbound.Relay{Host: r.Host, Port: r.Port, ImplicitTLS: r.TLS, Username: r.Username, Password: r.Password}
+func (r RelayJSON) relay() queueadmin.Relay {
+	return queueadmin.Relay{Host: r.Host, Port: r.Port, ImplicitTLS: r.TLS, Username: r.Username, Password: r.Password}
 }
 
 // routeList: GET /routes.
@@ -72,7 +72,7 @@ func (h handlers) routePut(c echo.Context) error {
 	if err != nil {
 		return failErr(c, tenants.ErrNotFound)
 	}
-	r := outbound.Route{Domain: raw, Relay: RelayJSON{Host: b.Host, Port: b.Port, TLS: b.TLS, Username: b.Username, Password: b.Password}.relay()}
+	r := queueadmin.Route{Domain: raw, Relay: RelayJSON{Host: b.Host, Port: b.Port, TLS: b.TLS, Username: b.Username, Password: b.Password}.relay()}
 	ctx := c.Request().Context()
 	if err := h.Queue.SetRoute(ctx, scopeOf(c), r); err != nil {
 		return failErr(c, err)

@@ -11,8 +11,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/outbound"
 	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -24,16 +24,16 @@ import (
 // tenants.ErrForbidden and tenants.ErrNotFound. Every change is written to
 // the audit log by the queue, in the transaction of the change.
 type Queue interface {
-	DeliveryOptions(ctx context.Context, sc tenants.Scope) (*outbound.Settings, error)
-	SetDeliveryOptions(ctx context.Context, sc tenants.Scope, s outbound.Settings) error
-	Routes(ctx context.Context, sc tenants.Scope) ([]outbound.Route, error)
-	SetRoute(ctx context.Context, sc tenants.Scope, r outbound.Route) error
+	DeliveryOptions(ctx context.Context, sc tenants.Scope) (*queueadmin.Settings, error)
+	SetDeliveryOptions(ctx context.Context, sc tenants.Scope, s queueadmin.Settings) error
+	Routes(ctx context.Context, sc tenants.Scope) ([]queueadmin.Route, error)
+	SetRoute(ctx context.Context, sc tenants.Scope, r queueadmin.Route) error
 	DeleteRoute(ctx context.Context, sc tenants.Scope, domain string) error
-	QueueMessages(ctx context.Context, sc tenants.Scope, q outbound.QueueQuery) ([]outbound.Message, int64, error)
-	QueueMessage(ctx context.Context, sc tenants.Scope, id int64) (*outbound.Message, error)
+	QueueMessages(ctx context.Context, sc tenants.Scope, q queueadmin.QueueQuery) ([]queueadmin.Message, int64, error)
+	QueueMessage(ctx context.Context, sc tenants.Scope, id int64) (*queueadmin.Message, error)
 	RetryNow(ctx context.Context, sc tenants.Scope, id int64) error
 	DeleteQueued(ctx context.Context, sc tenants.Scope, id int64) error
-	Failures(ctx context.Context, sc tenants.Scope, limit, offset int) ([]outbound.Failure, int64, error)
+	Failures(ctx context.Context, sc tenants.Scope, limit, offset int) ([]queueadmin.Failure, int64, error)
 	SendFailureReport(ctx context.Context, sc tenants.Scope) error
 }
 
@@ -48,7 +48,7 @@ func (e *Env) QueueList(c echo.Context, sc tenants.Scope, base string) (views.Qu
 	ctx := c.Request().Context()
 	page := PageNumber(c)
 	search := strings.TrimSpace(c.QueryParam("q"))
-	msgs, total, err := e.Queue.QueueMessages(ctx, sc, outbound.QueueQuery{Search: search, Limit: PageSize, Offset: (page - 1) * PageSize})
+	msgs, total, err := e.Queue.QueueMessages(ctx, sc, queueadmin.QueueQuery{Search: search, Limit: PageSize, Offset: (page - 1) * PageSize})
 	if err != nil {
 		return views.QueuePage{}, err
 	}
@@ -153,7 +153,7 @@ func QueueID(c echo.Context) (int64, error) {
 }
 
 // queueRow is a queued message as the list shows it.
-func queueRow(m *outbound.Message, base string) views.QueueRow {
+func queueRow(m *queueadmin.Message, base string) views.QueueRow {
 	href := base + "/" + strconv.FormatInt(m.ID, 10)
 	row := views.QueueRow{
 		ID: strconv.FormatInt(m.ID, 10), Href: href, Kind: m.Kind, From: sender(m.From), Subject: m.Subject,
@@ -174,7 +174,7 @@ func queueRow(m *outbound.Message, base string) views.QueueRow {
 	return row
 }
 
-func failureRow(f *outbound.Failure, base string) views.FailureRow {
+func failureRow(f *queueadmin.Failure, base string) views.FailureRow {
 	reported := "no"
 	if f.Reported {
 		reported = "yes"
@@ -194,14 +194,14 @@ func sender(s string) string {
 	return s
 }
 
-func nextAttempt(m *outbound.Message) string {
+func nextAttempt(m *queueadmin.Message) string {
 	if m.Sending {
 		return "sending now"
 	}
 	return When(&m.NextAttempt)
 }
 
-func recipientState(m *outbound.Message, r *outbound.Recipient) string {
+func recipientState(m *queueadmin.Message, r *queueadmin.Recipient) string {
 	s := "waiting"
 	switch {
 	case m.Sending:

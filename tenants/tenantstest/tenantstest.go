@@ -22,10 +22,10 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/auth"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // EnvURL names the PostgreSQL server tests use.

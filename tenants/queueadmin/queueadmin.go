@@ -1,4 +1,4 @@
-// Package outbound holds the plain values of the outbound queue's
+// Package queueadmin holds the plain values of the outbound queue's
 // administration: its settings (Mailtraq's Delivery Options), the routing
 // table, the queue listing and the list of failed deliveries.
 //
@@ -6,7 +6,7 @@
 // the panel declares the small interface it needs in terms of them, so that
 // it never imports mailsvc. No value here ever carries a stored password:
 // Relay.Password is write-only.
-package outbound
+package queueadmin
 
 import "time"
 

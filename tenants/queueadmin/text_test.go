@@ -1,4 +1,4 @@
-package outbound
+package queueadmin
 
 import (
 	"testing"
