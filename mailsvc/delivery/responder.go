@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
@@ -168,7 +169,7 @@ func (d *Deliverer) composeResponse(m *Message, rp *tenants.ResponderPlan) []byt
 	hdr("From", "<"+rp.From.String()+">")
 	hdr("To", "<"+m.From.Address.String()+">")
 	hdr("Subject", mime.QEncoding.Encode("utf-8", oneLine(rp.Subject)))
-	hdr("Date", d.now().Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	hdr("Date", d.now().Format(time.RFC1123Z))
 	hdr("Message-ID", "<"+randomID()+"@"+d.hostname+">")
 	if id := strings.TrimSpace(m.Header.Fields.Get("Message-Id")); strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") && !strings.ContainsAny(id, "\r\n") {
 		hdr("In-Reply-To", id)
