@@ -10,3 +10,6 @@ func (s *Service) ImportSlots() chan struct{} { return s.importSlots }
 func (s *Service) ForEachRow(ctx context.Context, n int, fn func(i int)) error {
 	return s.forEachRow(ctx, n, fn)
 }
+
+// HashesRun is how many password hashes the Service has run.
+func (s *Service) HashesRun() int64 { return s.auth.hashed.Load() }

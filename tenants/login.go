@@ -153,8 +153,10 @@ func (s *Service) throttledCheck(ctx context.Context, acctKey, remote string, lo
 	if locked {
 		return Locked, false, nil
 	}
-	ok, rehash, err := s.verify(ctx, login, stored, password)
-	if err != nil {
+	var ok, rehash bool
+	if login != nil && s.auth.verified(acctKey, stored, password, login.credentialsVersion(), s.clock()) {
+		ok = true
+	} else if ok, rehash, err = s.verify(ctx, login, stored, password); err != nil {
 		return 0, false, err
 	}
 	reason := BadCredentials
@@ -174,6 +176,11 @@ func (s *Service) throttledCheck(ctx context.Context, acctKey, remote string, lo
 	}
 	if err := s.success(ctx, res); err != nil {
 		return 0, false, err
+	}
+	if !rehash {
+		// A hash about to be replaced is not remembered: the entry
+		// would name the old one.
+		s.auth.remember(acctKey, stored, password, login.credentialsVersion(), s.clock())
 	}
 	return 0, rehash, nil
 }
@@ -293,6 +300,7 @@ func (s *Service) verify(ctx context.Context, login *Login, stored, password str
 		return false, false, ctx.Err()
 	}
 	defer func() { <-s.hashSlots }()
+	s.auth.hashed.Add(1)
 	if login == nil {
 		s.hasher.Dummy(password)
 		return false, false, nil

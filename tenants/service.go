@@ -24,6 +24,8 @@ type Service struct {
 	sleep    func(context.Context, time.Duration)
 	// hashSlots bounds password hashes running at once (see verify).
 	hashSlots chan struct{}
+	// auth remembers verified passwords (authcache.go).
+	auth *authCache
 	// importSlots bounds the rows of bulk imports checked or hashed at once,
 	// over all imports together (see forEachRow).
 	importSlots chan struct{}
@@ -37,6 +39,9 @@ type Options struct {
 	Throttle ThrottleConfig // zero: DefaultThrottle()
 	// Sleep waits out a login delay; tests replace it.
 	Sleep func(context.Context, time.Duration)
+	// AuthCacheTTL is how long a verified password is remembered in this
+	// process (authcache.go); zero: 15 minutes; negative: never.
+	AuthCacheTTL time.Duration
 }
 
 // New returns a Service on db.
@@ -58,6 +63,11 @@ func New(db *database.DB, opts Options) *Service {
 		s.sleep = sleepCtx
 	}
 	s.hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+	ttl := opts.AuthCacheTTL
+	if ttl == 0 {
+		ttl = 15 * time.Minute
+	}
+	s.auth = newAuthCache(ttl, 100_000)
 	s.importSlots = make(chan struct{}, max(1, runtime.NumCPU()/2))
 	return s
 }
