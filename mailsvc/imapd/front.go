@@ -46,9 +46,9 @@ import (
 //     cleartext, it runs with InsecureAuth and this layer refuses LOGIN and
 //     AUTHENTICATE without TLS (unless the configuration allows it) and
 //     fixes STARTTLS, LOGINDISABLED and AUTH= in CAPABILITY responses.
-//   - Commands go-imap does not know are answered here: ID (RFC 2971) and
-//     QUOTA (RFC 9208: GETQUOTA, GETQUOTAROOT, SETQUOTA), and their
-//     capabilities are added to CAPABILITY responses.
+//
+// ID (RFC 2971) and QUOTA (RFC 9208) are go-imap's, patched in
+// third_party/go-imap (PATCHES.md 1), answered by the Session.
 //
 // To know where one command ends and the next begins, the layer follows
 // go-imap's side too: after a line ending in a synchronizing literal it
@@ -287,10 +287,8 @@ func (f *frontConn) startCommand(line []byte) error {
 	authed := f.cs.authed.Load()
 	local := false
 	switch name {
-	case "STARTTLS", "ID":
+	case "STARTTLS":
 		local = true
-	case "GETQUOTA", "GETQUOTAROOT", "SETQUOTA":
-		local = authed
 	case "LOGIN", "AUTHENTICATE":
 		if !authed && !f.cs.tls.Load() && !f.srv.cfg.AllowPlaintextAuth {
 			if err := f.dropCommand(line); err != nil {
@@ -309,12 +307,13 @@ func (f *frontConn) startCommand(line []byte) error {
 		}
 	}
 	if local {
-		full, err := f.readLocal(line)
-		if err != nil || full == nil {
+		if err := f.dropCommand(line); err != nil {
 			return err
 		}
-		f.inCmd, f.cmdBytes = false, 0
-		return f.runLocal(tag, name, full)
+		if hasLit {
+			rest = "{"
+		}
+		return f.runLocal(tag, name, rest)
 	}
 	if hasLit {
 		if refusal := f.literalRefusal(name, lit, nonSync); refusal != "" {
@@ -413,48 +412,6 @@ func (f *frontConn) skipLine() error {
 		if !errors.Is(err, bufio.ErrBufferFull) {
 			return err
 		}
-	}
-}
-
-// readLocal reads the whole of a command this layer answers, literals
-// included (asking for synchronizing ones with "+"). It returns nil when
-// the command was refused and answered.
-func (f *frontConn) readLocal(line []byte) ([]byte, error) {
-	full := append([]byte(nil), line...)
-	for {
-		lit, nonSync, hasLit := trailingLiteral(line)
-		if !hasLit {
-			return full, nil
-		}
-		if lit > maxBufferedLiteral {
-			if err := f.dropCommand(line); err != nil {
-				return nil, err
-			}
-			f.writeLine(f.cmdTag + " " + f.literalRefusal(f.cmdName, lit, nonSync))
-			return nil, nil
-		}
-		if !nonSync {
-			f.writeLine("+ Ready for literal data")
-		}
-		b := make([]byte, lit)
-		if _, err := io.ReadFull(f.in, b); err != nil {
-			return nil, err
-		}
-		full = append(full, b...)
-		var err error
-		line, err = f.readLine(maxCommandBytes - len(full))
-		if errors.Is(err, errTooLong) {
-			if err := f.skipLine(); err != nil {
-				return nil, err
-			}
-			f.inCmd = false
-			f.writeLine(f.cmdTag + " BAD Command line too long")
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		full = append(full, line...)
 	}
 }
 
@@ -728,10 +685,6 @@ func (f *frontConn) fixCaps(s string) string {
 				out = append(out, "LOGINDISABLED")
 			}
 		}
-	}
-	out = append(out, "ID")
-	if authed {
-		out = append(out, "QUOTA", "QUOTA=RES-STORAGE")
 	}
 	return strings.Join(out, " ") + rest
 }

@@ -6,10 +6,11 @@
 //
 //   - front.go: a thin layer between the TCP connection and go-imap that
 //     covers what go-imap v2 mishandles (hostile literals, number sets,
-//     pipelining after STARTTLS) and adds ID and QUOTA (RFC 9208).
+//     pipelining after STARTTLS).
 //   - session.go: one Session per connection: login through
 //     tenants.ResolveLogin, folders (CREATE, DELETE, RENAME, SUBSCRIBE,
-//     STATUS, APPEND, NAMESPACE); list.go: LIST and LSUB (RFC 5258, 6154).
+//     STATUS, APPEND, NAMESPACE), ID (RFC 2971) and QUOTA (RFC 9208);
+//     list.go: LIST and LSUB (RFC 5258, 6154).
 //   - hub.go: one hub per folder selected in this process keeps the
 //     folder's message list as the store has it and hands every change
 //     (from this process, or from others through the store's PostgreSQL

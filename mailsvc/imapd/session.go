@@ -33,6 +33,8 @@ type Session struct {
 var (
 	_ imapserver.SessionIMAP4rev2   = (*Session)(nil)
 	_ imapserver.SessionAppendLimit = (*Session)(nil)
+	_ imapserver.SessionID          = (*Session)(nil)
+	_ imapserver.SessionQuota       = (*Session)(nil)
 )
 
 func newSession(srv *Server, cs *connState, log *slog.Logger) *Session {
@@ -321,6 +323,64 @@ func (s *Session) quota(mailbox string) (used, limit int64, err error) {
 		return 0, 0, s.fail(err, "quota")
 	}
 	return used, limit, nil
+}
+
+// ID answers RFC 2971's ID: the client's fields are only logged.
+func (s *Session) ID(client *imap.IDData) (*imap.IDData, error) {
+	if client != nil {
+		s.log.Debug("client ID", "name", truncateLog(client.Name), "version", truncateLog(client.Version),
+			"os", truncateLog(client.OS), "vendor", truncateLog(client.Vendor))
+	}
+	return &imap.IDData{Name: "Postdesk"}, nil
+}
+
+// QuotaResources: a mailbox's quota is in bytes of mail (RFC 9208 5.1).
+func (s *Session) QuotaResources() []imap.QuotaResourceType {
+	return []imap.QuotaResourceType{imap.QuotaResourceStorage}
+}
+
+// GetQuota answers for the one quota root, "", of the logged-in mailbox
+// (RFC 9208 4.2); with no limit it has no resources.
+func (s *Session) GetQuota(root string) (*imapserver.QuotaData, error) {
+	if root != "" {
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: `No such quota root; the one root is ""`}
+	}
+	used, limit, err := s.quota("")
+	if err != nil {
+		return nil, err
+	}
+	return quotaData(used, limit), nil
+}
+
+// GetQuotaRoot: every folder is under the root "", if the mailbox has a
+// limit (RFC 9208 4.3).
+func (s *Session) GetQuotaRoot(mailbox string) ([]imapserver.QuotaData, error) {
+	used, limit, err := s.quota(mailbox)
+	if err != nil || limit <= 0 {
+		return nil, err
+	}
+	return []imapserver.QuotaData{*quotaData(used, limit)}, nil
+}
+
+// SetQuota: quotas are the postmaster's, set in the panel.
+func (s *Session) SetQuota(string, map[imap.QuotaResourceType]int64) error {
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNoPerm, Text: "Quotas are set by the domain's postmaster"}
+}
+
+func quotaData(used, limit int64) *imapserver.QuotaData {
+	q := &imapserver.QuotaData{Root: "", Resources: map[imap.QuotaResourceType]imapserver.QuotaResourceData{}}
+	if limit > 0 {
+		// STORAGE is in units of 1024 octets.
+		q.Resources[imap.QuotaResourceStorage] = imapserver.QuotaResourceData{Usage: (used + 1023) / 1024, Limit: limit / 1024}
+	}
+	return q
+}
+
+func truncateLog(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
 }
 
 // storeFlags converts flags for the store; \Recent is the server's alone.

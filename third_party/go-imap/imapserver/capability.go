@@ -95,12 +95,25 @@ func (c *Conn) availableCaps() []imap.Cap {
 			imap.CapUnauthenticate,
 		})
 
+		// postdesk: QUOTA (RFC 9208 3.1, 7) for sessions that implement it.
+		if quotaSession, ok := c.session.(SessionQuota); ok {
+			caps = append(caps, imap.CapQuota)
+			for _, res := range quotaSession.QuotaResources() {
+				caps = append(caps, imap.Cap("QUOTA=RES-"+string(res)))
+			}
+			addAvailableCaps(&caps, available, []imap.Cap{imap.CapQuotaSet})
+		}
+
 		if appendLimitSession, ok := c.session.(SessionAppendLimit); ok {
 			limit := appendLimitSession.AppendLimit()
 			caps = append(caps, imap.Cap(fmt.Sprintf("APPENDLIMIT=%d", limit)))
 		} else {
 			addAvailableCaps(&caps, available, []imap.Cap{imap.CapAppendLimit})
 		}
+	}
+	// postdesk: ID (RFC 2971) in any state, for sessions that implement it.
+	if _, ok := c.session.(SessionID); ok {
+		caps = append(caps, imap.CapID)
 	}
 	return caps
 }

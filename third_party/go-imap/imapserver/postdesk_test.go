@@ -1,0 +1,259 @@
+package imapserver_test
+
+// postdesk: tests of the patches listed in PATCHES.md, over loopback with a
+// raw client, so that the exact responses are checked.
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+const (
+	testUser     = "user"
+	testPassword = "password"
+)
+
+// extSession adds ID and QUOTA to imapmemserver's session.
+type extSession struct {
+	imapserver.Session
+	clientID *imap.IDData
+	setQuota map[imap.QuotaResourceType]int64
+}
+
+var (
+	_ imapserver.SessionID    = (*extSession)(nil)
+	_ imapserver.SessionQuota = (*extSession)(nil)
+)
+
+func (s *extSession) ID(client *imap.IDData) (*imap.IDData, error) {
+	s.clientID = client
+	return &imap.IDData{Name: "test", Version: "1"}, nil
+}
+
+func (s *extSession) QuotaResources() []imap.QuotaResourceType {
+	return []imap.QuotaResourceType{imap.QuotaResourceStorage}
+}
+
+func (s *extSession) GetQuota(root string) (*imapserver.QuotaData, error) {
+	if root != "" {
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: "No such quota root"}
+	}
+	return &imapserver.QuotaData{Root: "", Resources: map[imap.QuotaResourceType]imapserver.QuotaResourceData{
+		imap.QuotaResourceStorage:  {Usage: 10, Limit: 512},
+		imap.QuotaResourceMessage: {Usage: 1, Limit: 100},
+	}}, nil
+}
+
+func (s *extSession) GetQuotaRoot(mailbox string) ([]imapserver.QuotaData, error) {
+	if mailbox == "Unlimited" {
+		return nil, nil
+	}
+	q, err := s.GetQuota("")
+	if err != nil {
+		return nil, err
+	}
+	return []imapserver.QuotaData{*q}, nil
+}
+
+func (s *extSession) SetQuota(root string, limits map[imap.QuotaResourceType]int64) error {
+	s.setQuota = limits
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNoPerm, Text: "Not here"}
+}
+
+type rawClient struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+// startServer runs a server over imapmemserver on loopback; wrap, if not
+// nil, wraps each session.
+func startServer(t *testing.T, opts imapserver.Options, wrap func(imapserver.Session) imapserver.Session) string {
+	t.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	opts.NewSession = func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+		s := mem.NewSession()
+		if wrap != nil {
+			s = wrap(s)
+		}
+		return s, nil, nil
+	}
+	if opts.Caps == nil {
+		opts.Caps = imap.CapSet{imap.CapIMAP4rev1: {}}
+	}
+	opts.InsecureAuth = true
+	server := imapserver.New(&opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go server.Serve(ln)
+	t.Cleanup(func() { server.Close() })
+	return ln.Addr().String()
+}
+
+func dial(t *testing.T, addr string) *rawClient {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	c := &rawClient{t: t, conn: conn, r: bufio.NewReader(conn)}
+	if l := c.line(); !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("greeting: %q", l)
+	}
+	return c
+}
+
+func (c *rawClient) send(s string) {
+	c.t.Helper()
+	if _, err := c.conn.Write([]byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func (c *rawClient) line() string {
+	c.t.Helper()
+	l, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("read: %v (after %q)", err, l)
+	}
+	return strings.TrimRight(l, "\r\n")
+}
+
+// cmd sends a command and returns its untagged responses and the tagged one.
+func (c *rawClient) cmd(tag, cmd string) (untagged []string, done string) {
+	c.t.Helper()
+	c.send(tag + " " + cmd + "\r\n")
+	return c.until(tag)
+}
+
+func (c *rawClient) until(tag string) (untagged []string, done string) {
+	c.t.Helper()
+	for {
+		l := c.line()
+		if strings.HasPrefix(l, tag+" ") {
+			return untagged, l
+		}
+		untagged = append(untagged, l)
+	}
+}
+
+func (c *rawClient) expect(tag, cmd, want string) []string {
+	c.t.Helper()
+	untagged, done := c.cmd(tag, cmd)
+	if !strings.HasPrefix(done, tag+" "+want) {
+		c.t.Fatalf("%s: got %q, want %s (untagged %q)", cmd, done, want, untagged)
+	}
+	return untagged
+}
+
+func (c *rawClient) login() {
+	c.t.Helper()
+	c.expect("L", "LOGIN "+testUser+" "+testPassword, "OK")
+}
+
+func capsOf(t *testing.T, c *rawClient) string {
+	t.Helper()
+	for _, l := range c.expect("C", "CAPABILITY", "OK") {
+		if strings.HasPrefix(l, "* CAPABILITY ") {
+			return l + " "
+		}
+	}
+	t.Fatal("no CAPABILITY response")
+	return ""
+}
+
+func TestID(t *testing.T) {
+	var sess *extSession
+	addr := startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		sess = &extSession{Session: s}
+		return sess
+	})
+	c := dial(t, addr)
+	if caps := capsOf(t, c); !strings.Contains(caps, " ID ") {
+		t.Errorf("ID not announced before login: %q", caps)
+	}
+	// Before login, in any case, with a literal and NIL values.
+	untagged := c.expect("a", `id ("NAME" "cli" "version" NIL "os" {5+}`+"\r\nLinux)", "OK")
+	if len(untagged) != 1 || untagged[0] != `* ID ("name" "test" "version" "1")` {
+		t.Errorf("ID response %q", untagged)
+	}
+	if sess.clientID == nil || sess.clientID.Name != "cli" || sess.clientID.OS != "Linux" {
+		t.Errorf("client ID %+v", sess.clientID)
+	}
+	c.expect("b", "ID NIL", "OK")
+	if sess.clientID != nil {
+		t.Errorf("ID NIL gave %+v", sess.clientID)
+	}
+	for _, bad := range []string{"ID", "ID foo", `ID ("name")`, `ID ("name" "a" "b")`, "ID (name x)",
+		`ID ("` + strings.Repeat("k", 31) + `" "v")`, `ID ("k" "` + strings.Repeat("v", 1025) + `")`,
+		"ID (" + strings.Repeat(`"k" "v" `, 31) + `"k" "v")`} {
+		c.expect("c", bad, "BAD")
+	}
+	// The connection is still usable.
+	c.login()
+	c.expect("d", "ID NIL", "OK")
+}
+
+func TestIDUnsupported(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	if caps := capsOf(t, c); strings.Contains(caps, " ID ") {
+		t.Errorf("ID announced: %q", caps)
+	}
+	c.login()
+	c.expect("a", "ID NIL", "BAD")
+}
+
+func TestQuota(t *testing.T) {
+	var sess *extSession
+	addr := startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		sess = &extSession{Session: s}
+		return sess
+	})
+	c := dial(t, addr)
+	if caps := capsOf(t, c); strings.Contains(caps, "QUOTA") {
+		t.Errorf("QUOTA announced before login: %q", caps)
+	}
+	c.expect("a", `GETQUOTA ""`, "BAD")
+	c.login()
+	caps := capsOf(t, c)
+	if !strings.Contains(caps, " QUOTA ") || !strings.Contains(caps, " QUOTA=RES-STORAGE ") || strings.Contains(caps, "QUOTASET") {
+		t.Errorf("capabilities after login: %q", caps)
+	}
+
+	untagged := c.expect("b", `GETQUOTA ""`, "OK")
+	if len(untagged) != 1 || untagged[0] != `* QUOTA "" (MESSAGE 1 100 STORAGE 10 512)` {
+		t.Errorf("GETQUOTA: %q", untagged)
+	}
+	c.expect("c", "GETQUOTA other", "NO [NONEXISTENT]")
+
+	untagged = c.expect("d", "GETQUOTAROOT inbox", "OK")
+	if len(untagged) != 2 || untagged[0] != `* QUOTAROOT INBOX ""` || untagged[1] != `* QUOTA "" (MESSAGE 1 100 STORAGE 10 512)` {
+		t.Errorf("GETQUOTAROOT: %q", untagged)
+	}
+	untagged = c.expect("e", "GETQUOTAROOT Unlimited", "OK")
+	if len(untagged) != 1 || untagged[0] != `* QUOTAROOT "Unlimited"` {
+		t.Errorf("GETQUOTAROOT without roots: %q", untagged)
+	}
+	c.expect("f", `GETQUOTAROOT "&Jjo"`, "BAD")
+
+	c.expect("g", `SETQUOTA "" (STORAGE 100)`, "NO [NOPERM]")
+	if sess.setQuota[imap.QuotaResourceStorage] != 100 {
+		t.Errorf("SETQUOTA limits %v", sess.setQuota)
+	}
+	c.expect("h", `SETQUOTA "" (STORAGE x)`, "BAD")
+	c.expect("i", "NOOP", "OK")
+}
