@@ -31,13 +31,6 @@ import (
 //     the next command starts; here it is answered BAD and skipped.
 //   - An empty line, a bad tag or a missing command name makes go-imap
 //     drop the connection; here it is answered BAD.
-//   - `FETCH 0`, `FETCH 1:4294967296`: go-imap's number-set parser returns
-//     a plain error, which it answers NO [SERVERBUG]. Sequence sets of the
-//     commands that take one are checked here and answered BAD; other
-//     parse errors go-imap reports as NO [SERVERBUG] "Internal server
-//     error" (bad modified UTF-7, a bad date) are rewritten to BAD on the
-//     way out. Our Session never returns a plain error, so that text only
-//     ever comes from go-imap's decoder.
 //   - STARTTLS: go-imap feeds bytes the client pipelined after STARTTLS
 //     into the TLS handshake, and once it has wrapped the connection in TLS
 //     this layer could no longer see the commands. So STARTTLS is done here:
@@ -48,7 +41,10 @@ import (
 //     fixes STARTTLS, LOGINDISABLED and AUTH= in CAPABILITY responses.
 //
 // ID (RFC 2971) and QUOTA (RFC 9208) are go-imap's, patched in
-// third_party/go-imap (PATCHES.md 1), answered by the Session.
+// third_party/go-imap (PATCHES.md 1), answered by the Session; so is
+// answering BAD to every syntax error (a bad sequence set, modified UTF-7
+// or date), where go-imap beta.8 answered some NO [SERVERBUG] (PATCHES.md
+// 2).
 //
 // To know where one command ends and the next begins, the layer follows
 // go-imap's side too: after a line ending in a synchronizing literal it
@@ -295,14 +291,6 @@ func (f *frontConn) startCommand(line []byte) error {
 				return err
 			}
 			f.writeLine(tag + " NO [PRIVACYREQUIRED] TLS is required to log in: use STARTTLS or the implicit TLS port")
-			return nil
-		}
-	case "FETCH", "STORE", "COPY", "MOVE", "UID FETCH", "UID STORE", "UID COPY", "UID MOVE", "UID EXPUNGE":
-		if msg := checkSeqSet(rest); msg != "" {
-			if err := f.dropCommand(line); err != nil {
-				return err
-			}
-			f.writeLine(tag + " BAD " + msg)
 			return nil
 		}
 	}
@@ -644,10 +632,6 @@ func (f *frontConn) rewrite(line []byte) []byte {
 	}
 	if tag != "*" {
 		f.doneSeen.Store(true)
-		if strings.HasPrefix(rest, "NO [SERVERBUG] Internal server error") {
-			// go-imap's answer to its own parse errors (see above).
-			return []byte(tag + " BAD [CLIENTBUG] Syntax error in arguments\r\n")
-		}
 	}
 	for _, p := range []string{"CAPABILITY ", "OK [CAPABILITY ", "PREAUTH [CAPABILITY "} {
 		if strings.HasPrefix(rest, p) && (tag == "*" || p != "CAPABILITY ") {
@@ -754,35 +738,4 @@ func trailingLiteral(line []byte) (n int64, nonSync, ok bool) {
 		return 1<<63 - 1, nonSync, true
 	}
 	return v, nonSync, true
-}
-
-// checkSeqSet checks the sequence set that starts rest (RFC 9051 9:
-// sequence-set); it returns what is wrong with it, or "".
-func checkSeqSet(rest string) string {
-	set, _, _ := strings.Cut(rest, " ")
-	if set == "" {
-		return "Missing sequence set"
-	}
-	if set == "$" {
-		return ""
-	}
-	for _, r := range strings.Split(set, ",") {
-		a, b, isRange := strings.Cut(r, ":")
-		for i, n := range []string{a, b} {
-			if i == 1 && !isRange {
-				break
-			}
-			if n == "*" {
-				continue
-			}
-			if n == "" || strings.TrimLeft(n, "0123456789") != "" {
-				return "Invalid sequence set"
-			}
-			v, err := strconv.ParseUint(n, 10, 64)
-			if err != nil || v == 0 || v > 1<<32-1 {
-				return "Invalid sequence set: numbers are 1 to 4294967295"
-			}
-		}
-	}
-	return ""
 }

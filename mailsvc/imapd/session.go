@@ -398,7 +398,7 @@ func storeFlags(fl []imap.Flag) store.Flags {
 // fail turns an error into what the client is told: store and tenant
 // errors into NO with a response code (RFC 5530), anything else into a
 // logged internal failure. It never returns a plain error: go-imap would
-// answer that with the same words as its own parse errors (front.go).
+// answer that NO [SERVERBUG] and log it, with no code for the client.
 func (s *Session) fail(err error, what string) error {
 	var ie *imap.Error
 	if errors.As(err, &ie) {

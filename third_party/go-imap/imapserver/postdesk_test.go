@@ -257,3 +257,27 @@ func TestQuota(t *testing.T) {
 	c.expect("h", `SETQUOTA "" (STORAGE x)`, "BAD")
 	c.expect("i", "NOOP", "OK")
 }
+
+func TestSyntaxErrorsAreBAD(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	c.login()
+	c.expect("s", "SELECT INBOX", "OK")
+	for _, cmd := range []string{
+		"FETCH 0 FLAGS",
+		"FETCH 1:4294967296 FLAGS",
+		"UID FETCH 0:5 FLAGS",
+		"STORE 0 +FLAGS (\\Seen)",
+		"COPY 1:x INBOX",
+		"FETCH 1 (FLAGS",
+		"SEARCH SENTBEFORE 31-Foo-2020",
+		"SEARCH SINCE 1-Jan-20200",
+		`CREATE "&Jjo"`,
+		`CREATE "&AGE-"`,
+		`STATUS "&Jjo" (MESSAGES)`,
+		`APPEND INBOX "99-Foo-2020 00:00:00 +0000" {1}`,
+		"SEARCH " + strings.Repeat("(", 1001) + "ALL" + strings.Repeat(")", 1001),
+	} {
+		c.expect("b", cmd, "BAD")
+	}
+	c.expect("n", "NOOP", "OK")
+}

@@ -92,6 +92,13 @@ func (dec *Decoder) returnErr(err error) bool {
 	return false
 }
 
+// returnErrAlways records err, if no error is recorded yet, and returns the
+// recorded one.
+func (dec *Decoder) returnErrAlways(err error) error {
+	dec.returnErr(err)
+	return dec.err
+}
+
 func (dec *Decoder) readByte() (byte, bool) {
 	if dec.MaxSize > 0 && dec.readBytes > dec.MaxSize {
 		return 0, dec.returnErr(fmt.Errorf("imapwire: max size exceeded"))
@@ -471,7 +478,8 @@ func (dec *Decoder) List(f func() error) (isList bool, err error) {
 	}()
 
 	if dec.listDepth >= maxListDepth {
-		return false, fmt.Errorf("imapwire: exceeded max depth")
+		// postdesk: a syntax error (BAD on the server), not an internal one.
+		return false, dec.returnErrAlways(&DecoderExpectError{Message: "lists nested too deeply"})
 	}
 
 	for {
