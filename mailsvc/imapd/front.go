@@ -52,9 +52,10 @@ import (
 // request, and after IDLE or AUTHENTICATE it passes the next line on
 // unread if go-imap asked for it with "+".
 //
-// Responses are coalesced while a command is being answered and flushed
-// when go-imap reads again, so FETCH 1:* on a large folder is not one
-// write per message.
+// go-imap coalesces responses while a command is being answered and
+// flushes them when it reads again (PATCHES.md 3), so FETCH 1:* on a large
+// folder is not one write per message, and this layer has seen all of
+// go-imap's answer whenever go-imap asks it for more input.
 type frontConn struct {
 	raw net.Conn
 	srv *Server
@@ -77,12 +78,10 @@ type frontConn struct {
 	doneSeen atomic.Bool // go-imap wrote a tagged response
 
 	// Write side.
-	wmu      sync.Mutex
-	w        net.Conn // raw, or the TLS connection on it
-	out      outScanner
-	buf      []byte // coalesced responses
-	coalesce bool   // buffer writes: go-imap is answering a command
-	closed   bool
+	wmu    sync.Mutex
+	w      net.Conn // raw, or the TLS connection on it
+	out    outScanner
+	closed bool
 }
 
 // Limits of the layer.
@@ -98,7 +97,6 @@ const (
 	maxDiscard = 1 << 20
 	// maxRawLine bounds a SASL response or IDLE's DONE line.
 	maxRawLine = 8 << 10
-	flushSize  = 64 << 10
 )
 
 var errTooLong = errors.New("line too long")
@@ -119,9 +117,6 @@ func newFrontConn(srv *Server, raw net.Conn, implicitTLS bool, log *slog.Logger)
 
 // Read gives go-imap the next bytes it may see.
 func (f *frontConn) Read(p []byte) (int, error) {
-	if err := f.flush(); err != nil {
-		return 0, err
-	}
 	for len(f.ready) == 0 {
 		if err := f.fill(); err != nil {
 			return 0, err
@@ -129,10 +124,6 @@ func (f *frontConn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, f.ready)
 	f.ready = f.ready[n:]
-	if len(f.ready) == 0 && !f.inCmd && f.litLeft == 0 && f.awaitLit == 0 {
-		// go-imap has the whole command and starts answering it.
-		f.setCoalesce(true)
-	}
 	return n, nil
 }
 
@@ -411,9 +402,6 @@ func (f *frontConn) startTLS(tag string) error {
 	if err := f.writeLocked([]byte(tag + " OK Begin TLS negotiation now\r\n")); err != nil {
 		return err
 	}
-	if err := f.flushLocked(); err != nil {
-		return err
-	}
 	if n := f.in.Buffered(); n > 0 {
 		f.log.Debug("discarding bytes pipelined after STARTTLS", "bytes", n)
 	}
@@ -450,50 +438,8 @@ func (f *frontConn) Write(p []byte) (int, error) {
 }
 
 func (f *frontConn) writeLocked(b []byte) error {
-	if len(f.buf) == 0 && (!f.coalesce || len(b) >= flushSize) {
-		// Nothing waits before it: send it as it is, without a copy (a
-		// message body goes by in pieces this way).
-		_, err := f.w.Write(b)
-		return err
-	}
-	f.buf = append(f.buf, b...)
-	if !f.coalesce || len(f.buf) >= flushSize {
-		return f.flushLocked()
-	}
-	return nil
-}
-
-func (f *frontConn) flushLocked() error {
-	if len(f.buf) == 0 {
-		return nil
-	}
-	_, err := f.w.Write(f.buf)
-	if cap(f.buf) > 4*flushSize {
-		f.buf = nil
-	} else {
-		f.buf = f.buf[:0]
-	}
+	_, err := f.w.Write(b)
 	return err
-}
-
-// flush sends coalesced responses and stops coalescing: go-imap waits for
-// the client.
-func (f *frontConn) flush() error {
-	f.wmu.Lock()
-	defer f.wmu.Unlock()
-	f.coalesce = false
-	if len(f.buf) == 0 {
-		return nil
-	}
-	f.raw.SetWriteDeadline(time.Now().Add(5 * time.Minute))
-	defer f.raw.SetWriteDeadline(time.Time{})
-	return f.flushLocked()
-}
-
-func (f *frontConn) setCoalesce(on bool) {
-	f.wmu.Lock()
-	f.coalesce = on
-	f.wmu.Unlock()
 }
 
 // bye says goodbye between two responses, if the connection is at such a
@@ -506,17 +452,12 @@ func (f *frontConn) bye(text string) {
 	}
 	f.raw.SetWriteDeadline(time.Now().Add(time.Second))
 	f.writeLocked([]byte("* BYE " + text + "\r\n"))
-	f.flushLocked()
 }
 
-// Close flushes what is buffered and closes the connection.
+// Close closes the connection.
 func (f *frontConn) Close() error {
 	f.wmu.Lock()
-	if !f.closed {
-		f.raw.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		f.flushLocked()
-		f.closed = true
-	}
+	f.closed = true
 	w := f.w
 	f.wmu.Unlock()
 	f.srv.forget(f)

@@ -2,6 +2,8 @@ package imapd
 
 import (
 	"sync/atomic"
+
+	"github.com/emersion/go-imap/v2/imapserver"
 )
 
 // connState is what the front layer and the Session of one connection
@@ -13,6 +15,7 @@ type connState struct {
 	authed atomic.Bool
 	cmd    atomic.Pointer[string]
 	sess   *Session
+	imap   *imapserver.Conn
 }
 
 func (c *connState) setCommand(name string) { c.cmd.Store(&name) }

@@ -227,7 +227,7 @@ func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver
 		return nil, nil, fmt.Errorf("imapd: connection of type %T", c.NetConn())
 	}
 	sess := newSession(s, f.cs, f.log)
-	f.cs.sess = sess
+	f.cs.sess, f.cs.imap = sess, c
 	return sess, nil, nil
 }
 

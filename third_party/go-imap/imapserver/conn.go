@@ -47,19 +47,57 @@ type Conn struct {
 	state    imap.ConnState
 	session  Session
 	readOnly bool
+
+	// postdesk: coalesce (guarded by encMutex) holds responses back in bw
+	// while a command is being answered; they are flushed when the server
+	// reads from the client again (flushReader), and at once outside
+	// commands and during IDLE.
+	coalesce bool
+}
+
+// postdesk: writeBufferSize is bw's size: a TLS record's largest payload.
+const writeBufferSize = 16 * 1024
+
+// flushReader flushes the responses held back in conn.bw before each read
+// from the client: the client may be waiting for them.
+type flushReader struct {
+	conn *Conn
+	r    io.Reader
+}
+
+func (fr flushReader) Read(b []byte) (int, error) {
+	// If encMutex is held, a writer is between responses: it is either
+	// not coalescing (IDLE updates, Bye) or AUTHENTICATE, which flushes
+	// its continuation requests itself.
+	if fr.conn.encMutex.TryLock() {
+		err := fr.conn.bw.Flush()
+		fr.conn.encMutex.Unlock()
+		if err != nil {
+			return 0, err
+		}
+	}
+	return fr.r.Read(b)
+}
+
+func (c *Conn) setCoalesce(on bool) {
+	c.encMutex.Lock()
+	c.coalesce = on
+	if !on {
+		c.bw.Flush()
+	}
+	c.encMutex.Unlock()
 }
 
 func newConn(c net.Conn, server *Server) *Conn {
 	rw := server.options.wrapReadWriter(c)
-	br := bufio.NewReader(rw)
-	bw := bufio.NewWriter(rw)
-	return &Conn{
+	conn := &Conn{
 		conn:    c,
 		server:  server,
-		br:      br,
-		bw:      bw,
+		bw:      bufio.NewWriterSize(rw, writeBufferSize),
 		enabled: make(imap.CapSet),
 	}
+	conn.br = bufio.NewReader(flushReader{conn: conn, r: rw})
+	return conn
 }
 
 // NetConn returns the underlying connection that is wrapped by the IMAP
@@ -79,11 +117,21 @@ func (c *Conn) Bye(text string) error {
 		Type: imap.StatusResponseTypeBye,
 		Text: text,
 	})
+	c.setCoalesce(false) // postdesk: flush before closing
 	closeErr := c.conn.Close()
 	if respErr != nil {
 		return respErr
 	}
 	return closeErr
+}
+
+// Flush sends the responses held back while a command is being answered.
+//
+// postdesk: for a backend that writes to NetConn between two responses.
+func (c *Conn) Flush() error {
+	c.encMutex.Lock()
+	defer c.encMutex.Unlock()
+	return c.bw.Flush()
 }
 
 func (c *Conn) EnabledCaps() imap.CapSet {
@@ -99,6 +147,7 @@ func (c *Conn) serve() {
 			c.server.logger().Printf("panic handling command: %v\n%s", v, debug.Stack())
 		}
 
+		c.setCoalesce(false) // postdesk: flush what is held back
 		c.conn.Close()
 	}()
 
@@ -204,6 +253,17 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		return fmt.Errorf("in command: %w", dec.Err())
 	}
 	name = strings.ToUpper(name)
+
+	// postdesk: hold the command's responses back until the server reads
+	// again (see flushReader).
+	c.encMutex.Lock()
+	c.coalesce = true
+	c.encMutex.Unlock()
+	defer func() {
+		c.encMutex.Lock()
+		c.coalesce = false
+		c.encMutex.Unlock()
+	}()
 
 	numKind := NumKindSeq
 	if name == "UID" {
@@ -513,6 +573,7 @@ func newResponseEncoder(conn *Conn) *responseEncoder {
 	wireEnc.QuotedUTF8 = quotedUTF8
 
 	conn.encMutex.Lock() // released by responseEncoder.end
+	wireEnc.DeferFlush = conn.coalesce // postdesk
 	conn.setWriteTimeout(respWriteTimeout)
 	return &responseEncoder{
 		Encoder: wireEnc,
@@ -577,7 +638,10 @@ func writeCapabilityStatus(enc *imapwire.Encoder, tag string, typ imap.StatusRes
 }
 
 func writeContReq(enc *imapwire.Encoder, text string) error {
-	return enc.Atom("+").SP().Text(text).CRLF()
+	if err := enc.Atom("+").SP().Text(text).CRLF(); err != nil {
+		return err
+	}
+	return enc.Flush() // postdesk: the client waits for it
 }
 
 func newClientBugError(text string) error {

@@ -21,6 +21,13 @@ func (c *Conn) handleIdle(dec *imapwire.Decoder) error {
 	if err := c.writeContReq("idling"); err != nil {
 		return err
 	}
+	// postdesk: updates written while idling go out at once.
+	c.setCoalesce(false)
+	defer func() {
+		c.encMutex.Lock()
+		c.coalesce = true
+		c.encMutex.Unlock()
+	}()
 
 	stop := make(chan struct{})
 	done := make(chan error, 1)

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,4 +281,95 @@ func TestSyntaxErrorsAreBAD(t *testing.T) {
 		c.expect("b", cmd, "BAD")
 	}
 	c.expect("n", "NOOP", "OK")
+}
+
+// countingListener counts the writes to its connections.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	return countingConn{c, l.writes}, err
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// TestCoalescedResponses: the responses of one command go out in a few
+// writes, not one per line, and whatever the client waits for (a
+// continuation request, IDLE's updates, the tagged response) is sent.
+func TestCoalescedResponses(t *testing.T) {
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	server := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+		InsecureAuth: true,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int64
+	go server.Serve(countingListener{ln, &writes})
+	t.Cleanup(func() { server.Close() })
+
+	c := dial(t, ln.Addr().String())
+	c.login()
+	const n = 300
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString("A APPEND INBOX {7+}\r\nSubj: x\r\n")
+	}
+	c.send(b.String())
+	for i := 0; i < n; i++ {
+		if _, done := c.until("A"); !strings.HasPrefix(done, "A OK") {
+			t.Fatalf("APPEND: %q", done)
+		}
+	}
+	// A synchronizing literal: the continuation request is sent at once.
+	c.send("B APPEND INBOX {7}\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("continuation request: %q", l)
+	}
+	c.send("Subj: y\r\n")
+	c.until("B")
+	c.expect("S", "SELECT INBOX", "OK")
+
+	before := writes.Load()
+	untagged := c.expect("F", "FETCH 1:* FLAGS", "OK")
+	if len(untagged) != n+1 {
+		t.Fatalf("%d FETCH responses, want %d", len(untagged), n+1)
+	}
+	if w := writes.Load() - before; w > 3 {
+		t.Errorf("FETCH of %d messages took %d writes", n+1, w)
+	}
+
+	// IDLE: updates go out while the server waits for DONE.
+	other := dial(t, ln.Addr().String())
+	other.login()
+	c.send("I IDLE\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	other.expect("A", "APPEND INBOX {7+}\r\nSubj: z", "OK")
+	if l := c.line(); l != "* 302 EXISTS" {
+		t.Fatalf("IDLE update: %q", l)
+	}
+	c.send("DONE\r\n")
+	c.until("I")
+	c.expect("N", "NOOP", "OK")
 }

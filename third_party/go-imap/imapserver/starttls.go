@@ -42,6 +42,9 @@ func (c *Conn) handleStartTLS(tag string, dec *imapwire.Decoder) error {
 		Type: imap.StatusResponseTypeOK,
 		Text: "Begin TLS negotiation now",
 	})
+	if err == nil {
+		err = enc.Flush() // postdesk: before the handshake
+	}
 	if err != nil {
 		return err
 	}
@@ -67,7 +70,7 @@ func (c *Conn) handleStartTLS(tag string, dec *imapwire.Decoder) error {
 	c.mutex.Unlock()
 
 	rw := c.server.options.wrapReadWriter(tlsConn)
-	c.br.Reset(rw)
+	c.br.Reset(flushReader{conn: c, r: rw}) // postdesk
 	c.bw.Reset(rw)
 
 	return nil

@@ -18,6 +18,9 @@ import (
 // CRLF is called. These methods return the Encoder so that calls can be
 // chained.
 type Encoder struct {
+	// postdesk: DeferFlush leaves flushing to the caller (see Flush), so
+	// that the responses of one command go out in few writes.
+	DeferFlush bool
 	// QuotedUTF8 allows raw UTF-8 in quoted strings. This requires IMAP4rev2
 	// to be available, or UTF8=ACCEPT to be enabled.
 	QuotedUTF8 bool
@@ -63,9 +66,21 @@ func (enc *Encoder) writeString(s string) *Encoder {
 	return enc
 }
 
-// CRLF writes a "\r\n" sequence and flushes the buffered writer.
+// CRLF writes a "\r\n" sequence and flushes the buffered writer, unless
+// DeferFlush is set.
 func (enc *Encoder) CRLF() error {
 	enc.writeString("\r\n")
+	if enc.err != nil {
+		return enc.err
+	}
+	if enc.DeferFlush {
+		return nil
+	}
+	return enc.w.Flush()
+}
+
+// Flush flushes the buffered writer.
+func (enc *Encoder) Flush() error {
 	if enc.err != nil {
 		return enc.err
 	}
