@@ -78,10 +78,11 @@ type frontConn struct {
 	doneSeen atomic.Bool // go-imap wrote a tagged response
 
 	// Write side.
-	wmu    sync.Mutex
-	w      net.Conn // raw, or the TLS connection on it
-	out    outScanner
-	closed bool
+	wmu     sync.Mutex
+	w       net.Conn // raw, or the TLS connection on it
+	out     outScanner
+	pending []byte // see writeLocked
+	closed  bool
 }
 
 // Limits of the layer.
@@ -402,6 +403,9 @@ func (f *frontConn) startTLS(tag string) error {
 	if err := f.writeLocked([]byte(tag + " OK Begin TLS negotiation now\r\n")); err != nil {
 		return err
 	}
+	if err := f.flushLocked(); err != nil {
+		return err
+	}
 	if n := f.in.Buffered(); n > 0 {
 		f.log.Debug("discarding bytes pipelined after STARTTLS", "bytes", n)
 	}
@@ -419,7 +423,11 @@ func (f *frontConn) startTLS(tag string) error {
 func (f *frontConn) writeLine(s string) {
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
-	if err := f.writeLocked([]byte(s + "\r\n")); err != nil {
+	err := f.writeLocked([]byte(s + "\r\n"))
+	if err == nil {
+		err = f.flushLocked()
+	}
+	if err != nil {
 		f.log.Debug("write", "err", err)
 	}
 }
@@ -434,11 +442,37 @@ func (f *frontConn) Write(p []byte) (int, error) {
 	if err := f.out.process(p, f); err != nil {
 		return 0, err
 	}
+	if err := f.flushLocked(); err != nil {
+		return 0, err
+	}
 	return len(p), nil
 }
 
+// writeLocked queues b, so that what one Write of go-imap's (a batch of
+// coalesced responses) turns into goes out in one write, not one per line;
+// large pieces (message bodies) go out as they are.
 func (f *frontConn) writeLocked(b []byte) error {
-	_, err := f.w.Write(b)
+	if len(f.pending)+len(b) > maxPending {
+		if err := f.flushLocked(); err != nil {
+			return err
+		}
+		if len(b) >= maxPending/4 {
+			_, err := f.w.Write(b)
+			return err
+		}
+	}
+	f.pending = append(f.pending, b...)
+	return nil
+}
+
+const maxPending = 64 << 10
+
+func (f *frontConn) flushLocked() error {
+	if len(f.pending) == 0 {
+		return nil
+	}
+	_, err := f.w.Write(f.pending)
+	f.pending = f.pending[:0]
 	return err
 }
 
@@ -452,6 +486,7 @@ func (f *frontConn) bye(text string) {
 	}
 	f.raw.SetWriteDeadline(time.Now().Add(time.Second))
 	f.writeLocked([]byte("* BYE " + text + "\r\n"))
+	f.flushLocked()
 }
 
 // Close closes the connection.
