@@ -17,16 +17,12 @@ import (
 )
 
 // frontConn is the thin layer between a client's TCP connection and
-// go-imap's imapserver.Conn. go-imap v2 (v2.0.0-beta.8) owns the protocol,
+// go-imap's imapserver.Conn. go-imap v2 (v2.0.0-beta.9) owns the protocol,
 // but measured against hostile clients and Dovecot's imaptest it
 // misbehaves in ways a backend cannot reach, so this layer reads the
 // client's command lines and literals before go-imap does, and go-imap's
 // responses before the client does:
 //
-//   - A literal too large for a command that is not APPEND (`LOGIN
-//     {100000000}`): go-imap discards the error of its own size check and
-//     waits for literal data the client will never send, until its command
-//     timeout. Here such a command is answered at once with NO [TOOBIG].
 //   - A command line past go-imap's 50 KiB limit makes it lose track of where
 //     the next command starts; here it is answered BAD and skipped.
 //   - An empty line, a bad tag or a missing command name makes go-imap
@@ -40,11 +36,12 @@ import (
 //     AUTHENTICATE without TLS (unless the configuration allows it) and
 //     fixes STARTTLS, LOGINDISABLED and AUTH= in CAPABILITY responses.
 //
-// ID (RFC 2971) and QUOTA (RFC 9208) are go-imap's, patched in
-// third_party/go-imap (PATCHES.md 1), answered by the Session; so is
-// answering BAD to every syntax error (a bad sequence set, modified UTF-7
-// or date), where go-imap beta.8 answered some NO [SERVERBUG] (PATCHES.md
-// 2).
+// Moved into go-imap (third_party/go-imap/PATCHES.md): ID (RFC 2971) and
+// QUOTA (RFC 9208), answered by the Session (1); BAD for every syntax
+// error, such as a bad date, where go-imap answered NO [SERVERBUG] (2);
+// response coalescing (3); a refused literal (`LOGIN {100000000}`, a
+// non-synchronizing one over 4096 bytes) ending its command at once with
+// NO or BAD [TOOBIG] (4).
 //
 // To know where one command ends and the next begins, the layer follows
 // go-imap's side too: after a line ending in a synchronizing literal it
@@ -52,10 +49,8 @@ import (
 // request, and after IDLE or AUTHENTICATE it passes the next line on
 // unread if go-imap asked for it with "+".
 //
-// go-imap coalesces responses while a command is being answered and
-// flushes them when it reads again (PATCHES.md 3), so FETCH 1:* on a large
-// folder is not one write per message, and this layer has seen all of
-// go-imap's answer whenever go-imap asks it for more input.
+// go-imap flushes its responses before it reads again, so this layer has
+// seen all of go-imap's answer whenever go-imap asks it for more input.
 type frontConn struct {
 	raw net.Conn
 	srv *Server
@@ -90,9 +85,6 @@ const (
 	// maxCommandBytes bounds a command's bytes outside literals; go-imap's
 	// own limit is 50 KiB, and this one is below it.
 	maxCommandBytes = 48 << 10
-	// maxBufferedLiteral is go-imap's limit for literals it reads into
-	// memory (every command but APPEND).
-	maxBufferedLiteral = 4096
 	// maxDiscard is how much of a refused non-synchronizing literal is
 	// read and thrown away before the connection is closed instead.
 	maxDiscard = 1 << 20
@@ -243,14 +235,6 @@ func (f *frontConn) piece() error {
 		return f.startCommand(line)
 	}
 	f.cmdBytes += len(line)
-	if lit, nonSync, ok := trailingLiteral(line); ok && f.literalRefusal(f.cmdName, lit, nonSync) != "" {
-		// go-imap has the command's first pieces: end it there, so that
-		// it answers the truncated command itself.
-		if err := f.dropCommand(line); err != nil {
-			return err
-		}
-		return f.release([]byte("\r\n"))
-	}
 	return f.release(line)
 }
 
@@ -270,7 +254,7 @@ func (f *frontConn) startCommand(line []byte) error {
 	}
 	f.inCmd, f.cmdTag, f.cmdName, f.cmdBytes = true, tag, name, len(line)
 	f.cs.setCommand(name)
-	lit, nonSync, hasLit := trailingLiteral(line)
+	_, _, hasLit := trailingLiteral(line)
 
 	authed := f.cs.authed.Load()
 	local := false
@@ -295,28 +279,7 @@ func (f *frontConn) startCommand(line []byte) error {
 		}
 		return f.runLocal(tag, name, rest)
 	}
-	if hasLit {
-		if refusal := f.literalRefusal(name, lit, nonSync); refusal != "" {
-			if err := f.dropCommand(line); err != nil {
-				return err
-			}
-			f.writeLine(tag + " " + refusal)
-			return nil
-		}
-	}
 	return f.release(line)
-}
-
-// literalRefusal says why a literal is refused, "" if go-imap may have it.
-func (f *frontConn) literalRefusal(name string, size int64, nonSync bool) string {
-	if nonSync && size > maxBufferedLiteral {
-		// We announce LITERAL-, not LITERAL+ (RFC 7888 4).
-		return "BAD [TOOBIG] Non-synchronizing literals are limited to 4096 bytes"
-	}
-	if name != "APPEND" && size > maxBufferedLiteral {
-		return "NO [TOOBIG] Literals are limited to 4096 bytes for this command"
-	}
-	return ""
 }
 
 // release hands a command piece to go-imap and notes what follows it.

@@ -69,14 +69,22 @@ func (c *Conn) handleAppend(tag string, dec *imapwire.Decoder) error {
 		appendLimit = int64(appendLimitSession.AppendLimit())
 	}
 
+	// postdesk: a refused literal ends the command (Decoder.RefuseLiteral).
+	if err := c.checkNonSyncLiteral(lit.Size(), nonSync); err != nil {
+		dec.RefuseLiteral(lit, nonSync, err)
+		return err
+	}
 	if lit.Size() > appendLimit {
-		return &imap.Error{
+		err := &imap.Error{
 			Type: imap.StatusResponseTypeNo,
 			Code: imap.ResponseCodeTooBig,
 			Text: fmt.Sprintf("Literals are limited to %v bytes for this command", appendLimit),
 		}
+		dec.RefuseLiteral(lit, nonSync, err)
+		return err
 	}
 	if err := c.acceptLiteral(lit.Size(), nonSync); err != nil {
+		dec.RefuseLiteral(lit, nonSync, err)
 		return err
 	}
 

@@ -463,6 +463,11 @@ func (c *Conn) handleUnsubscribe(dec *imapwire.Decoder) error {
 }
 
 func (c *Conn) checkBufferedLiteral(size int64, nonSync bool) error {
+	// postdesk: a non-synchronizing literal the server does not take is a
+	// client error (BAD) whatever the command.
+	if err := c.checkNonSyncLiteral(size, nonSync); err != nil {
+		return err
+	}
 	if size > 4096 {
 		return &imap.Error{
 			Type: imap.StatusResponseTypeNo,
@@ -474,12 +479,20 @@ func (c *Conn) checkBufferedLiteral(size int64, nonSync bool) error {
 	return c.acceptLiteral(size, nonSync)
 }
 
-func (c *Conn) acceptLiteral(size int64, nonSync bool) error {
+func (c *Conn) checkNonSyncLiteral(size int64, nonSync bool) error {
 	if nonSync && size > 4096 && !c.server.options.caps().Has(imap.CapLiteralPlus) {
 		return &imap.Error{
 			Type: imap.StatusResponseTypeBad,
+			Code: imap.ResponseCodeTooBig, // postdesk: RFC 7888 4
 			Text: "Non-synchronizing literals are limited to 4096 bytes",
 		}
+	}
+	return nil
+}
+
+func (c *Conn) acceptLiteral(size int64, nonSync bool) error {
+	if err := c.checkNonSyncLiteral(size, nonSync); err != nil {
+		return err
 	}
 
 	if nonSync {

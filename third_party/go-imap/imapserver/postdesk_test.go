@@ -6,6 +6,7 @@ package imapserver_test
 import (
 	"bufio"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -372,4 +373,28 @@ func TestCoalescedResponses(t *testing.T) {
 	c.send("DONE\r\n")
 	c.until("I")
 	c.expect("N", "NOOP", "OK")
+}
+
+// TestRefusedLiteral: a literal the server refuses ends the command at
+// once; the data of a non-synchronizing one is dropped, not run as
+// commands.
+func TestRefusedLiteral(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	c.expect("a", "LOGIN {100000000}", "NO [TOOBIG]")
+	// Commands inside the literal's data must not run.
+	data := strings.Repeat("x NOOP\r\n", 1000)
+	c.send("b LOGIN {" + strconv.Itoa(len(data)) + "+}\r\n" + data + " y\r\n")
+	if untagged, done := c.until("b"); !strings.HasPrefix(done, "b BAD [TOOBIG]") || len(untagged) != 0 {
+		t.Fatalf("non-synchronizing literal: %q after %q", done, untagged)
+	}
+	c.expect("c", "NOOP", "OK")
+	c.login()
+	c.expect("d", "SELECT {5000}", "NO [TOOBIG]")
+	c.expect("e", "APPEND INBOX {100000000000}", "NO [TOOBIG]")
+	c.send("f APPEND INBOX {" + strconv.Itoa(len(data)) + "+}\r\n" + data + "\r\n")
+	if untagged, done := c.until("f"); !strings.HasPrefix(done, "f BAD [TOOBIG]") || len(untagged) != 0 {
+		t.Fatalf("non-synchronizing APPEND literal: %q after %q", done, untagged)
+	}
+	c.expect("g", "NOOP", "OK")
+	c.expect("h", "APPEND INBOX {5+}\r\nhello", "OK")
 }

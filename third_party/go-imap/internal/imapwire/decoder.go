@@ -61,6 +61,7 @@ type Decoder struct {
 	err       error
 	literal   bool
 	crlf      bool
+	stopped   bool // postdesk: see RefuseLiteral
 	listDepth int
 	readBytes int64
 }
@@ -100,6 +101,9 @@ func (dec *Decoder) returnErrAlways(err error) error {
 }
 
 func (dec *Decoder) readByte() (byte, bool) {
+	if dec.stopped {
+		return 0, false
+	}
 	if dec.MaxSize > 0 && dec.readBytes > dec.MaxSize {
 		return 0, dec.returnErr(fmt.Errorf("imapwire: max size exceeded"))
 	}
@@ -271,6 +275,7 @@ func (dec *Decoder) DiscardUntilByte(untilCh byte) {
 }
 
 func (dec *Decoder) DiscardLine() {
+	dec.stopped = false
 	if dec.crlf {
 		return
 	}
@@ -590,8 +595,7 @@ func (dec *Decoder) Literal(ptr *string) bool {
 	}
 	if dec.CheckBufferedLiteralFunc != nil {
 		if err := dec.CheckBufferedLiteralFunc(lit.Size(), nonSync); err != nil {
-			lit.cancel()
-			return false
+			return dec.RefuseLiteral(lit, nonSync, err)
 		}
 	}
 	var sb strings.Builder
@@ -623,6 +627,28 @@ func (dec *Decoder) LiteralReader() (lit *LiteralReader, nonSync, ok bool) {
 		r:    io.LimitReader(dec.r, size),
 	}
 	return lit, nonSync, true
+}
+
+// RefuseLiteral ends the command at a literal the server does not accept,
+// with err as the decoder error, and returns false.
+//
+// postdesk: the client sends a synchronizing literal only after a
+// continuation request, so the command ended with the literal's size and
+// nothing more is read for it (DiscardLine reads nothing). The data of a
+// non-synchronizing literal follows anyway: it is read and dropped here, so
+// that it is not taken for commands, and DiscardLine drops the rest of its
+// line. Until DiscardLine, nothing more is decoded.
+func (dec *Decoder) RefuseLiteral(lit *LiteralReader, nonSync bool, err error) bool {
+	if nonSync {
+		if _, copyErr := io.Copy(io.Discard, lit); copyErr != nil {
+			err = copyErr
+		}
+	}
+	lit.cancel()
+	dec.returnErr(err)
+	dec.crlf = !nonSync
+	dec.stopped = true
+	return false
 }
 
 func (dec *Decoder) ExpectLiteralReader() (lit *LiteralReader, nonSync bool, err error) {
