@@ -31,17 +31,18 @@ import (
 //     into the TLS handshake, and once it has wrapped the connection in TLS
 //     this layer could no longer see the commands. So STARTTLS is done here:
 //     pipelined bytes are discarded (RFC 9051 6.2.1), and go-imap always
-//     sees a plain stream. Because go-imap then cannot tell TLS from
-//     cleartext, it runs with InsecureAuth and this layer refuses LOGIN and
-//     AUTHENTICATE without TLS (unless the configuration allows it) and
-//     fixes STARTTLS, LOGINDISABLED and AUTH= in CAPABILITY responses.
+//     sees a plain stream; this layer tells it the TLS state
+//     (ConnectionState), from which go-imap announces STARTTLS,
+//     LOGINDISABLED and AUTH= and refuses LOGIN and AUTHENTICATE without
+//     TLS (PATCHES.md 5).
 //
 // Moved into go-imap (third_party/go-imap/PATCHES.md): ID (RFC 2971) and
 // QUOTA (RFC 9208), answered by the Session (1); BAD for every syntax
 // error, such as a bad date, where go-imap answered NO [SERVERBUG] (2);
 // response coalescing (3); a refused literal (`LOGIN {100000000}`, a
 // non-synchronizing one over 4096 bytes) ending its command at once with
-// NO or BAD [TOOBIG] (4).
+// NO or BAD [TOOBIG] (4); capabilities and login refusals that follow the
+// TLS state this layer reports (5).
 //
 // To know where one command ends and the next begins, the layer follows
 // go-imap's side too: after a line ending in a synchronizing literal it
@@ -256,21 +257,7 @@ func (f *frontConn) startCommand(line []byte) error {
 	f.cs.setCommand(name)
 	_, _, hasLit := trailingLiteral(line)
 
-	authed := f.cs.authed.Load()
-	local := false
-	switch name {
-	case "STARTTLS":
-		local = true
-	case "LOGIN", "AUTHENTICATE":
-		if !authed && !f.cs.tls.Load() && !f.srv.cfg.AllowPlaintextAuth {
-			if err := f.dropCommand(line); err != nil {
-				return err
-			}
-			f.writeLine(tag + " NO [PRIVACYREQUIRED] TLS is required to log in: use STARTTLS or the implicit TLS port")
-			return nil
-		}
-	}
-	if local {
+	if name == "STARTTLS" {
 		if err := f.dropCommand(line); err != nil {
 			return err
 		}
@@ -465,6 +452,20 @@ func (f *frontConn) Close() error {
 	return f.raw.Close()
 }
 
+// ConnectionState tells go-imap whether the connection is secured by TLS
+// (third_party/go-imap/PATCHES.md 5): the handshake completes first, so
+// that the greeting of an implicit TLS connection already counts as TLS.
+func (f *frontConn) ConnectionState() tls.ConnectionState {
+	f.wmu.Lock()
+	w := f.w
+	f.wmu.Unlock()
+	t, ok := w.(*tls.Conn)
+	if !ok || t.Handshake() != nil {
+		return tls.ConnectionState{}
+	}
+	return t.ConnectionState()
+}
+
 func (f *frontConn) LocalAddr() net.Addr                { return f.raw.LocalAddr() }
 func (f *frontConn) RemoteAddr() net.Addr               { return f.raw.RemoteAddr() }
 func (f *frontConn) SetDeadline(t time.Time) error      { return f.raw.SetDeadline(t) }
@@ -565,60 +566,14 @@ func (f *frontConn) rewrite(line []byte) []byte {
 		return line
 	}
 	s := string(line)
-	tag, rest, ok := strings.Cut(s, " ")
+	tag, _, ok := strings.Cut(s, " ")
 	if !ok {
 		return line
 	}
 	if tag != "*" {
 		f.doneSeen.Store(true)
 	}
-	for _, p := range []string{"CAPABILITY ", "OK [CAPABILITY ", "PREAUTH [CAPABILITY "} {
-		if strings.HasPrefix(rest, p) && (tag == "*" || p != "CAPABILITY ") {
-			return []byte(tag + " " + p + f.fixCaps(rest[len(p):]))
-		}
-	}
 	return line
-}
-
-// fixCaps rewrites the capability list at the start of s (up to "]" or
-// the line's end) for the connection's real state.
-func (f *frontConn) fixCaps(s string) string {
-	end := strings.IndexAny(s, "]\r\n")
-	if end < 0 {
-		end = len(s)
-	}
-	caps, rest := strings.Fields(s[:end]), s[end:]
-	tlsOn := f.cs.tls.Load()
-	authed := f.cs.authed.Load()
-	var out []string
-	for _, c := range caps {
-		u := strings.ToUpper(c)
-		switch {
-		case u == "STARTTLS" || u == "LOGINDISABLED":
-			continue
-		case strings.HasPrefix(u, "AUTH=") && !tlsOn && !f.srv.cfg.AllowPlaintextAuth:
-			continue
-		}
-		out = append(out, c)
-		if u == "IMAP4REV2" || (u == "IMAP4REV1" && !containsFold(caps, "IMAP4rev2")) {
-			if !tlsOn && f.srv.cfg.TLS != nil && !authed {
-				out = append(out, "STARTTLS")
-			}
-			if !tlsOn && !f.srv.cfg.AllowPlaintextAuth && !authed {
-				out = append(out, "LOGINDISABLED")
-			}
-		}
-	}
-	return strings.Join(out, " ") + rest
-}
-
-func containsFold(l []string, s string) bool {
-	for _, v := range l {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // parseStart splits a command line into its tag, its upper-cased name

@@ -5,8 +5,9 @@
 // The parts:
 //
 //   - front.go: a thin layer between the TCP connection and go-imap that
-//     covers what go-imap v2 mishandles (hostile literals, number sets,
-//     pipelining after STARTTLS).
+//     covers what go-imap v2 still mishandles (overlong command lines, bad
+//     tags, STARTTLS and pipelining after it); the rest is patched in
+//     third_party/go-imap (PATCHES.md).
 //   - session.go: one Session per connection: login through
 //     tenants.ResolveLogin, folders (CREATE, DELETE, RENAME, SUBSCRIBE,
 //     STATUS, APPEND, NAMESPACE), ID (RFC 2971) and QUOTA (RFC 9208);
@@ -144,10 +145,11 @@ func New(cfg Config) (*Server, error) {
 			imap.CapSpecialUse: {}, imap.CapCreateSpecialUse: {},
 		},
 		Logger: libLogger{s.log},
-		// TLS is the front layer's business (front.go): go-imap only
-		// ever sees the decrypted stream, and the front layer refuses
-		// logins without TLS.
-		InsecureAuth: true,
+		// STARTTLS itself is the front layer's (front.go), which tells
+		// go-imap the TLS state: go-imap announces STARTTLS,
+		// LOGINDISABLED and AUTH= from it and refuses logins without TLS.
+		TLSConfig:    cfg.TLS,
+		InsecureAuth: cfg.AllowPlaintextAuth,
 	})
 	return s, nil
 }

@@ -58,11 +58,9 @@ func (s *Session) Close() error {
 
 // Login checks a login through tenants.ResolveLogin (user@domain or
 // user/domain, the shared throttle) and makes the mailbox's default
-// folders on first use.
+// folders on first use. go-imap refuses it without TLS, unless
+// AllowPlaintextAuth (InsecureAuth).
 func (s *Session) Login(username, password string) error {
-	if !s.cs.tls.Load() && !s.srv.cfg.AllowPlaintextAuth {
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired, Text: "TLS is required to log in"}
-	}
 	defer connlimit.Busy(s.cs.front.raw)()
 	// A mailbox login: an administrator's bare name is nobody here.
 	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, tenants.MailboxLogin, username, password, s.cs.remote)

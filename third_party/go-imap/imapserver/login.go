@@ -6,10 +6,8 @@ import (
 )
 
 func (c *Conn) handleLogin(tag string, dec *imapwire.Decoder) error {
-	var username, password string
-	if !dec.ExpectSP() || !dec.ExpectAString(&username) || !dec.ExpectSP() || !dec.ExpectAString(&password) || !dec.ExpectCRLF() {
-		return dec.Err()
-	}
+	// postdesk: refused before the arguments are read: a password sent as
+	// a literal would otherwise be asked for ("+") in cleartext.
 	if err := c.checkState(imap.ConnStateNotAuthenticated); err != nil {
 		return err
 	}
@@ -19,6 +17,10 @@ func (c *Conn) handleLogin(tag string, dec *imapwire.Decoder) error {
 			Code: imap.ResponseCodePrivacyRequired,
 			Text: "TLS is required to authenticate",
 		}
+	}
+	var username, password string
+	if !dec.ExpectSP() || !dec.ExpectAString(&username) || !dec.ExpectSP() || !dec.ExpectAString(&password) || !dec.ExpectCRLF() {
+		return dec.Err()
 	}
 	if err := c.session.Login(username, password); err != nil {
 		return err

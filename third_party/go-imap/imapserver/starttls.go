@@ -11,8 +11,7 @@ import (
 )
 
 func (c *Conn) canStartTLS() bool {
-	_, isTLS := c.conn.(*tls.Conn)
-	return c.server.options.TLSConfig != nil && c.state == imap.ConnStateNotAuthenticated && !isTLS
+	return c.server.options.TLSConfig != nil && c.state == imap.ConnStateNotAuthenticated && !c.isTLS() // postdesk
 }
 
 func (c *Conn) handleStartTLS(tag string, dec *imapwire.Decoder) error {
