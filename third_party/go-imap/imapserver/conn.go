@@ -605,7 +605,8 @@ func newResponseEncoder(conn *Conn) *responseEncoder {
 	wireEnc.QuotedUTF8 = quotedUTF8
 
 	conn.encMutex.Lock() // released by responseEncoder.end
-	wireEnc.DeferFlush = conn.coalesce // postdesk
+	// postdesk: hold back or flush (see Conn.coalesce).
+	wireEnc.DeferFlush = conn.coalesce
 	conn.setWriteTimeout(respWriteTimeout)
 	return &responseEncoder{
 		Encoder: wireEnc,

@@ -49,7 +49,7 @@ func (s *extSession) GetQuota(root string) (*imapserver.QuotaData, error) {
 		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: "No such quota root"}
 	}
 	return &imapserver.QuotaData{Root: "", Resources: map[imap.QuotaResourceType]imapserver.QuotaResourceData{
-		imap.QuotaResourceStorage:  {Usage: 10, Limit: 512},
+		imap.QuotaResourceStorage: {Usage: 10, Limit: 512},
 		imap.QuotaResourceMessage: {Usage: 1, Limit: 100},
 	}}, nil
 }
