@@ -17,32 +17,28 @@ import (
 )
 
 // frontConn is the thin layer between a client's TCP connection and
-// go-imap's imapserver.Conn. go-imap v2 (v2.0.0-beta.9) owns the protocol,
-// but measured against hostile clients and Dovecot's imaptest it
-// misbehaves in ways a backend cannot reach, so this layer reads the
-// client's command lines and literals before go-imap does, and go-imap's
-// responses before the client does:
+// go-imap's imapserver.Conn: go-imap hands it the stream it reads and
+// writes, cleartext (after TLS, Options.WrapReadWriter). go-imap v2
+// (v2.0.0-beta.9) owns the protocol, but measured against hostile clients
+// and Dovecot's imaptest it misbehaves in ways a backend cannot reach, so
+// this layer reads the client's command lines and literals before go-imap
+// does, and go-imap's responses before the client does:
 //
 //   - A command line past go-imap's 50 KiB limit makes it lose track of where
 //     the next command starts; here it is answered BAD and skipped.
 //   - An empty line, a bad tag or a missing command name makes go-imap
 //     drop the connection; here it is answered BAD.
-//   - STARTTLS: go-imap feeds bytes the client pipelined after STARTTLS
-//     into the TLS handshake, and once it has wrapped the connection in TLS
-//     this layer could no longer see the commands. So STARTTLS is done here:
-//     pipelined bytes are discarded (RFC 9051 6.2.1), and go-imap always
-//     sees a plain stream; this layer tells it the TLS state
-//     (ConnectionState), from which go-imap announces STARTTLS,
-//     LOGINDISABLED and AUTH= and refuses LOGIN and AUTHENTICATE without
-//     TLS (PATCHES.md 5).
+//   - The Session learns the name of the command it runs (LIST or LSUB,
+//     UID or not, CLOSE) from here (connState.command).
 //
 // Moved into go-imap (third_party/go-imap/PATCHES.md): ID (RFC 2971) and
 // QUOTA (RFC 9208), answered by the Session (1); BAD for every syntax
 // error, such as a bad date, where go-imap answered NO [SERVERBUG] (2);
 // response coalescing (3); a refused literal (`LOGIN {100000000}`, a
 // non-synchronizing one over 4096 bytes) ending its command at once with
-// NO or BAD [TOOBIG] (4); capabilities and login refusals that follow the
-// TLS state this layer reports (5).
+// NO or BAD [TOOBIG] (4); LOGIN refused without TLS before its arguments
+// (5); STARTTLS, pipelined bytes discarded (RFC 9051 6.2.1), with this
+// layer on the cleartext side of TLS (6).
 //
 // To know where one command ends and the next begins, the layer follows
 // go-imap's side too: after a line ending in a synchronizing literal it
@@ -75,7 +71,7 @@ type frontConn struct {
 
 	// Write side.
 	wmu     sync.Mutex
-	w       net.Conn // raw, or the TLS connection on it
+	w       io.Writer // go-imap's stream: raw, or the TLS connection on it
 	out     outScanner
 	pending []byte // see writeLocked
 	closed  bool
@@ -95,17 +91,28 @@ const (
 
 var errTooLong = errors.New("line too long")
 
-func newFrontConn(srv *Server, raw net.Conn, implicitTLS bool, log *slog.Logger) *frontConn {
-	f := &frontConn{raw: raw, srv: srv, log: log, w: raw}
+// newFrontConn puts the layer on a connection; raw is the accepted one,
+// under any TLS.
+func newFrontConn(srv *Server, raw net.Conn, log *slog.Logger) *frontConn {
+	f := &frontConn{raw: raw, srv: srv, log: log}
 	f.cs = &connState{front: f, remote: raw.RemoteAddr().String()}
-	if implicitTLS {
-		t := tls.Server(raw, srv.cfg.TLS)
-		f.w = t
-		f.in = bufio.NewReader(t)
-		f.cs.tls.Store(true)
-	} else {
-		f.in = bufio.NewReader(raw)
+	return f
+}
+
+// wrap makes rw, the stream go-imap reads and writes, the layer's own
+// (go-imap's Options.WrapReadWriter, third_party/go-imap PATCHES.md 6): at
+// first the connection, after STARTTLS the TLS connection on it. What the
+// client pipelined after STARTTLS was sent in clear: it is discarded
+// (RFC 9051 6.2.1).
+func (f *frontConn) wrap(rw io.ReadWriter, isTLS bool) io.ReadWriter {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	if f.in != nil && f.in.Buffered() > 0 {
+		f.log.Debug("discarding bytes pipelined after STARTTLS", "bytes", f.in.Buffered())
 	}
+	f.in = bufio.NewReader(rw)
+	f.w = rw
+	f.cs.tls.Store(isTLS)
 	return f
 }
 
@@ -240,7 +247,7 @@ func (f *frontConn) piece() error {
 }
 
 func (f *frontConn) startCommand(line []byte) error {
-	tag, name, rest := parseStart(line)
+	tag, name, _ := parseStart(line)
 	body := bytes.TrimRight(line, "\r\n")
 	switch {
 	case len(body) == 0:
@@ -255,17 +262,6 @@ func (f *frontConn) startCommand(line []byte) error {
 	}
 	f.inCmd, f.cmdTag, f.cmdName, f.cmdBytes = true, tag, name, len(line)
 	f.cs.setCommand(name)
-	_, _, hasLit := trailingLiteral(line)
-
-	if name == "STARTTLS" {
-		if err := f.dropCommand(line); err != nil {
-			return err
-		}
-		if hasLit {
-			rest = "{"
-		}
-		return f.runLocal(tag, name, rest)
-	}
 	return f.release(line)
 }
 
@@ -343,27 +339,6 @@ func (f *frontConn) skipLine() error {
 			return err
 		}
 	}
-}
-
-// startTLS switches the connection to TLS (RFC 9051 6.2.1). Bytes the
-// client sent after the command are discarded: they were sent in clear.
-func (f *frontConn) startTLS(tag string) error {
-	f.wmu.Lock()
-	defer f.wmu.Unlock()
-	if err := f.writeLocked([]byte(tag + " OK Begin TLS negotiation now\r\n")); err != nil {
-		return err
-	}
-	if err := f.flushLocked(); err != nil {
-		return err
-	}
-	if n := f.in.Buffered(); n > 0 {
-		f.log.Debug("discarding bytes pipelined after STARTTLS", "bytes", n)
-	}
-	t := tls.Server(f.raw, f.srv.cfg.TLS)
-	f.w = t
-	f.in = bufio.NewReader(t)
-	f.cs.tls.Store(true)
-	return nil
 }
 
 // writeLine writes a response line of this layer's own. It is only called
@@ -451,26 +426,6 @@ func (f *frontConn) Close() error {
 	}
 	return f.raw.Close()
 }
-
-// ConnectionState tells go-imap whether the connection is secured by TLS
-// (third_party/go-imap/PATCHES.md 5): the handshake completes first, so
-// that the greeting of an implicit TLS connection already counts as TLS.
-func (f *frontConn) ConnectionState() tls.ConnectionState {
-	f.wmu.Lock()
-	w := f.w
-	f.wmu.Unlock()
-	t, ok := w.(*tls.Conn)
-	if !ok || t.Handshake() != nil {
-		return tls.ConnectionState{}
-	}
-	return t.ConnectionState()
-}
-
-func (f *frontConn) LocalAddr() net.Addr                { return f.raw.LocalAddr() }
-func (f *frontConn) RemoteAddr() net.Addr               { return f.raw.RemoteAddr() }
-func (f *frontConn) SetDeadline(t time.Time) error      { return f.raw.SetDeadline(t) }
-func (f *frontConn) SetReadDeadline(t time.Time) error  { return f.raw.SetReadDeadline(t) }
-func (f *frontConn) SetWriteDeadline(t time.Time) error { return f.raw.SetWriteDeadline(t) }
 
 // outScanner follows go-imap's output line by line (skipping literals) to
 // spot continuation requests and tagged responses and to rewrite the lines

@@ -28,19 +28,3 @@ func (c *connState) command() string {
 	}
 	return ""
 }
-
-// runLocal answers the commands the front layer implements itself:
-// STARTTLS (see startTLS), which takes no arguments.
-func (f *frontConn) runLocal(tag, name, rest string) error {
-	switch {
-	case rest != "":
-		f.writeLine(tag + " BAD STARTTLS takes no arguments")
-	case f.srv.cfg.TLS == nil:
-		f.writeLine(tag + " NO STARTTLS is not available here")
-	case f.cs.tls.Load() || f.cs.authed.Load():
-		f.writeLine(tag + " BAD STARTTLS only before logging in, without TLS")
-	default:
-		return f.startTLS(tag)
-	}
-	return nil
-}

@@ -52,6 +52,9 @@ func (s *Session) Close() error {
 		s.unwatch()
 	}
 	s.cancel()
+	if s.cs.front != nil {
+		s.srv.forget(s.cs.front)
+	}
 	s.log.Debug("disconnected")
 	return nil
 }

@@ -89,13 +89,13 @@ func (c *Conn) setCoalesce(on bool) {
 }
 
 func newConn(c net.Conn, server *Server) *Conn {
-	rw := server.options.wrapReadWriter(c)
 	conn := &Conn{
 		conn:    c,
 		server:  server,
-		bw:      bufio.NewWriterSize(rw, writeBufferSize),
 		enabled: make(imap.CapSet),
 	}
+	rw := server.options.wrapReadWriter(conn, c)
+	conn.bw = bufio.NewWriterSize(rw, writeBufferSize)
 	conn.br = bufio.NewReader(flushReader{conn: conn, r: rw})
 	return conn
 }

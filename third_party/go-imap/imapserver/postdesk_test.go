@@ -5,10 +5,18 @@ package imapserver_test
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -472,4 +480,113 @@ func TestWrappedTLSState(t *testing.T) {
 		t.Errorf("capabilities with TLS: %q", caps)
 	}
 	c.login()
+}
+
+// testTLSConfig is a server configuration with a fresh self-signed
+// certificate.
+func testTLSConfig(t *testing.T) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+// lineRecorder records the lines the server reads.
+type lineRecorder struct {
+	io.ReadWriter
+	mu    *sync.Mutex
+	lines *[]string
+}
+
+func (r lineRecorder) Read(b []byte) (int, error) {
+	n, err := r.ReadWriter.Read(b)
+	r.mu.Lock()
+	*r.lines = append(*r.lines, strings.Split(string(b[:n]), "\r\n")...)
+	r.mu.Unlock()
+	return n, err
+}
+
+// TestStartTLSPipelining: what the client pipelines after STARTTLS is
+// discarded (RFC 9051 6.2.1), and WrapReadWriter sees the cleartext
+// before and after STARTTLS.
+func TestStartTLSPipelining(t *testing.T) {
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	var (
+		mu      sync.Mutex
+		lines   []string
+		wrapped []io.ReadWriter
+	)
+	server := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:      imap.CapSet{imap.CapIMAP4rev1: {}},
+		TLSConfig: testTLSConfig(t),
+		WrapReadWriter: func(conn *imapserver.Conn, rw io.ReadWriter) io.ReadWriter {
+			mu.Lock()
+			wrapped = append(wrapped, rw)
+			mu.Unlock()
+			return lineRecorder{rw, &mu, &lines}
+		},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go server.Serve(ln)
+	t.Cleanup(func() { server.Close() })
+
+	c := dial(t, ln.Addr().String())
+	c.send("a STARTTLS\r\nb LOGIN " + testUser + " " + testPassword + "\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "a OK") {
+		t.Fatalf("STARTTLS: %q", l)
+	}
+	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	c.conn, c.r = tc, bufio.NewReader(tc)
+	if caps := capsOf(t, c); strings.Contains(caps, "STARTTLS") || !strings.Contains(caps, "AUTH=PLAIN") {
+		t.Errorf("capabilities after STARTTLS: %q", caps)
+	}
+	// The pipelined LOGIN was not run.
+	c.expect("d", "SELECT INBOX", "BAD")
+	c.login()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(wrapped) != 2 {
+		t.Fatalf("WrapReadWriter called %d times, want 2", len(wrapped))
+	}
+	if _, ok := wrapped[1].(*tls.Conn); !ok {
+		t.Errorf("after STARTTLS, WrapReadWriter got %T", wrapped[1])
+	}
+	if !containsLine(lines, "C CAPABILITY") {
+		t.Errorf("cleartext after STARTTLS not seen: %q", lines)
+	}
+}
+
+func containsLine(lines []string, s string) bool {
+	for _, l := range lines {
+		if l == s {
+			return true
+		}
+	}
+	return false
 }

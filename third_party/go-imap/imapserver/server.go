@@ -53,9 +53,20 @@ type Options struct {
 	// Note, this may include sensitive information such as credentials used
 	// during authentication.
 	DebugWriter io.Writer
+	// WrapReadWriter, if not nil, wraps the stream the server reads
+	// commands from and writes responses to: at first the connection, and
+	// after STARTTLS the TLS connection on it. It sees the cleartext, so a
+	// filter of commands and responses can be built on it.
+	//
+	// postdesk: a filter that sits below the server as a net.Conn sees only
+	// ciphertext after STARTTLS.
+	WrapReadWriter func(conn *Conn, rw io.ReadWriter) io.ReadWriter
 }
 
-func (options *Options) wrapReadWriter(rw io.ReadWriter) io.ReadWriter {
+func (options *Options) wrapReadWriter(conn *Conn, rw io.ReadWriter) io.ReadWriter {
+	if options.WrapReadWriter != nil {
+		rw = options.WrapReadWriter(conn, rw)
+	}
 	if options.DebugWriter == nil {
 		return rw
 	}

@@ -1,10 +1,7 @@
 package imapserver
 
 import (
-	"bytes"
 	"crypto/tls"
-	"io"
-	"net"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/internal/imapwire"
@@ -48,38 +45,23 @@ func (c *Conn) handleStartTLS(tag string, dec *imapwire.Decoder) error {
 		return err
 	}
 
-	// Drain buffered data from our bufio.Reader
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, c.br, int64(c.br.Buffered())); err != nil {
-		panic(err) // unreachable
+	// postdesk: what the client sent after STARTTLS, before the handshake,
+	// came in cleartext: it is discarded, not taken for the start of the
+	// handshake (RFC 9051 6.2.1: the client waits for the tagged response;
+	// a man in the middle could inject commands).
+	if n := c.br.Buffered(); n > 0 {
+		c.br.Discard(n)
 	}
 
-	var cleartextConn net.Conn
-	if buf.Len() > 0 {
-		r := io.MultiReader(&buf, c.conn)
-		cleartextConn = startTLSConn{c.conn, r}
-	} else {
-		cleartextConn = c.conn
-	}
-
-	tlsConn := tls.Server(cleartextConn, c.server.options.TLSConfig)
+	tlsConn := tls.Server(c.conn, c.server.options.TLSConfig)
 
 	c.mutex.Lock()
 	c.conn = tlsConn
 	c.mutex.Unlock()
 
-	rw := c.server.options.wrapReadWriter(tlsConn)
+	rw := c.server.options.wrapReadWriter(c, tlsConn)
 	c.br.Reset(flushReader{conn: c, r: rw}) // postdesk
 	c.bw.Reset(rw)
 
 	return nil
-}
-
-type startTLSConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (conn startTLSConn) Read(b []byte) (int, error) {
-	return conn.r.Read(b)
 }
