@@ -104,7 +104,7 @@ func newFrontConn(srv *Server, raw net.Conn, log *slog.Logger) *frontConn {
 // first the connection, after STARTTLS the TLS connection on it. What the
 // client pipelined after STARTTLS was sent in clear: it is discarded
 // (RFC 9051 6.2.1).
-func (f *frontConn) wrap(rw io.ReadWriter, isTLS bool) io.ReadWriter {
+func (f *frontConn) wrap(rw io.ReadWriter) io.ReadWriter {
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
 	if f.in != nil && f.in.Buffered() > 0 {
@@ -112,7 +112,6 @@ func (f *frontConn) wrap(rw io.ReadWriter, isTLS bool) io.ReadWriter {
 	}
 	f.in = bufio.NewReader(rw)
 	f.w = rw
-	f.cs.tls.Store(isTLS)
 	return f
 }
 

@@ -11,8 +11,6 @@ import (
 type connState struct {
 	front  *frontConn
 	remote string
-	tls    atomic.Bool
-	authed atomic.Bool
 	cmd    atomic.Pointer[string]
 	sess   *Session
 	imap   *imapserver.Conn

@@ -249,7 +249,7 @@ func (s *Server) wrapConn(c *imapserver.Conn, rw io.ReadWriter) io.ReadWriter {
 		log.Debug("connected")
 	}
 	s.connsMu.Unlock()
-	return f.wrap(rw, isTLS)
+	return f.wrap(rw)
 }
 
 func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {

@@ -80,7 +80,6 @@ func (s *Session) Login(username, password string) error {
 	}
 	s.mailboxID, s.user = l.Mailbox.ID, l.Address.String()
 	s.log = s.log.With("user", s.user)
-	s.cs.authed.Store(true)
 	// Logged in: no longer evicted for new connections nor closed at
 	// PreAuthTimeout.
 	connlimit.Authenticated(s.cs.front.raw)

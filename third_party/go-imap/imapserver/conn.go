@@ -506,27 +506,8 @@ func (c *Conn) canAuth() bool {
 	if c.state != imap.ConnStateNotAuthenticated {
 		return false
 	}
-	return c.isTLS() || c.server.options.InsecureAuth
-}
-
-// tlsStater is a connection that can tell its TLS state, like *tls.Conn.
-type tlsStater interface {
-	ConnectionState() tls.ConnectionState
-}
-
-// isTLS says whether the connection is secured by TLS.
-//
-// postdesk: a connection that wraps another (a filter, a PROXY protocol
-// reader) can report TLS through a ConnectionState method, like *tls.Conn;
-// it does when its handshake is complete.
-func (c *Conn) isTLS() bool {
-	switch conn := c.conn.(type) {
-	case *tls.Conn:
-		return true
-	case tlsStater:
-		return conn.ConnectionState().HandshakeComplete
-	}
-	return false
+	_, isTLS := c.conn.(*tls.Conn)
+	return isTLS || c.server.options.InsecureAuth
 }
 
 func (c *Conn) writeStatusResp(tag string, statusResp *imap.StatusResponse) error {

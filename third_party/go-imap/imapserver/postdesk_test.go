@@ -418,53 +418,10 @@ func TestRefusedLiteral(t *testing.T) {
 	c.expect("h", "APPEND INBOX {5+}\r\nhello", "OK")
 }
 
-// stateListener wraps its connections in a net.Conn that reports a TLS
-// state, as a filter in front of the server would.
-type stateListener struct {
-	net.Listener
-	tls bool
-}
-
-func (l stateListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	return stateConn{c, l.tls}, err
-}
-
-type stateConn struct {
-	net.Conn
-	tls bool
-}
-
-func (c stateConn) ConnectionState() tls.ConnectionState {
-	return tls.ConnectionState{HandshakeComplete: c.tls}
-}
-
-// TestWrappedTLSState: a wrapping connection's TLS state decides
-// STARTTLS, LOGINDISABLED and AUTH=, and LOGIN without TLS is refused
-// before its arguments are read.
-func TestWrappedTLSState(t *testing.T) {
-	serve := func(isTLS bool) string {
-		mem := imapmemserver.New()
-		user := imapmemserver.NewUser(testUser, testPassword)
-		user.Create("INBOX", nil)
-		mem.AddUser(user)
-		server := imapserver.New(&imapserver.Options{
-			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-				return mem.NewSession(), nil, nil
-			},
-			Caps:      imap.CapSet{imap.CapIMAP4rev1: {}},
-			TLSConfig: &tls.Config{},
-		})
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go server.Serve(stateListener{ln, isTLS})
-		t.Cleanup(func() { server.Close() })
-		return ln.Addr().String()
-	}
-
-	c := dial(t, serve(false))
+// TestLoginWithoutTLS: LOGIN without TLS is refused before its arguments
+// are read, so that a password literal is not asked for in cleartext.
+func TestLoginWithoutTLS(t *testing.T) {
+	c := dial(t, startServerTLS(t))
 	caps := capsOf(t, c)
 	if !strings.Contains(caps, " STARTTLS ") || !strings.Contains(caps, " LOGINDISABLED ") || strings.Contains(caps, "AUTH=") {
 		t.Errorf("capabilities without TLS: %q", caps)
@@ -473,13 +430,30 @@ func TestWrappedTLSState(t *testing.T) {
 	c.expect("a", "LOGIN "+testUser+" {8}", "NO [PRIVACYREQUIRED]")
 	c.expect("b", "AUTHENTICATE PLAIN", "NO [PRIVACYREQUIRED]")
 	c.expect("c", "NOOP", "OK")
+}
 
-	c = dial(t, serve(true))
-	caps = capsOf(t, c)
-	if strings.Contains(caps, " STARTTLS ") || strings.Contains(caps, " LOGINDISABLED ") || !strings.Contains(caps, " AUTH=PLAIN ") {
-		t.Errorf("capabilities with TLS: %q", caps)
+// startServerTLS runs a server that offers STARTTLS and requires TLS for
+// logins.
+func startServerTLS(t *testing.T) string {
+	t.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	server := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:      imap.CapSet{imap.CapIMAP4rev1: {}},
+		TLSConfig: testTLSConfig(t),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.login()
+	go server.Serve(ln)
+	t.Cleanup(func() { server.Close() })
+	return ln.Addr().String()
 }
 
 // testTLSConfig is a server configuration with a fresh self-signed

@@ -8,7 +8,8 @@ import (
 )
 
 func (c *Conn) canStartTLS() bool {
-	return c.server.options.TLSConfig != nil && c.state == imap.ConnStateNotAuthenticated && !c.isTLS() // postdesk
+	_, isTLS := c.conn.(*tls.Conn)
+	return c.server.options.TLSConfig != nil && c.state == imap.ConnStateNotAuthenticated && !isTLS
 }
 
 func (c *Conn) handleStartTLS(tag string, dec *imapwire.Decoder) error {
