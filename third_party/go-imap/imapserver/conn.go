@@ -70,7 +70,7 @@ func (fr flushReader) Read(b []byte) (int, error) {
 	// not coalescing (IDLE updates, Bye) or AUTHENTICATE, which flushes
 	// its continuation requests itself.
 	if fr.conn.encMutex.TryLock() {
-		err := fr.conn.bw.Flush()
+		err := fr.conn.flushLocked()
 		fr.conn.encMutex.Unlock()
 		if err != nil {
 			return 0, err
@@ -83,9 +83,20 @@ func (c *Conn) setCoalesce(on bool) {
 	c.encMutex.Lock()
 	c.coalesce = on
 	if !on {
-		c.bw.Flush()
+		c.flushLocked()
 	}
 	c.encMutex.Unlock()
+}
+
+// flushLocked sends what bw holds, within the response write timeout: a
+// client that stops reading must not hold the connection forever.
+func (c *Conn) flushLocked() error {
+	if c.bw.Buffered() == 0 {
+		return nil
+	}
+	c.setWriteTimeout(respWriteTimeout)
+	defer c.setWriteTimeout(0)
+	return c.bw.Flush()
 }
 
 func newConn(c net.Conn, server *Server) *Conn {
@@ -131,7 +142,7 @@ func (c *Conn) Bye(text string) error {
 func (c *Conn) Flush() error {
 	c.encMutex.Lock()
 	defer c.encMutex.Unlock()
-	return c.bw.Flush()
+	return c.flushLocked()
 }
 
 func (c *Conn) EnabledCaps() imap.CapSet {
