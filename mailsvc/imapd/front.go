@@ -28,8 +28,15 @@ import (
 //     the next command starts; here it is answered BAD and skipped.
 //   - An empty line, a bad tag or a missing command name makes go-imap
 //     drop the connection; here it is answered BAD.
+//   - An IDLE DONE or SASL response line too long for go-imap is replaced
+//     by "*" (ending IDLE with BAD, cancelling AUTHENTICATE); go-imap would
+//     read the rest as commands.
+//   - When go-imap answers a command before its non-synchronizing literal
+//     (a syntax error before it), the literal is dropped; go-imap would
+//     read it as commands.
 //   - The Session learns the name of the command it runs (LIST or LSUB,
-//     UID or not, CLOSE) from here (connState.command).
+//     UID or not, CLOSE) from here (connState.command), and writes its own
+//     lines through it (FLAGS before a FETCH shows a new keyword, BYE).
 //
 // Moved into go-imap (third_party/go-imap/PATCHES.md): ID (RFC 2971) and
 // QUOTA (RFC 9208), answered by the Session (1); BAD for every syntax
