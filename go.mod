@@ -65,3 +65,5 @@ require (
 tool github.com/a-h/templ/cmd/templ
 
 replace github.com/emersion/go-smtp => ./third_party/go-smtp
+
+replace github.com/emersion/go-imap/v2 => ./third_party/go-imap

@@ -139,8 +139,7 @@ func (s *Session) fetchChunk(w *imapserver.FetchWriter, items []item, options *i
 		}
 	}
 	// New keywords are announced before the first response that shows
-	// them; the previous chunk's responses are complete (and flushed by
-	// go-imap) by now.
+	// them; the previous chunk's responses are complete by now.
 	if options.Flags || len(seenNow) > 0 {
 		var kws []string
 		for i := range rows {

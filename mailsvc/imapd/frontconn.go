@@ -17,38 +17,35 @@ import (
 )
 
 // frontConn is the thin layer between a client's TCP connection and
-// go-imap's imapserver.Conn. go-imap v2 (v2.0.0-beta.8) owns the protocol,
-// but measured against hostile clients and Dovecot's imaptest it
-// misbehaves in ways a backend cannot reach, so this layer reads the
-// client's command lines and literals before go-imap does, and go-imap's
-// responses before the client does:
+// go-imap's imapserver.Conn: go-imap hands it the stream it reads and
+// writes, cleartext (after TLS, Options.WrapReadWriter). go-imap v2
+// (v2.0.0-beta.9) owns the protocol, but measured against hostile clients
+// and Dovecot's imaptest it misbehaves in ways a backend cannot reach, so
+// this layer reads the client's command lines and literals before go-imap
+// does, and go-imap's responses before the client does:
 //
-//   - A literal too large for a command that is not APPEND (`LOGIN
-//     {100000000}`): go-imap discards the error of its own size check and
-//     waits for literal data the client will never send, until its command
-//     timeout. Here such a command is answered at once with NO [TOOBIG].
 //   - A command line past go-imap's 50 KiB limit makes it lose track of where
 //     the next command starts; here it is answered BAD and skipped.
 //   - An empty line, a bad tag or a missing command name makes go-imap
 //     drop the connection; here it is answered BAD.
-//   - `FETCH 0`, `FETCH 1:4294967296`: go-imap's number-set parser returns
-//     a plain error, which it answers NO [SERVERBUG]. Sequence sets of the
-//     commands that take one are checked here and answered BAD; other
-//     parse errors go-imap reports as NO [SERVERBUG] "Internal server
-//     error" (bad modified UTF-7, a bad date) are rewritten to BAD on the
-//     way out. Our Session never returns a plain error, so that text only
-//     ever comes from go-imap's decoder.
-//   - STARTTLS: go-imap feeds bytes the client pipelined after STARTTLS
-//     into the TLS handshake, and once it has wrapped the connection in TLS
-//     this layer could no longer see the commands. So STARTTLS is done here:
-//     pipelined bytes are discarded (RFC 9051 6.2.1), and go-imap always
-//     sees a plain stream. Because go-imap then cannot tell TLS from
-//     cleartext, it runs with InsecureAuth and this layer refuses LOGIN and
-//     AUTHENTICATE without TLS (unless the configuration allows it) and
-//     fixes STARTTLS, LOGINDISABLED and AUTH= in CAPABILITY responses.
-//   - Commands go-imap does not know are answered here: ID (RFC 2971) and
-//     QUOTA (RFC 9208: GETQUOTA, GETQUOTAROOT, SETQUOTA), and their
-//     capabilities are added to CAPABILITY responses.
+//   - An IDLE DONE or SASL response line too long for go-imap is replaced
+//     by "*" (ending IDLE with BAD, cancelling AUTHENTICATE); go-imap would
+//     read the rest as commands.
+//   - When go-imap answers a command before its non-synchronizing literal
+//     (a syntax error before it), the literal is dropped; go-imap would
+//     read it as commands.
+//   - The Session learns the name of the command it runs (LIST or LSUB,
+//     UID or not, CLOSE) from here (connState.command), and writes its own
+//     lines through it (FLAGS before a FETCH shows a new keyword, BYE).
+//
+// Moved into go-imap (third_party/go-imap/PATCHES.md): ID (RFC 2971) and
+// QUOTA (RFC 9208), answered by the Session (1); BAD for every syntax
+// error, such as a bad date, where go-imap answered NO [SERVERBUG] (2);
+// response coalescing (3); a refused literal (`LOGIN {100000000}`, a
+// non-synchronizing one over 4096 bytes) ending its command at once with
+// NO or BAD [TOOBIG] (4); LOGIN refused without TLS before its arguments
+// (5); STARTTLS, pipelined bytes discarded (RFC 9051 6.2.1), with this
+// layer on the cleartext side of TLS (6).
 //
 // To know where one command ends and the next begins, the layer follows
 // go-imap's side too: after a line ending in a synchronizing literal it
@@ -56,9 +53,8 @@ import (
 // request, and after IDLE or AUTHENTICATE it passes the next line on
 // unread if go-imap asked for it with "+".
 //
-// Responses are coalesced while a command is being answered and flushed
-// when go-imap reads again, so FETCH 1:* on a large folder is not one
-// write per message.
+// go-imap flushes its responses before it reads again, so this layer has
+// seen all of go-imap's answer whenever go-imap asks it for more input.
 type frontConn struct {
 	raw net.Conn
 	srv *Server
@@ -81,12 +77,11 @@ type frontConn struct {
 	doneSeen atomic.Bool // go-imap wrote a tagged response
 
 	// Write side.
-	wmu      sync.Mutex
-	w        net.Conn // raw, or the TLS connection on it
-	out      outScanner
-	buf      []byte // coalesced responses
-	coalesce bool   // buffer writes: go-imap is answering a command
-	closed   bool
+	wmu     sync.Mutex
+	w       io.Writer // go-imap's stream: raw, or the TLS connection on it
+	out     outScanner
+	pending []byte // see writeLocked
+	closed  bool
 }
 
 // Limits of the layer.
@@ -94,38 +89,41 @@ const (
 	// maxCommandBytes bounds a command's bytes outside literals; go-imap's
 	// own limit is 50 KiB, and this one is below it.
 	maxCommandBytes = 48 << 10
-	// maxBufferedLiteral is go-imap's limit for literals it reads into
-	// memory (every command but APPEND).
-	maxBufferedLiteral = 4096
 	// maxDiscard is how much of a refused non-synchronizing literal is
 	// read and thrown away before the connection is closed instead.
 	maxDiscard = 1 << 20
 	// maxRawLine bounds a SASL response or IDLE's DONE line.
 	maxRawLine = 8 << 10
-	flushSize  = 64 << 10
 )
 
 var errTooLong = errors.New("line too long")
 
-func newFrontConn(srv *Server, raw net.Conn, implicitTLS bool, log *slog.Logger) *frontConn {
-	f := &frontConn{raw: raw, srv: srv, log: log, w: raw}
+// newFrontConn puts the layer on a connection; raw is the accepted one,
+// under any TLS.
+func newFrontConn(srv *Server, raw net.Conn, log *slog.Logger) *frontConn {
+	f := &frontConn{raw: raw, srv: srv, log: log}
 	f.cs = &connState{front: f, remote: raw.RemoteAddr().String()}
-	if implicitTLS {
-		t := tls.Server(raw, srv.cfg.TLS)
-		f.w = t
-		f.in = bufio.NewReader(t)
-		f.cs.tls.Store(true)
-	} else {
-		f.in = bufio.NewReader(raw)
+	return f
+}
+
+// wrap makes rw, the stream go-imap reads and writes, the layer's own
+// (go-imap's Options.WrapReadWriter, third_party/go-imap PATCHES.md 6): at
+// first the connection, after STARTTLS the TLS connection on it. What the
+// client pipelined after STARTTLS was sent in clear: it is discarded
+// (RFC 9051 6.2.1).
+func (f *frontConn) wrap(rw io.ReadWriter) io.ReadWriter {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	if f.in != nil && f.in.Buffered() > 0 {
+		f.log.Debug("discarding bytes pipelined after STARTTLS", "bytes", f.in.Buffered())
 	}
+	f.in = bufio.NewReader(rw)
+	f.w = rw
 	return f
 }
 
 // Read gives go-imap the next bytes it may see.
 func (f *frontConn) Read(p []byte) (int, error) {
-	if err := f.flush(); err != nil {
-		return 0, err
-	}
 	for len(f.ready) == 0 {
 		if err := f.fill(); err != nil {
 			return 0, err
@@ -133,10 +131,6 @@ func (f *frontConn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, f.ready)
 	f.ready = f.ready[n:]
-	if len(f.ready) == 0 && !f.inCmd && f.litLeft == 0 && f.awaitLit == 0 {
-		// go-imap has the whole command and starts answering it.
-		f.setCoalesce(true)
-	}
 	return n, nil
 }
 
@@ -255,19 +249,11 @@ func (f *frontConn) piece() error {
 		return f.startCommand(line)
 	}
 	f.cmdBytes += len(line)
-	if lit, nonSync, ok := trailingLiteral(line); ok && f.literalRefusal(f.cmdName, lit, nonSync) != "" {
-		// go-imap has the command's first pieces: end it there, so that
-		// it answers the truncated command itself.
-		if err := f.dropCommand(line); err != nil {
-			return err
-		}
-		return f.release([]byte("\r\n"))
-	}
 	return f.release(line)
 }
 
 func (f *frontConn) startCommand(line []byte) error {
-	tag, name, rest := parseStart(line)
+	tag, name, _ := parseStart(line)
 	body := bytes.TrimRight(line, "\r\n")
 	switch {
 	case len(body) == 0:
@@ -282,62 +268,7 @@ func (f *frontConn) startCommand(line []byte) error {
 	}
 	f.inCmd, f.cmdTag, f.cmdName, f.cmdBytes = true, tag, name, len(line)
 	f.cs.setCommand(name)
-	lit, nonSync, hasLit := trailingLiteral(line)
-
-	authed := f.cs.authed.Load()
-	local := false
-	switch name {
-	case "STARTTLS", "ID":
-		local = true
-	case "GETQUOTA", "GETQUOTAROOT", "SETQUOTA":
-		local = authed
-	case "LOGIN", "AUTHENTICATE":
-		if !authed && !f.cs.tls.Load() && !f.srv.cfg.AllowPlaintextAuth {
-			if err := f.dropCommand(line); err != nil {
-				return err
-			}
-			f.writeLine(tag + " NO [PRIVACYREQUIRED] TLS is required to log in: use STARTTLS or the implicit TLS port")
-			return nil
-		}
-	case "FETCH", "STORE", "COPY", "MOVE", "UID FETCH", "UID STORE", "UID COPY", "UID MOVE", "UID EXPUNGE":
-		if msg := checkSeqSet(rest); msg != "" {
-			if err := f.dropCommand(line); err != nil {
-				return err
-			}
-			f.writeLine(tag + " BAD " + msg)
-			return nil
-		}
-	}
-	if local {
-		full, err := f.readLocal(line)
-		if err != nil || full == nil {
-			return err
-		}
-		f.inCmd, f.cmdBytes = false, 0
-		return f.runLocal(tag, name, full)
-	}
-	if hasLit {
-		if refusal := f.literalRefusal(name, lit, nonSync); refusal != "" {
-			if err := f.dropCommand(line); err != nil {
-				return err
-			}
-			f.writeLine(tag + " " + refusal)
-			return nil
-		}
-	}
 	return f.release(line)
-}
-
-// literalRefusal says why a literal is refused, "" if go-imap may have it.
-func (f *frontConn) literalRefusal(name string, size int64, nonSync bool) string {
-	if nonSync && size > maxBufferedLiteral {
-		// We announce LITERAL-, not LITERAL+ (RFC 7888 4).
-		return "BAD [TOOBIG] Non-synchronizing literals are limited to 4096 bytes"
-	}
-	if name != "APPEND" && size > maxBufferedLiteral {
-		return "NO [TOOBIG] Literals are limited to 4096 bytes for this command"
-	}
-	return ""
 }
 
 // release hands a command piece to go-imap and notes what follows it.
@@ -416,69 +347,6 @@ func (f *frontConn) skipLine() error {
 	}
 }
 
-// readLocal reads the whole of a command this layer answers, literals
-// included (asking for synchronizing ones with "+"). It returns nil when
-// the command was refused and answered.
-func (f *frontConn) readLocal(line []byte) ([]byte, error) {
-	full := append([]byte(nil), line...)
-	for {
-		lit, nonSync, hasLit := trailingLiteral(line)
-		if !hasLit {
-			return full, nil
-		}
-		if lit > maxBufferedLiteral {
-			if err := f.dropCommand(line); err != nil {
-				return nil, err
-			}
-			f.writeLine(f.cmdTag + " " + f.literalRefusal(f.cmdName, lit, nonSync))
-			return nil, nil
-		}
-		if !nonSync {
-			f.writeLine("+ Ready for literal data")
-		}
-		b := make([]byte, lit)
-		if _, err := io.ReadFull(f.in, b); err != nil {
-			return nil, err
-		}
-		full = append(full, b...)
-		var err error
-		line, err = f.readLine(maxCommandBytes - len(full))
-		if errors.Is(err, errTooLong) {
-			if err := f.skipLine(); err != nil {
-				return nil, err
-			}
-			f.inCmd = false
-			f.writeLine(f.cmdTag + " BAD Command line too long")
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		full = append(full, line...)
-	}
-}
-
-// startTLS switches the connection to TLS (RFC 9051 6.2.1). Bytes the
-// client sent after the command are discarded: they were sent in clear.
-func (f *frontConn) startTLS(tag string) error {
-	f.wmu.Lock()
-	defer f.wmu.Unlock()
-	if err := f.writeLocked([]byte(tag + " OK Begin TLS negotiation now\r\n")); err != nil {
-		return err
-	}
-	if err := f.flushLocked(); err != nil {
-		return err
-	}
-	if n := f.in.Buffered(); n > 0 {
-		f.log.Debug("discarding bytes pipelined after STARTTLS", "bytes", n)
-	}
-	t := tls.Server(f.raw, f.srv.cfg.TLS)
-	f.w = t
-	f.in = bufio.NewReader(t)
-	f.cs.tls.Store(true)
-	return nil
-}
-
 // writeLine writes a response line of this layer's own. It is only called
 // between go-imap's responses: while go-imap reads (it has written all of
 // its answer) or from within a command go-imap has handed to our Session
@@ -486,7 +354,11 @@ func (f *frontConn) startTLS(tag string) error {
 func (f *frontConn) writeLine(s string) {
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
-	if err := f.writeLocked([]byte(s + "\r\n")); err != nil {
+	err := f.writeLocked([]byte(s + "\r\n"))
+	if err == nil {
+		err = f.flushLocked()
+	}
+	if err != nil {
 		f.log.Debug("write", "err", err)
 	}
 }
@@ -501,54 +373,38 @@ func (f *frontConn) Write(p []byte) (int, error) {
 	if err := f.out.process(p, f); err != nil {
 		return 0, err
 	}
+	if err := f.flushLocked(); err != nil {
+		return 0, err
+	}
 	return len(p), nil
 }
 
+// writeLocked queues b, so that what one Write of go-imap's (a batch of
+// coalesced responses) turns into goes out in one write, not one per line;
+// large pieces (message bodies) go out as they are.
 func (f *frontConn) writeLocked(b []byte) error {
-	if len(f.buf) == 0 && (!f.coalesce || len(b) >= flushSize) {
-		// Nothing waits before it: send it as it is, without a copy (a
-		// message body goes by in pieces this way).
-		_, err := f.w.Write(b)
-		return err
+	if len(f.pending)+len(b) > maxPending {
+		if err := f.flushLocked(); err != nil {
+			return err
+		}
+		if len(b) >= maxPending/4 {
+			_, err := f.w.Write(b)
+			return err
+		}
 	}
-	f.buf = append(f.buf, b...)
-	if !f.coalesce || len(f.buf) >= flushSize {
-		return f.flushLocked()
-	}
+	f.pending = append(f.pending, b...)
 	return nil
 }
 
+const maxPending = 64 << 10
+
 func (f *frontConn) flushLocked() error {
-	if len(f.buf) == 0 {
+	if len(f.pending) == 0 {
 		return nil
 	}
-	_, err := f.w.Write(f.buf)
-	if cap(f.buf) > 4*flushSize {
-		f.buf = nil
-	} else {
-		f.buf = f.buf[:0]
-	}
+	_, err := f.w.Write(f.pending)
+	f.pending = f.pending[:0]
 	return err
-}
-
-// flush sends coalesced responses and stops coalescing: go-imap waits for
-// the client.
-func (f *frontConn) flush() error {
-	f.wmu.Lock()
-	defer f.wmu.Unlock()
-	f.coalesce = false
-	if len(f.buf) == 0 {
-		return nil
-	}
-	f.raw.SetWriteDeadline(time.Now().Add(5 * time.Minute))
-	defer f.raw.SetWriteDeadline(time.Time{})
-	return f.flushLocked()
-}
-
-func (f *frontConn) setCoalesce(on bool) {
-	f.wmu.Lock()
-	f.coalesce = on
-	f.wmu.Unlock()
 }
 
 // bye says goodbye between two responses, if the connection is at such a
@@ -564,14 +420,10 @@ func (f *frontConn) bye(text string) {
 	f.flushLocked()
 }
 
-// Close flushes what is buffered and closes the connection.
+// Close closes the connection.
 func (f *frontConn) Close() error {
 	f.wmu.Lock()
-	if !f.closed {
-		f.raw.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		f.flushLocked()
-		f.closed = true
-	}
+	f.closed = true
 	w := f.w
 	f.wmu.Unlock()
 	f.srv.forget(f)
@@ -580,12 +432,6 @@ func (f *frontConn) Close() error {
 	}
 	return f.raw.Close()
 }
-
-func (f *frontConn) LocalAddr() net.Addr                { return f.raw.LocalAddr() }
-func (f *frontConn) RemoteAddr() net.Addr               { return f.raw.RemoteAddr() }
-func (f *frontConn) SetDeadline(t time.Time) error      { return f.raw.SetDeadline(t) }
-func (f *frontConn) SetReadDeadline(t time.Time) error  { return f.raw.SetReadDeadline(t) }
-func (f *frontConn) SetWriteDeadline(t time.Time) error { return f.raw.SetWriteDeadline(t) }
 
 // outScanner follows go-imap's output line by line (skipping literals) to
 // spot continuation requests and tagged responses and to rewrite the lines
@@ -681,68 +527,14 @@ func (f *frontConn) rewrite(line []byte) []byte {
 		return line
 	}
 	s := string(line)
-	tag, rest, ok := strings.Cut(s, " ")
+	tag, _, ok := strings.Cut(s, " ")
 	if !ok {
 		return line
 	}
 	if tag != "*" {
 		f.doneSeen.Store(true)
-		if strings.HasPrefix(rest, "NO [SERVERBUG] Internal server error") {
-			// go-imap's answer to its own parse errors (see above).
-			return []byte(tag + " BAD [CLIENTBUG] Syntax error in arguments\r\n")
-		}
-	}
-	for _, p := range []string{"CAPABILITY ", "OK [CAPABILITY ", "PREAUTH [CAPABILITY "} {
-		if strings.HasPrefix(rest, p) && (tag == "*" || p != "CAPABILITY ") {
-			return []byte(tag + " " + p + f.fixCaps(rest[len(p):]))
-		}
 	}
 	return line
-}
-
-// fixCaps rewrites the capability list at the start of s (up to "]" or
-// the line's end) for the connection's real state.
-func (f *frontConn) fixCaps(s string) string {
-	end := strings.IndexAny(s, "]\r\n")
-	if end < 0 {
-		end = len(s)
-	}
-	caps, rest := strings.Fields(s[:end]), s[end:]
-	tlsOn := f.cs.tls.Load()
-	authed := f.cs.authed.Load()
-	var out []string
-	for _, c := range caps {
-		u := strings.ToUpper(c)
-		switch {
-		case u == "STARTTLS" || u == "LOGINDISABLED":
-			continue
-		case strings.HasPrefix(u, "AUTH=") && !tlsOn && !f.srv.cfg.AllowPlaintextAuth:
-			continue
-		}
-		out = append(out, c)
-		if u == "IMAP4REV2" || (u == "IMAP4REV1" && !containsFold(caps, "IMAP4rev2")) {
-			if !tlsOn && f.srv.cfg.TLS != nil && !authed {
-				out = append(out, "STARTTLS")
-			}
-			if !tlsOn && !f.srv.cfg.AllowPlaintextAuth && !authed {
-				out = append(out, "LOGINDISABLED")
-			}
-		}
-	}
-	out = append(out, "ID")
-	if authed {
-		out = append(out, "QUOTA", "QUOTA=RES-STORAGE")
-	}
-	return strings.Join(out, " ") + rest
-}
-
-func containsFold(l []string, s string) bool {
-	for _, v := range l {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // parseStart splits a command line into its tag, its upper-cased name
@@ -801,35 +593,4 @@ func trailingLiteral(line []byte) (n int64, nonSync, ok bool) {
 		return 1<<63 - 1, nonSync, true
 	}
 	return v, nonSync, true
-}
-
-// checkSeqSet checks the sequence set that starts rest (RFC 9051 9:
-// sequence-set); it returns what is wrong with it, or "".
-func checkSeqSet(rest string) string {
-	set, _, _ := strings.Cut(rest, " ")
-	if set == "" {
-		return "Missing sequence set"
-	}
-	if set == "$" {
-		return ""
-	}
-	for _, r := range strings.Split(set, ",") {
-		a, b, isRange := strings.Cut(r, ":")
-		for i, n := range []string{a, b} {
-			if i == 1 && !isRange {
-				break
-			}
-			if n == "*" {
-				continue
-			}
-			if n == "" || strings.TrimLeft(n, "0123456789") != "" {
-				return "Invalid sequence set"
-			}
-			v, err := strconv.ParseUint(n, 10, 64)
-			if err != nil || v == 0 || v > 1<<32-1 {
-				return "Invalid sequence set: numbers are 1 to 4294967295"
-			}
-		}
-	}
-	return ""
 }

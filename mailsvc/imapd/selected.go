@@ -399,8 +399,8 @@ func (sel *selected) allKeywords(extra []string) []string {
 
 // announceDirect tells the client of new keywords before a response of a
 // command that shows them (FETCH, STORE). go-imap gives those commands no
-// UpdateWriter, so the front layer writes the lines; nothing of go-imap's
-// is pending at that point (the command's responses have not begun).
+// UpdateWriter, so the front layer writes the lines, after go-imap has sent
+// the responses it holds back (whole ones: those of the messages before).
 func (sel *selected) announceDirect(keywords []string) {
 	if !sel.unannounced(keywords) {
 		return
@@ -416,6 +416,9 @@ func (sel *selected) announceDirect(keywords []string) {
 	flags := `\Seen \Answered \Flagged \Deleted \Draft`
 	if len(list) > 0 {
 		flags += " " + strings.Join(list, " ")
+	}
+	if err := sel.sess.cs.imap.Flush(); err != nil {
+		return
 	}
 	f := sel.sess.cs.front
 	f.writeLine("* FLAGS (" + flags + ")")

@@ -4,12 +4,14 @@
 //
 // The parts:
 //
-//   - front.go: a thin layer between the TCP connection and go-imap that
-//     covers what go-imap v2 mishandles (hostile literals, number sets,
-//     pipelining after STARTTLS) and adds ID and QUOTA (RFC 9208).
+//   - front.go: a thin layer on the cleartext stream go-imap reads and
+//     writes that covers what go-imap v2 still mishandles (overlong command
+//     lines, bad tags, long IDLE and SASL lines); the rest is patched in
+//     third_party/go-imap (PATCHES.md).
 //   - session.go: one Session per connection: login through
 //     tenants.ResolveLogin, folders (CREATE, DELETE, RENAME, SUBSCRIBE,
-//     STATUS, APPEND, NAMESPACE); list.go: LIST and LSUB (RFC 5258, 6154).
+//     STATUS, APPEND, NAMESPACE), ID (RFC 2971) and QUOTA (RFC 9208);
+//     list.go: LIST and LSUB (RFC 5258, 6154).
 //   - hub.go: one hub per folder selected in this process keeps the
 //     folder's message list as the store has it and hands every change
 //     (from this process, or from others through the store's PostgreSQL
@@ -100,6 +102,7 @@ type Server struct {
 
 	connsMu sync.Mutex
 	conns   map[*frontConn]struct{}
+	fronts  map[*imapserver.Conn]*frontConn
 	nextID  atomic.Uint64
 
 	limiter *connlimit.Limiter
@@ -129,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.PreAuthTimeout = time.Minute
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*frontConn]struct{}{},
+		fronts: map[*imapserver.Conn]*frontConn{},
 		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP,
 			PreAuthTimeout: cfg.PreAuthTimeout}),
 		refuser:    &connlimit.Refuser{Log: cfg.Logger, TLS: cfg.TLS, Line: imapRefusal},
@@ -143,10 +147,12 @@ func New(cfg Config) (*Server, error) {
 			imap.CapSpecialUse: {}, imap.CapCreateSpecialUse: {},
 		},
 		Logger: libLogger{s.log},
-		// TLS is the front layer's business (front.go): go-imap only
-		// ever sees the decrypted stream, and the front layer refuses
-		// logins without TLS.
-		InsecureAuth: true,
+		// go-imap does STARTTLS (pipelined bytes discarded), announces
+		// STARTTLS, LOGINDISABLED and AUTH= and refuses logins without
+		// TLS; the front layer sits on the cleartext stream.
+		TLSConfig:      cfg.TLS,
+		InsecureAuth:   cfg.AllowPlaintextAuth,
+		WrapReadWriter: s.wrapConn,
 	})
 	return s, nil
 }
@@ -154,8 +160,7 @@ func New(cfg Config) (*Server, error) {
 // Serve accepts IMAP connections that may start TLS with STARTTLS.
 // Connections past the caps are refused before the greeting.
 func (s *Server) Serve(ln net.Listener) error {
-	ln = connlimit.Listen(ln, s.limiter, s.refuser.Func(false))
-	return s.imap.Serve(&frontListener{Listener: ln, srv: s})
+	return s.imap.Serve(connlimit.Listen(ln, s.limiter, s.refuser.Func(false)))
 }
 
 // ServeTLS accepts IMAP connections over implicit TLS (port 993's way).
@@ -164,7 +169,7 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 		return errors.New("imapd: implicit TLS needs a TLS configuration")
 	}
 	ln = connlimit.Listen(ln, s.limiter, s.refuser.Func(true))
-	return s.imap.Serve(&frontListener{Listener: ln, srv: s, implicitTLS: true})
+	return s.imap.Serve(tls.NewListener(ln, s.cfg.TLS))
 }
 
 // maxExtractMem is the bytes all part extractions may hold at once.
@@ -217,43 +222,46 @@ func (s *Server) watch() *tenants.SessionWatch {
 func (s *Server) forget(f *frontConn) {
 	s.connsMu.Lock()
 	delete(s.conns, f)
+	delete(s.fronts, f.cs.imap)
 	s.connsMu.Unlock()
 }
 
+// wrapConn puts the front layer on the stream go-imap reads and writes: a
+// new connection's, or the TLS connection STARTTLS made on it.
+func (s *Server) wrapConn(c *imapserver.Conn, rw io.ReadWriter) io.ReadWriter {
+	nc := c.NetConn()
+	t, isTLS := nc.(*tls.Conn)
+	s.connsMu.Lock()
+	f := s.fronts[c]
+	if f == nil {
+		raw := nc
+		if isTLS {
+			raw = t.NetConn()
+		}
+		log := s.log.With("conn", s.nextID.Add(1), "remote", raw.RemoteAddr().String())
+		if isTLS {
+			log = log.With("tls", "implicit")
+		}
+		f = newFrontConn(s, raw, log)
+		f.cs.imap = c
+		s.fronts[c] = f
+		s.conns[f] = struct{}{}
+		log.Debug("connected")
+	}
+	s.connsMu.Unlock()
+	return f.wrap(rw)
+}
+
 func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-	f, ok := c.NetConn().(*frontConn)
-	if !ok {
-		return nil, nil, fmt.Errorf("imapd: connection of type %T", c.NetConn())
+	s.connsMu.Lock()
+	f := s.fronts[c]
+	s.connsMu.Unlock()
+	if f == nil {
+		return nil, nil, errors.New("imapd: a connection without the front layer")
 	}
 	sess := newSession(s, f.cs, f.log)
 	f.cs.sess = sess
 	return sess, nil, nil
-}
-
-// frontListener puts the front layer on every accepted connection.
-type frontListener struct {
-	net.Listener
-	srv         *Server
-	implicitTLS bool
-}
-
-func (l *frontListener) Accept() (net.Conn, error) {
-	raw, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	s := l.srv
-	id := s.nextID.Add(1)
-	log := s.log.With("conn", id, "remote", raw.RemoteAddr().String())
-	if l.implicitTLS {
-		log = log.With("tls", "implicit")
-	}
-	f := newFrontConn(s, raw, l.implicitTLS, log)
-	s.connsMu.Lock()
-	s.conns[f] = struct{}{}
-	s.connsMu.Unlock()
-	log.Debug("connected")
-	return f, nil
 }
 
 // libLogger passes go-imap's messages to slog. Most are a client going

@@ -33,6 +33,8 @@ type Session struct {
 var (
 	_ imapserver.SessionIMAP4rev2   = (*Session)(nil)
 	_ imapserver.SessionAppendLimit = (*Session)(nil)
+	_ imapserver.SessionID          = (*Session)(nil)
+	_ imapserver.SessionQuota       = (*Session)(nil)
 )
 
 func newSession(srv *Server, cs *connState, log *slog.Logger) *Session {
@@ -50,17 +52,18 @@ func (s *Session) Close() error {
 		s.unwatch()
 	}
 	s.cancel()
+	if s.cs.front != nil {
+		s.srv.forget(s.cs.front)
+	}
 	s.log.Debug("disconnected")
 	return nil
 }
 
 // Login checks a login through tenants.ResolveLogin (user@domain or
 // user/domain, the shared throttle) and makes the mailbox's default
-// folders on first use.
+// folders on first use. go-imap refuses it without TLS, unless
+// AllowPlaintextAuth (InsecureAuth).
 func (s *Session) Login(username, password string) error {
-	if !s.cs.tls.Load() && !s.srv.cfg.AllowPlaintextAuth {
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired, Text: "TLS is required to log in"}
-	}
 	defer connlimit.Busy(s.cs.front.raw)()
 	// A mailbox login: an administrator's bare name is nobody here.
 	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, tenants.MailboxLogin, username, password, s.cs.remote)
@@ -77,7 +80,6 @@ func (s *Session) Login(username, password string) error {
 	}
 	s.mailboxID, s.user = l.Mailbox.ID, l.Address.String()
 	s.log = s.log.With("user", s.user)
-	s.cs.authed.Store(true)
 	// Logged in: no longer evicted for new connections nor closed at
 	// PreAuthTimeout.
 	connlimit.Authenticated(s.cs.front.raw)
@@ -323,6 +325,64 @@ func (s *Session) quota(mailbox string) (used, limit int64, err error) {
 	return used, limit, nil
 }
 
+// ID answers RFC 2971's ID: the client's fields are only logged.
+func (s *Session) ID(client *imap.IDData) (*imap.IDData, error) {
+	if client != nil {
+		s.log.Debug("client ID", "name", truncateLog(client.Name), "version", truncateLog(client.Version),
+			"os", truncateLog(client.OS), "vendor", truncateLog(client.Vendor))
+	}
+	return &imap.IDData{Name: "Postdesk"}, nil
+}
+
+// QuotaResources: a mailbox's quota is in bytes of mail (RFC 9208 5.1).
+func (s *Session) QuotaResources() []imap.QuotaResourceType {
+	return []imap.QuotaResourceType{imap.QuotaResourceStorage}
+}
+
+// GetQuota answers for the one quota root, "", of the logged-in mailbox
+// (RFC 9208 4.2); with no limit it has no resources.
+func (s *Session) GetQuota(root string) (*imapserver.QuotaData, error) {
+	if root != "" {
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: `No such quota root; the one root is ""`}
+	}
+	used, limit, err := s.quota("")
+	if err != nil {
+		return nil, err
+	}
+	return quotaData(used, limit), nil
+}
+
+// GetQuotaRoot: every folder is under the root "", if the mailbox has a
+// limit (RFC 9208 4.3).
+func (s *Session) GetQuotaRoot(mailbox string) ([]imapserver.QuotaData, error) {
+	used, limit, err := s.quota(mailbox)
+	if err != nil || limit <= 0 {
+		return nil, err
+	}
+	return []imapserver.QuotaData{*quotaData(used, limit)}, nil
+}
+
+// SetQuota: quotas are the postmaster's, set in the panel.
+func (s *Session) SetQuota(string, map[imap.QuotaResourceType]int64) error {
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNoPerm, Text: "Quotas are set by the domain's postmaster"}
+}
+
+func quotaData(used, limit int64) *imapserver.QuotaData {
+	q := &imapserver.QuotaData{Root: "", Resources: map[imap.QuotaResourceType]imapserver.QuotaResourceData{}}
+	if limit > 0 {
+		// STORAGE is in units of 1024 octets.
+		q.Resources[imap.QuotaResourceStorage] = imapserver.QuotaResourceData{Usage: (used + 1023) / 1024, Limit: limit / 1024}
+	}
+	return q
+}
+
+func truncateLog(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
+}
+
 // storeFlags converts flags for the store; \Recent is the server's alone.
 func storeFlags(fl []imap.Flag) store.Flags {
 	out := make(store.Flags, 0, len(fl))
@@ -338,7 +398,7 @@ func storeFlags(fl []imap.Flag) store.Flags {
 // fail turns an error into what the client is told: store and tenant
 // errors into NO with a response code (RFC 5530), anything else into a
 // logged internal failure. It never returns a plain error: go-imap would
-// answer that with the same words as its own parse errors (front.go).
+// answer that NO [SERVERBUG] and log it, with no code for the client.
 func (s *Session) fail(err error, what string) error {
 	var ie *imap.Error
 	if errors.As(err, &ie) {

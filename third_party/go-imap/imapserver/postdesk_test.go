@@ -1,0 +1,566 @@
+package imapserver_test
+
+// postdesk: tests of the patches listed in PATCHES.md, over loopback with a
+// raw client, so that the exact responses are checked.
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+const (
+	testUser     = "user"
+	testPassword = "password"
+)
+
+// extSession adds ID and QUOTA to imapmemserver's session.
+type extSession struct {
+	imapserver.Session
+	clientID *imap.IDData
+	setQuota map[imap.QuotaResourceType]int64
+}
+
+var (
+	_ imapserver.SessionID    = (*extSession)(nil)
+	_ imapserver.SessionQuota = (*extSession)(nil)
+)
+
+func (s *extSession) ID(client *imap.IDData) (*imap.IDData, error) {
+	s.clientID = client
+	return &imap.IDData{Name: "test", Version: "1"}, nil
+}
+
+func (s *extSession) QuotaResources() []imap.QuotaResourceType {
+	return []imap.QuotaResourceType{imap.QuotaResourceStorage}
+}
+
+func (s *extSession) GetQuota(root string) (*imapserver.QuotaData, error) {
+	if root != "" {
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: "No such quota root"}
+	}
+	return &imapserver.QuotaData{Root: "", Resources: map[imap.QuotaResourceType]imapserver.QuotaResourceData{
+		imap.QuotaResourceStorage: {Usage: 10, Limit: 512},
+		imap.QuotaResourceMessage: {Usage: 1, Limit: 100},
+	}}, nil
+}
+
+func (s *extSession) GetQuotaRoot(mailbox string) ([]imapserver.QuotaData, error) {
+	if mailbox == "Unlimited" {
+		return nil, nil
+	}
+	q, err := s.GetQuota("")
+	if err != nil {
+		return nil, err
+	}
+	return []imapserver.QuotaData{*q}, nil
+}
+
+func (s *extSession) SetQuota(root string, limits map[imap.QuotaResourceType]int64) error {
+	s.setQuota = limits
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNoPerm, Text: "Not here"}
+}
+
+type rawClient struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+// startServer runs a server over imapmemserver on loopback; wrap, if not
+// nil, wraps each session.
+func startServer(t *testing.T, opts imapserver.Options, wrap func(imapserver.Session) imapserver.Session) string {
+	t.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	opts.NewSession = func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+		s := mem.NewSession()
+		if wrap != nil {
+			s = wrap(s)
+		}
+		return s, nil, nil
+	}
+	if opts.Caps == nil {
+		opts.Caps = imap.CapSet{imap.CapIMAP4rev1: {}}
+	}
+	opts.InsecureAuth = true
+	server := imapserver.New(&opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go server.Serve(ln)
+	t.Cleanup(func() { server.Close() })
+	return ln.Addr().String()
+}
+
+func dial(t *testing.T, addr string) *rawClient {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	c := &rawClient{t: t, conn: conn, r: bufio.NewReader(conn)}
+	if l := c.line(); !strings.HasPrefix(l, "* OK") {
+		t.Fatalf("greeting: %q", l)
+	}
+	return c
+}
+
+func (c *rawClient) send(s string) {
+	c.t.Helper()
+	if _, err := c.conn.Write([]byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func (c *rawClient) line() string {
+	c.t.Helper()
+	l, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("read: %v (after %q)", err, l)
+	}
+	return strings.TrimRight(l, "\r\n")
+}
+
+// cmd sends a command and returns its untagged responses and the tagged one.
+func (c *rawClient) cmd(tag, cmd string) (untagged []string, done string) {
+	c.t.Helper()
+	c.send(tag + " " + cmd + "\r\n")
+	return c.until(tag)
+}
+
+func (c *rawClient) until(tag string) (untagged []string, done string) {
+	c.t.Helper()
+	for {
+		l := c.line()
+		if strings.HasPrefix(l, tag+" ") {
+			return untagged, l
+		}
+		untagged = append(untagged, l)
+	}
+}
+
+func (c *rawClient) expect(tag, cmd, want string) []string {
+	c.t.Helper()
+	untagged, done := c.cmd(tag, cmd)
+	if !strings.HasPrefix(done, tag+" "+want) {
+		c.t.Fatalf("%s: got %q, want %s (untagged %q)", cmd, done, want, untagged)
+	}
+	return untagged
+}
+
+func (c *rawClient) login() {
+	c.t.Helper()
+	c.expect("L", "LOGIN "+testUser+" "+testPassword, "OK")
+}
+
+func capsOf(t *testing.T, c *rawClient) string {
+	t.Helper()
+	for _, l := range c.expect("C", "CAPABILITY", "OK") {
+		if strings.HasPrefix(l, "* CAPABILITY ") {
+			return l + " "
+		}
+	}
+	t.Fatal("no CAPABILITY response")
+	return ""
+}
+
+func TestID(t *testing.T) {
+	var sess *extSession
+	addr := startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		sess = &extSession{Session: s}
+		return sess
+	})
+	c := dial(t, addr)
+	if caps := capsOf(t, c); !strings.Contains(caps, " ID ") {
+		t.Errorf("ID not announced before login: %q", caps)
+	}
+	// Before login, in any case, with a literal and NIL values.
+	untagged := c.expect("a", `id ("NAME" "cli" "version" NIL "os" {5+}`+"\r\nLinux)", "OK")
+	if len(untagged) != 1 || untagged[0] != `* ID ("name" "test" "version" "1")` {
+		t.Errorf("ID response %q", untagged)
+	}
+	if sess.clientID == nil || sess.clientID.Name != "cli" || sess.clientID.OS != "Linux" {
+		t.Errorf("client ID %+v", sess.clientID)
+	}
+	c.expect("b", "ID NIL", "OK")
+	if sess.clientID != nil {
+		t.Errorf("ID NIL gave %+v", sess.clientID)
+	}
+	for _, bad := range []string{"ID", "ID foo", `ID ("name")`, `ID ("name" "a" "b")`, "ID (name x)",
+		`ID ("` + strings.Repeat("k", 31) + `" "v")`, `ID ("k" "` + strings.Repeat("v", 1025) + `")`,
+		"ID (" + strings.Repeat(`"k" "v" `, 31) + `"k" "v")`} {
+		c.expect("c", bad, "BAD")
+	}
+	// The connection is still usable.
+	c.login()
+	c.expect("d", "ID NIL", "OK")
+}
+
+func TestIDUnsupported(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	if caps := capsOf(t, c); strings.Contains(caps, " ID ") {
+		t.Errorf("ID announced: %q", caps)
+	}
+	c.login()
+	c.expect("a", "ID NIL", "BAD")
+}
+
+func TestQuota(t *testing.T) {
+	var sess *extSession
+	addr := startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		sess = &extSession{Session: s}
+		return sess
+	})
+	c := dial(t, addr)
+	if caps := capsOf(t, c); strings.Contains(caps, "QUOTA") {
+		t.Errorf("QUOTA announced before login: %q", caps)
+	}
+	c.expect("a", `GETQUOTA ""`, "BAD")
+	c.login()
+	caps := capsOf(t, c)
+	if !strings.Contains(caps, " QUOTA ") || !strings.Contains(caps, " QUOTA=RES-STORAGE ") || strings.Contains(caps, "QUOTASET") {
+		t.Errorf("capabilities after login: %q", caps)
+	}
+
+	untagged := c.expect("b", `GETQUOTA ""`, "OK")
+	if len(untagged) != 1 || untagged[0] != `* QUOTA "" (MESSAGE 1 100 STORAGE 10 512)` {
+		t.Errorf("GETQUOTA: %q", untagged)
+	}
+	c.expect("c", "GETQUOTA other", "NO [NONEXISTENT]")
+
+	untagged = c.expect("d", "GETQUOTAROOT inbox", "OK")
+	if len(untagged) != 2 || untagged[0] != `* QUOTAROOT INBOX ""` || untagged[1] != `* QUOTA "" (MESSAGE 1 100 STORAGE 10 512)` {
+		t.Errorf("GETQUOTAROOT: %q", untagged)
+	}
+	untagged = c.expect("e", "GETQUOTAROOT Unlimited", "OK")
+	if len(untagged) != 1 || untagged[0] != `* QUOTAROOT "Unlimited"` {
+		t.Errorf("GETQUOTAROOT without roots: %q", untagged)
+	}
+	c.expect("f", `GETQUOTAROOT "&Jjo"`, "BAD")
+
+	c.expect("g", `SETQUOTA "" (STORAGE 100)`, "NO [NOPERM]")
+	if sess.setQuota[imap.QuotaResourceStorage] != 100 {
+		t.Errorf("SETQUOTA limits %v", sess.setQuota)
+	}
+	c.expect("h", `SETQUOTA "" (STORAGE x)`, "BAD")
+	c.expect("i", "NOOP", "OK")
+}
+
+func TestSyntaxErrorsAreBAD(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	c.login()
+	c.expect("s", "SELECT INBOX", "OK")
+	for _, cmd := range []string{
+		"FETCH 0 FLAGS",
+		"FETCH 1:4294967296 FLAGS",
+		"UID FETCH 0:5 FLAGS",
+		"STORE 0 +FLAGS (\\Seen)",
+		"COPY 1:x INBOX",
+		"FETCH 1 (FLAGS",
+		"SEARCH SENTBEFORE 31-Foo-2020",
+		"SEARCH SINCE 1-Jan-20200",
+		`CREATE "&Jjo"`,
+		`CREATE "&AGE-"`,
+		`STATUS "&Jjo" (MESSAGES)`,
+		`APPEND INBOX "99-Foo-2020 00:00:00 +0000" {1}`,
+		"SEARCH " + strings.Repeat("(", 1001) + "ALL" + strings.Repeat(")", 1001),
+	} {
+		c.expect("b", cmd, "BAD")
+	}
+	c.expect("n", "NOOP", "OK")
+}
+
+// countingListener counts the writes to its connections.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	return countingConn{c, l.writes}, err
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// idleSession writes an update as soon as IDLE begins.
+type idleSession struct {
+	imapserver.Session
+}
+
+func (s idleSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if err := w.WriteNumMessages(999); err != nil {
+		return err
+	}
+	<-stop
+	return nil
+}
+
+// TestCoalescedResponses: the responses of one command go out in a few
+// writes, not one per line, and whatever the client waits for (a
+// continuation request, IDLE's updates, the tagged response) is sent.
+func TestCoalescedResponses(t *testing.T) {
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	server := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return idleSession{mem.NewSession()}, nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+		InsecureAuth: true,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writes atomic.Int64
+	go server.Serve(countingListener{ln, &writes})
+	t.Cleanup(func() { server.Close() })
+
+	c := dial(t, ln.Addr().String())
+	c.login()
+	const n = 300
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString("A APPEND INBOX {7+}\r\nSubj: x\r\n")
+	}
+	c.send(b.String())
+	for i := 0; i < n; i++ {
+		if _, done := c.until("A"); !strings.HasPrefix(done, "A OK") {
+			t.Fatalf("APPEND: %q", done)
+		}
+	}
+	// A synchronizing literal: the continuation request is sent at once.
+	c.send("B APPEND INBOX {7}\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("continuation request: %q", l)
+	}
+	c.send("Subj: y\r\n")
+	c.until("B")
+	c.expect("S", "SELECT INBOX", "OK")
+
+	before := writes.Load()
+	untagged := c.expect("F", "FETCH 1:* FLAGS", "OK")
+	if len(untagged) != n+1 {
+		t.Fatalf("%d FETCH responses, want %d", len(untagged), n+1)
+	}
+	if w := writes.Load() - before; w > 3 {
+		t.Errorf("FETCH of %d messages took %d writes", n+1, w)
+	}
+
+	// IDLE: updates go out while the server waits for DONE.
+	c.send("I IDLE\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "+ ") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	if l := c.line(); l != "* 999 EXISTS" {
+		t.Fatalf("IDLE update: %q", l)
+	}
+	c.send("DONE\r\n")
+	c.until("I")
+	c.expect("N", "NOOP", "OK")
+}
+
+// TestRefusedLiteral: a literal the server refuses ends the command at
+// once; the data of a non-synchronizing one is dropped, not run as
+// commands.
+func TestRefusedLiteral(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	c.expect("a", "LOGIN {100000000}", "NO [TOOBIG]")
+	// Commands inside the literal's data must not run.
+	data := strings.Repeat("x NOOP\r\n", 1000)
+	c.send("b LOGIN {" + strconv.Itoa(len(data)) + "+}\r\n" + data + " y\r\n")
+	if untagged, done := c.until("b"); !strings.HasPrefix(done, "b BAD [TOOBIG]") || len(untagged) != 0 {
+		t.Fatalf("non-synchronizing literal: %q after %q", done, untagged)
+	}
+	c.expect("c", "NOOP", "OK")
+	c.login()
+	c.expect("d", "SELECT {5000}", "NO [TOOBIG]")
+	c.expect("e", "APPEND INBOX {100000000000}", "NO [TOOBIG]")
+	c.send("f APPEND INBOX {" + strconv.Itoa(len(data)) + "+}\r\n" + data + "\r\n")
+	if untagged, done := c.until("f"); !strings.HasPrefix(done, "f BAD [TOOBIG]") || len(untagged) != 0 {
+		t.Fatalf("non-synchronizing APPEND literal: %q after %q", done, untagged)
+	}
+	c.expect("g", "NOOP", "OK")
+	c.expect("h", "APPEND INBOX {5+}\r\nhello", "OK")
+}
+
+// TestLoginWithoutTLS: LOGIN without TLS is refused before its arguments
+// are read, so that a password literal is not asked for in cleartext.
+func TestLoginWithoutTLS(t *testing.T) {
+	c := dial(t, startServerTLS(t))
+	caps := capsOf(t, c)
+	if !strings.Contains(caps, " STARTTLS ") || !strings.Contains(caps, " LOGINDISABLED ") || strings.Contains(caps, "AUTH=") {
+		t.Errorf("capabilities without TLS: %q", caps)
+	}
+	// No continuation request for the password literal.
+	c.expect("a", "LOGIN "+testUser+" {8}", "NO [PRIVACYREQUIRED]")
+	c.expect("b", "AUTHENTICATE PLAIN", "NO [PRIVACYREQUIRED]")
+	c.expect("c", "NOOP", "OK")
+}
+
+// startServerTLS runs a server that offers STARTTLS and requires TLS for
+// logins.
+func startServerTLS(t *testing.T) string {
+	t.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	server := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:      imap.CapSet{imap.CapIMAP4rev1: {}},
+		TLSConfig: testTLSConfig(t),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go server.Serve(ln)
+	t.Cleanup(func() { server.Close() })
+	return ln.Addr().String()
+}
+
+// testTLSConfig is a server configuration with a fresh self-signed
+// certificate.
+func testTLSConfig(t *testing.T) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+// lineRecorder records the lines the server reads.
+type lineRecorder struct {
+	io.ReadWriter
+	mu    *sync.Mutex
+	lines *[]string
+}
+
+func (r lineRecorder) Read(b []byte) (int, error) {
+	n, err := r.ReadWriter.Read(b)
+	r.mu.Lock()
+	*r.lines = append(*r.lines, strings.Split(string(b[:n]), "\r\n")...)
+	r.mu.Unlock()
+	return n, err
+}
+
+// TestStartTLSPipelining: what the client pipelines after STARTTLS is
+// discarded (RFC 9051 6.2.1), and WrapReadWriter sees the cleartext
+// before and after STARTTLS.
+func TestStartTLSPipelining(t *testing.T) {
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(testUser, testPassword)
+	user.Create("INBOX", nil)
+	mem.AddUser(user)
+	var (
+		mu      sync.Mutex
+		lines   []string
+		wrapped []io.ReadWriter
+	)
+	server := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:      imap.CapSet{imap.CapIMAP4rev1: {}},
+		TLSConfig: testTLSConfig(t),
+		WrapReadWriter: func(conn *imapserver.Conn, rw io.ReadWriter) io.ReadWriter {
+			mu.Lock()
+			wrapped = append(wrapped, rw)
+			mu.Unlock()
+			return lineRecorder{rw, &mu, &lines}
+		},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go server.Serve(ln)
+	t.Cleanup(func() { server.Close() })
+
+	c := dial(t, ln.Addr().String())
+	c.send("a STARTTLS\r\nb LOGIN " + testUser + " " + testPassword + "\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "a OK") {
+		t.Fatalf("STARTTLS: %q", l)
+	}
+	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	c.conn, c.r = tc, bufio.NewReader(tc)
+	if caps := capsOf(t, c); strings.Contains(caps, "STARTTLS") || !strings.Contains(caps, "AUTH=PLAIN") {
+		t.Errorf("capabilities after STARTTLS: %q", caps)
+	}
+	// The pipelined LOGIN was not run.
+	c.expect("d", "SELECT INBOX", "BAD")
+	c.login()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(wrapped) != 2 {
+		t.Fatalf("WrapReadWriter called %d times, want 2", len(wrapped))
+	}
+	if _, ok := wrapped[1].(*tls.Conn); !ok {
+		t.Errorf("after STARTTLS, WrapReadWriter got %T", wrapped[1])
+	}
+	if !containsLine(lines, "C CAPABILITY") {
+		t.Errorf("cleartext after STARTTLS not seen: %q", lines)
+	}
+}
+
+func containsLine(lines []string, s string) bool {
+	for _, l := range lines {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
