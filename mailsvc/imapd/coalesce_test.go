@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/imapd"
-	"github.com/postdesk/postdesk/tenants/database"
 )
 
 // writeCounter counts the writes to the connections it accepts.

@@ -4,7 +4,7 @@
 //
 // The parts:
 //
-//   - front.go: a thin layer on the cleartext stream go-imap reads and
+//   - frontconn.go: a thin layer on the cleartext stream go-imap reads and
 //     writes that covers what go-imap v2 still mishandles (overlong command
 //     lines, bad tags, long IDLE and SASL lines); the rest is patched in
 //     third_party/go-imap (PATCHES.md).
