@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // clientInfo works out the real client address and whether the client
@@ -36,7 +36,7 @@ func (s *Server) clientInfo(next echo.HandlerFunc) echo.HandlerFunc {
 		if ip.IsValid() {
 			addr = ip.Unmap().String()
 		}
-		web.SetClient(c, web.Client{Addr: addr, HTTPS: https})
+		request.SetClient(c, request.Client{Addr: addr, HTTPS: https})
 		return next(c)
 	}
 }

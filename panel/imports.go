@@ -15,11 +15,11 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/database"
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // Import files wait on the server between their preview and their
-// confirmation (web.ImportUploads), in the table made by migration 0043,
+// confirmation (request.ImportUploads), in the table made by migration 0043,
 // for the session that uploaded them and at most importTTL. The form gets
 // a random token; the table holds its SHA-256 and the file sealed with
 // AES-256-GCM under a key derived from the token, so that, as with
@@ -65,7 +65,7 @@ func importCipher(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-func (st *importStore) keep(ctx context.Context, sessionHash string, u web.ImportUpload) (string, error) {
+func (st *importStore) keep(ctx context.Context, sessionHash string, u request.ImportUpload) (string, error) {
 	token, err := randomToken()
 	if err != nil {
 		return "", err
@@ -94,31 +94,31 @@ func (st *importStore) keep(ctx context.Context, sessionHash string, u web.Impor
 	return token, nil
 }
 
-func (st *importStore) load(ctx context.Context, sessionHash, token string) (web.ImportUpload, bool, error) {
+func (st *importStore) load(ctx context.Context, sessionHash, token string) (request.ImportUpload, bool, error) {
 	if token == "" || len(token) > 100 || sessionHash == "" {
-		return web.ImportUpload{}, false, nil
+		return request.ImportUpload{}, false, nil
 	}
 	idHash, key := importKeys(token)
 	var row importRow
 	err := st.db.Read(ctx).Where("id_hash = ? AND session_hash = ? AND expires_at > ?", idHash, sessionHash, st.now().UTC()).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return web.ImportUpload{}, false, nil
+		return request.ImportUpload{}, false, nil
 	}
 	if err != nil {
-		return web.ImportUpload{}, false, fmt.Errorf("read import file: %w", err)
+		return request.ImportUpload{}, false, fmt.Errorf("read import file: %w", err)
 	}
 	aead, err := importCipher(key)
 	if err != nil {
-		return web.ImportUpload{}, false, err
+		return request.ImportUpload{}, false, err
 	}
 	if len(row.Data) < aead.NonceSize() {
-		return web.ImportUpload{}, false, errors.New("read import file: sealed data too short")
+		return request.ImportUpload{}, false, errors.New("read import file: sealed data too short")
 	}
 	plain, err := aead.Open(nil, row.Data[:aead.NonceSize()], row.Data[aead.NonceSize():], importAAD(&row))
 	if err != nil {
-		return web.ImportUpload{}, false, fmt.Errorf("open import file: %w", err)
+		return request.ImportUpload{}, false, fmt.Errorf("open import file: %w", err)
 	}
-	return web.ImportUpload{Domain: row.Domain, Template: row.Template, CSV: string(plain)}, true, nil
+	return request.ImportUpload{Domain: row.Domain, Template: row.Template, CSV: string(plain)}, true, nil
 }
 
 func (st *importStore) drop(ctx context.Context, sessionHash, token string) error {
@@ -129,8 +129,8 @@ func (st *importStore) drop(ctx context.Context, sessionHash, token string) erro
 }
 
 // KeepImport keeps an import file for the request's session
-// (web.ImportUploads).
-func (s *Server) KeepImport(c echo.Context, u web.ImportUpload) (string, error) {
+// (request.ImportUploads).
+func (s *Server) KeepImport(c echo.Context, u request.ImportUpload) (string, error) {
 	h, _ := c.Get(sessionHashKey).(string)
 	if h == "" {
 		return "", errors.New("keep import file: no session")
@@ -139,14 +139,14 @@ func (s *Server) KeepImport(c echo.Context, u web.ImportUpload) (string, error) 
 }
 
 // ImportUpload returns the session's import file a token names
-// (web.ImportUploads).
-func (s *Server) ImportUpload(c echo.Context, token string) (web.ImportUpload, bool, error) {
+// (request.ImportUploads).
+func (s *Server) ImportUpload(c echo.Context, token string) (request.ImportUpload, bool, error) {
 	h, _ := c.Get(sessionHashKey).(string)
 	return s.imports.load(c.Request().Context(), h, token)
 }
 
 // DropImport removes the session's import file a token names
-// (web.ImportUploads).
+// (request.ImportUploads).
 func (s *Server) DropImport(c echo.Context, token string) error {
 	h, _ := c.Get(sessionHashKey).(string)
 	return s.imports.drop(c.Request().Context(), h, token)

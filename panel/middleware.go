@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -92,8 +92,8 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		remote := web.ClientOf(c).Addr
-		id := &web.Identity{Login: l, Scope: l.ManagerScope(remote), CSRF: row.CSRF}
+		remote := request.ClientOf(c).Addr
+		id := &request.Identity{Login: l, Scope: l.ManagerScope(remote), CSRF: row.CSRF}
 		if l.Mailbox != nil {
 			id.Self = l.UserScope(remote)
 		}
@@ -104,7 +104,7 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		c.Set(sessionHashKey, row.IDHash)
-		web.SetIdentity(c, id)
+		request.SetIdentity(c, id)
 		return next(c)
 	}
 }
@@ -136,7 +136,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 			return refuseUnread(c)
 		}
-		id := web.IdentityOf(c)
+		id := request.IdentityOf(c)
 		want := ""
 		if id != nil {
 			want = id.CSRF
@@ -158,7 +158,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			return web.Refuse(http.StatusRequestEntityTooLarge, "What you sent is larger than the server takes ("+tenants.FormatSize(limit)+").")
+			return request.Refuse(http.StatusRequestEntityTooLarge, "What you sent is larger than the server takes ("+tenants.FormatSize(limit)+").")
 		case err != nil:
 			return echo.NewHTTPError(http.StatusBadRequest)
 		}
@@ -178,7 +178,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 // the compose route, a CSV file for an administrator or postmaster on the
 // import route, an ordinary form otherwise. Only multipart forms are
 // uploads; a URL-encoded body is parsed in memory.
-func (s *Server) bodyLimit(c echo.Context, id *web.Identity) int64 {
+func (s *Server) bodyLimit(c echo.Context, id *request.Identity) int64 {
 	if id == nil || c.Path() == "/login" {
 		return maxSignInBytes
 	}
@@ -228,7 +228,7 @@ func parseForm(r *http.Request) error {
 func requireRole(roles ...tenants.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			id := web.IdentityOf(c)
+			id := request.IdentityOf(c)
 			if id == nil {
 				return toSignIn(c)
 			}
@@ -245,7 +245,7 @@ func requireRole(roles ...tenants.Role) echo.MiddlewareFunc {
 // requireMailbox lets through a signed-in mailbox (user or postmaster).
 func requireMailbox(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := web.IdentityOf(c)
+		id := request.IdentityOf(c)
 		if id == nil {
 			return toSignIn(c)
 		}
@@ -263,7 +263,7 @@ func toSignIn(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 }
 
-// SetFlash keeps a message for the session's next page (web.Flasher).
+// SetFlash keeps a message for the session's next page (request.Flasher).
 func (s *Server) SetFlash(c echo.Context, msg string) error {
 	h, _ := c.Get(sessionHashKey).(string)
 	if h == "" {
@@ -274,12 +274,12 @@ func (s *Server) SetFlash(c echo.Context, msg string) error {
 
 func (s *Server) setCookie(c echo.Context, name, value string) {
 	c.SetCookie(&http.Cookie{
-		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: web.ClientOf(c).HTTPS,
+		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: request.ClientOf(c).HTTPS,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(s.deps.SessionTTL.Seconds()),
 	})
 }
 
 func (s *Server) clearCookie(c echo.Context, name string) {
-	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true, Secure: web.ClientOf(c).HTTPS,
+	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true, Secure: request.ClientOf(c).HTTPS,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/postdesk/postdesk/panel/api"
 	"github.com/postdesk/postdesk/panel/clientsetup"
 	"github.com/postdesk/postdesk/panel/postmaster"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/panel/settings"
-	"github.com/postdesk/postdesk/panel/web"
 	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/static"
 	"github.com/postdesk/postdesk/tenants"
@@ -46,19 +46,19 @@ type Deps struct {
 	Webmail *webmail.Config
 	// Queue is the outbound queue (mailsvc/queue); nil leaves out the
 	// Delivery Options and queue pages.
-	Queue web.Queue
+	Queue request.Queue
 	// ClientSetup is what mail clients setting themselves up are told
 	// (autoconfig, autodiscover); nil leaves those routes out.
 	ClientSetup *clientsetup.Servers
 	// SystemMail is the system mailbox (mailsvc/store); nil leaves out
 	// its list on the administrator's System mail page.
-	SystemMail web.SystemMail
+	SystemMail request.SystemMail
 }
 
 // Server is the panel's HTTP side.
 type Server struct {
 	deps        Deps
-	env         *web.Env
+	env         *request.Env
 	log         *slog.Logger
 	sessions    *sessionStore
 	imports     *importStore
@@ -98,7 +98,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
 	s.imports = &importStore{db: deps.Tenants.DB(), now: deps.Now}
-	s.env = &web.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue,
+	s.env = &request.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue,
 		SystemMail: deps.SystemMail}
 	if deps.Webmail != nil {
 		s.uploadLimit = webmail.UploadLimit(deps.Webmail.MaxMessageBytes)
@@ -168,7 +168,7 @@ func (s *Server) healthz(c echo.Context) error {
 
 // home sends each signed-in user to their start page.
 func (s *Server) home(c echo.Context) error {
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	switch {
 	case id == nil:
 		return c.Redirect(http.StatusSeeOther, "/login")
@@ -193,7 +193,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		code = he.Code
 		msg = http.StatusText(code)
-		if m, ok := he.Message.(web.Message); ok {
+		if m, ok := he.Message.(request.Message); ok {
 			msg = string(m)
 		}
 	} else {
@@ -207,7 +207,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.JSON(code, map[string]string{"error": strings.ToLower(msg)})
 		return
 	}
-	if err := web.Render(c, code, views.Error(views.ErrorPage{Page: s.env.Page(c, msg), Code: code, Message: msg})); err != nil {
+	if err := request.Render(c, code, views.Error(views.ErrorPage{Page: s.env.Page(c, msg), Code: code, Message: msg})); err != nil {
 		_ = c.String(code, msg)
 	}
 }

@@ -8,14 +8,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/views"
 )
 
 func (s *Server) signInPage(c echo.Context) error {
-	if web.IdentityOf(c) != nil {
+	if request.IdentityOf(c) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
 	return s.renderSignIn(c, http.StatusOK, views.SignInPage{Next: c.QueryParam("next")})
@@ -36,7 +36,7 @@ func (s *Server) renderSignIn(c echo.Context, status int, vm views.SignInPage) e
 	}
 	vm.Page = s.env.Page(c, "Sign in")
 	vm.CSRFToken = token
-	return web.Render(c, status, views.SignIn(vm))
+	return request.Render(c, status, views.SignIn(vm))
 }
 
 // signIn checks a login through tenants.ResolveLogin, with the throttle
@@ -46,11 +46,11 @@ func (s *Server) signIn(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := strings.TrimSpace(c.FormValue("login"))
 	vm := views.SignInPage{Login: name, Next: c.FormValue("next")}
-	l, err := s.deps.Tenants.ResolveLogin(ctx, tenants.PanelLogin, name, c.FormValue("password"), web.ClientOf(c).Addr)
+	l, err := s.deps.Tenants.ResolveLogin(ctx, tenants.PanelLogin, name, c.FormValue("password"), request.ClientOf(c).Addr)
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):
-		s.log.InfoContext(ctx, "panel sign-in refused", "login", name, "reason", le.Reason, "remote", web.ClientOf(c).Addr)
+		s.log.InfoContext(ctx, "panel sign-in refused", "login", name, "reason", le.Reason, "remote", request.ClientOf(c).Addr)
 		vm.Error = le.Error()
 		return s.renderSignIn(c, http.StatusUnauthorized, vm)
 	case err != nil:
@@ -71,7 +71,7 @@ func (s *Server) signIn(c echo.Context) error {
 			return err
 		}
 	}
-	id, _, err := s.sessions.create(ctx, l, web.ClientOf(c).Addr, "")
+	id, _, err := s.sessions.create(ctx, l, request.ClientOf(c).Addr, "")
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *Server) signIn(c echo.Context) error {
 }
 
 // RenewSession ends the request's session and starts a new one for l
-// (web.Sessions), so that a browser whose user just changed their own
+// (request.Sessions), so that a browser whose user just changed their own
 // password stays signed in while every other session of theirs has
 // ended. The new session has a new id; it keeps the browser's CSRF token,
 // so that the forms of its other open pages still work. The identity of
@@ -89,7 +89,7 @@ func (s *Server) signIn(c echo.Context) error {
 func (s *Server) RenewSession(c echo.Context, l *tenants.Login) error {
 	ctx := c.Request().Context()
 	csrf := ""
-	if ident := web.IdentityOf(c); ident != nil {
+	if ident := request.IdentityOf(c); ident != nil {
 		csrf = ident.CSRF
 	}
 	if h, _ := c.Get(sessionHashKey).(string); h != "" {
@@ -97,13 +97,13 @@ func (s *Server) RenewSession(c echo.Context, l *tenants.Login) error {
 			return err
 		}
 	}
-	id, row, err := s.sessions.create(ctx, l, web.ClientOf(c).Addr, csrf)
+	id, row, err := s.sessions.create(ctx, l, request.ClientOf(c).Addr, csrf)
 	if err != nil {
 		return err
 	}
 	s.setCookie(c, sessionCookie, id)
 	c.Set(sessionHashKey, row.IDHash)
-	if ident := web.IdentityOf(c); ident != nil {
+	if ident := request.IdentityOf(c); ident != nil {
 		ident.Login = l
 	}
 	return nil

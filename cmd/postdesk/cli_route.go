@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants/queueadmin"
 )
 
@@ -222,7 +222,7 @@ func (f *deliveryFlags) apply(fs *flag.FlagSet, s *queueadmin.Settings, stdin io
 	}
 	if set["retry-intervals"] {
 		s.RetryIntervals = nil
-		for _, v := range web.SplitList(f.retryIntervals) {
+		for _, v := range viewmodel.SplitList(f.retryIntervals) {
 			d, err := queueadmin.ParseDuration(v)
 			if err != nil {
 				return fmt.Errorf("--retry-intervals: %w", err)

@@ -7,12 +7,12 @@ import (
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/queue"
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // The panel's Delivery Options and queue pages use the queue through
-// web.Queue.
-var _ web.Queue = (*queue.Queue)(nil)
+// request.Queue.
+var _ request.Queue = (*queue.Queue)(nil)
 
 // openDelivery builds local delivery (m.deliverer) and the outbound queue
 // (m.queue), and adds the queue's workers to the background work. Each

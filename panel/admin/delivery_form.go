@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants/queueadmin"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
@@ -47,7 +47,7 @@ func deliveryForm(c echo.Context) (vadmin.DeliveryForm, queueadmin.Settings, map
 	if s.Lifetime, err = queueadmin.ParseDuration(f.Lifetime); err != nil {
 		errs["lifetime"] = err.Error()
 	}
-	for _, v := range web.SplitList(f.RetryIntervals) {
+	for _, v := range viewmodel.SplitList(f.RetryIntervals) {
 		d, err := queueadmin.ParseDuration(v)
 		if err != nil {
 			errs["retry_intervals"] = err.Error()

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
@@ -17,9 +17,9 @@ func (h handlers) deliveryShow(c echo.Context) error {
 		return err
 	}
 	if d := c.QueryParam("route"); d != "" {
-		routes, err := h.Queue.Routes(c.Request().Context(), web.IdentityOf(c).Scope)
+		routes, err := h.Queue.Routes(c.Request().Context(), request.IdentityOf(c).Scope)
 		if err != nil {
-			return web.Status(err)
+			return request.Status(err)
 		}
 		for i := range routes {
 			if routes[i].Domain == d {
@@ -27,21 +27,21 @@ func (h handlers) deliveryShow(c echo.Context) error {
 			}
 		}
 	}
-	return web.Render(c, http.StatusOK, vadmin.Delivery(*vm))
+	return request.Render(c, http.StatusOK, vadmin.Delivery(*vm))
 }
 
 // deliveryPage builds the page from the stored settings and routes;
 // handlers that re-show a form with errors replace its parts.
 func (h handlers) deliveryPage(c echo.Context) (*vadmin.DeliveryPage, error) {
 	ctx := c.Request().Context()
-	sc := web.IdentityOf(c).Scope
+	sc := request.IdentityOf(c).Scope
 	s, err := h.Queue.DeliveryOptions(ctx, sc)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	routes, err := h.Queue.Routes(ctx, sc)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	vm := &vadmin.DeliveryPage{
 		Page: h.Page(c, "Delivery Options"), Action: "/admin/delivery", Form: deliveryView(s),

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
@@ -18,16 +18,16 @@ func (h handlers) deliveryUpdate(c echo.Context) error {
 	}
 	f, s, ferrs := deliveryForm(c)
 	if ferrs == nil {
-		err := h.Queue.SetDeliveryOptions(c.Request().Context(), web.IdentityOf(c).Scope, s)
-		if err != nil && !web.MergeErrors(&ferrs, err) {
-			return web.Status(err)
+		err := h.Queue.SetDeliveryOptions(c.Request().Context(), request.IdentityOf(c).Scope, s)
+		if err != nil && !request.MergeErrors(&ferrs, err) {
+			return request.Status(err)
 		}
 	}
 	if ferrs != nil {
 		f.SmartHostPassword = vm.Form.SmartHostPassword
 		f.Errors = ferrs
 		vm.Form = f
-		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Delivery(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vadmin.Delivery(*vm))
 	}
 	return h.Done(c, "Delivery Options saved.", "/admin/delivery")
 }

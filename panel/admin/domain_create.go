@@ -7,13 +7,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants/address"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
 func (h handlers) domainCreate(c echo.Context) error {
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	form := vadmin.NewDomainForm{Name: strings.TrimSpace(c.FormValue("name")), Description: c.FormValue("description")}
 	d, err := address.ParseDomain(form.Name)
 	if err == nil {
@@ -24,8 +24,8 @@ func (h handlers) domainCreate(c echo.Context) error {
 	if err != nil {
 		if form.Errors == nil {
 			var ok bool
-			if form.Errors, ok = web.FieldErrors(err); !ok {
-				return web.Status(err)
+			if form.Errors, ok = request.FieldErrors(err); !ok {
+				return request.Status(err)
 			}
 		}
 		vm, lerr := h.domainsPage(c)
@@ -33,7 +33,7 @@ func (h handlers) domainCreate(c echo.Context) error {
 			return lerr
 		}
 		vm.New = form
-		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Domains(vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vadmin.Domains(vm))
 	}
 	return h.Done(c, "Domain "+d.String()+" added.", "/admin/domains/"+url.PathEscape(d.String()))
 }

@@ -7,7 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
@@ -17,14 +18,14 @@ func (h handlers) domainList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, vadmin.Domains(vm))
+	return request.Render(c, http.StatusOK, vadmin.Domains(vm))
 }
 
 func (h handlers) domainsPage(c echo.Context) (vadmin.DomainsPage, error) {
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	search := strings.TrimSpace(c.QueryParam("q"))
-	page := web.PageNumber(c)
-	rows, total, err := h.Tenants.Domains(c.Request().Context(), id.Scope, tenants.DomainQuery{Search: search, Limit: web.PageSize, Offset: (page - 1) * web.PageSize})
+	page := request.PageNumber(c)
+	rows, total, err := h.Tenants.Domains(c.Request().Context(), id.Scope, tenants.DomainQuery{Search: search, Limit: viewmodel.PageSize, Offset: (page - 1) * viewmodel.PageSize})
 	if err != nil {
 		return vadmin.DomainsPage{}, err
 	}
@@ -32,7 +33,7 @@ func (h handlers) domainsPage(c echo.Context) (vadmin.DomainsPage, error) {
 	if search != "" {
 		q.Set("q", search)
 	}
-	vm := vadmin.DomainsPage{Page: h.Page(c, "Domains"), Search: search, Pager: web.MakePager("/admin", q, page, total, "domain", "domains")}
+	vm := vadmin.DomainsPage{Page: h.Page(c, "Domains"), Search: search, Pager: viewmodel.MakePager("/admin", q, page, total, "domain", "domains")}
 	for _, d := range rows {
 		vm.Rows = append(vm.Rows, domainRow(d))
 	}
@@ -46,17 +47,17 @@ func domainRow(d tenants.DomainInfo) vadmin.DomainRow {
 	}
 	var limits []string
 	if d.MaxMailboxes > 0 {
-		limits = append(limits, web.Count(d.MaxMailboxes, "mailbox", "mailboxes"))
+		limits = append(limits, viewmodel.Count(d.MaxMailboxes, "mailbox", "mailboxes"))
 	}
 	if d.MaxAliases > 0 {
-		limits = append(limits, web.Count(d.MaxAliases, "alias", "aliases"))
+		limits = append(limits, viewmodel.Count(d.MaxAliases, "alias", "aliases"))
 	}
 	if d.DefaultQuota > 0 {
 		limits = append(limits, tenants.FormatSize(d.DefaultQuota)+" each")
 	}
 	return vadmin.DomainRow{
 		Name: d.Name, Href: "/admin/domains/" + url.PathEscape(d.Name), Description: d.Description, Status: status,
-		AliasOf: d.AliasOf, Postmaster: d.Postmaster, Mailboxes: web.Num(d.Mailboxes),
-		Aliases: web.Num(d.Aliases), Limits: strings.Join(limits, ", "),
+		AliasOf: d.AliasOf, Postmaster: d.Postmaster, Mailboxes: viewmodel.Num(d.Mailboxes),
+		Aliases: viewmodel.Num(d.Aliases), Limits: strings.Join(limits, ", "),
 	}
 }

@@ -7,14 +7,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
 func (h handlers) domainShow(c echo.Context) error {
-	d, err := web.DomainParam(c)
+	d, err := request.DomainParam(c)
 	if err != nil {
 		return err
 	}
@@ -22,14 +23,14 @@ func (h handlers) domainShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, vadmin.Domain(*vm))
+	return request.Render(c, http.StatusOK, vadmin.Domain(*vm))
 }
 
 // domainPage builds the domain page from the stored domain; handlers that
 // re-show a form with errors replace its parts.
 func (h handlers) domainPage(c echo.Context, name address.Domain) (*vadmin.DomainPage, error) {
 	ctx := c.Request().Context()
-	sc := web.IdentityOf(c).Scope
+	sc := request.IdentityOf(c).Scope
 	rows, _, err := h.Tenants.Domains(ctx, sc, tenants.DomainQuery{Search: name.String(), Limit: 1000})
 	if err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (h handlers) domainPage(c echo.Context, name address.Domain) (*vadmin.Domai
 		}
 	}
 	if d == nil {
-		return nil, web.Status(tenants.ErrNotFound)
+		return nil, request.Status(tenants.ErrNotFound)
 	}
 	pms, err := h.Tenants.Postmasters(ctx, sc, name)
 	if err != nil {
@@ -52,7 +53,7 @@ func (h handlers) domainPage(c echo.Context, name address.Domain) (*vadmin.Domai
 		Page: h.Page(c, d.Name), Name: d.Name,
 		MailboxesHref: "/d/" + url.PathEscape(d.Name), AliasesHref: "/d/" + url.PathEscape(d.Name) + "/aliases",
 		AuditHref: "/d/" + url.PathEscape(d.Name) + "/audit",
-		Counts:    web.Count(d.Mailboxes, "mailbox", "mailboxes") + ", " + web.Count(d.Aliases, "alias", "aliases"),
+		Counts:    viewmodel.Count(d.Mailboxes, "mailbox", "mailboxes") + ", " + viewmodel.Count(d.Aliases, "alias", "aliases"),
 		Form: vadmin.DomainForm{
 			Description: d.Description, Active: d.Active,
 			MaxMailboxes: strconv.FormatInt(d.MaxMailboxes, 10), MaxAliases: strconv.FormatInt(d.MaxAliases, 10),

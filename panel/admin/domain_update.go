@@ -8,14 +8,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
 func (h handlers) domainUpdate(c echo.Context) error {
-	name, err := web.DomainParam(c)
+	name, err := request.DomainParam(c)
 	if err != nil {
 		return err
 	}
@@ -32,18 +32,18 @@ func (h handlers) domainUpdate(c echo.Context) error {
 	}
 	u, ferrs := parseDomainForm(f)
 	if ferrs == nil {
-		_, err = h.Tenants.UpdateDomain(c.Request().Context(), web.IdentityOf(c).Scope, name, u)
+		_, err = h.Tenants.UpdateDomain(c.Request().Context(), request.IdentityOf(c).Scope, name, u)
 		if err != nil {
 			var ok bool
-			if ferrs, ok = web.FieldErrors(err); !ok {
-				return web.Status(err)
+			if ferrs, ok = request.FieldErrors(err); !ok {
+				return request.Status(err)
 			}
 		}
 	}
 	if ferrs != nil {
 		f.Errors = ferrs
 		vm.Form = f
-		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Domain(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vadmin.Domain(*vm))
 	}
 	return h.Done(c, "Domain "+name.String()+" saved.", "/admin/domains/"+url.PathEscape(name.String()))
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
@@ -14,20 +14,20 @@ import (
 // unlock` does: a login from every address, or from one address (and that
 // address's own lock) when one is given.
 func (h handlers) loginUnlock(c echo.Context) error {
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	form := vadmin.UnlockForm{Login: strings.TrimSpace(c.FormValue("login")), IP: strings.TrimSpace(c.FormValue("ip"))}
 	err := h.Tenants.Unlock(c.Request().Context(), id.Scope, form.Login, form.IP)
 	if err != nil {
 		var ok bool
-		if form.Errors, ok = web.FieldErrors(err); !ok {
-			return web.Status(err)
+		if form.Errors, ok = request.FieldErrors(err); !ok {
+			return request.Status(err)
 		}
 		vm, lerr := h.domainsPage(c)
 		if lerr != nil {
 			return lerr
 		}
 		vm.Unlock = form
-		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Domains(vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vadmin.Domains(vm))
 	}
 	what := form.Login
 	switch {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	vadmin "github.com/postdesk/postdesk/views/admin"
@@ -16,7 +16,7 @@ import (
 
 // postmasterAdd gives a mailbox of the domain the postmaster permission.
 func (h handlers) postmasterAdd(c echo.Context) error {
-	name, err := web.DomainParam(c)
+	name, err := request.DomainParam(c)
 	if err != nil {
 		return err
 	}
@@ -26,16 +26,16 @@ func (h handlers) postmasterAdd(c echo.Context) error {
 	}
 	err = h.setPostmaster(c, name, local, true)
 	if err != nil {
-		ferrs, ok := web.FieldErrors(err)
+		ferrs, ok := request.FieldErrors(err)
 		if !ok {
-			return web.Status(err)
+			return request.Status(err)
 		}
 		vm, perr := h.domainPage(c, name)
 		if perr != nil {
 			return perr
 		}
 		vm.NewPostmaster, vm.PMErrors = local, ferrs
-		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Domain(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vadmin.Domain(*vm))
 	}
 	return h.Done(c, local+"@"+name.String()+" is now a postmaster.", "/admin/domains/"+url.PathEscape(name.String()))
 }
@@ -45,7 +45,7 @@ func (h handlers) setPostmaster(c echo.Context, d address.Domain, local string, 
 	if err != nil {
 		return &tenants.ValidationError{Field: "local_part", Message: err.Error()}
 	}
-	_, err = h.Tenants.UpdateMailbox(c.Request().Context(), web.IdentityOf(c).Scope, address.Address{Local: lp, Domain: d}, tenants.MailboxUpdate{Postmaster: &on})
+	_, err = h.Tenants.UpdateMailbox(c.Request().Context(), request.IdentityOf(c).Scope, address.Address{Local: lp, Domain: d}, tenants.MailboxUpdate{Postmaster: &on})
 	if on && errors.Is(err, tenants.ErrNotFound) {
 		return &tenants.ValidationError{Field: "local_part", Message: string(lp) + "@" + d.String() + " is not a mailbox"}
 	}

@@ -5,17 +5,17 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/views"
 )
 
 // queueFailures pages through every failed delivery.
 func (h handlers) queueFailures(c echo.Context) error {
-	vm, err := h.QueueFailures(c, web.IdentityOf(c).Scope, "/admin/queue")
+	vm, err := h.QueueFailures(c, request.IdentityOf(c).Scope, "/admin/queue")
 	if err != nil {
-		return web.Status(err)
+		return request.Status(err)
 	}
 	vm.Heading = "Failed deliveries"
 	vm.Page = h.Page(c, vm.Heading)
-	return web.Render(c, http.StatusOK, views.Failures(vm))
+	return request.Render(c, http.StatusOK, views.Failures(vm))
 }

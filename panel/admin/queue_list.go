@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/views"
 )
@@ -17,18 +17,18 @@ func (h handlers) queueList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, views.Queue(*vm))
+	return request.Render(c, http.StatusOK, views.Queue(*vm))
 }
 
 func (h handlers) queuePage(c echo.Context) (*views.QueuePage, error) {
-	sc := web.IdentityOf(c).Scope
+	sc := request.IdentityOf(c).Scope
 	vm, err := h.QueueList(c, sc, "/admin/queue")
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	s, err := h.Queue.DeliveryOptions(c.Request().Context(), sc)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	vm.Page = h.Page(c, "Outgoing queue")
 	vm.Heading = "Outgoing queue"

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // routeDelete removes a destination domain's route.
@@ -15,8 +15,8 @@ func (h handlers) routeDelete(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	if err := h.Queue.DeleteRoute(c.Request().Context(), web.IdentityOf(c).Scope, domain); err != nil {
-		return web.Status(err)
+	if err := h.Queue.DeleteRoute(c.Request().Context(), request.IdentityOf(c).Scope, domain); err != nil {
+		return request.Status(err)
 	}
 	return h.Done(c, "Route for "+domain+" removed.", "/admin/delivery")
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
@@ -18,15 +18,15 @@ func (h handlers) routeSet(c echo.Context) error {
 	}
 	f, r, ferrs := routeForm(c)
 	if ferrs == nil {
-		err := h.Queue.SetRoute(c.Request().Context(), web.IdentityOf(c).Scope, r)
-		if err != nil && !web.MergeErrors(&ferrs, err) {
-			return web.Status(err)
+		err := h.Queue.SetRoute(c.Request().Context(), request.IdentityOf(c).Scope, r)
+		if err != nil && !request.MergeErrors(&ferrs, err) {
+			return request.Status(err)
 		}
 	}
 	if ferrs != nil {
 		f.Errors = ferrs
 		vm.Route = f
-		return web.Render(c, http.StatusUnprocessableEntity, vadmin.Delivery(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vadmin.Delivery(*vm))
 	}
 	return h.Done(c, "Route for "+r.Domain+" saved.", "/admin/delivery")
 }

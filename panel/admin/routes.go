@@ -10,14 +10,14 @@ package admin
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
-type handlers struct{ *web.Env }
+type handlers struct{ *request.Env }
 
 // Routes adds the administrator's routes to g (mounted at /admin, behind
 // the administrator check).
-func Routes(g *echo.Group, env *web.Env) {
+func Routes(g *echo.Group, env *request.Env) {
 	h := handlers{env}
 	g.GET("", h.domainList)
 	g.POST("/domains", h.domainCreate)

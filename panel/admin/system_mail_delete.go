@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // systemMailDelete deletes a message of the system mailbox.
@@ -15,8 +15,8 @@ func (h handlers) systemMailDelete(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	if err := h.SystemMail.DeleteSystemMessage(c.Request().Context(), web.IdentityOf(c).Scope, id); err != nil {
-		return web.Status(err)
+	if err := h.SystemMail.DeleteSystemMessage(c.Request().Context(), request.IdentityOf(c).Scope, id); err != nil {
+		return request.Status(err)
 	}
 	return h.Done(c, "Message deleted.", "/admin/system-mail")
 }

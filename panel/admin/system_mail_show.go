@@ -9,7 +9,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
 
@@ -27,9 +28,9 @@ func (h handlers) systemMailShow(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	m, r, err := h.SystemMail.SystemMessage(c.Request().Context(), web.IdentityOf(c).Scope, id)
+	m, r, err := h.SystemMail.SystemMessage(c.Request().Context(), request.IdentityOf(c).Scope, id)
 	if err != nil {
-		return web.Status(err)
+		return request.Status(err)
 	}
 	defer r.Close()
 	b, err := io.ReadAll(io.LimitReader(r, maxShownSource+1))
@@ -46,7 +47,7 @@ func (h handlers) systemMailShow(c echo.Context) error {
 	}
 	base := "/admin/system-mail/" + strconv.FormatInt(id, 10)
 	vm := vadmin.SystemMessagePage{Page: h.Page(c, subject), BackHref: "/admin/system-mail", DeleteAction: base + "/delete",
-		Received: web.When(&m.ReceivedAt), From: m.From, To: m.To, Subject: subject, Size: humanize.IBytes(uint64(max(m.Size, 0))),
+		Received: viewmodel.When(&m.ReceivedAt), From: m.From, To: m.To, Subject: subject, Size: humanize.IBytes(uint64(max(m.Size, 0))),
 		Source: strings.ToValidUTF8(strings.ReplaceAll(string(b), "\r\n", "\n"), "\uFFFD"), Cut: cut}
-	return web.Render(c, http.StatusOK, vadmin.SystemMessage(vm))
+	return request.Render(c, http.StatusOK, vadmin.SystemMessage(vm))
 }

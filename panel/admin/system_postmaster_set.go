@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants/address"
 	vadmin "github.com/postdesk/postdesk/views/admin"
 )
@@ -25,9 +25,9 @@ func (h handlers) systemPostmasterSet(c echo.Context) error {
 		}
 	}
 	if ferrs == nil {
-		err := h.Tenants.SetSystemPostmaster(c.Request().Context(), web.IdentityOf(c).Scope, a)
-		if err != nil && !web.MergeErrors(&ferrs, err) {
-			return web.Status(err)
+		err := h.Tenants.SetSystemPostmaster(c.Request().Context(), request.IdentityOf(c).Scope, a)
+		if err != nil && !request.MergeErrors(&ferrs, err) {
+			return request.Status(err)
 		}
 	}
 	if ferrs != nil {
@@ -36,7 +36,7 @@ func (h handlers) systemPostmasterSet(c echo.Context) error {
 			return err
 		}
 		vm.Postmaster, vm.Errors = typed, ferrs
-		return web.Render(c, http.StatusUnprocessableEntity, vadmin.SystemMail(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vadmin.SystemMail(*vm))
 	}
 	msg := "The system postmaster is " + a.String() + "."
 	if a.IsZero() {

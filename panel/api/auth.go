@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -23,7 +23,7 @@ func (h handlers) auth(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="postdesk"`)
 			return fail(c, http.StatusUnauthorized, "an API key is required: Authorization: Bearer KEY", "")
 		}
-		sc, err := h.Tenants.AuthenticateAPIKey(c.Request().Context(), key, web.ClientOf(c).Addr)
+		sc, err := h.Tenants.AuthenticateAPIKey(c.Request().Context(), key, request.ClientOf(c).Addr)
 		if errors.Is(err, tenants.ErrBadAPIKey) {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="postdesk", error="invalid_token"`)
 			return fail(c, http.StatusUnauthorized, "invalid API key", "")

@@ -13,7 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -199,7 +200,7 @@ func parseTime(field string, v *string) (*time.Time, error) {
 	if v == nil || *v == "" {
 		return nil, nil
 	}
-	t, err := web.ParseDate(*v)
+	t, err := viewmodel.ParseDate(*v)
 	if err != nil {
 		return nil, &tenants.ValidationError{Field: field, Message: "use an RFC 3339 date or time, e.g. 2026-12-24 or 2026-12-24T08:00:00Z"}
 	}
@@ -209,7 +210,7 @@ func parseTime(field string, v *string) (*time.Time, error) {
 // domainParam and addressParam parse path parameters; malformed ones are
 // "not found", the same answer as a domain out of the key's reach.
 func domainParam(c echo.Context) (address.Domain, bool) {
-	d, err := web.DomainParam(c)
+	d, err := request.DomainParam(c)
 	return d, err == nil
 }
 
@@ -218,6 +219,6 @@ func addressParam(c echo.Context) (address.Address, bool) {
 	if !ok {
 		return address.Address{}, false
 	}
-	a, err := web.LocalParam(c, "local", d)
+	a, err := request.LocalParam(c, "local", d)
 	return a, err == nil
 }

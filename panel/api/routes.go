@@ -11,16 +11,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 //go:embed openapi.json
 var openAPI []byte
 
-type handlers struct{ *web.Env }
+type handlers struct{ *request.Env }
 
 // Routes adds the API's routes to g (mounted at /api/v1).
-func Routes(g *echo.Group, env *web.Env) {
+func Routes(g *echo.Group, env *request.Env) {
 	h := handlers{env}
 	g.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/json", openAPI)

@@ -6,7 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants/address"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
@@ -20,7 +21,7 @@ func (h handlers) aliasAdd(c echo.Context) error {
 		return err
 	}
 	raw := c.FormValue("aliases")
-	names := web.SplitList(raw)
+	names := viewmodel.SplitList(raw)
 	var errs map[string]string
 	if len(names) == 0 {
 		errs = map[string]string{"local_part": "type one or more alias names"}
@@ -38,9 +39,9 @@ func (h handlers) aliasAdd(c echo.Context) error {
 		lp, err := address.ParseLocalpart(n)
 		if err != nil {
 			errs = map[string]string{"local_part": err.Error()}
-		} else if err := h.Tenants.AddAlias(c.Request().Context(), web.IdentityOf(c).Scope, address.Address{Local: lp, Domain: a.Domain}, a); err != nil {
-			if !web.MergeErrors(&errs, err) {
-				return web.Status(err)
+		} else if err := h.Tenants.AddAlias(c.Request().Context(), request.IdentityOf(c).Scope, address.Address{Local: lp, Domain: a.Domain}, a); err != nil {
+			if !request.MergeErrors(&errs, err) {
+				return request.Status(err)
 			}
 		}
 		if errs != nil {
@@ -56,9 +57,9 @@ func (h handlers) aliasAdd(c echo.Context) error {
 		}
 		vm.NewAliases, vm.AliasErrors = raw, errs
 		if added > 0 {
-			vm.Flash = web.Count(int64(added), "alias", "aliases") + " added before the one refused."
+			vm.Flash = viewmodel.Count(int64(added), "alias", "aliases") + " added before the one refused."
 		}
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
 	}
-	return h.Done(c, web.Count(int64(added), "alias", "aliases")+" added to "+a.String()+".", mailboxHref(a))
+	return h.Done(c, viewmodel.Count(int64(added), "alias", "aliases")+" added to "+a.String()+".", mailboxHref(a))
 }

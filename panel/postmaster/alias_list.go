@@ -7,7 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
@@ -17,7 +18,7 @@ func (h handlers) aliasList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, vpm.Aliases(*vm))
+	return request.Render(c, http.StatusOK, vpm.Aliases(*vm))
 }
 
 func (h handlers) aliasesPage(c echo.Context) (*vpm.AliasesPage, error) {
@@ -26,16 +27,16 @@ func (h handlers) aliasesPage(c echo.Context) (*vpm.AliasesPage, error) {
 		return nil, err
 	}
 	ctx := c.Request().Context()
-	sc := web.IdentityOf(c).Scope
+	sc := request.IdentityOf(c).Scope
 	search := strings.TrimSpace(c.QueryParam("q"))
-	page := web.PageNumber(c)
-	rows, total, err := h.Tenants.SearchAliases(ctx, sc, name, search, web.PageSize, (page-1)*web.PageSize)
+	page := request.PageNumber(c)
+	rows, total, err := h.Tenants.SearchAliases(ctx, sc, name, search, viewmodel.PageSize, (page-1)*viewmodel.PageSize)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	cr, err := h.Tenants.DomainCatchrest(ctx, sc, name)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	base := domainHref(name) + "/aliases"
 	q := url.Values{}
@@ -44,7 +45,7 @@ func (h handlers) aliasesPage(c echo.Context) (*vpm.AliasesPage, error) {
 	}
 	vm := &vpm.AliasesPage{
 		Page: h.Page(c, "Aliases of "+d.Name), Domain: d.Name, Action: base, Search: search,
-		Pager:     web.MakePager(base, q, page, total, "alias", "aliases"),
+		Pager:     viewmodel.MakePager(base, q, page, total, "alias", "aliases"),
 		Catchrest: vpm.CatchrestForm{Action: domainHref(name) + "/catchrest", Current: cr.Mailbox, IsMailbox: cr.IsMailbox},
 	}
 	if cr.Mailbox != "" {
@@ -54,7 +55,7 @@ func (h handlers) aliasesPage(c echo.Context) (*vpm.AliasesPage, error) {
 		local, _, _ := cut(r.Address)
 		mlocal, _, _ := cut(r.Mailbox)
 		vm.Rows = append(vm.Rows, vpm.AliasListRow{
-			Address: r.Address, Mailbox: r.Mailbox, MailboxHref: web.MailboxHref(r.Domain, mlocal),
+			Address: r.Address, Mailbox: r.Mailbox, MailboxHref: viewmodel.MailboxHref(r.Domain, mlocal),
 			RemoveAction: base + "/" + url.PathEscape(local) + "/delete",
 		})
 	}

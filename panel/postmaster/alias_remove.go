@@ -3,7 +3,7 @@ package postmaster
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // aliasRemove removes an alias, from a mailbox's page (…/mailboxes/:local/
@@ -21,12 +21,12 @@ func (h handlers) aliasRemove(c echo.Context) error {
 		}
 		back = mailboxHref(a)
 	}
-	alias, err := web.LocalParam(c, "alias", name)
+	alias, err := request.LocalParam(c, "alias", name)
 	if err != nil {
 		return err
 	}
-	if err := h.Tenants.RemoveAlias(c.Request().Context(), web.IdentityOf(c).Scope, alias); err != nil {
-		return web.Status(err)
+	if err := h.Tenants.RemoveAlias(c.Request().Context(), request.IdentityOf(c).Scope, alias); err != nil {
+		return request.Status(err)
 	}
 	return h.Done(c, "Alias "+alias.String()+" removed.", back)
 }

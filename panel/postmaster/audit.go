@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -15,11 +15,11 @@ func (h handlers) audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm, err := h.AuditPage(c, web.IdentityOf(c).Scope, name, domainHref(name)+"/audit")
+	vm, err := h.AuditPage(c, request.IdentityOf(c).Scope, name, domainHref(name)+"/audit")
 	if err != nil {
-		return web.Status(err)
+		return request.Status(err)
 	}
 	vm.Page = h.Page(c, "Audit log of "+d.Name)
 	vm.Heading = "Audit log of " + d.Name
-	return web.Render(c, http.StatusOK, views.Audit(vm))
+	return request.Render(c, http.StatusOK, views.Audit(vm))
 }

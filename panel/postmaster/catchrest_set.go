@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants/address"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
@@ -29,8 +29,8 @@ func (h handlers) catchrestSet(c echo.Context) error {
 		}
 	}
 	if errs == nil {
-		if err := h.Tenants.SetCatchrest(c.Request().Context(), web.IdentityOf(c).Scope, name, lp); err != nil && !web.MergeErrors(&errs, err) {
-			return web.Status(err)
+		if err := h.Tenants.SetCatchrest(c.Request().Context(), request.IdentityOf(c).Scope, name, lp); err != nil && !request.MergeErrors(&errs, err) {
+			return request.Status(err)
 		}
 	}
 	if errs != nil {
@@ -39,7 +39,7 @@ func (h handlers) catchrestSet(c echo.Context) error {
 			return err
 		}
 		vm.Catchrest.Mailbox, vm.Catchrest.Errors = raw, errs
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Aliases(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Aliases(*vm))
 	}
 	msg := "Catchrest removed: mail for unknown addresses is refused."
 	if raw != "" {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
@@ -15,12 +15,12 @@ func (h handlers) forwardsSet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := web.IdentityOf(c)
-	f, to, ok := web.ForwardsForm(c, mailboxHref(a)+"/forwards", id.CSRF)
+	id := request.IdentityOf(c)
+	f, to, ok := request.ForwardsForm(c, mailboxHref(a)+"/forwards", id.CSRF)
 	if ok {
 		if err := h.Tenants.SetForwards(c.Request().Context(), id.Scope, a, to, f.StoreMail); err != nil {
-			if !web.MergeErrors(&f.Errors, err) {
-				return web.Status(err)
+			if !request.MergeErrors(&f.Errors, err) {
+				return request.Status(err)
 			}
 			ok = false
 		}
@@ -31,7 +31,7 @@ func (h handlers) forwardsSet(c echo.Context) error {
 			return err
 		}
 		vm.Forwards = f
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
 	}
 	return h.Done(c, "Forwards of "+a.String()+" saved.", mailboxHref(a))
 }

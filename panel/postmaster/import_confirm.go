@@ -5,7 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
@@ -27,25 +28,25 @@ func (h handlers) importConfirm(c echo.Context) error {
 	}
 	if !ok || u.Domain != name.String() {
 		vm.Errors = map[string]string{"file": "this preview is no longer there (it lasts 30 minutes, and ends when you sign out); upload the file again"}
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Import(vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Import(vm))
 	}
 	vm.Template = u.Template
 	rows, template, err := parseImport(vm.Template, u.CSV)
 	if err == nil {
-		plan, ierr := h.Tenants.Import(c.Request().Context(), web.IdentityOf(c).Scope, name, template, rows)
+		plan, ierr := h.Tenants.Import(c.Request().Context(), request.IdentityOf(c).Scope, name, template, rows)
 		if ierr == nil {
 			if err := h.Imports.DropImport(c, token); err != nil {
 				// Imported all the same; the file expires.
 				h.Log.WarnContext(c.Request().Context(), "drop imported file", "err", err)
 			}
-			return h.Done(c, web.Count(int64(len(plan.Mailboxes)), "mailbox", "mailboxes")+" imported into "+d.Name+".", domainHref(name))
+			return h.Done(c, viewmodel.Count(int64(len(plan.Mailboxes)), "mailbox", "mailboxes")+" imported into "+d.Name+".", domainHref(name))
 		}
 		if _, ok := importProblems(ierr); !ok {
 			err = ierr
 		}
 	}
-	if err != nil && !web.MergeErrors(&vm.Errors, err) {
-		return web.Status(err)
+	if err != nil && !request.MergeErrors(&vm.Errors, err) {
+		return request.Status(err)
 	}
 	return h.showPreview(c, &vm, name, u.CSV, token)
 }

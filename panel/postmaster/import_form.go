@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
@@ -15,7 +15,7 @@ func (h handlers) importForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, vpm.Import(h.importPage(c, d.Name, domainHref(name))))
+	return request.Render(c, http.StatusOK, vpm.Import(h.importPage(c, d.Name, domainHref(name))))
 }
 
 func (h handlers) importPage(c echo.Context, domain, base string) vpm.ImportPage {

@@ -10,7 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
@@ -32,7 +33,7 @@ func (h handlers) importPreview(c echo.Context) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
 		vm.Errors = map[string]string{"file": "choose a CSV file"}
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Import(vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Import(vm))
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -53,26 +54,26 @@ func (h handlers) showPreview(c echo.Context, vm *vpm.ImportPage, name address.D
 	rows, template, err := parseImport(vm.Template, data)
 	if err == nil {
 		var plan *tenants.ImportPlan
-		plan, err = h.Tenants.CheckImport(c.Request().Context(), web.IdentityOf(c).Scope, name, template, rows)
+		plan, err = h.Tenants.CheckImport(c.Request().Context(), request.IdentityOf(c).Scope, name, template, rows)
 		if err == nil {
 			vm.Preview = preview(rows, plan)
 			status := http.StatusOK
 			if !vm.Preview.CanWrite {
 				status = http.StatusUnprocessableEntity
 			} else if upload == "" {
-				upload, err = h.Imports.KeepImport(c, web.ImportUpload{Domain: name.String(), Template: vm.Template, CSV: data})
+				upload, err = h.Imports.KeepImport(c, request.ImportUpload{Domain: name.String(), Template: vm.Template, CSV: data})
 				if err != nil {
 					return err
 				}
 			}
 			vm.Preview.Upload = upload
-			return web.Render(c, status, vpm.Import(*vm))
+			return request.Render(c, status, vpm.Import(*vm))
 		}
 	}
-	if !web.MergeErrors(&vm.Errors, err) {
-		return web.Status(err)
+	if !request.MergeErrors(&vm.Errors, err) {
+		return request.Status(err)
 	}
-	return web.Render(c, http.StatusUnprocessableEntity, vpm.Import(*vm))
+	return request.Render(c, http.StatusUnprocessableEntity, vpm.Import(*vm))
 }
 
 func parseImport(template, data string) ([]tenants.ImportRow, address.Localpart, error) {
@@ -123,9 +124,9 @@ func preview(rows []tenants.ImportRow, plan *tenants.ImportPlan) *vpm.ImportPrev
 	switch {
 	case len(plan.Problems) > 0:
 		p.Summary = fmt.Sprintf("%s with problems, %s fine. Correct the file and upload it again: nothing is imported while any line has a problem.",
-			web.Count(int64(len(plan.Problems)), "line", "lines"), web.Count(int64(len(plan.Mailboxes)), "line", "lines"))
+			viewmodel.Count(int64(len(plan.Problems)), "line", "lines"), viewmodel.Count(int64(len(plan.Mailboxes)), "line", "lines"))
 	default:
-		p.Summary = fmt.Sprintf("%s to add, with %s.", web.Count(int64(len(plan.Mailboxes)), "mailbox", "mailboxes"), tmpl)
+		p.Summary = fmt.Sprintf("%s to add, with %s.", viewmodel.Count(int64(len(plan.Mailboxes)), "mailbox", "mailboxes"), tmpl)
 	}
 	return p
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
@@ -17,7 +17,7 @@ func (h handlers) mailboxCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	f, u, errs := settingsForm(c, id.IsAdmin())
 	f.New, f.Action = true, domainHref(name)+"/mailboxes"
 	f.LocalPart = strings.TrimSpace(c.FormValue("local_part"))
@@ -31,14 +31,14 @@ func (h handlers) mailboxCreate(c echo.Context) error {
 		_, err = h.Tenants.CreateMailbox(c.Request().Context(), id.Scope, tenants.NewMailbox{
 			Address: a, Password: c.FormValue("password"), FullName: f.FullName, Settings: settingsOf(u),
 		})
-		if err != nil && !web.MergeErrors(&errs, err) {
-			return web.Status(err)
+		if err != nil && !request.MergeErrors(&errs, err) {
+			return request.Status(err)
 		}
 	}
 	if errs != nil {
 		f.Errors = errs
 		vm := vpm.MailboxNewPage{Page: h.Page(c, "Add mailbox"), Domain: d.Name, BackHref: domainHref(name), Form: f}
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.MailboxNew(vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.MailboxNew(vm))
 	}
 	return h.Done(c, "Mailbox "+a.String()+" added.", mailboxHref(a))
 }

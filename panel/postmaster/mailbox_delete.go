@@ -3,7 +3,7 @@ package postmaster
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // mailboxDelete removes a mailbox with its aliases, forwards and responder.
@@ -12,8 +12,8 @@ func (h handlers) mailboxDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Tenants.DeleteMailbox(c.Request().Context(), web.IdentityOf(c).Scope, a); err != nil {
-		return web.Status(err)
+	if err := h.Tenants.DeleteMailbox(c.Request().Context(), request.IdentityOf(c).Scope, a); err != nil {
+		return request.Status(err)
 	}
 	return h.Done(c, "Mailbox "+a.String()+" removed.", domainHref(a.Domain))
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
@@ -34,7 +34,7 @@ func settingsForm(c echo.Context, showPostmaster bool) (vpm.MailboxForm, tenants
 	} else {
 		u.QuotaBytes = &n
 	}
-	if t, err := web.ParseDate(f.Expires); err != nil {
+	if t, err := viewmodel.ParseDate(f.Expires); err != nil {
 		errs["expires"] = "use a date such as 2026-12-24"
 	} else if t == nil {
 		u.ClearExpiry = true
@@ -80,7 +80,7 @@ func formOf(m *tenants.Mailbox, showPostmaster bool) vpm.MailboxForm {
 	f := vpm.MailboxForm{
 		FullName: m.FullName, Active: m.Active, StoreMail: m.StoreMail, MaySend: m.MaySend, MayResponder: m.MayResponder,
 		MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster, ShowPostmaster: showPostmaster,
-		Expires: web.Date(m.ExpiresAt), ExpireInactiveDays: strconv.FormatInt(m.ExpireInactiveDays, 10),
+		Expires: viewmodel.Date(m.ExpiresAt), ExpireInactiveDays: strconv.FormatInt(m.ExpireInactiveDays, 10),
 	}
 	if m.QuotaBytes > 0 {
 		f.Quota = tenants.FormatSize(m.QuotaBytes)

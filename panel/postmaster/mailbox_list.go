@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -17,9 +17,9 @@ func (h handlers) mailboxList(c echo.Context) error {
 		return err
 	}
 	base := domainHref(name)
-	vm, err := h.MailboxList(c, web.IdentityOf(c).Scope, name, base)
+	vm, err := h.MailboxList(c, request.IdentityOf(c).Scope, name, base)
 	if err != nil {
-		return web.Status(err)
+		return request.Status(err)
 	}
 	vm.Page = h.Page(c, d.Name)
 	vm.Heading = "Mailboxes of " + d.Name
@@ -30,5 +30,5 @@ func (h handlers) mailboxList(c echo.Context) error {
 		vm.Heading = d.Name + " is an alias domain"
 	}
 	vm.ExportHref = base + "/export.csv"
-	return web.Render(c, http.StatusOK, views.MailboxList(vm))
+	return request.Render(c, http.StatusOK, views.MailboxList(vm))
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
@@ -20,7 +20,7 @@ func (h handlers) mailboxNew(c echo.Context) error {
 	f := vpm.MailboxForm{
 		New: true, Action: domainHref(name) + "/mailboxes", Active: st.Active, StoreMail: st.StoreMail, MaySend: st.MaySend,
 		MayResponder: st.MayResponder, MayForward: st.MayForward, Webmail: st.Webmail,
-		ShowPostmaster: web.IdentityOf(c).IsAdmin(), ExpireInactiveDays: "0",
+		ShowPostmaster: request.IdentityOf(c).IsAdmin(), ExpireInactiveDays: "0",
 	}
-	return web.Render(c, http.StatusOK, vpm.MailboxNew(vpm.MailboxNewPage{Page: h.Page(c, "Add mailbox"), Domain: d.Name, BackHref: domainHref(name), Form: f}))
+	return request.Render(c, http.StatusOK, vpm.MailboxNew(vpm.MailboxNewPage{Page: h.Page(c, "Add mailbox"), Domain: d.Name, BackHref: domainHref(name), Form: f}))
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
@@ -18,14 +18,14 @@ func (h handlers) mailboxPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	var errs map[string]string
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
 		errs = map[string]string{"password2": "the two passwords differ"}
 	} else if changed, err := h.Tenants.UpdateMailbox(c.Request().Context(), id.Scope, a, tenants.MailboxUpdate{Password: &pw}); err != nil {
-		if !web.MergeErrors(&errs, err) {
-			return web.Status(err)
+		if !request.MergeErrors(&errs, err) {
+			return request.Status(err)
 		}
 	} else if id.Login.Mailbox != nil && id.Login.Mailbox.ID == changed.ID {
 		l := *id.Login
@@ -40,7 +40,7 @@ func (h handlers) mailboxPassword(c echo.Context) error {
 			return err
 		}
 		vm.Password.Errors = errs
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
 	}
 	return h.Done(c, "Password of "+a.String()+" changed.", mailboxHref(a))
 }

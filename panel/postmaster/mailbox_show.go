@@ -7,7 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/views"
@@ -23,25 +24,25 @@ func (h handlers) mailboxShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, vpm.Mailbox(*vm))
+	return request.Render(c, http.StatusOK, vpm.Mailbox(*vm))
 }
 
 // mailboxPage builds a mailbox's page from what is stored; handlers that
 // re-show one of its forms with errors replace that form.
 func (h handlers) mailboxPage(c echo.Context, a address.Address, m *tenants.Mailbox) (*vpm.MailboxPage, error) {
 	ctx := c.Request().Context()
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	aliases, err := h.Tenants.Aliases(ctx, id.Scope, a.Domain, a)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	fwd, store, err := h.Tenants.Forwards(ctx, id.Scope, a)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	r, err := h.Tenants.Responder(ctx, id.Scope, a)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	now := time.Now()
 	base := mailboxHref(a)
@@ -56,12 +57,12 @@ func (h handlers) mailboxPage(c echo.Context, a address.Address, m *tenants.Mail
 	settings.Action = base
 	vm := &vpm.MailboxPage{
 		Page: h.Page(c, a.String()), Address: a.String(), Domain: a.Domain.String(), BackHref: domainHref(a.Domain),
-		Created: web.When(&m.CreatedAt), LastLogin: web.When(m.LastLoginAt), Status: status,
+		Created: viewmodel.When(&m.CreatedAt), LastLogin: viewmodel.When(m.LastLoginAt), Status: status,
 		Settings:     settings,
 		Password:     views.PasswordForm{Action: base + "/password", CSRFToken: id.CSRF},
 		AliasAction:  base + "/aliases",
-		Forwards:     web.ForwardsView(fwd, store, base+"/forwards", id.CSRF),
-		Responder:    web.ResponderView(r, now, base+"/responder", id.CSRF),
+		Forwards:     request.ForwardsView(fwd, store, base+"/forwards", id.CSRF),
+		Responder:    request.ResponderView(r, now, base+"/responder", id.CSRF),
 		DeleteAction: base + "/delete",
 	}
 	for _, al := range aliases {

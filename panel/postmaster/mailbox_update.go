@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
@@ -15,11 +15,11 @@ func (h handlers) mailboxUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	f, u, errs := settingsForm(c, id.IsAdmin())
 	if errs == nil {
-		if _, err := h.Tenants.UpdateMailbox(c.Request().Context(), id.Scope, a, u); err != nil && !web.MergeErrors(&errs, err) {
-			return web.Status(err)
+		if _, err := h.Tenants.UpdateMailbox(c.Request().Context(), id.Scope, a, u); err != nil && !request.MergeErrors(&errs, err) {
+			return request.Status(err)
 		}
 	}
 	if errs != nil {
@@ -29,7 +29,7 @@ func (h handlers) mailboxUpdate(c echo.Context) error {
 		}
 		f.Action, f.Errors = vm.Settings.Action, errs
 		vm.Settings = f
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
 	}
 	return h.Done(c, "Settings of "+a.String()+" saved.", mailboxHref(a))
 }

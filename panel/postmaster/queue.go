@@ -3,7 +3,7 @@ package postmaster
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -18,7 +18,7 @@ func (h handlers) queueScope(c echo.Context) (tenants.Scope, *tenants.Domain, st
 	if err != nil {
 		return tenants.Scope{}, nil, "", err
 	}
-	sc, err := web.IdentityOf(c).Scope.Narrow(d.ID)
+	sc, err := request.IdentityOf(c).Scope.Narrow(d.ID)
 	if err != nil {
 		return tenants.Scope{}, nil, "", err
 	}

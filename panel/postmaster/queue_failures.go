@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -17,9 +17,9 @@ func (h handlers) queueFailures(c echo.Context) error {
 	}
 	vm, err := h.QueueFailures(c, sc, base)
 	if err != nil {
-		return web.Status(err)
+		return request.Status(err)
 	}
 	vm.Heading = "Failed deliveries of " + d.Name
 	vm.Page = h.Page(c, vm.Heading)
-	return web.Render(c, http.StatusOK, views.Failures(vm))
+	return request.Render(c, http.StatusOK, views.Failures(vm))
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -18,9 +18,9 @@ func (h handlers) queueList(c echo.Context) error {
 	}
 	vm, err := h.QueueList(c, sc, base)
 	if err != nil {
-		return web.Status(err)
+		return request.Status(err)
 	}
 	vm.Heading = "Outgoing queue of " + d.Name
 	vm.Page = h.Page(c, vm.Heading)
-	return web.Render(c, http.StatusOK, views.Queue(vm))
+	return request.Render(c, http.StatusOK, views.Queue(vm))
 }

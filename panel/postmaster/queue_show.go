@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -20,5 +20,5 @@ func (h handlers) queueShow(c echo.Context) error {
 		return err
 	}
 	vm.Page = h.Page(c, vm.Heading)
-	return web.Render(c, http.StatusOK, views.QueueMessage(vm))
+	return request.Render(c, http.StatusOK, views.QueueMessage(vm))
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
@@ -16,12 +16,12 @@ func (h handlers) responderSet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := web.IdentityOf(c)
-	f, in, ok := web.ResponderForm(c, mailboxHref(a)+"/responder", id.CSRF)
+	id := request.IdentityOf(c)
+	f, in, ok := request.ResponderForm(c, mailboxHref(a)+"/responder", id.CSRF)
 	if ok {
 		if err := h.Tenants.SetResponder(c.Request().Context(), id.Scope, a, in); err != nil {
-			if !web.MergeErrors(&f.Errors, err) {
-				return web.Status(err)
+			if !request.MergeErrors(&f.Errors, err) {
+				return request.Status(err)
 			}
 			ok = false
 		}
@@ -33,7 +33,7 @@ func (h handlers) responderSet(c echo.Context) error {
 		}
 		f.Status = vm.Responder.Status
 		vm.Responder = f
-		return web.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Mailbox(*vm))
 	}
 	msg := "Responder of " + a.String() + " is off."
 	if in.Enabled {

@@ -14,16 +14,17 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
-type handlers struct{ *web.Env }
+type handlers struct{ *request.Env }
 
 // Routes adds a domain's routes to g (mounted at /d/:domain, behind the
 // administrator-or-postmaster check).
-func Routes(g *echo.Group, env *web.Env) {
+func Routes(g *echo.Group, env *request.Env) {
 	h := handlers{env}
 	g.GET("", h.mailboxList)
 	g.GET("/mailboxes/new", h.mailboxNew)
@@ -56,13 +57,13 @@ func Routes(g *echo.Group, env *web.Env) {
 // domain returns the :domain of the URL when the signed-in scope reaches
 // it, else "not found".
 func (h handlers) domain(c echo.Context) (*tenants.Domain, address.Domain, error) {
-	name, err := web.DomainParam(c)
+	name, err := request.DomainParam(c)
 	if err != nil {
 		return nil, "", err
 	}
-	d, err := h.Tenants.Domain(c.Request().Context(), web.IdentityOf(c).Scope, name)
+	d, err := h.Tenants.Domain(c.Request().Context(), request.IdentityOf(c).Scope, name)
 	if err != nil {
-		return nil, "", web.Status(err)
+		return nil, "", request.Status(err)
 	}
 	return d, name, nil
 }
@@ -73,13 +74,13 @@ func (h handlers) mailbox(c echo.Context) (address.Address, *tenants.Mailbox, er
 	if err != nil {
 		return address.Address{}, nil, err
 	}
-	a, err := web.LocalParam(c, "local", name)
+	a, err := request.LocalParam(c, "local", name)
 	if err != nil {
 		return address.Address{}, nil, err
 	}
-	m, err := h.Tenants.Mailbox(c.Request().Context(), web.IdentityOf(c).Scope, a)
+	m, err := h.Tenants.Mailbox(c.Request().Context(), request.IdentityOf(c).Scope, a)
 	if err != nil {
-		return address.Address{}, nil, web.Status(err)
+		return address.Address{}, nil, request.Status(err)
 	}
 	return a, m, nil
 }
@@ -87,5 +88,5 @@ func (h handlers) mailbox(c echo.Context) (address.Address, *tenants.Mailbox, er
 func domainHref(d address.Domain) string { return "/d/" + url.PathEscape(d.String()) }
 
 func mailboxHref(a address.Address) string {
-	return web.MailboxHref(a.Domain.String(), string(a.Local))
+	return viewmodel.MailboxHref(a.Domain.String(), string(a.Local))
 }

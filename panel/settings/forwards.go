@@ -5,19 +5,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vsettings "github.com/postdesk/postdesk/views/settings"
 )
 
 // forwards sets the user's own forwards, when the mailbox may (tenants
 // refuses otherwise).
 func (h handlers) forwards(c echo.Context) error {
-	id := web.IdentityOf(c)
-	f, to, ok := web.ForwardsForm(c, "/settings/forwards", id.CSRF)
+	id := request.IdentityOf(c)
+	f, to, ok := request.ForwardsForm(c, "/settings/forwards", id.CSRF)
 	if ok {
 		if err := h.Tenants.SetForwards(c.Request().Context(), id.Self, id.Login.Address, to, f.StoreMail); err != nil {
-			if !web.MergeErrors(&f.Errors, err) {
-				return web.Status(err)
+			if !request.MergeErrors(&f.Errors, err) {
+				return request.Status(err)
 			}
 			ok = false
 		}
@@ -31,7 +31,7 @@ func (h handlers) forwards(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusForbidden)
 		}
 		vm.Forwards = &f
-		return web.Render(c, http.StatusUnprocessableEntity, vsettings.Settings(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vsettings.Settings(*vm))
 	}
 	return h.Done(c, "Your forwards are saved.", "/settings")
 }

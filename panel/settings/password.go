@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vsettings "github.com/postdesk/postdesk/views/settings"
 )
 
@@ -13,14 +13,14 @@ import (
 // one. The change ends every session of the mailbox, here and in other
 // browsers; this browser is signed in again with a fresh session.
 func (h handlers) password(c echo.Context) error {
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	var errs map[string]string
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
 		errs = map[string]string{"password2": "the two passwords differ"}
 	} else if m, err := h.Tenants.ChangeOwnPassword(c.Request().Context(), id.Self, c.FormValue("current_password"), pw); err != nil {
-		if !web.MergeErrors(&errs, err) {
-			return web.Status(err)
+		if !request.MergeErrors(&errs, err) {
+			return request.Status(err)
 		}
 	} else {
 		l := *id.Login
@@ -35,7 +35,7 @@ func (h handlers) password(c echo.Context) error {
 			return err
 		}
 		vm.Password.Errors = errs
-		return web.Render(c, http.StatusUnprocessableEntity, vsettings.Settings(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vsettings.Settings(*vm))
 	}
 	return h.Done(c, "Your password is changed.", "/settings")
 }

@@ -5,19 +5,19 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vsettings "github.com/postdesk/postdesk/views/settings"
 )
 
 // responder sets or revokes the user's own autoresponder, when the mailbox
 // may (tenants refuses otherwise).
 func (h handlers) responder(c echo.Context) error {
-	id := web.IdentityOf(c)
-	f, in, ok := web.ResponderForm(c, "/settings/responder", id.CSRF)
+	id := request.IdentityOf(c)
+	f, in, ok := request.ResponderForm(c, "/settings/responder", id.CSRF)
 	if ok {
 		if err := h.Tenants.SetResponder(c.Request().Context(), id.Self, id.Login.Address, in); err != nil {
-			if !web.MergeErrors(&f.Errors, err) {
-				return web.Status(err)
+			if !request.MergeErrors(&f.Errors, err) {
+				return request.Status(err)
 			}
 			ok = false
 		}
@@ -32,7 +32,7 @@ func (h handlers) responder(c echo.Context) error {
 		}
 		f.Status = vm.Responder.Status
 		vm.Responder = &f
-		return web.Render(c, http.StatusUnprocessableEntity, vsettings.Settings(*vm))
+		return request.Render(c, http.StatusUnprocessableEntity, vsettings.Settings(*vm))
 	}
 	msg := "Your autoresponder is off."
 	if in.Enabled {

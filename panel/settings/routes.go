@@ -6,14 +6,14 @@ package settings
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
-type handlers struct{ *web.Env }
+type handlers struct{ *request.Env }
 
 // Routes adds the settings routes to g (mounted at /settings, behind the
 // signed-in mailbox check).
-func Routes(g *echo.Group, env *web.Env) {
+func Routes(g *echo.Group, env *request.Env) {
 	h := handlers{env}
 	g.GET("", h.show)
 	g.POST("/password", h.password)

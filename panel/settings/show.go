@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/views"
 	vsettings "github.com/postdesk/postdesk/views/settings"
 )
@@ -16,17 +16,17 @@ func (h handlers) show(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, http.StatusOK, vsettings.Settings(*vm))
+	return request.Render(c, http.StatusOK, vsettings.Settings(*vm))
 }
 
 // page builds the settings page from what is stored; the mailbox is read
 // again, so permissions changed by a postmaster count at once.
 func (h handlers) page(c echo.Context) (*vsettings.SettingsPage, error) {
 	ctx := c.Request().Context()
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	m, err := h.Tenants.MailboxByID(ctx, id.Self, id.Self.MailboxID)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	a := id.Login.Address
 	vm := &vsettings.SettingsPage{
@@ -35,7 +35,7 @@ func (h handlers) page(c echo.Context) (*vsettings.SettingsPage, error) {
 	}
 	addrs, err := h.Tenants.Addresses(ctx, id.Self, m)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	for _, ad := range addrs {
 		vm.Addresses = append(vm.Addresses, ad.Unicode())
@@ -43,17 +43,17 @@ func (h handlers) page(c echo.Context) (*vsettings.SettingsPage, error) {
 	if m.MayResponder {
 		r, err := h.Tenants.Responder(ctx, id.Self, a)
 		if err != nil {
-			return nil, web.Status(err)
+			return nil, request.Status(err)
 		}
-		f := web.ResponderView(r, time.Now(), "/settings/responder", id.CSRF)
+		f := request.ResponderView(r, time.Now(), "/settings/responder", id.CSRF)
 		vm.Responder = &f
 	}
 	if m.MayForward {
 		fwd, store, err := h.Tenants.Forwards(ctx, id.Self, a)
 		if err != nil {
-			return nil, web.Status(err)
+			return nil, request.Status(err)
 		}
-		f := web.ForwardsView(fwd, store, "/settings/forwards", id.CSRF)
+		f := request.ForwardsView(fwd, store, "/settings/forwards", id.CSRF)
 		vm.Forwards = &f
 	}
 	return vm, nil

@@ -6,7 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 )
 
 // bulk changes the selected messages of a folder: mark read or unread,
@@ -45,7 +46,7 @@ func (h handlers) bulk(c echo.Context) error {
 		uids = append(uids, uint32(n))
 	}
 	if len(uids) > 10000 {
-		return web.Refuse(http.StatusBadRequest, "Select at most 10,000 messages at once.")
+		return request.Refuse(http.StatusBadRequest, "Select at most 10,000 messages at once.")
 	}
 	action := c.FormValue("action")
 	if len(uids) == 0 {
@@ -59,7 +60,7 @@ func (h handlers) bulk(c echo.Context) error {
 			return mailError(err)
 		}
 	}
-	n := web.Count(int64(len(uids)), "message", "messages")
+	n := viewmodel.Count(int64(len(uids)), "message", "messages")
 	var msg string
 	stay := false
 	switch action {

@@ -8,7 +8,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	vwebmail "github.com/postdesk/postdesk/views/webmail"
@@ -146,7 +146,7 @@ func (h handlers) renderCompose(c echo.Context, status int, vm vwebmail.ComposeP
 	for _, d := range dir {
 		vm.Directory = append(vm.Directory, directoryOption(d))
 	}
-	return web.Render(c, status, vwebmail.Compose(vm))
+	return request.Render(c, status, vwebmail.Compose(vm))
 }
 
 // directoryOption is a directory entry as an address a recipient field
@@ -157,10 +157,10 @@ func directoryOption(d tenants.DirectoryEntry) vwebmail.Option {
 
 // ownAddresses are the addresses the user may send as, their own first.
 func (h handlers) ownAddresses(c echo.Context) ([]address.Address, error) {
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	own, err := h.Tenants.Addresses(c.Request().Context(), id.Self, id.Login.Mailbox)
 	if err != nil {
-		return nil, web.Status(err)
+		return nil, request.Status(err)
 	}
 	if len(own) == 0 {
 		own = []address.Address{id.Login.Address}

@@ -16,7 +16,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants/address"
 	vwebmail "github.com/postdesk/postdesk/views/webmail"
 )
@@ -168,7 +168,7 @@ func (h handlers) composeSubmit(c echo.Context) error {
 		return h.Done(c, "Draft saved.", "/webmail/compose?draft="+ref(drafts.ID, uid))
 	}
 
-	if err := h.mail.Submit(ctx, acct.id.Login, web.ClientOf(c).Addr, from, rcpts, msg); err != nil {
+	if err := h.mail.Submit(ctx, acct.id.Login, request.ClientOf(c).Addr, from, rcpts, msg); err != nil {
 		if m, ok := userMessage(err, acct.quota); ok {
 			vm.Errors[""] = "Not sent: " + m
 			if uploaded {

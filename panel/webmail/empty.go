@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // empty deletes every message of Trash or Junk for good.
@@ -25,7 +25,7 @@ func (h handlers) empty(c echo.Context) error {
 		return err
 	}
 	if f.SpecialUse != UseTrash && f.SpecialUse != UseJunk {
-		return web.Refuse(http.StatusBadRequest, "Only Trash and Junk are emptied this way.")
+		return request.Refuse(http.StatusBadRequest, "Only Trash and Junk are emptied this way.")
 	}
 	if err := h.mail.Remove(ctx, acct.mailboxID, f.ID, nil); err != nil {
 		return mailError(err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vwebmail "github.com/postdesk/postdesk/views/webmail"
 )
 
@@ -29,7 +29,7 @@ func (h handlers) folderShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := web.PageNumber(c)
+	page := request.PageNumber(c)
 	s := vwebmail.SearchForm{
 		Action: folderHref(f.ID), ClearHref: folderHref(f.ID),
 		From: strings.TrimSpace(c.QueryParam("from")), To: strings.TrimSpace(c.QueryParam("to")),
@@ -119,5 +119,5 @@ func (h handlers) folderShow(c echo.Context) error {
 			Unread: !m.Seen, Flagged: m.Flagged, Answered: m.Answered, Attachments: m.Attachments,
 		})
 	}
-	return web.Render(c, http.StatusOK, vwebmail.List(vm))
+	return request.Render(c, http.StatusOK, vwebmail.List(vm))
 }

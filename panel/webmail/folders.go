@@ -7,7 +7,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 	vwebmail "github.com/postdesk/postdesk/views/webmail"
 )
@@ -39,7 +39,7 @@ func (h handlers) renderFolders(c echo.Context, status int, newName string, errs
 			HasMessages: f.Messages > 0,
 		})
 	}
-	return web.Render(c, status, vwebmail.Folders(vm))
+	return request.Render(c, status, vwebmail.Folders(vm))
 }
 
 // foldersForChange lists the mailbox's folders for a change (POST),

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -14,7 +14,7 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // pager builds a message list's paging line.
 func pager(base string, q url.Values, page int, total int64) views.Pager {
-	p := web.MakePager(base, q, page, total, "message", "messages")
+	p := viewmodel.MakePager(base, q, page, total, "message", "messages")
 	return p
 }
 
@@ -36,7 +36,7 @@ func searchPager(base string, q url.Values, page int, pg *Page) views.Pager {
 	p := views.Pager{Page: page, Total: "More may match"}
 	if n := len(pg.Messages); n > 0 {
 		first := int64((page-1)*pageSize + 1)
-		p.Total = fmt.Sprintf("Messages %s–%s; more may match", web.Num(first), web.Num(first+int64(n)-1))
+		p.Total = fmt.Sprintf("Messages %s–%s; more may match", viewmodel.Num(first), viewmodel.Num(first+int64(n)-1))
 	}
 	if page > 1 {
 		p.PrevHref = link(page - 1)
@@ -51,5 +51,5 @@ func searchPager(base string, q url.Values, page int, pg *Page) views.Pager {
 // folder's end.
 func searchStopped() string {
 	return fmt.Sprintf("The search stopped before the end of the folder: one search reads at most %s messages, for at most %d seconds. "+
-		"Older messages may match too; narrow the search by From, To or Subject.", web.Num(MaxBodyScan), int(BodySearchTime.Seconds()))
+		"Older messages may match too; narrow the search by From, To or Subject.", viewmodel.Num(MaxBodyScan), int(BodySearchTime.Seconds()))
 }

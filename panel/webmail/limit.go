@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 )
 
 // Defaults of the bounds on heavy work (Config.HeavyPerUser, HeavyTotal,
@@ -107,10 +107,10 @@ func (h handlers) heavy(c echo.Context, acct account, fn func() error) error {
 	switch {
 	case errors.Is(err, errUserBusy):
 		c.Response().Header().Set("Retry-After", "5")
-		return web.Refuse(http.StatusTooManyRequests, "You have too many messages opening at once: wait for them, then try again.")
+		return request.Refuse(http.StatusTooManyRequests, "You have too many messages opening at once: wait for them, then try again.")
 	case errors.Is(err, errServerBusy):
 		c.Response().Header().Set("Retry-After", "5")
-		return web.Refuse(http.StatusServiceUnavailable, "The server is busy: try again in a moment.")
+		return request.Refuse(http.StatusServiceUnavailable, "The server is busy: try again in a moment.")
 	case err != nil:
 		return err
 	}

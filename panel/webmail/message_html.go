@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vwebmail "github.com/postdesk/postdesk/views/webmail"
 )
 
@@ -49,5 +49,5 @@ func (h handlers) messageHTML(c echo.Context) error {
 	hd.Set("Content-Security-Policy", frameCSP(images))
 	hd.Set("X-Frame-Options", "SAMEORIGIN")
 	hd.Set("Referrer-Policy", "no-referrer")
-	return web.Render(c, http.StatusOK, vwebmail.FrameDoc(s.HTML))
+	return request.Render(c, http.StatusOK, vwebmail.FrameDoc(s.HTML))
 }

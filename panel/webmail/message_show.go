@@ -9,7 +9,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	vwebmail "github.com/postdesk/postdesk/views/webmail"
 )
 
@@ -108,7 +108,7 @@ func (h handlers) messageShow(c echo.Context) error {
 	if pm.TextCut {
 		vm.Notes = append(vm.Notes, "The text is long: only its beginning is shown here; the source shows all of it.")
 	}
-	return web.Render(c, http.StatusOK, vwebmail.Message(vm))
+	return request.Render(c, http.StatusOK, vwebmail.Message(vm))
 }
 
 // parseMessage reads and parses a message of the signed-in mailbox

@@ -17,7 +17,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"github.com/labstack/echo/v4"
 
-	"github.com/postdesk/postdesk/panel/web"
+	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -45,7 +45,7 @@ const DefaultMaxMessageBytes = 50 << 20
 const pageSize = 50
 
 type handlers struct {
-	*web.Env
+	*request.Env
 	mail  Mail
 	cfg   Config
 	san   *sanitizer
@@ -54,7 +54,7 @@ type handlers struct {
 
 // Routes adds the webmail routes to g (mounted at /webmail, behind the
 // signed-in mailbox check).
-func Routes(g *echo.Group, env *web.Env, cfg Config) {
+func Routes(g *echo.Group, env *request.Env, cfg Config) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
@@ -102,9 +102,9 @@ func UploadLimit(maxMessage int64) int64 {
 // postmasters without it keep their domain pages only.
 func requireWebmail(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := web.IdentityOf(c)
+		id := request.IdentityOf(c)
 		if id == nil || id.Login.Mailbox == nil || !id.Login.Mailbox.Webmail {
-			return web.Refuse(http.StatusForbidden, "This account may not use webmail.")
+			return request.Refuse(http.StatusForbidden, "This account may not use webmail.")
 		}
 		return next(c)
 	}
@@ -112,13 +112,13 @@ func requireWebmail(next echo.HandlerFunc) echo.HandlerFunc {
 
 // account is the signed-in mailbox as webmail uses it.
 type account struct {
-	id        *web.Identity
+	id        *request.Identity
 	mailboxID int64
 	quota     int64
 }
 
 func accountOf(c echo.Context) account {
-	id := web.IdentityOf(c)
+	id := request.IdentityOf(c)
 	return account{id: id, mailboxID: id.Login.Mailbox.ID, quota: tenants.EffectiveQuota(id.Login.Mailbox, id.Login.Domain)}
 }
 

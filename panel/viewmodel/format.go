@@ -1,4 +1,8 @@
-package web
+// Package viewmodel writes values as pages show them (times, sizes,
+// counts, pagers, links) and reads the few typed inputs pages share
+// (dates, lists). It knows nothing of requests: handlers call it to fill
+// views' view models.
+package viewmodel
 
 import (
 	"fmt"

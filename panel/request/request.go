@@ -1,8 +1,13 @@
-// Package web holds what every panel area shares: the signed-in identity
-// and its Scope in the request context, the one Render helper, the page
-// frame, and the translation of tenants errors into form messages and HTTP
-// statuses.
-package web
+// Package request holds what every panel area's handlers share about a
+// request: the dependencies (Env) and the small interfaces of the mail
+// features the panel uses, the signed-in identity and its Scope in the
+// request context, the one Render helper, the page frame, route
+// parameters, reading the shared forms, and the translation of tenants
+// errors into form messages and HTTP statuses. The pages both the
+// administrator's and the postmaster's areas show (audit log, mailbox
+// list, queue) are built here once. How values are written for a page is
+// panel/viewmodel's.
+package request
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"net/url"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/views"
@@ -27,7 +28,7 @@ func (e *Env) MailboxList(c echo.Context, sc tenants.Scope, domain address.Domai
 	desc := c.QueryParam("desc") == "1"
 	page := PageNumber(c)
 	rows, total, err := e.Tenants.Mailboxes(c.Request().Context(), sc, tenants.MailboxQuery{
-		Domain: domain, Search: search, Sort: sort, Desc: desc, Limit: PageSize, Offset: (page - 1) * PageSize,
+		Domain: domain, Search: search, Sort: sort, Desc: desc, Limit: viewmodel.PageSize, Offset: (page - 1) * viewmodel.PageSize,
 	})
 	if err != nil {
 		return views.MailboxListPage{}, err
@@ -41,7 +42,7 @@ func (e *Env) MailboxList(c echo.Context, sc tenants.Scope, domain address.Domai
 		q.Set("desc", "1")
 	}
 	vm := views.MailboxListPage{Action: base, Search: search, Sort: sort, Desc: desc,
-		Pager: MakePager(base, q, page, total, "mailbox", "mailboxes")}
+		Pager: viewmodel.MakePager(base, q, page, total, "mailbox", "mailboxes")}
 	for _, col := range []struct{ key, label string }{{"address", "Address"}, {"name", "Full name"}, {"created", "Created"}, {"last_login", "Last login"}} {
 		v := url.Values{}
 		if search != "" {
@@ -87,8 +88,8 @@ func MailboxRow(m *tenants.MailboxInfo, now time.Time) views.MailboxRow {
 		flags = append(flags, "may not send")
 	}
 	return views.MailboxRow{
-		Address: m.Address, Href: MailboxHref(m.Domain, m.LocalPart), Domain: m.Domain, FullName: m.FullName,
-		Quota: Quota(m.QuotaBytes, "default"), Status: status, LastLogin: When(m.LastLoginAt),
-		Created: When(&m.CreatedAt), Aliases: Num(m.Aliases), Flags: strings.Join(flags, ", "),
+		Address: m.Address, Href: viewmodel.MailboxHref(m.Domain, m.LocalPart), Domain: m.Domain, FullName: m.FullName,
+		Quota: viewmodel.Quota(m.QuotaBytes, "default"), Status: status, LastLogin: viewmodel.When(m.LastLoginAt),
+		Created: viewmodel.When(&m.CreatedAt), Aliases: viewmodel.Num(m.Aliases), Flags: strings.Join(flags, ", "),
 	}
 }

@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"strconv"
@@ -7,43 +7,18 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/views"
 )
-
-// ParseDate reads a date input (YYYY-MM-DD, midnight UTC) or an RFC 3339
-// timestamp; empty gives nil.
-func ParseDate(s string) (*time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		t = t.UTC()
-		return &t, nil
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return nil, &tenants.ValidationError{Message: "use a date such as 2026-12-24"}
-	}
-	return &t, nil
-}
-
-// SplitList splits a list typed in a text area: spaces, commas,
-// semicolons and line breaks separate.
-func SplitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool {
-		return r == ' ' || r == ',' || r == ';' || r == '\n' || r == '\r' || r == '\t'
-	})
-}
 
 // ForwardsForm reads a forwards form. Each address is parsed at this edge;
 // a malformed one is a field error.
 func ForwardsForm(c echo.Context, action, csrf string) (views.ForwardForm, []address.Address, bool) {
 	f := views.ForwardForm{Action: action, CSRFToken: csrf, Addresses: c.FormValue("addresses"), StoreMail: c.FormValue("store_mail") == "on"}
 	var to []address.Address
-	for _, s := range SplitList(f.Addresses) {
+	for _, s := range viewmodel.SplitList(f.Addresses) {
 		a, err := address.ParseAddress(s)
 		if err != nil {
 			f.Errors = map[string]string{"addresses": err.Error()}
@@ -69,10 +44,10 @@ func ResponderForm(c echo.Context, action, csrf string) (views.ResponderForm, te
 	in := tenants.ResponderInput{Enabled: f.Enabled, Subject: f.Subject, Body: f.Body}
 	errs := map[string]string{}
 	var err error
-	if in.StartsAt, err = ParseDate(f.Start); err != nil {
+	if in.StartsAt, err = viewmodel.ParseDate(f.Start); err != nil {
 		errs["start"] = "use a date such as 2026-12-24"
 	}
-	if in.EndsAt, err = ParseDate(f.End); err != nil {
+	if in.EndsAt, err = viewmodel.ParseDate(f.End); err != nil {
 		errs["end"] = "use a date such as 2026-12-24"
 	}
 	if f.IntervalDays != "" {
@@ -94,16 +69,16 @@ func ResponderView(r *tenants.Responder, now time.Time, action, csrf string) vie
 	case r.Active(now):
 		status = "On: answering incoming mail."
 		if r.EndsAt != nil {
-			status = "On until " + When(r.EndsAt) + " UTC."
+			status = "On until " + viewmodel.When(r.EndsAt) + " UTC."
 		}
 	case r.Enabled && r.StartsAt != nil && now.Before(*r.StartsAt):
-		status = "Scheduled from " + When(r.StartsAt) + " UTC."
+		status = "Scheduled from " + viewmodel.When(r.StartsAt) + " UTC."
 	case r.Enabled:
-		status = "Ended " + When(r.EndsAt) + " UTC."
+		status = "Ended " + viewmodel.When(r.EndsAt) + " UTC."
 	}
 	return views.ResponderForm{
 		Action: action, CSRFToken: csrf, Enabled: r.Enabled, Subject: r.Subject, Body: r.Body,
-		Start: Date(r.StartsAt), End: Date(r.EndsAt), IntervalDays: strconv.FormatInt(r.IntervalDays, 10), Status: status,
+		Start: viewmodel.Date(r.StartsAt), End: viewmodel.Date(r.EndsAt), IntervalDays: strconv.FormatInt(r.IntervalDays, 10), Status: status,
 	}
 }
 

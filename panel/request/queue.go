@@ -1,4 +1,4 @@
-package web
+package request
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/labstack/echo/v4"
 
+	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/queueadmin"
 	"github.com/postdesk/postdesk/views"
@@ -48,7 +49,7 @@ func (e *Env) QueueList(c echo.Context, sc tenants.Scope, base string) (views.Qu
 	ctx := c.Request().Context()
 	page := PageNumber(c)
 	search := strings.TrimSpace(c.QueryParam("q"))
-	msgs, total, err := e.Queue.QueueMessages(ctx, sc, queueadmin.QueueQuery{Search: search, Limit: PageSize, Offset: (page - 1) * PageSize})
+	msgs, total, err := e.Queue.QueueMessages(ctx, sc, queueadmin.QueueQuery{Search: search, Limit: viewmodel.PageSize, Offset: (page - 1) * viewmodel.PageSize})
 	if err != nil {
 		return views.QueuePage{}, err
 	}
@@ -57,7 +58,7 @@ func (e *Env) QueueList(c echo.Context, sc tenants.Scope, base string) (views.Qu
 		q.Set("q", search)
 	}
 	vm := views.QueuePage{Action: base, Search: search, FailuresHref: base + "/failures",
-		Pager: MakePager(base, q, page, total, "queued message", "queued messages")}
+		Pager: viewmodel.MakePager(base, q, page, total, "queued message", "queued messages")}
 	for i := range msgs {
 		vm.Rows = append(vm.Rows, queueRow(&msgs[i], base))
 	}
@@ -65,7 +66,7 @@ func (e *Env) QueueList(c echo.Context, sc tenants.Scope, base string) (views.Qu
 	if err != nil {
 		return views.QueuePage{}, err
 	}
-	vm.FailuresTotal = Count(ftotal, "failed delivery", "failed deliveries")
+	vm.FailuresTotal = viewmodel.Count(ftotal, "failed delivery", "failed deliveries")
 	for i := range fs {
 		vm.Failures = append(vm.Failures, failureRow(&fs[i], base))
 	}
@@ -75,11 +76,11 @@ func (e *Env) QueueList(c echo.Context, sc tenants.Scope, base string) (views.Qu
 // QueueFailures builds the page of every failed delivery sc reaches.
 func (e *Env) QueueFailures(c echo.Context, sc tenants.Scope, base string) (views.FailuresPage, error) {
 	page := PageNumber(c)
-	fs, total, err := e.Queue.Failures(c.Request().Context(), sc, PageSize, (page-1)*PageSize)
+	fs, total, err := e.Queue.Failures(c.Request().Context(), sc, viewmodel.PageSize, (page-1)*viewmodel.PageSize)
 	if err != nil {
 		return views.FailuresPage{}, err
 	}
-	vm := views.FailuresPage{BackHref: base, Pager: MakePager(base+"/failures", url.Values{}, page, total, "failed delivery", "failed deliveries")}
+	vm := views.FailuresPage{BackHref: base, Pager: viewmodel.MakePager(base+"/failures", url.Values{}, page, total, "failed delivery", "failed deliveries")}
 	for i := range fs {
 		vm.Rows = append(vm.Rows, failureRow(&fs[i], base))
 	}
@@ -100,13 +101,13 @@ func (e *Env) QueueShow(c echo.Context, sc tenants.Scope, base string) (views.Qu
 	vm := views.QueueMessagePage{
 		Heading: "Queued message " + strconv.FormatInt(m.ID, 10), BackHref: base,
 		Kind: m.Kind, From: sender(m.From), Subject: m.Subject, Size: humanize.IBytes(uint64(max(m.Size, 0))),
-		Created: When(&m.Created), Expires: When(&m.Expires), NextAttempt: nextAttempt(m),
+		Created: viewmodel.When(&m.Created), Expires: viewmodel.When(&m.Expires), NextAttempt: nextAttempt(m),
 		RetryAction: href + "/retry", DeleteAction: href + "/delete",
 	}
 	for _, r := range m.Recipients {
 		vm.Recipients = append(vm.Recipients, views.QueueRecipientRow{
 			Address: r.Address, State: recipientState(m, &r), Attempts: strconv.Itoa(r.Attempts),
-			NextAttempt: When(&r.NextAttempt), LastAttempt: When(r.LastAttempt), LastError: r.LastError,
+			NextAttempt: viewmodel.When(&r.NextAttempt), LastAttempt: viewmodel.When(r.LastAttempt), LastError: r.LastError,
 			RemoteHost: r.RemoteHost, RemoteReply: r.RemoteReply,
 		})
 	}
@@ -157,7 +158,7 @@ func queueRow(m *queueadmin.Message, base string) views.QueueRow {
 	href := base + "/" + strconv.FormatInt(m.ID, 10)
 	row := views.QueueRow{
 		ID: strconv.FormatInt(m.ID, 10), Href: href, Kind: m.Kind, From: sender(m.From), Subject: m.Subject,
-		Size: humanize.IBytes(uint64(max(m.Size, 0))), Created: When(&m.Created), NextAttempt: nextAttempt(m),
+		Size: humanize.IBytes(uint64(max(m.Size, 0))), Created: viewmodel.When(&m.Created), NextAttempt: nextAttempt(m),
 		RetryAction: href + "/retry", DeleteAction: href + "/delete",
 	}
 	attempts := 0
@@ -180,7 +181,7 @@ func failureRow(f *queueadmin.Failure, base string) views.FailureRow {
 		reported = "yes"
 	}
 	return views.FailureRow{
-		FailedAt: When(&f.FailedAt), QueueID: strconv.FormatInt(f.QueueID, 10), Kind: f.Kind, From: sender(f.From),
+		FailedAt: viewmodel.When(&f.FailedAt), QueueID: strconv.FormatInt(f.QueueID, 10), Kind: f.Kind, From: sender(f.From),
 		Recipient: f.Recipient, Subject: f.Subject, Error: f.Error, RemoteHost: f.RemoteHost,
 		Attempts: strconv.Itoa(f.Attempts), Reported: reported,
 	}
@@ -198,7 +199,7 @@ func nextAttempt(m *queueadmin.Message) string {
 	if m.Sending {
 		return "sending now"
 	}
-	return When(&m.NextAttempt)
+	return viewmodel.When(&m.NextAttempt)
 }
 
 func recipientState(m *queueadmin.Message, r *queueadmin.Recipient) string {
