@@ -5,12 +5,9 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -22,33 +19,15 @@ func TestServeClientSetup(t *testing.T) {
 	bin := buildBinary(t)
 	for _, eng := range tenantstest.Engines {
 		t.Run(string(eng), func(t *testing.T) {
-			data := t.TempDir()
 			httpAddr := freeAddr(t)
-			env := []string{"POSTDESK_DATA=" + data, "POSTDESK_HTTP_ADDR=" + httpAddr, "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-				"POSTDESK_SMTP_ADDR=", "POSTDESK_SUBMISSION_ADDR=", "POSTDESK_SUBMISSIONS_ADDR=", "POSTDESK_IMAP_ADDR=", "POSTDESK_IMAPS_ADDR=",
-				"POSTDESK_POP3_ADDR=", "POSTDESK_POP3S_ADDR=", "POSTDESK_ADMIN_PASSWORD=Adm1n-pass-word!",
-				"POSTDESK_HOSTNAME=mx1.internal.test", "POSTDESK_PUBLIC_HOST=mail.a.test", "POSTDESK_PUBLIC_PORTS=imaps=993,submission=587,submissions=465"}
-			if eng == database.Postgres {
-				env = append(env, "POSTDESK_DATABASE_URL="+tenantstest.PostgresURL(t))
-			}
+			env := panelEnv(t, eng, httpAddr, "POSTDESK_HOSTNAME=mx1.internal.test", "POSTDESK_PUBLIC_HOST=mail.a.test",
+				"POSTDESK_PUBLIC_PORTS=imaps=993,submission=587,submissions=465")
 			for _, args := range [][]string{{"domain", "add", "a.test"}, {"domain", "add", "off.test"}, {"domain", "set", "off.test", "--active=false"},
 				{"domain", "add", "alias.test"}, {"domain", "set", "alias.test", "--alias-of", "a.test"}} {
-				cmd := exec.Command(bin, args...)
-				cmd.Env = env
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("postdesk %v: %v\n%s", args, err, out)
-				}
+				runCLI(t, bin, env, args...)
 			}
-			cmd := exec.Command(bin, "serve")
-			cmd.Env = env
-			var logs syncBuffer
-			cmd.Stdout, cmd.Stderr = io.Discard, &logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
 			base := "http://" + httpAddr
-			waitHTTP(t, base+"/healthz")
+			logs := startServe(t, bin, env, base)
 			do := func(method, host, path, ctype, body string) (int, string, string) {
 				t.Helper()
 				req, _ := http.NewRequest(method, base+path, strings.NewReader(body))

@@ -6,13 +6,11 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -27,22 +25,9 @@ func TestServeDeliveryPages(t *testing.T) {
 			const adminPW, smartPW = "Adm1n-pass-word!", "Smart-Host-Secret#77"
 			data := t.TempDir()
 			httpAddr := freeAddr(t)
-			env := []string{"POSTDESK_DATA=" + data, "POSTDESK_HTTP_ADDR=" + httpAddr, "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-				"POSTDESK_SMTP_ADDR=", "POSTDESK_SUBMISSION_ADDR=", "POSTDESK_SUBMISSIONS_ADDR=", "POSTDESK_IMAP_ADDR=", "POSTDESK_IMAPS_ADDR=",
-				"POSTDESK_POP3_ADDR=", "POSTDESK_POP3S_ADDR=", "POSTDESK_ADMIN_PASSWORD=" + adminPW}
-			if eng == database.Postgres {
-				env = append(env, "POSTDESK_DATABASE_URL="+tenantstest.PostgresURL(t))
-			}
-			cmd := exec.Command(bin, "serve")
-			cmd.Env = env
-			var logs syncBuffer
-			cmd.Stdout, cmd.Stderr = io.Discard, &logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
+			env := panelEnv(t, eng, httpAddr, "POSTDESK_DATA="+data, "POSTDESK_ADMIN_PASSWORD="+adminPW)
 			base := "http://" + httpAddr
-			waitHTTP(t, base+"/healthz")
+			logs := startServe(t, bin, env, base)
 
 			jar, _ := cookiejar.New(nil)
 			hc := &http.Client{Jar: jar}

@@ -4,12 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -70,24 +67,9 @@ func TestServeRouteAPI(t *testing.T) {
 	bin := buildBinary(t)
 	for _, eng := range tenantstest.Engines {
 		t.Run(string(eng), func(t *testing.T) {
-			data := t.TempDir()
 			httpAddr := freeAddr(t)
-			env := []string{"POSTDESK_DATA=" + data, "POSTDESK_HTTP_ADDR=" + httpAddr, "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-				"POSTDESK_SMTP_ADDR=", "POSTDESK_SUBMISSION_ADDR=", "POSTDESK_SUBMISSIONS_ADDR=", "POSTDESK_IMAP_ADDR=", "POSTDESK_IMAPS_ADDR=",
-				"POSTDESK_POP3_ADDR=", "POSTDESK_POP3S_ADDR=", "POSTDESK_ADMIN_PASSWORD=Adm1n-pass-word!"}
-			if eng == database.Postgres {
-				env = append(env, "POSTDESK_DATABASE_URL="+tenantstest.PostgresURL(t))
-			}
-			cli := func(args ...string) string {
-				t.Helper()
-				cmd := exec.Command(bin, args...)
-				cmd.Env = env
-				out, err := cmd.Output()
-				if err != nil {
-					t.Fatalf("postdesk %v: %v\n%s", args, err, out)
-				}
-				return string(out)
-			}
+			env := panelEnv(t, eng, httpAddr)
+			cli := func(args ...string) string { t.Helper(); return runCLI(t, bin, env, args...) }
 			cli("domain", "add", "a.test")
 			// The key is the last line; it is shown only once.
 			key := func(out string) string {
@@ -96,17 +78,8 @@ func TestServeRouteAPI(t *testing.T) {
 			}
 			adminKey := key(cli("apikey", "create", "--admin"))
 			domainKey := key(cli("apikey", "create", "--domain", "a.test"))
-
-			cmd := exec.Command(bin, "serve")
-			cmd.Env = env
-			var logs syncBuffer
-			cmd.Stdout, cmd.Stderr = io.Discard, &logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
 			base := "http://" + httpAddr
-			waitHTTP(t, base+"/healthz")
+			logs := startServe(t, bin, env, base)
 			call := func(key, method, path, body string, wantStatus int) map[string]any {
 				t.Helper()
 				req, _ := http.NewRequest(method, base+"/api/v1"+path, strings.NewReader(body))
