@@ -167,6 +167,11 @@ func TestImaptestAtoms(t *testing.T) {
 		it.ok(1, "create ${mailbox}a]b")
 		it.ok(1, `status "${mailbox}a]b" (messages)`, `* status "${mailbox}a]b" (messages 0)`)
 		it.ok(1, "status "+itLit("imaptesta]b")+" (messages)", `* status "${mailbox}a]b" (messages 0)`)
+		// Valid atoms but not valid modified UTF-7: no mailbox's name, so
+		// NO, and LIST lists nothing (as Dovecot).
+		it.no(1, "select "+badUTF7Name)
+		it.ok(1, `list "" `+badUTF7Name)
+		it.ok(1, "select ${mailbox}")
 		// Not atoms: a keyword with an atom-special.
 		for _, k := range []string{"a%b", "a*b", `a\b`, "a]b", `a"b`, "a{b"} {
 			it.cmd(1, "store 2 flags ("+k+")", "")

@@ -239,6 +239,7 @@ func (c *Conn) serve() {
 		dec := imapwire.NewDecoder(c.br, imapwire.ConnSideServer)
 		dec.MaxSize = maxCommandSize
 		dec.CheckBufferedLiteralFunc = c.checkBufferedLiteral
+		dec.DeferMailboxNameErrors = true // postdesk: a bad name is a NO
 
 		if c.state == imap.ConnStateLogout || dec.EOF() {
 			break
@@ -381,9 +382,16 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		resp    *imap.StatusResponse
 		imapErr *imap.Error
 		decErr  *imapwire.DecoderExpectError
+		nameErr *imapwire.MailboxNameError
 	)
 	if errors.As(err, &imapErr) {
 		resp = (*imap.StatusResponse)(imapErr)
+	} else if errors.As(err, &nameErr) {
+		// postdesk: the arguments parsed; the name is no mailbox's.
+		resp = &imap.StatusResponse{
+			Type: imap.StatusResponseTypeNo,
+			Text: "Invalid mailbox name: " + nameErr.Err.Error(),
+		}
 	} else if errors.As(err, &decErr) {
 		resp = &imap.StatusResponse{
 			Type: imap.StatusResponseTypeBad,

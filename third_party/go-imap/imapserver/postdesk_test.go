@@ -259,7 +259,7 @@ func TestQuota(t *testing.T) {
 	if len(untagged) != 1 || untagged[0] != `* QUOTAROOT "Unlimited"` {
 		t.Errorf("GETQUOTAROOT without roots: %q", untagged)
 	}
-	c.expect("f", `GETQUOTAROOT "&Jjo"`, "BAD")
+	c.expect("f", `GETQUOTAROOT "&Jjo"`, "NO")
 
 	c.expect("g", `SETQUOTA "" (STORAGE 100)`, "NO [NOPERM]")
 	if sess.setQuota[imap.QuotaResourceStorage] != 100 {
@@ -282,15 +282,63 @@ func TestSyntaxErrorsAreBAD(t *testing.T) {
 		"FETCH 1 (FLAGS",
 		"SEARCH SENTBEFORE 31-Foo-2020",
 		"SEARCH SINCE 1-Jan-20200",
-		`CREATE "&Jjo"`,
-		`CREATE "&AGE-"`,
-		`STATUS "&Jjo" (MESSAGES)`,
+		`STATUS "&Jjo" (MESSAGES`,
 		`APPEND INBOX "99-Foo-2020 00:00:00 +0000" {1}`,
 		"SEARCH " + strings.Repeat("(", 1001) + "ALL" + strings.Repeat(")", 1001),
 	} {
 		c.expect("b", cmd, "BAD")
 	}
 	c.expect("n", "NOOP", "OK")
+}
+
+// TestBadMailboxNamesAreNO: a name that parses (an atom or a string) but is
+// not valid modified UTF-7 is no mailbox's name: NO, and LIST matches
+// nothing, as Dovecot answers; the rest of the line is still parsed.
+func TestBadMailboxNamesAreNO(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	c.login()
+	const atoms = "!#$$&'+,-.0123456789:;<=>?@^_`|[}" // imaptest's atoms script
+	for _, cmd := range []string{
+		"SELECT " + atoms,
+		"EXAMINE " + atoms,
+		`CREATE "&Jjo"`,
+		`CREATE "&AGE-"`,
+		`STATUS "&Jjo" (MESSAGES)`,
+		"DELETE " + atoms,
+		"RENAME INBOX " + atoms,
+		"SUBSCRIBE " + atoms,
+		"UNSUBSCRIBE " + atoms,
+	} {
+		c.expect("n", cmd, "NO")
+	}
+	for _, cmd := range []string{
+		`LIST "" ` + atoms,
+		`LIST ` + atoms + ` *`,
+		`LSUB "" ` + atoms,
+	} {
+		if untagged := c.expect("l", cmd, "OK"); len(untagged) != 0 {
+			t.Errorf("%s: entries %q", cmd, untagged)
+		}
+	}
+	// A syntax error after the name is still BAD.
+	c.expect("b", "SELECT "+atoms+" x", "BAD")
+	c.expect("b", `STATUS "&Jjo" (MESSAGES`, "BAD")
+	// APPEND is refused before its data: the synchronizing literal is not
+	// asked for, the non-synchronizing one is dropped, not read as commands.
+	c.expect("a", "APPEND "+atoms+" {5}", "NO")
+	c.send("a APPEND " + atoms + " {9+}\r\nn NOOP\r\n\r\n")
+	if untagged, done := c.until("a"); !strings.HasPrefix(done, "a NO") || len(untagged) != 0 {
+		t.Fatalf("APPEND with LITERAL+: %q, untagged %q", done, untagged)
+	}
+	untagged := c.expect("s", "SELECT INBOX", "OK")
+	if containsLine(untagged, "n OK") {
+		t.Errorf("literal data read as a command: %q", untagged)
+	}
+	// A failed SELECT leaves no mailbox selected (RFC 9051 6.3.2).
+	if untagged := c.expect("n", "SELECT "+atoms, "NO"); !containsLine(untagged, "* OK [CLOSED] Previous mailbox is now closed") {
+		t.Errorf("SELECT of a bad name while selected: %q, want [CLOSED]", untagged)
+	}
+	c.expect("f", "FETCH 1:* FLAGS", "BAD")
 }
 
 // countingListener counts the writes to its connections.
