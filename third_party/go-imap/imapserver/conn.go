@@ -53,6 +53,11 @@ type Conn struct {
 	// reads from the client again (flushReader), and at once outside
 	// commands and during IDLE.
 	coalesce bool
+
+	// postdesk: okCode is the response code of the tagged OK of the
+	// command being handled, if the handler sets one (SEARCH's
+	// EXPUNGEISSUED). Only the command-reading goroutine uses it.
+	okCode imap.ResponseCode
 }
 
 // postdesk: writeBufferSize is bw's size: a TLS record's largest payload.
@@ -289,6 +294,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 
 	// TODO: handle multiple commands concurrently
 	sendOK := true
+	c.okCode = ""
 	var err error
 	switch name {
 	case "NOOP", "CHECK":
@@ -410,6 +416,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		}
 		resp = &imap.StatusResponse{
 			Type: imap.StatusResponseTypeOK,
+			Code: c.okCode,
 			Text: fmt.Sprintf("%v completed", name),
 		}
 	}

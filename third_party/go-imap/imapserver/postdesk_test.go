@@ -612,3 +612,35 @@ func containsLine(lines []string, s string) bool {
 	}
 	return false
 }
+
+// expungeIssuedSession reports every search as one that left out messages
+// another session expunged.
+type expungeIssuedSession struct {
+	imapserver.Session
+}
+
+func (s expungeIssuedSession) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	data, err := s.Session.Search(kind, criteria, options)
+	if data != nil {
+		data.ExpungeIssued = true
+	}
+	return data, err
+}
+
+// TestSearchExpungeIssued: SearchData.ExpungeIssued is the tagged OK's
+// EXPUNGEISSUED code (RFC 9051 7.1), for SEARCH and UID SEARCH, and only
+// there.
+func TestSearchExpungeIssued(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		return expungeIssuedSession{s}
+	}))
+	c.login()
+	c.expect("s", "SELECT INBOX", "OK [READ-WRITE]")
+	if untagged := c.expect("a", "SEARCH ALL", "OK [EXPUNGEISSUED]"); !containsLine(untagged, "* SEARCH") {
+		t.Errorf("SEARCH: %q", untagged)
+	}
+	c.expect("b", "UID SEARCH ALL", "OK [EXPUNGEISSUED]")
+	if _, done := c.cmd("c", "NOOP"); done != "c OK NOOP completed" {
+		t.Errorf("NOOP after: %q", done)
+	}
+}
