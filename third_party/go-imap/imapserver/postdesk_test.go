@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
@@ -642,5 +643,61 @@ func TestSearchExpungeIssued(t *testing.T) {
 	c.expect("b", "UID SEARCH ALL", "OK [EXPUNGEISSUED]")
 	if _, done := c.cmd("c", "NOOP"); done != "c OK NOOP completed" {
 		t.Errorf("NOOP after: %q", done)
+	}
+}
+
+// routeSession answers every FETCH with one message whose From has a
+// source route.
+type routeSession struct {
+	imapserver.Session
+}
+
+func (s routeSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	m := w.CreateMessage(1)
+	m.WriteEnvelope(&imap.Envelope{From: []imap.Address{
+		{Route: "@route", Mailbox: "user", Host: "domain"},
+		{Name: "Two", Route: "@a.example,@b.example", Mailbox: "u2", Host: "d2"},
+		{Mailbox: "u3", Host: "d3"},
+	}})
+	return m.Close()
+}
+
+// TestEnvelopeRoute: an address's source route is ENVELOPE's addr-adl
+// (RFC 9051 7.5.2), written and read back; upstream wrote NIL.
+func TestEnvelopeRoute(t *testing.T) {
+	addr := startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		return routeSession{s}
+	})
+	c := dial(t, addr)
+	c.login()
+	c.expect("s", "SELECT INBOX", "OK")
+	untagged := c.expect("f", "FETCH 1 ENVELOPE", "OK")
+	want := `* 1 FETCH (ENVELOPE (NIL NIL ((NIL "@route" "user" "domain") ("Two" "@a.example,@b.example" "u2" "d2") (NIL NIL "u3" "d3"))`
+	if len(untagged) != 1 || !strings.HasPrefix(untagged[0], want) {
+		t.Fatalf("FETCH ENVELOPE: %q, want %s...", untagged, want)
+	}
+
+	client, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.Login(testUser, testPassword).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := client.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Envelope: true}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Envelope == nil || len(msgs[0].Envelope.From) != 3 {
+		t.Fatalf("imapclient FETCH: %+v", msgs)
+	}
+	for i, route := range []string{"@route", "@a.example,@b.example", ""} {
+		if got := msgs[0].Envelope.From[i].Route; got != route {
+			t.Errorf("imapclient: address %d route %q, want %q", i, got, route)
+		}
 	}
 }
