@@ -58,15 +58,21 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			return fmt.Errorf("read messages %d to %d: %w", uids[0], uids[len(uids)-1], err)
 		}
 		// rows is uids less the messages expunged meanwhile, in order.
-		j := 0
+		// This session still shows those (no EXPUNGE sent: not during
+		// SEARCH, RFC 9051 7.5.1), but their rows are gone with the flags
+		// and header a search reads, so they cannot be answered for: the
+		// tagged OK says EXPUNGEISSUED instead (RFC 9051 7.1), and the
+		// client knows the result may lack messages it still sees.
+		j, found := 0, 0
 		for r := range rows {
 			m := &rows[r]
 			for j < len(uids) && uids[j] < m.UID {
 				j++
 			}
 			if j == len(uids) || uids[j] != m.UID {
-				continue
+				continue // a row outside uids (MessagesMeta may read a span)
 			}
+			found++
 			c := &candidate{seq: uint32(idx[j] + 1), m: m}
 			ok := ev.match(c, crit)
 			if ev.err != nil {
@@ -86,6 +92,9 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			}
 			data.Max = max(data.Max, num)
 			data.Count++
+		}
+		if found < len(uids) {
+			data.ExpungeIssued = true
 		}
 		idx, uids = idx[:0], uids[:0]
 		return nil

@@ -72,13 +72,15 @@ func groupedAddresses(raw string) ([]imap.Address, bool) {
 			}
 		case tokAddress:
 			a, err := mail.ParseAddress(tok.text)
+			var route string
 			if err != nil {
 				// An obsolete source route ("<@route:user@domain>",
-				// RFC 5322 4.4) net/mail cannot read; IMAP's address
-				// has a place for it, but go-imap writes it as NIL,
-				// so it is dropped.
-				if noRoute, ok := dropRoute(tok.text); ok {
+				// RFC 5322 4.4) net/mail cannot read; it is kept for
+				// ENVELOPE's addr-adl (RFC 9051 7.5.2), as Dovecot
+				// writes it.
+				if noRoute, r, ok := dropRoute(tok.text); ok {
 					a, err = mail.ParseAddress(noRoute)
+					route = r
 				}
 			}
 			if err != nil {
@@ -96,7 +98,7 @@ func groupedAddresses(raw string) ([]imap.Address, bool) {
 			if !ok {
 				continue
 			}
-			out = append(out, imap.Address{Name: a.Name, Mailbox: mailbox, Host: host})
+			out = append(out, imap.Address{Name: a.Name, Mailbox: mailbox, Host: host, Route: route})
 		}
 	}
 	if inGroup {
@@ -105,18 +107,20 @@ func groupedAddresses(raw string) ([]imap.Address, bool) {
 	return out, sawGroup || len(out) > 0
 }
 
-// dropRoute removes the source route of an angle address: "Name
-// <@a.example,@b.example:user@domain>" becomes "Name <user@domain>".
-func dropRoute(s string) (string, bool) {
+// dropRoute removes the source route of an angle address and returns it:
+// "Name <@a.example,@b.example:user@domain>" becomes "Name <user@domain>"
+// and "@a.example,@b.example".
+func dropRoute(s string) (addr, route string, ok bool) {
 	open := strings.IndexByte(s, '<')
 	if open < 0 || !strings.HasPrefix(strings.TrimLeft(s[open+1:], " \t"), "@") {
-		return "", false
+		return "", "", false
 	}
 	colon := strings.IndexByte(s[open:], ':')
 	if colon < 0 || strings.IndexByte(s[open:open+colon], '>') >= 0 {
-		return "", false
+		return "", "", false
 	}
-	return s[:open+1] + s[open+colon+1:], true
+	route = strings.Join(strings.Fields(s[open+1:open+colon]), "")
+	return s[:open+1] + s[open+colon+1:], route, true
 }
 
 // dropComments removes the comments of an address outside quoted strings
@@ -302,7 +306,8 @@ func boundAddresses(list []imap.Address, b *textBudget) []imap.Address {
 			break // one place kept for a group's end
 		}
 		group := a.IsGroupStart() || a.IsGroupEnd()
-		c := imap.Address{Name: b.take(a.Name, maxAddressText), Mailbox: b.take(a.Mailbox, maxAddressText), Host: b.take(a.Host, maxAddressText)}
+		c := imap.Address{Name: b.take(a.Name, maxAddressText), Mailbox: b.take(a.Mailbox, maxAddressText), Host: b.take(a.Host, maxAddressText),
+			Route: b.take(a.Route, maxAddressText)}
 		if !group && (c.Mailbox == "" || c.Host == "") {
 			break // cut by the budget: it would read as a group marker
 		}

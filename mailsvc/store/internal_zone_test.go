@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -110,9 +109,10 @@ func TestAddressList(t *testing.T) {
 		{"groupname: groupuser1@domain.org, groupuser2@domain.org;, groupname2: groupuser3@domain.org;",
 			"[{ groupname } { groupuser1 domain.org} { groupuser2 domain.org} {  } { groupname2 } { groupuser3 domain.org} {  }]"},
 		{"=?utf-8?q?Gr=C3=BC=C3=9Fe?= <a@x.test>", "[{Grüße a x.test}]"},
-		{"<@route:user@domain>", "[{ user domain}]"},
+		{"<@route:user@domain>", "[{ user domain @route}]"},
+		{"Two <@a.example, @b.example:u2@d2>, u3@d3", "[{Two u2 d2 @a.example,@b.example} { u3 d3}]"},
 	} {
-		if got := fmt.Sprint(store.AddressList(tc.value)); got != tc.want {
+		if got := fmtAddrs(store.AddressList(tc.value)); got != tc.want {
 			t.Errorf("%q\n got %s\nwant %s", tc.value, got, tc.want)
 		}
 	}

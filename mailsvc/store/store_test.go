@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
+
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -276,6 +278,20 @@ func TestUIDRanges(t *testing.T) {
 	})
 }
 
+// fmtAddrs formats addresses as fmt.Sprint did before imap.Address had a
+// Route: "{Name Mailbox Host}", with " Route" before the brace when set.
+func fmtAddrs(l []imap.Address) string {
+	var parts []string
+	for _, a := range l {
+		p := "{" + a.Name + " " + a.Mailbox + " " + a.Host
+		if a.Route != "" {
+			p += " " + a.Route
+		}
+		parts = append(parts, p+"}")
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
 func TestEnvelopeGroups(t *testing.T) {
 	for _, tc := range []struct{ to, want string }{
 		{`undisclosed-recipients:;`, `[{ undisclosed-recipients } {  }]`},
@@ -287,7 +303,7 @@ func TestEnvelopeGroups(t *testing.T) {
 		msg := "To: " + tc.to + "\r\nSubject: x\r\n\r\nbody\r\n"
 		m, err := store.Index(strings.NewReader(msg), int64(len(msg)))
 		tcheck(t, err, "index")
-		if got := fmt.Sprint(m.Envelope.To); got != tc.want {
+		if got := fmtAddrs(m.Envelope.To); got != tc.want {
 			t.Errorf("To: %s\n got %s\nwant %s", tc.to, got, tc.want)
 		}
 	}

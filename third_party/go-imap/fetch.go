@@ -100,6 +100,15 @@ type Address struct {
 	Name    string
 	Mailbox string
 	Host    string
+
+	// Route is the obsolete source route of the address (RFC 5322 4.4
+	// obs-route, the "@a.example,@b.example" of
+	// "<@a.example,@b.example:user@domain>"), ENVELOPE's addr-adl
+	// (RFC 9051 7.5.2), or empty. Left out of JSON when empty, so that
+	// addresses stored as JSON before it read the same.
+	//
+	// postdesk: upstream had no field for it and always wrote NIL.
+	Route string `json:",omitempty"`
 }
 
 // Addr returns the e-mail address in the form "foo@example.org".

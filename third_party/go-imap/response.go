@@ -42,6 +42,7 @@ const (
 	ResponseCodeTryCreate            ResponseCode = "TRYCREATE"
 	ResponseCodeUnavailable          ResponseCode = "UNAVAILABLE"
 	ResponseCodeUnknownCTE           ResponseCode = "UNKNOWN-CTE"
+	ResponseCodeExpungeIssued        ResponseCode = "EXPUNGEISSUED" // postdesk
 
 	// METADATA
 	ResponseCodeTooMany   ResponseCode = "TOOMANY"

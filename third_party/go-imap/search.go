@@ -144,6 +144,15 @@ type SearchData struct {
 
 	// requires CONDSTORE
 	ModSeq uint64
+
+	// ExpungeIssued, set by a server's Session, reports that the search left
+	// out messages that another session expunged and that the client has
+	// not yet been told about (no EXPUNGE sent yet): the server answers
+	// OK [EXPUNGEISSUED] (RFC 9051 7.1), so the client knows the result may
+	// lack messages it still sees.
+	//
+	// postdesk: upstream had no way to send the code.
+	ExpungeIssued bool
 }
 
 // AllSeqNums returns All as a slice of sequence numbers.

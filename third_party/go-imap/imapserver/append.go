@@ -69,6 +69,12 @@ func (c *Conn) handleAppend(tag string, dec *imapwire.Decoder) error {
 		appendLimit = int64(appendLimitSession.AppendLimit())
 	}
 
+	// postdesk: a bad mailbox name is checked here, before the data is
+	// read: APPEND's line ends after its literal.
+	if err := dec.MailboxNameErr(); err != nil {
+		dec.RefuseLiteral(lit, nonSync, err)
+		return err
+	}
 	// postdesk: a refused literal ends the command (Decoder.RefuseLiteral).
 	if err := c.checkNonSyncLiteral(lit.Size(), nonSync); err != nil {
 		dec.RefuseLiteral(lit, nonSync, err)

@@ -53,6 +53,11 @@ type Conn struct {
 	// reads from the client again (flushReader), and at once outside
 	// commands and during IDLE.
 	coalesce bool
+
+	// postdesk: okCode is the response code of the tagged OK of the
+	// command being handled, if the handler sets one (SEARCH's
+	// EXPUNGEISSUED). Only the command-reading goroutine uses it.
+	okCode imap.ResponseCode
 }
 
 // postdesk: writeBufferSize is bw's size: a TLS record's largest payload.
@@ -239,6 +244,7 @@ func (c *Conn) serve() {
 		dec := imapwire.NewDecoder(c.br, imapwire.ConnSideServer)
 		dec.MaxSize = maxCommandSize
 		dec.CheckBufferedLiteralFunc = c.checkBufferedLiteral
+		dec.DeferMailboxNameErrors = true // postdesk: a bad name is a NO
 
 		if c.state == imap.ConnStateLogout || dec.EOF() {
 			break
@@ -288,6 +294,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 
 	// TODO: handle multiple commands concurrently
 	sendOK := true
+	c.okCode = ""
 	var err error
 	switch name {
 	case "NOOP", "CHECK":
@@ -381,9 +388,16 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		resp    *imap.StatusResponse
 		imapErr *imap.Error
 		decErr  *imapwire.DecoderExpectError
+		nameErr *imapwire.MailboxNameError
 	)
 	if errors.As(err, &imapErr) {
 		resp = (*imap.StatusResponse)(imapErr)
+	} else if errors.As(err, &nameErr) {
+		// postdesk: the arguments parsed; the name is no mailbox's.
+		resp = &imap.StatusResponse{
+			Type: imap.StatusResponseTypeNo,
+			Text: "Invalid mailbox name: " + nameErr.Err.Error(),
+		}
 	} else if errors.As(err, &decErr) {
 		resp = &imap.StatusResponse{
 			Type: imap.StatusResponseTypeBad,
@@ -402,6 +416,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		}
 		resp = &imap.StatusResponse{
 			Type: imap.StatusResponseTypeOK,
+			Code: c.okCode,
 			Text: fmt.Sprintf("%v completed", name),
 		}
 	}

@@ -1,17 +1,22 @@
 package imapserver
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/internal/imapwire"
-	"github.com/emersion/go-imap/v2/internal/utf7"
 )
 
 func (c *Conn) handleList(dec *imapwire.Decoder) error {
 	ref, pattern, options, err := readListCmd(dec)
-	if err != nil {
+	// postdesk: a reference or pattern that is no valid mailbox name matches
+	// no mailbox: OK with no entries, as Dovecot answers.
+	var nameErr *imapwire.MailboxNameError
+	if errors.As(err, &nameErr) {
+		return c.checkState(imap.ConnStateAuthenticated)
+	} else if err != nil {
 		return err
 	}
 
@@ -36,6 +41,11 @@ func (c *Conn) handleLSub(dec *imapwire.Decoder) error {
 		return err
 	}
 	if !dec.ExpectCRLF() {
+		// postdesk: as for LIST, a bad name matches nothing.
+		var nameErr *imapwire.MailboxNameError
+		if errors.As(dec.Err(), &nameErr) {
+			return c.checkState(imap.ConnStateAuthenticated)
+		}
 		return dec.Err()
 	}
 
@@ -234,7 +244,7 @@ func readListMailbox(dec *imapwire.Decoder) (string, error) {
 			return "", dec.Err()
 		}
 	}
-	return utf7.Decode(mailbox)
+	return dec.DecodeMailboxName(mailbox) // postdesk: see ExpectMailbox
 }
 
 func isListChar(ch byte) bool {

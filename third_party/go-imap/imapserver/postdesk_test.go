@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
@@ -259,7 +260,7 @@ func TestQuota(t *testing.T) {
 	if len(untagged) != 1 || untagged[0] != `* QUOTAROOT "Unlimited"` {
 		t.Errorf("GETQUOTAROOT without roots: %q", untagged)
 	}
-	c.expect("f", `GETQUOTAROOT "&Jjo"`, "BAD")
+	c.expect("f", `GETQUOTAROOT "&Jjo"`, "NO")
 
 	c.expect("g", `SETQUOTA "" (STORAGE 100)`, "NO [NOPERM]")
 	if sess.setQuota[imap.QuotaResourceStorage] != 100 {
@@ -282,15 +283,63 @@ func TestSyntaxErrorsAreBAD(t *testing.T) {
 		"FETCH 1 (FLAGS",
 		"SEARCH SENTBEFORE 31-Foo-2020",
 		"SEARCH SINCE 1-Jan-20200",
-		`CREATE "&Jjo"`,
-		`CREATE "&AGE-"`,
-		`STATUS "&Jjo" (MESSAGES)`,
+		`STATUS "&Jjo" (MESSAGES`,
 		`APPEND INBOX "99-Foo-2020 00:00:00 +0000" {1}`,
 		"SEARCH " + strings.Repeat("(", 1001) + "ALL" + strings.Repeat(")", 1001),
 	} {
 		c.expect("b", cmd, "BAD")
 	}
 	c.expect("n", "NOOP", "OK")
+}
+
+// TestBadMailboxNamesAreNO: a name that parses (an atom or a string) but is
+// not valid modified UTF-7 is no mailbox's name: NO, and LIST matches
+// nothing, as Dovecot answers; the rest of the line is still parsed.
+func TestBadMailboxNamesAreNO(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, nil))
+	c.login()
+	const atoms = "!#$$&'+,-.0123456789:;<=>?@^_`|[}" // imaptest's atoms script
+	for _, cmd := range []string{
+		"SELECT " + atoms,
+		"EXAMINE " + atoms,
+		`CREATE "&Jjo"`,
+		`CREATE "&AGE-"`,
+		`STATUS "&Jjo" (MESSAGES)`,
+		"DELETE " + atoms,
+		"RENAME INBOX " + atoms,
+		"SUBSCRIBE " + atoms,
+		"UNSUBSCRIBE " + atoms,
+	} {
+		c.expect("n", cmd, "NO")
+	}
+	for _, cmd := range []string{
+		`LIST "" ` + atoms,
+		`LIST ` + atoms + ` *`,
+		`LSUB "" ` + atoms,
+	} {
+		if untagged := c.expect("l", cmd, "OK"); len(untagged) != 0 {
+			t.Errorf("%s: entries %q", cmd, untagged)
+		}
+	}
+	// A syntax error after the name is still BAD.
+	c.expect("b", "SELECT "+atoms+" x", "BAD")
+	c.expect("b", `STATUS "&Jjo" (MESSAGES`, "BAD")
+	// APPEND is refused before its data: the synchronizing literal is not
+	// asked for, the non-synchronizing one is dropped, not read as commands.
+	c.expect("a", "APPEND "+atoms+" {5}", "NO")
+	c.send("a APPEND " + atoms + " {9+}\r\nn NOOP\r\n\r\n")
+	if untagged, done := c.until("a"); !strings.HasPrefix(done, "a NO") || len(untagged) != 0 {
+		t.Fatalf("APPEND with LITERAL+: %q, untagged %q", done, untagged)
+	}
+	untagged := c.expect("s", "SELECT INBOX", "OK")
+	if containsLine(untagged, "n OK") {
+		t.Errorf("literal data read as a command: %q", untagged)
+	}
+	// A failed SELECT leaves no mailbox selected (RFC 9051 6.3.2).
+	if untagged := c.expect("n", "SELECT "+atoms, "NO"); !containsLine(untagged, "* OK [CLOSED] Previous mailbox is now closed") {
+		t.Errorf("SELECT of a bad name while selected: %q, want [CLOSED]", untagged)
+	}
+	c.expect("f", "FETCH 1:* FLAGS", "BAD")
 }
 
 // countingListener counts the writes to its connections.
@@ -563,4 +612,92 @@ func containsLine(lines []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// expungeIssuedSession reports every search as one that left out messages
+// another session expunged.
+type expungeIssuedSession struct {
+	imapserver.Session
+}
+
+func (s expungeIssuedSession) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	data, err := s.Session.Search(kind, criteria, options)
+	if data != nil {
+		data.ExpungeIssued = true
+	}
+	return data, err
+}
+
+// TestSearchExpungeIssued: SearchData.ExpungeIssued is the tagged OK's
+// EXPUNGEISSUED code (RFC 9051 7.1), for SEARCH and UID SEARCH, and only
+// there.
+func TestSearchExpungeIssued(t *testing.T) {
+	c := dial(t, startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		return expungeIssuedSession{s}
+	}))
+	c.login()
+	c.expect("s", "SELECT INBOX", "OK [READ-WRITE]")
+	if untagged := c.expect("a", "SEARCH ALL", "OK [EXPUNGEISSUED]"); !containsLine(untagged, "* SEARCH") {
+		t.Errorf("SEARCH: %q", untagged)
+	}
+	c.expect("b", "UID SEARCH ALL", "OK [EXPUNGEISSUED]")
+	if _, done := c.cmd("c", "NOOP"); done != "c OK NOOP completed" {
+		t.Errorf("NOOP after: %q", done)
+	}
+}
+
+// routeSession answers every FETCH with one message whose From has a
+// source route.
+type routeSession struct {
+	imapserver.Session
+}
+
+func (s routeSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	m := w.CreateMessage(1)
+	m.WriteEnvelope(&imap.Envelope{From: []imap.Address{
+		{Route: "@route", Mailbox: "user", Host: "domain"},
+		{Name: "Two", Route: "@a.example,@b.example", Mailbox: "u2", Host: "d2"},
+		{Mailbox: "u3", Host: "d3"},
+	}})
+	return m.Close()
+}
+
+// TestEnvelopeRoute: an address's source route is ENVELOPE's addr-adl
+// (RFC 9051 7.5.2), written and read back; upstream wrote NIL.
+func TestEnvelopeRoute(t *testing.T) {
+	addr := startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		return routeSession{s}
+	})
+	c := dial(t, addr)
+	c.login()
+	c.expect("s", "SELECT INBOX", "OK")
+	untagged := c.expect("f", "FETCH 1 ENVELOPE", "OK")
+	want := `* 1 FETCH (ENVELOPE (NIL NIL ((NIL "@route" "user" "domain") ("Two" "@a.example,@b.example" "u2" "d2") (NIL NIL "u3" "d3"))`
+	if len(untagged) != 1 || !strings.HasPrefix(untagged[0], want) {
+		t.Fatalf("FETCH ENVELOPE: %q, want %s...", untagged, want)
+	}
+
+	client, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.Login(testUser, testPassword).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := client.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{Envelope: true}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Envelope == nil || len(msgs[0].Envelope.From) != 3 {
+		t.Fatalf("imapclient FETCH: %+v", msgs)
+	}
+	for i, route := range []string{"@route", "@a.example,@b.example", ""} {
+		if got := msgs[0].Envelope.From[i].Route; got != route {
+			t.Errorf("imapclient: address %d route %q, want %q", i, got, route)
+		}
+	}
 }

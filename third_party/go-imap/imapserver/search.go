@@ -84,6 +84,10 @@ func (c *Conn) handleSearch(tag string, dec *imapwire.Decoder, numKind NumKind) 
 	if err != nil {
 		return err
 	}
+	if data.ExpungeIssued {
+		// postdesk: RFC 9051 7.1.
+		c.okCode = imap.ResponseCodeExpungeIssued
+	}
 
 	if c.enabled.Has(imap.CapIMAP4rev2) || extended {
 		return c.writeESearch(tag, data, &options, numKind)

@@ -1,6 +1,7 @@
 package imapserver
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/emersion/go-imap/v2"
@@ -9,8 +10,15 @@ import (
 
 func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) error {
 	var mailbox string
+	var nameErr error
 	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) || !dec.ExpectCRLF() {
-		return dec.Err()
+		// postdesk: a failed SELECT leaves no mailbox selected (RFC 9051
+		// 6.3.2), also for a name that is no mailbox's.
+		var mailboxNameErr *imapwire.MailboxNameError
+		if !errors.As(dec.Err(), &mailboxNameErr) {
+			return dec.Err()
+		}
+		nameErr = dec.Err()
 	}
 
 	if err := c.checkState(imap.ConnStateAuthenticated); err != nil {
@@ -30,6 +38,9 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 		if err != nil {
 			return err
 		}
+	}
+	if nameErr != nil {
+		return nameErr
 	}
 
 	options := imap.SelectOptions{ReadOnly: readOnly}

@@ -55,13 +55,21 @@ type Decoder struct {
 	// MaxSize defines a maximum number of bytes to be read from the input.
 	// Literals are ignored.
 	MaxSize int64
+	// DeferMailboxNameErrors makes a mailbox name that is a valid string but
+	// not valid modified UTF-7 a *MailboxNameError at the end of the line
+	// (ExpectCRLF, MailboxNameErr) instead of a syntax error at once, so a
+	// server can answer NO for it once the whole command has parsed.
+	//
+	// postdesk: see MailboxNameError.
+	DeferMailboxNameErrors bool
 
 	r         *bufio.Reader
 	side      ConnSide
 	err       error
 	literal   bool
 	crlf      bool
-	stopped   bool // postdesk: see RefuseLiteral
+	stopped   bool  // postdesk: see RefuseLiteral
+	nameErr   error // postdesk: see ExpectMailbox
 	listDepth int
 	readBytes int64
 }
@@ -192,8 +200,62 @@ func (dec *Decoder) CRLF() bool {
 	return true
 }
 
+// ExpectCRLF expects the end of a line. With DeferMailboxNameErrors, a
+// command whose arguments named a mailbox that is not a valid name (see
+// ExpectMailbox) ends here with a *MailboxNameError once its line has parsed.
 func (dec *Decoder) ExpectCRLF() bool {
-	return dec.Expect(dec.CRLF(), "CRLF")
+	if !dec.Expect(dec.CRLF(), "CRLF") {
+		return false
+	}
+	if err := dec.MailboxNameErr(); err != nil {
+		return dec.returnErr(err)
+	}
+	return true
+}
+
+// MailboxNameError is a mailbox name that is a valid string but not a valid
+// mailbox name (bad modified UTF-7, RFC 3501 5.1.3). It is not a syntax
+// error: a server answers NO (or, for a LIST pattern, no entries), as
+// Dovecot does.
+//
+// postdesk: upstream answered BAD "Syntax error" for such a name.
+type MailboxNameError struct {
+	Name string
+	Err  error
+}
+
+func (err *MailboxNameError) Error() string {
+	return fmt.Sprintf("invalid mailbox name %q: %v", err.Name, err.Err)
+}
+
+func (err *MailboxNameError) Unwrap() error {
+	return err.Err
+}
+
+// MailboxNameErr returns and clears the *MailboxNameError recorded since the
+// last one returned, if any. A command that acts before its final CRLF
+// (APPEND's literal) checks it itself.
+func (dec *Decoder) MailboxNameErr() error {
+	err := dec.nameErr
+	dec.nameErr = nil
+	return err
+}
+
+// DecodeMailboxName decodes a mailbox name's modified UTF-7 as ExpectMailbox
+// does: with DeferMailboxNameErrors, a bad name is recorded for ExpectCRLF
+// and MailboxNameErr and decoding goes on; without, it is an error.
+func (dec *Decoder) DecodeMailboxName(name string) (string, error) {
+	decoded, err := utf7.Decode(name)
+	if err == nil {
+		return decoded, nil
+	}
+	if !dec.DeferMailboxNameErrors {
+		return "", err
+	}
+	if dec.nameErr == nil {
+		dec.nameErr = &MailboxNameError{Name: name, Err: err}
+	}
+	return name, nil
 }
 
 func (dec *Decoder) Func(ptr *string, valid func(ch byte) bool) bool {
@@ -276,6 +338,7 @@ func (dec *Decoder) DiscardUntilByte(untilCh byte) {
 
 func (dec *Decoder) DiscardLine() {
 	dec.stopped = false
+	dec.nameErr = nil // postdesk: see ExpectMailbox
 	if dec.crlf {
 		return
 	}
@@ -530,13 +593,16 @@ func (dec *Decoder) ExpectMailbox(ptr *string) bool {
 		*ptr = "INBOX"
 		return true
 	}
-	name, err := utf7.Decode(name)
+	// postdesk: with DeferMailboxNameErrors a bad name is not a syntax
+	// error: the command's line is read on, and ExpectCRLF ends it with a
+	// *MailboxNameError (see DecodeMailboxName).
+	decoded, err := dec.DecodeMailboxName(name)
 	if err != nil {
 		return dec.returnErr(&DecoderExpectError{
 			Message: fmt.Sprintf("invalid mailbox name: %v", err),
 		})
 	}
-	*ptr = name
+	*ptr = decoded
 	return true
 }
 
@@ -617,7 +683,9 @@ func (dec *Decoder) LiteralReader() (lit *LiteralReader, nonSync, ok bool) {
 	if dec.side == ConnSideServer {
 		nonSync = dec.acceptByte('+')
 	}
-	if !dec.ExpectSpecial('}') || !dec.ExpectCRLF() {
+	// postdesk: not ExpectCRLF, which would end the command at the literal
+	// for a bad mailbox name before it (APPEND checks MailboxNameErr).
+	if !dec.ExpectSpecial('}') || !dec.Expect(dec.CRLF(), "CRLF") {
 		return nil, false, false
 	}
 	dec.literal = true
