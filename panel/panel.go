@@ -98,7 +98,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	}
 	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
 	s.imports = &importStore{db: deps.Tenants.DB(), now: deps.Now}
-	s.env = &request.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue,
+	s.env = &request.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue, ClientSetup: deps.ClientSetup,
 		SystemMail: deps.SystemMail}
 	if deps.Webmail != nil {
 		s.uploadLimit = webmail.UploadLimit(deps.Webmail.MaxMessageBytes)

@@ -44,15 +44,15 @@ func (h handlers) autoconfig(c echo.Context) error {
 	}
 	d := a.Domain.String()
 	cfg := clientConfig{Version: "1.1", Provider: emailProvider{ID: d, Domain: d, Name: d, ShortName: d}}
-	for _, s := range h.servers.list() {
-		cs := configServer{Type: s.kind, Hostname: h.servers.Host, Port: s.port, SocketType: "STARTTLS",
+	for _, s := range h.servers.Offered() {
+		cs := configServer{Type: s.Kind, Hostname: h.servers.Host, Port: s.Port, SocketType: "STARTTLS",
 			// Plain passwords, only ever over TLS; the address is the
 			// login name (user/domain works too).
 			Authentication: "password-cleartext", Username: "%EMAILADDRESS%"}
-		if s.tls {
+		if s.TLS {
 			cs.SocketType = "SSL"
 		}
-		if s.kind == "smtp" {
+		if s.Kind == "smtp" {
 			cfg.Provider.Outgoing = append(cfg.Provider.Outgoing, cs)
 		} else {
 			cfg.Provider.Incoming = append(cfg.Provider.Incoming, cs)

@@ -92,10 +92,10 @@ func (h handlers) autodiscover(c echo.Context) error {
 	}
 	acct := adAccount{XMLNS: outlookSchema}
 	acct.Account.AccountType, acct.Account.Action = "email", "settings"
-	for _, s := range h.servers.list() {
-		p := adProtocol{Type: strings.ToUpper(s.kind), Server: h.servers.Host, Port: s.port, DomainRequired: "off",
+	for _, s := range h.servers.Offered() {
+		p := adProtocol{Type: strings.ToUpper(s.Kind), Server: h.servers.Host, Port: s.Port, DomainRequired: "off",
 			LoginName: a.String(), SPA: "off", SSL: "on", AuthRequired: "on", Encryption: "TLS"}
-		if s.tls {
+		if s.TLS {
 			p.Encryption = "SSL"
 		}
 		acct.Account.Protocol = append(acct.Account.Protocol, p)

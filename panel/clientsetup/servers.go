@@ -60,22 +60,23 @@ func (s *Servers) ParsePorts(list string) error {
 	return nil
 }
 
-// server is one offered server of a kind, in order of preference (implicit
-// TLS first, RFC 8314 3).
-type server struct {
-	kind string // imap, pop3, smtp
-	port int
-	tls  bool // implicit TLS; false: STARTTLS
+// Server is one offered server of a kind.
+type Server struct {
+	Kind string // imap, pop3, smtp (submission)
+	Port int
+	TLS  bool // implicit TLS; false: STARTTLS
 }
 
-func (s Servers) list() []server {
-	var out []server
-	for _, c := range []server{
+// Offered lists the servers offered, in order of preference: IMAP, POP3,
+// then submission, implicit TLS first of each (RFC 8314 3).
+func (s Servers) Offered() []Server {
+	var out []Server
+	for _, c := range []Server{
 		{"imap", s.IMAPS, true}, {"imap", s.IMAP, false},
 		{"pop3", s.POP3S, true}, {"pop3", s.POP3, false},
 		{"smtp", s.Submissions, true}, {"smtp", s.Submission, false},
 	} {
-		if c.port != 0 {
+		if c.Port != 0 {
 			out = append(out, c)
 		}
 	}

@@ -10,6 +10,8 @@
 package request
 
 import (
+	"github.com/postdesk/postdesk/panel/clientsetup"
+
 	"bytes"
 	"errors"
 	"log/slog"
@@ -122,6 +124,9 @@ type Env struct {
 	// SystemMail is the system mailbox; nil leaves out its list (the
 	// system postmaster's form stays).
 	SystemMail SystemMail
+	// ClientSetup is what mail clients are told to use; nil leaves the
+	// set-up section out of a user's settings.
+	ClientSetup *clientsetup.Servers
 }
 
 // Page builds the frame of a page: title, assets, the signed-in user, the

@@ -2,11 +2,14 @@ package settings
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/postdesk/postdesk/panel/clientsetup"
 	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/views"
 	vsettings "github.com/postdesk/postdesk/views/settings"
 )
@@ -56,5 +59,23 @@ func (h handlers) page(c echo.Context) (*vsettings.SettingsPage, error) {
 		f := request.ForwardsView(fwd, store, "/settings/forwards", id.CSRF)
 		vm.Forwards = &f
 	}
+	if h.ClientSetup != nil {
+		vm.Clients = clientSetup(*h.ClientSetup, a)
+	}
 	return vm, nil
+}
+
+// clientSetup lists the servers a mail program is told to use, and both
+// login forms of the address.
+func clientSetup(s clientsetup.Servers, a address.Address) *vsettings.ClientSetup {
+	out := &vsettings.ClientSetup{Logins: []string{a.String(), string(a.Local) + "/" + a.Domain.String()}}
+	use := map[string]string{"imap": "Incoming (IMAP)", "pop3": "Incoming (POP3)", "smtp": "Outgoing (SMTP)"}
+	for _, sv := range s.Offered() {
+		sec := "STARTTLS"
+		if sv.TLS {
+			sec = "SSL/TLS"
+		}
+		out.Servers = append(out.Servers, vsettings.ClientServer{Use: use[sv.Kind], Host: s.Host, Port: strconv.Itoa(sv.Port), Security: sec})
+	}
+	return out
 }

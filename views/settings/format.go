@@ -3,3 +3,5 @@ package settings
 import "strings"
 
 func joinComma(s []string) string { return strings.Join(s, ", ") }
+
+func joinOr(s []string) string { return strings.Join(s, " or ") }
