@@ -2,7 +2,8 @@
 // (mailsvc/smtpd, imapd, pop3d) and of the queue share: connections from a
 // chosen loopback address, the connection-cap check of a server with a
 // plain and an implicit-TLS port, a mailbox's INBOX as a client reads it,
-// and python3 for the tests driven by Python's mail clients.
+// python3 for the tests driven by Python's mail clients, and mbsync for
+// the IMAP tests driven by isync.
 //
 // Only _test.go files import it (imports_test.go checks): it imports
 // testing, and never panel or cmd.
@@ -71,4 +72,19 @@ func Python3(t testing.TB) string {
 		t.Skip("python3 not installed: the Python client test did not run")
 	}
 	return py
+}
+
+// Mbsync finds mbsync (Debian's isync), for the IMAP tests that sync with
+// it, a client that is not ours. Without it the test is skipped, except
+// under CI=true, where its absence is a failure (.ci/run installs isync).
+func Mbsync(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("mbsync")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but mbsync (isync) is not installed")
+		}
+		t.Skip("mbsync not installed: the mbsync client test did not run")
+	}
+	return p
 }

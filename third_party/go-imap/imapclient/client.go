@@ -439,7 +439,12 @@ func (c *Client) beginCommand(name string, cmd command) *commandEncoder {
 	}
 
 	c.pendingCmds = append(c.pendingCmds, cmd)
-	quotedUTF8 := c.caps.Has(imap.CapIMAP4rev2) || c.enabled.Has(imap.CapUTF8Accept)
+	// postdesk: a server that offers IMAP4rev1 too treats the client as
+	// IMAP4rev1 until it sends ENABLE IMAP4rev2 (RFC 9051) or ENABLE
+	// UTF8=ACCEPT (RFC 6855 3): only then may strings and mailbox names be
+	// raw UTF-8. Upstream sent them to any server offering IMAP4rev2.
+	quotedUTF8 := c.enabled.Has(imap.CapIMAP4rev2) || c.enabled.Has(imap.CapUTF8Accept) ||
+		(c.caps.Has(imap.CapIMAP4rev2) && !c.caps.Has(imap.CapIMAP4rev1))
 	literalMinus := c.caps.Has(imap.CapLiteralMinus)
 	literalPlus := c.caps.Has(imap.CapLiteralPlus)
 

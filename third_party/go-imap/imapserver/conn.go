@@ -245,6 +245,11 @@ func (c *Conn) serve() {
 		dec.MaxSize = maxCommandSize
 		dec.CheckBufferedLiteralFunc = c.checkBufferedLiteral
 		dec.DeferMailboxNameErrors = true // postdesk: a bad name is a NO
+		// postdesk: raw UTF-8 names only once the client said it sends
+		// them (Decoder.MailboxUTF8).
+		c.mutex.Lock()
+		dec.MailboxUTF8 = c.enabled.Has(imap.CapIMAP4rev2) || c.enabled.Has(imap.CapUTF8Accept)
+		c.mutex.Unlock()
 
 		if c.state == imap.ConnStateLogout || dec.EOF() {
 			break

@@ -342,6 +342,95 @@ func TestBadMailboxNamesAreNO(t *testing.T) {
 	c.expect("f", "FETCH 1:* FLAGS", "BAD")
 }
 
+// TestRawUTF8MailboxNames: a name with raw UTF-8 is a mailbox name only
+// for a session that enabled UTF8=ACCEPT (RFC 6855 3) or IMAP4rev2 (RFC
+// 9051 5.1); before, it is not modified UTF-7 (RFC 3501 5.1.3) and is a NO
+// on every command, as Dovecot answers. Upstream took it and listed the
+// mailbox in modified UTF-7, a name the client never created. Each
+// session's LIST gives the names it may send back.
+func TestRawUTF8MailboxNames(t *testing.T) {
+	addr := startServer(t, imapserver.Options{}, func(s imapserver.Session) imapserver.Session {
+		return &extSession{Session: s}
+	})
+	c := dial(t, addr)
+	c.login()
+	for _, cmd := range []string{
+		`CREATE "Ünï"`,
+		`SELECT "Ünï"`,
+		`EXAMINE "Ünï"`,
+		`STATUS "Ünï" (MESSAGES)`,
+		`DELETE "Ünï"`,
+		`RENAME INBOX "Ünï"`,
+		`SUBSCRIBE "Ünï"`,
+		`UNSUBSCRIBE "Ünï"`,
+		`GETQUOTAROOT "Ünï"`,
+		`APPEND "Ünï" {5}`,
+	} {
+		c.expect("n", cmd, "NO")
+	}
+	c.send("l CREATE {5}\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("literal: %q", l)
+	}
+	c.send("Ünï\r\n")
+	if _, done := c.until("l"); !strings.HasPrefix(done, "l NO") {
+		t.Fatalf("CREATE of a literal with 8-bit: %q", done)
+	}
+	if untagged := c.expect("l", `LIST "" "Ü*"`, "OK"); len(untagged) != 0 {
+		t.Errorf("LIST of an 8-bit pattern: %q", untagged)
+	}
+	c.expect("c", `CREATE "&ANw-n&AO8-"`, "OK")
+	if untagged := c.expect("l", `LIST "" "&ANw-*"`, "OK"); len(untagged) != 1 || !strings.HasSuffix(untagged[0], `"&ANw-n&AO8-"`) {
+		t.Errorf("LIST in modified UTF-7: %q", untagged)
+	}
+	c.expect("s", `SELECT INBOX`, "OK")
+	c.expect("n", `COPY 1:* "Ünï"`, "NO")
+
+	u := dial(t, addr)
+	u.login()
+	u.expect("e", "ENABLE UTF8=ACCEPT", "OK")
+	u.expect("c", `CREATE "Ünï/ä"`, "OK")
+	u.expect("s", `STATUS "Ünï" (MESSAGES)`, "OK")
+	u.expect("q", `GETQUOTAROOT "Ünï"`, "OK")
+	if untagged := u.expect("l", `LIST "" "Ünï*"`, "OK"); len(untagged) != 2 || !strings.HasSuffix(untagged[0], `"Ünï"`) || !strings.HasSuffix(untagged[1], `"Ünï/ä"`) {
+		t.Errorf("LIST in UTF-8: %q", untagged)
+	}
+	if untagged := c.expect("l", `LIST "" "&ANw-n&AO8-/*"`, "OK"); len(untagged) != 1 || !strings.HasSuffix(untagged[0], `"&ANw-n&AO8-/&AOQ-"`) {
+		t.Errorf("LIST in modified UTF-7 of a name created in UTF-8: %q", untagged)
+	}
+}
+
+// TestClientUTF8MailboxNames: the client sends a non-ASCII name in
+// modified UTF-7 to a server offering IMAP4rev1 and IMAP4rev2 until it
+// enables UTF8=ACCEPT, and in UTF-8 after; either way the server takes it.
+// Upstream's client sent raw UTF-8 unannounced, which the server refuses.
+func TestClientUTF8MailboxNames(t *testing.T) {
+	addr := startServer(t, imapserver.Options{Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}}, nil)
+	for i, enable := range []bool{false, true} {
+		client, err := imapclient.DialInsecure(addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		if err := client.Login(testUser, testPassword).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if enable {
+			if _, err := client.Enable(imap.CapUTF8Accept).Wait(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		name := []string{"Entwürfe", "Черновики"}[i]
+		if err := client.Create(name, nil).Wait(); err != nil {
+			t.Fatalf("CREATE %s (enabled: %v): %v", name, enable, err)
+		}
+		list, err := client.List("", name, nil).Collect()
+		if err != nil || len(list) != 1 || list[0].Mailbox != name {
+			t.Errorf("LIST %s: %+v, %v", name, list, err)
+		}
+	}
+}
+
 // countingListener counts the writes to its connections.
 type countingListener struct {
 	net.Listener

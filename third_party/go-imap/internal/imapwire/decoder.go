@@ -2,6 +2,7 @@ package imapwire
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -62,6 +63,16 @@ type Decoder struct {
 	//
 	// postdesk: see MailboxNameError.
 	DeferMailboxNameErrors bool
+	// MailboxUTF8 is set by a server for a session that has enabled
+	// UTF8=ACCEPT or IMAP4rev2: raw UTF-8 in a mailbox name is taken as it
+	// is (RFC 6855 3, RFC 9051 5.1). A server's decoder without it
+	// (DeferMailboxNameErrors set) refuses a name with 8-bit octets as not
+	// valid modified UTF-7 (RFC 3501 5.1.3), as Dovecot does.
+	//
+	// postdesk: upstream took raw UTF-8 from any session and listed the
+	// mailbox back in modified UTF-7, a name the client did not create
+	// (mbsync 1.4 then made a second copy of the folder on every sync).
+	MailboxUTF8 bool
 
 	r         *bufio.Reader
 	side      ConnSide
@@ -244,8 +255,17 @@ func (dec *Decoder) MailboxNameErr() error {
 // DecodeMailboxName decodes a mailbox name's modified UTF-7 as ExpectMailbox
 // does: with DeferMailboxNameErrors, a bad name is recorded for ExpectCRLF
 // and MailboxNameErr and decoding goes on; without, it is an error.
+//
+// postdesk: it is the one rule for a name on every command (see
+// MailboxUTF8).
 func (dec *Decoder) DecodeMailboxName(name string) (string, error) {
-	decoded, err := utf7.Decode(name)
+	var decoded string
+	var err error
+	if dec.DeferMailboxNameErrors && !dec.MailboxUTF8 && has8Bit(name) {
+		err = errMailboxName8Bit
+	} else {
+		decoded, err = utf7.Decode(name)
+	}
 	if err == nil {
 		return decoded, nil
 	}
@@ -256,6 +276,19 @@ func (dec *Decoder) DecodeMailboxName(name string) (string, error) {
 		dec.nameErr = &MailboxNameError{Name: name, Err: err}
 	}
 	return name, nil
+}
+
+// errMailboxName8Bit: a name with 8-bit octets from a session that has not
+// enabled UTF-8.
+var errMailboxName8Bit = errors.New("8-bit name without UTF8=ACCEPT is not modified UTF-7")
+
+func has8Bit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 func (dec *Decoder) Func(ptr *string, valid func(ch byte) bool) bool {
