@@ -10,6 +10,8 @@
 package request
 
 import (
+	"strings"
+
 	"github.com/postdesk/postdesk/panel/clientsetup"
 
 	"bytes"
@@ -141,8 +143,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 	p.User, p.CSRFToken, p.Flash = id.Name(), id.CSRF, id.Flash
 	path := c.Request().URL.Path
 	add := func(label, href string) {
-		cur := path == href || (href != "/" && len(path) > len(href) && path[:len(href)+1] == href+"/")
-		p.Nav = append(p.Nav, views.NavLink{Label: label, Href: href, Current: cur})
+		p.Nav = append(p.Nav, views.NavLink{Label: label, Href: href})
 	}
 	switch {
 	case id.IsAdmin():
@@ -174,7 +175,25 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		}
 		add("My settings", "/settings")
 	}
+	markCurrent(p.Nav, path)
 	return p
+}
+
+// markCurrent marks the link whose path is the longest prefix of the
+// page's: /admin/system-mail is System mail's, not Domains' (/admin).
+func markCurrent(nav []views.NavLink, path string) {
+	best := -1
+	for i, l := range nav {
+		if path != l.Href && (l.Href == "/" || !strings.HasPrefix(path, l.Href+"/")) {
+			continue
+		}
+		if best < 0 || len(l.Href) > len(nav[best].Href) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		nav[best].Current = true
+	}
 }
 
 // Render renders a component with the request's context into a buffer, so
