@@ -72,7 +72,7 @@ func (qf *qfx) enqueue(from, subject string, rcpts ...string) int64 {
 	paneltest.Must(qf.T, err)
 	io.WriteString(p, "From: "+from+"\r\nTo: "+strings.Join(rcpts, ", ")+"\r\nSubject: "+subject+"\r\nMessage-ID: <"+strconv.FormatInt(time.Now().UnixNano(), 36)+"@test>\r\n\r\nHello.\r\n")
 	env := queue.Envelope{From: from, Rcpts: rcpts, MailboxID: m.ID, DomainID: d.ID, Kind: queue.KindSubmission}
-	_, err = qf.st.Deliver(ctx, &store.Delivery{Blob: p, KeepBlob: true, Extra: func(tx *gorm.DB, key string) error {
+	_, err = qf.st.Deliver(ctx, &store.Delivery{Blob: p, KeepBlob: true, Extra: func(tx database.Tx, key string) error {
 		env.BlobKey = key
 		return qf.q.EnqueueTx(tx, env)
 	}})

@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 
+	"github.com/postdesk/postdesk/database"
 	"gorm.io/gorm"
 )
 
@@ -13,16 +14,16 @@ import (
 // secret.
 func (s *Service) RecordAudit(ctx context.Context, sc Scope, domainID *int64, action, detail string) error {
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		return s.RecordAuditTx(tx, sc, domainID, action, detail)
+		return s.RecordAuditTx(database.TxOf(tx), sc, domainID, action, detail)
 	})
 }
 
 // RecordAuditTx is RecordAudit inside tx, the transaction of the change,
 // so that the change and its entry are written together or not at all.
 // tx must be a transaction on this Service's database.
-func (s *Service) RecordAuditTx(tx *gorm.DB, sc Scope, domainID *int64, action, detail string) error {
+func (s *Service) RecordAuditTx(t database.Tx, sc Scope, domainID *int64, action, detail string) error {
 	if domainID != nil && *domainID == 0 {
 		domainID = nil
 	}
-	return s.audit(tx, sc, domainID, action, "%s", detail)
+	return s.audit(t.Gorm(), sc, domainID, action, "%s", detail)
 }

@@ -24,8 +24,7 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -61,7 +60,7 @@ const (
 // before the queue that delivers its notices through it).
 type Queue interface {
 	// EnqueueTx adds e inside tx, the delivery's transaction.
-	EnqueueTx(tx *gorm.DB, e queue.Envelope) error
+	EnqueueTx(tx database.Tx, e queue.Envelope) error
 	// Kick wakes the queue's workers after the commit.
 	Kick()
 }
@@ -420,7 +419,7 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 		Blob:     m.Blob,
 		Rcpts:    rcpts,
 		KeepBlob: len(envs) > 0,
-		Extra: func(tx *gorm.DB, key string) error {
+		Extra: func(tx database.Tx, key string) error {
 			queued = 0
 			for _, e := range envs {
 				e.BlobKey = key

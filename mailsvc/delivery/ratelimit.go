@@ -166,7 +166,8 @@ func (l *Limiter) check(ctx context.Context, log *slog.Logger, a RateAccount, re
 
 // Record counts an accepted send of rcpts recipients, in the delivery's
 // transaction, and forgets the mailbox's rows older than a day.
-func (l *Limiter) Record(tx *gorm.DB, a RateAccount, rcpts int64) error {
+func (l *Limiter) Record(t database.Tx, a RateAccount, rcpts int64) error {
+	tx := t.Gorm()
 	now := l.now().UTC()
 	if err := tx.Where("mailbox_id = ? AND at < ?", a.MailboxID, now.Add(-25*time.Hour)).Delete(&submissionRow{}).Error; err != nil {
 		return fmt.Errorf("prune submission log: %w", err)
@@ -188,7 +189,8 @@ func (l *Limiter) Record(tx *gorm.DB, a RateAccount, rcpts int64) error {
 // writers alone), so that concurrent transactions of one domain, in this
 // process or another, count one after the other; one lock serves both the
 // mailbox and the domain limits. SQLite runs one writer at a time already.
-func (l *Limiter) Reserve(tx *gorm.DB, a RateAccount, rcpts int64) error {
+func (l *Limiter) Reserve(t database.Tx, a RateAccount, rcpts int64) error {
+	tx := t.Gorm()
 	if l.db.Dialect() == database.Postgres {
 		var id int64
 		if err := tx.Raw("SELECT id FROM domains WHERE id = ? FOR NO KEY UPDATE", a.DomainID).Scan(&id).Error; err != nil {
@@ -216,7 +218,7 @@ func (l *Limiter) Reserve(tx *gorm.DB, a RateAccount, rcpts int64) error {
 			return fmt.Errorf("%s: %s limit at commit: %w", a.Address.String(), c.name, ErrRateLimited)
 		}
 	}
-	return l.Record(tx, a, rcpts)
+	return l.Record(t, a, rcpts)
 }
 
 // srsBounceRow is a row of srs_bounces (migration 0045): one bounce sent
@@ -255,8 +257,9 @@ func (l *Limiter) CheckBounce(ctx context.Context, log *slog.Logger, a RateAccou
 // which checks its limits again and orders concurrent transactions of the
 // domain) and one of the address, refused with an error wrapping
 // ErrRateLimited past SRSBouncesPerDay.
-func (l *Limiter) ReserveBounce(tx *gorm.DB, a RateAccount, srsAddr string) error {
-	if err := l.Reserve(tx, a, 1); err != nil {
+func (l *Limiter) ReserveBounce(t database.Tx, a RateAccount, srsAddr string) error {
+	tx := t.Gorm()
+	if err := l.Reserve(t, a, 1); err != nil {
 		return err
 	}
 	now := l.now().UTC()

@@ -37,7 +37,7 @@ func TestReserveSerialises(t *testing.T) {
 		defer release() // a failed test still ends the first transaction
 		go func() {
 			first <- db.Write(ctx, func(tx *gorm.DB) error {
-				if err := lim.Reserve(tx, acct, 2); err != nil {
+				if err := lim.Reserve(database.TxOf(tx), acct, 2); err != nil {
 					return err
 				}
 				close(reserved)
@@ -52,7 +52,7 @@ func TestReserveSerialises(t *testing.T) {
 		}
 		second := make(chan error, 1)
 		go func() {
-			second <- db.Write(ctx, func(tx *gorm.DB) error { return lim.Reserve(tx, acct, 2) })
+			second <- db.Write(ctx, func(tx *gorm.DB) error { return lim.Reserve(database.TxOf(tx), acct, 2) })
 		}()
 		select {
 		case err := <-second:
@@ -65,7 +65,7 @@ func TestReserveSerialises(t *testing.T) {
 			t.Fatalf("second send: %v, want ErrRateLimited (2+2 > 3)", err)
 		}
 		// One more fits.
-		tcheck(t, db.Write(ctx, func(tx *gorm.DB) error { return lim.Reserve(tx, acct, 1) }), "third")
+		tcheck(t, db.Write(ctx, func(tx *gorm.DB) error { return lim.Reserve(database.TxOf(tx), acct, 1) }), "third")
 		var n int64
 		tcheck(t, db.Read(ctx).Table("submission_log").Where("mailbox_id = ?", mb.ID).Select("COALESCE(SUM(rcpts),0)").Scan(&n).Error, "count")
 		if n != 3 {

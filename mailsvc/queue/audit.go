@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -139,5 +140,5 @@ func (q *Queue) auditMessageTx(tx *gorm.DB, sc tenants.Scope, scope func(*gorm.D
 		to = strings.Join(rcpts[:5], ", ") + ", ..."
 	}
 	detail := fmt.Sprintf("message %d (%s) from <%s> to %s", m.ID, m.Kind, m.MailFrom, to)
-	return q.tenants.RecordAuditTx(tx, sc, &m.DomainID, action, detail)
+	return q.tenants.RecordAuditTx(database.TxOf(tx), sc, &m.DomainID, action, detail)
 }

@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -22,13 +23,14 @@ type newRcpt struct {
 }
 
 // EnqueueTx is Outbox.EnqueueTx on the queue's Outbox.
-func (q *Queue) EnqueueTx(tx *gorm.DB, e Envelope) error { return q.outbox.EnqueueTx(tx, e) }
+func (q *Queue) EnqueueTx(tx database.Tx, e Envelope) error { return q.outbox.EnqueueTx(tx, e) }
 
 // EnqueueTx queues e for its remote recipients in tx, the transaction of
 // store.Delivery.Extra, so that the message is queued exactly when the
 // delivery commits. When an archive mailbox is set, a copy for it is
 // queued with the message. Call Kick after the commit.
-func (o *Outbox) EnqueueTx(tx *gorm.DB, e Envelope) error {
+func (o *Outbox) EnqueueTx(t database.Tx, e Envelope) error {
+	tx := t.Gorm()
 	if len(e.Rcpts) == 0 {
 		return errors.New("enqueue: no recipients")
 	}

@@ -241,7 +241,7 @@ func (q *Queue) bounce(ctx context.Context, j *job, results []result, idx []int,
 			if err := record(tx); err != nil {
 				return err
 			}
-			if err := q.store.AddBlobTx(tx, copyBlob.Key(), copyBlob.Size(), copyMeta); err != nil {
+			if err := q.store.AddBlobTx(database.TxOf(tx), copyBlob.Key(), copyBlob.Size(), copyMeta); err != nil {
 				return err
 			}
 			id, err := q.insertTx(tx, Envelope{BlobKey: copyBlob.Key(), Kind: KindDSN, DomainID: j.msg.DomainID}, []newRcpt{*pm})
@@ -307,7 +307,8 @@ func (q *Queue) composeDSN(ctx context.Context, j *job, n *dsn.Notice) (blob.Pen
 // queueDSN stores the notice in p and queues it for to, with record (and
 // whatever else it writes) in the same transaction.
 func (q *Queue) queueDSN(ctx context.Context, j *job, p blob.Pending, meta *store.Meta, to []newRcpt, record func(*gorm.DB) error) error {
-	_, err := q.store.Deliver(ctx, &store.Delivery{Blob: p, Meta: meta, KeepBlob: true, Extra: func(tx *gorm.DB, key string) error {
+	_, err := q.store.Deliver(ctx, &store.Delivery{Blob: p, Meta: meta, KeepBlob: true, Extra: func(t database.Tx, key string) error {
+		tx := t.Gorm()
 		if err := record(tx); err != nil {
 			return err
 		}

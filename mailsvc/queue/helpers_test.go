@@ -24,7 +24,6 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/miekg/dns"
-	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
@@ -216,7 +215,7 @@ func (e *env) enqueue(q *queue.Queue, env queue.Envelope, body string) {
 	p, err := e.st.Blobs().Create(e.ctx)
 	tcheck(e.t, err, "create blob")
 	io.WriteString(p, body)
-	_, err = e.st.Deliver(e.ctx, &store.Delivery{Blob: p, KeepBlob: true, Extra: func(tx *gorm.DB, key string) error {
+	_, err = e.st.Deliver(e.ctx, &store.Delivery{Blob: p, KeepBlob: true, Extra: func(tx database.Tx, key string) error {
 		env.BlobKey = key
 		return q.EnqueueTx(tx, env)
 	}})

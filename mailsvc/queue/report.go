@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/store"
 )
 
@@ -118,7 +119,8 @@ func (q *Queue) report(ctx context.Context, force bool) (bool, error) {
 	for i, f := range fs {
 		ids[i] = f.ID
 	}
-	_, err = q.store.Deliver(ctx, &store.Delivery{Blob: p, KeepBlob: true, Extra: func(tx *gorm.DB, key string) error {
+	_, err = q.store.Deliver(ctx, &store.Delivery{Blob: p, KeepBlob: true, Extra: func(t database.Tx, key string) error {
+		tx := t.Gorm()
 		if err := casReportTx(tx, row.ReportSeq, now); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/queueadmin"
@@ -216,7 +217,7 @@ func (q *Queue) SetDeliveryOptions(ctx context.Context, sc tenants.Scope, in que
 		if err := saveSettingsTx(tx, st, q.clock()); err != nil {
 			return err
 		}
-		return q.tenants.RecordAuditTx(tx, sc, nil, "delivery.options", settingsChanges(old, st))
+		return q.tenants.RecordAuditTx(database.TxOf(tx), sc, nil, "delivery.options", settingsChanges(old, st))
 	})
 	if err != nil {
 		return err
@@ -437,7 +438,7 @@ func (q *Queue) SetRoute(ctx context.Context, sc tenants.Scope, r queueadmin.Rou
 		if err := tx.Save(&row).Error; err != nil {
 			return fmt.Errorf("save route: %w", err)
 		}
-		return q.tenants.RecordAuditTx(tx, sc, nil, "route.set", routeChange(domain, old.stored(), relay, old.Domain != ""))
+		return q.tenants.RecordAuditTx(database.TxOf(tx), sc, nil, "route.set", routeChange(domain, old.stored(), relay, old.Domain != ""))
 	})
 	if err != nil {
 		return err
@@ -462,7 +463,7 @@ func (q *Queue) DeleteRoute(ctx context.Context, sc tenants.Scope, domain string
 		if res.Error != nil || n == 0 {
 			return res.Error
 		}
-		return q.tenants.RecordAuditTx(tx, sc, nil, "route.delete", d.String())
+		return q.tenants.RecordAuditTx(database.TxOf(tx), sc, nil, "route.delete", d.String())
 	})
 	if err != nil {
 		return fmt.Errorf("delete route: %w", err)

@@ -41,7 +41,7 @@ type Delivery struct {
 	InternalDate time.Time
 	Rcpts        []Rcpt
 	// Extra runs in the same transaction after the messages are stored.
-	Extra func(tx *gorm.DB, blobKey string) error
+	Extra func(tx database.Tx, blobKey string) error
 	// KeepBlob keeps the blob even when no recipient stored it (Extra
 	// references it).
 	KeepBlob bool
@@ -246,7 +246,7 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 		stored = true
 	}
 	if d.Extra != nil {
-		if err := d.Extra(tx, j.key); err != nil {
+		if err := d.Extra(database.TxOf(tx), j.key); err != nil {
 			return err
 		}
 	}
@@ -262,8 +262,8 @@ var errNothingStored = errors.New("nothing stored")
 // delivery: a second message queued in the transaction of another (the
 // postmaster's copy of a bounce). Should tx fail, the blob has no row and
 // garbage collection removes its file.
-func (s *Store) AddBlobTx(tx *gorm.DB, key string, size int64, meta *Meta) error {
-	if err := tx.Create(blobRow(key, size, meta, s.now())).Error; err != nil {
+func (s *Store) AddBlobTx(tx database.Tx, key string, size int64, meta *Meta) error {
+	if err := tx.Gorm().Create(blobRow(key, size, meta, s.now())).Error; err != nil {
 		return fmt.Errorf("insert blob row: %w", err)
 	}
 	return nil

@@ -75,7 +75,7 @@ type Options struct {
 
 // Auditor records a change in the audit log inside its transaction.
 type Auditor interface {
-	RecordAuditTx(tx *gorm.DB, sc tenants.Scope, domainID *int64, action, detail string) error
+	RecordAuditTx(tx database.Tx, sc tenants.Scope, domainID *int64, action, detail string) error
 }
 
 // New returns a store on db and blobs.

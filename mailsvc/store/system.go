@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -115,7 +116,7 @@ func (s *Store) DeleteSystemMessage(ctx context.Context, sc tenants.Scope, id in
 			return nil
 		}
 		m := &ms[0]
-		return s.audit.RecordAuditTx(tx, sc, nil, "systemmail.delete",
+		return s.audit.RecordAuditTx(database.TxOf(tx), sc, nil, "systemmail.delete",
 			fmt.Sprintf("message %d from %s: %s", m.ID, truncate(m.FromAddr, 200), truncate(m.Subject, 200)))
 	})
 }
