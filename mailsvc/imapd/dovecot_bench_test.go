@@ -21,51 +21,74 @@ import (
 // messages, a third of them \Seen.
 func BenchmarkVersusDovecot(b *testing.B) {
 	const n = 10000
+	// A target's dial opens a connection and reads the greeting; login
+	// logs that connection in. The login rows open a connection each
+	// time, as a mail client checking for mail does.
 	type target struct {
-		name string
-		dial func(b *testing.B) *raw
+		name  string
+		dial  func(b *testing.B) *raw
+		login func(r *raw)
 	}
 	var targets []target
 	for _, eng := range tenantstest.Engines {
 		if eng == database.Postgres && os.Getenv("POSTDESK_TEST_DATABASE_URL") == "" {
 			continue
 		}
+		var e *env
 		targets = append(targets, target{"postdesk-" + string(eng), func(b *testing.B) *raw {
-			e, _ := bigEnv(b, eng, n, func(c *imapd.Config) { c.AllowPlaintextAuth = true })
-			r := e.raw(false)
-			r.login("john@example.test")
-			return r
-		}})
+			if e == nil {
+				e, _ = bigEnv(b, eng, n, func(c *imapd.Config) { c.AllowPlaintextAuth = true })
+			}
+			return e.raw(false)
+		}, func(r *raw) { r.login("john@example.test") }})
 	}
 	if spec := os.Getenv("POSTDESK_BENCH_DOVECOT"); spec != "" {
 		f := strings.Fields(spec)
 		if len(f) != 3 {
 			b.Fatalf("POSTDESK_BENCH_DOVECOT=%q: want \"host:port user password\"", spec)
 		}
+		filled := false
 		targets = append(targets, target{"dovecot", func(b *testing.B) *raw {
-			c, err := net.Dial("tcp", f[0])
-			tcheck(b, err, "dial dovecot")
-			b.Cleanup(func() { c.Close() })
-			r := &raw{t: b, conn: c, r: bufio.NewReader(c)}
-			if g := r.line(); !strings.HasPrefix(g, "* OK") {
-				b.Fatalf("greeting %q", g)
+			if !filled {
+				r := tgDial(b, f[0])
+				r.expect("L", "LOGIN "+quote(f[1])+" "+quote(f[2]), "OK")
+				if lines := r.expect("s", "SELECT INBOX", "OK"); !hasLine(lines, fmt.Sprintf("* %d EXISTS", n)) {
+					appendAll(b, r, n)
+				}
+				r.expect("o", "LOGOUT", "OK")
+				filled = true
 			}
-			r.expect("L", "LOGIN "+quote(f[1])+" "+quote(f[2]), "OK")
-			if lines := r.expect("s", "SELECT INBOX", "OK"); !hasLine(lines, fmt.Sprintf("* %d EXISTS", n)) {
-				appendAll(b, r, n)
-			}
-			return r
-		}})
+			return tgDial(b, f[0])
+		}, func(r *raw) { r.expect("L", "LOGIN "+quote(f[1])+" "+quote(f[2]), "OK") }})
 	}
 	for _, tg := range targets {
 		b.Run(tg.name, func(b *testing.B) {
 			r := tg.dial(b)
+			tg.login(r)
 			r.expect("s", "SELECT INBOX", "OK")
+			// Fresh connections: dial, greeting, LOGIN (and SELECT), LOGOUT.
+			for _, op := range []struct {
+				name string
+				sel  bool
+			}{{"login", false}, {"login-select", true}} {
+				b.Run(op.name, func(b *testing.B) {
+					for b.Loop() {
+						c := tg.dial(b)
+						tg.login(c)
+						if op.sel {
+							c.expect("s", "SELECT INBOX", "OK")
+						}
+						c.expect("o", "LOGOUT", "OK")
+						c.conn.Close()
+					}
+				})
+			}
 			for _, op := range []struct{ name, cmd string }{
 				{"select", "SELECT INBOX"},
 				{"fetch-flags", "FETCH 1:* FLAGS"},
 				{"fetch-envelope", "FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)"},
 				{"search-header", "SEARCH HEADER X-Seq 4242"},
+				{"search-subject", "UID SEARCH SUBJECT needle"},
 				{"fetch-body-100", "FETCH 1:100 BODY.PEEK[]"},
 			} {
 				b.Run(op.name, func(b *testing.B) {
@@ -76,6 +99,18 @@ func BenchmarkVersusDovecot(b *testing.B) {
 			}
 		})
 	}
+}
+
+// tgDial opens a connection to a server at addr and reads its greeting.
+func tgDial(b *testing.B, addr string) *raw {
+	c, err := net.Dial("tcp", addr)
+	tcheck(b, err, "dial")
+	b.Cleanup(func() { c.Close() })
+	r := &raw{t: b, conn: c, r: bufio.NewReader(c)}
+	if g := r.line(); !strings.HasPrefix(g, "* OK") {
+		b.Fatalf("greeting %q", g)
+	}
+	return r
 }
 
 // appendAll fills an empty INBOX with the messages fillFolder delivers to

@@ -37,7 +37,7 @@ func tcheck(t testing.TB, err error, what string) {
 }
 
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	ts        *tenants.Service
 	st        *store.Store
 	addr      string // STLS
@@ -54,7 +54,7 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newEnv(t *testing.T, db *database.DB, mod func(*pop3d.Config)) *env {
+func newEnv(t testing.TB, db *database.DB, mod func(*pop3d.Config)) *env {
 	ctx := context.Background()
 	e := &env{t: t, ts: tenantstest.Service(db, nil)}
 	sc := tenants.SystemScope("test")
