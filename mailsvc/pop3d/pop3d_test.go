@@ -345,3 +345,30 @@ print("ok")
 		t.Fatalf("poplib: %v\n%s", err, out)
 	}
 }
+
+// TestRetrExpungedMeanwhile: the maildrop is fixed at login, but a
+// message an IMAP session expunges afterwards is no longer sent; RETR
+// says so and the session goes on.
+func TestRetrExpungedMeanwhile(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		e := newEnv(t, db, func(c *pop3d.Config) { c.AllowPlaintextAuth = true })
+		e.deliver("", msg1)
+		e.deliver("", msg2)
+		p := e.dial(false)
+		p.login()
+		p.cmd("STAT", "+OK 2 ")
+		ctx := context.Background()
+		f, err := e.st.Folder(ctx, e.john, "INBOX")
+		tcheck(t, err, "inbox")
+		_, err = e.st.StoreFlags(ctx, f.ID, store.RangesOf([]uint32{1}), store.FlagsAdd, store.Flags{store.FlagDeleted})
+		tcheck(t, err, "flag deleted")
+		_, err = e.st.Expunge(ctx, f, []uint32{1})
+		tcheck(t, err, "expunge")
+		p.cmd("RETR 1", "-ERR This message was removed")
+		p.cmd("RETR 2", "+OK")
+		if body := strings.Join(p.multi(), "\r\n"); !strings.Contains(body, "second") {
+			t.Fatalf("RETR 2: %q", body)
+		}
+		p.cmd("QUIT", "+OK")
+	})
+}

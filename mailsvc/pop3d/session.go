@@ -47,7 +47,7 @@ type session struct {
 	mailboxID int64
 	locked    bool // the mailbox's lock is held
 	folder    *store.Folder
-	msgs      []store.Message // the maildrop as it was at login
+	msgs      []store.MaildropEntry // the maildrop as it was at login
 	deleted   []bool
 	retrieved []bool
 	unwatch   func() // leaves the session watch
@@ -393,7 +393,7 @@ func (ss *session) open() error {
 	if err != nil {
 		return err
 	}
-	msgs, err := st.Messages(ss.ctx, f.ID, nil)
+	msgs, err := st.Maildrop(ss.ctx, ss.mailboxID, f.ID)
 	if err != nil {
 		return err
 	}
@@ -428,7 +428,7 @@ func (ss *session) msg(arg string) (int, bool) {
 	return n - 1, true
 }
 
-func (ss *session) uidl(m *store.Message) string {
+func (ss *session) uidl(m *store.MaildropEntry) string {
 	// UIDVALIDITY.UID: the message's IMAP identity, stable across
 	// sessions and restarts.
 	return fmt.Sprintf("%d.%d", ss.folder.UIDValidity, m.UID)
@@ -514,7 +514,12 @@ func (ss *session) transaction(verb, arg string) {
 // message that is one 50 MB line costs no more memory than any other.
 func (ss *session) send(i, topLines int) {
 	m := &ss.msgs[i]
-	r, err := ss.srv.cfg.Store.Open(ss.ctx, m)
+	r, err := ss.srv.cfg.Store.OpenUID(ss.ctx, ss.mailboxID, ss.folder.ID, m.UID)
+	if errors.Is(err, store.ErrNoMessage) {
+		// An IMAP session expunged it after this session's login.
+		ss.reply("-ERR This message was removed by another session")
+		return
+	}
 	if err != nil {
 		ss.log.Error("open message", "uid", m.UID, "err", err)
 		ss.reply("-ERR [SYS/TEMP] The message can't be read now")
