@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/panel/paneltest"
@@ -115,8 +116,19 @@ func TestPostmasterPages(t *testing.T) {
 			t.Error("CR/LF in the subject accepted")
 		}
 		d = c.Follow(c.Post("/d/a.test/mailboxes/dave/responder", url.Values{"enabled": {"on"}, "subject": {"Away"}, "body": {"Back\nMonday"}, "end": {"2099-01-01"}}, http.StatusSeeOther))
-		if got := paneltest.Text(d, `[data-testid=responder-status]`); got != "On until 2099-01-01 00:00 UTC." {
+		// A date alone means through that day, and the form shows it back as given.
+		if got := paneltest.Text(d, `[data-testid=responder-status]`); got != "On until the end of 2099-01-01 (UTC)." {
 			t.Errorf("responder status %q", got)
+		}
+		if r, _ := f.S.Responder(ctx, f.Sys, paneltest.Addr("dave@a.test")); r.EndsAt == nil || !r.EndsAt.Equal(time.Date(2099, 1, 2, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("responder ends at %v, want the end of 2099-01-01", r.EndsAt)
+		}
+		if !strings.Contains(d.Find(`input[name=end]`).AttrOr("value", ""), "2099-01-01") {
+			t.Errorf("end field shows %q", d.Find(`input[name=end]`).AttrOr("value", ""))
+		}
+		rec = c.Post("/d/a.test/mailboxes/dave/responder", url.Values{"enabled": {"on"}, "subject": {"Away"}, "body": {"Back"}, "end": {"2001-01-01"}}, http.StatusUnprocessableEntity)
+		if !strings.Contains(rec.Body.String(), "already passed") {
+			t.Error("a responder ending in the past was accepted")
 		}
 		c.Post("/d/a.test/mailboxes/dave/responder", url.Values{"subject": {"Away"}, "body": {"Back"}}, http.StatusSeeOther)
 		if r, _ := f.S.Responder(ctx, f.Sys, paneltest.Addr("dave@a.test")); r.Enabled {

@@ -66,6 +66,9 @@ func (s *Service) SetResponder(ctx context.Context, sc Scope, a address.Address,
 	if in.StartsAt != nil && in.EndsAt != nil && !in.EndsAt.After(*in.StartsAt) {
 		return invalid("end", "the end must be after the start")
 	}
+	if in.Enabled && in.EndsAt != nil && !in.EndsAt.After(s.clock()) {
+		return invalid("end", "this end has already passed, so the responder would never answer: give a later date, or leave it off")
+	}
 	if in.IntervalDays == 0 {
 		in.IntervalDays = DefaultReplyDays
 	}

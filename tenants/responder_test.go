@@ -19,7 +19,7 @@ func TestSetResponderValidation(t *testing.T) {
 		f := newFx(t, db)
 		f.domain("a.example")
 		f.mailbox("john@a.example")
-		start, end := fxT0.Add(24*time.Hour), fxT0.Add(72*time.Hour)
+		start, end, past := fxT0.Add(24*time.Hour), fxT0.Add(72*time.Hour), fxT0.Add(-time.Second)
 		ok := tenants.ResponderInput{Enabled: true, Subject: "Away", Body: "Back Monday."}
 		with := func(edit func(*tenants.ResponderInput)) tenants.ResponderInput {
 			in := ok
@@ -53,6 +53,9 @@ func TestSetResponderValidation(t *testing.T) {
 			{"end before start", with(func(in *tenants.ResponderInput) { in.StartsAt, in.EndsAt = &end, &start }), "end"},
 			{"end at start", with(func(in *tenants.ResponderInput) { in.StartsAt, in.EndsAt = &start, &start }), "end"},
 			{"only an end", with(func(in *tenants.ResponderInput) { in.EndsAt = &end }), ""},
+			{"an end already passed", with(func(in *tenants.ResponderInput) { in.EndsAt = &past }), "end"},
+			{"an end at this moment", with(func(in *tenants.ResponderInput) { in.EndsAt = &fxT0 }), "end"},
+			{"an end passed, disabled", with(func(in *tenants.ResponderInput) { in.EndsAt, in.Enabled = &past, false }), ""},
 			{"interval 365", with(func(in *tenants.ResponderInput) { in.IntervalDays = 365 }), ""},
 			{"interval 366", with(func(in *tenants.ResponderInput) { in.IntervalDays = 366 }), "interval_days"},
 			{"interval negative", with(func(in *tenants.ResponderInput) { in.IntervalDays = -1 }), "interval_days"},

@@ -18,7 +18,7 @@ func runResponder(ctx context.Context, a *app, fs *flag.FlagSet, args []string) 
 	subject := fs.String("subject", "", "subject of the reply")
 	body := fs.String("body", "", "text of the reply")
 	from := fs.String("from", "", "first day it answers (RFC 3339)")
-	until := fs.String("until", "", "when it stops answering (RFC 3339)")
+	until := fs.String("until", "", "when it stops answering: a date (through that day) or an RFC 3339 time")
 	days := fs.Int64("interval-days", tenants.DefaultReplyDays, "days between two replies to one sender")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -35,13 +35,14 @@ func runResponder(ctx context.Context, a *app, fs *flag.FlagSet, args []string) 
 	case "set":
 		in := tenants.ResponderInput{Enabled: true, Subject: *subject, Body: *body, IntervalDays: *days}
 		for _, d := range []struct {
-			s   string
-			dst **time.Time
-		}{{*from, &in.StartsAt}, {*until, &in.EndsAt}} {
+			s     string
+			dst   **time.Time
+			parse func(string) (time.Time, error)
+		}{{*from, &in.StartsAt, parseDate}, {*until, &in.EndsAt, parseEnd}} {
 			if d.s == "" {
 				continue
 			}
-			t, err := parseDate(d.s)
+			t, err := d.parse(d.s)
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/postdesk/postdesk/tenants"
 )
 
 // optBool is a boolean flag that remembers whether it was given, so that
@@ -47,14 +49,17 @@ func parseBool(s string) (bool, error) {
 
 // parseDate reads an RFC 3339 date ("2026-12-24", midnight UTC) or full
 // timestamp.
-func parseDate(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+func parseDate(s string) (time.Time, error) { return parseWith(tenants.ParseDate, s) }
+
+// parseEnd reads the end of a period: a date alone means through that day.
+func parseEnd(s string) (time.Time, error) { return parseWith(tenants.ParseEnd, s) }
+
+func parseWith(parse func(string) (*time.Time, error), s string) (time.Time, error) {
+	t, err := parse(s)
+	if err != nil || t == nil {
+		return time.Time{}, fmt.Errorf("date %q: use RFC 3339, e.g. 2026-12-24 or 2026-12-24T08:00:00Z", s)
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("date %q: use RFC 3339, e.g. 2026-12-24 or 2026-12-24T08:00:00Z", s)
+	return *t, nil
 }
 
 // readPassword reads one line from r, without its line ending.

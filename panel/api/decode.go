@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/postdesk/postdesk/panel/request"
-	"github.com/postdesk/postdesk/panel/viewmodel"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -197,10 +196,19 @@ func (o *optString) UnmarshalJSON(b []byte) error {
 
 // parseTime reads an RFC 3339 time (or date) of field; nil for none.
 func parseTime(field string, v *string) (*time.Time, error) {
+	return parseWith(tenants.ParseDate, field, v)
+}
+
+// parseEnd reads the end of a period: a date alone means through that day.
+func parseEnd(field string, v *string) (*time.Time, error) {
+	return parseWith(tenants.ParseEnd, field, v)
+}
+
+func parseWith(parse func(string) (*time.Time, error), field string, v *string) (*time.Time, error) {
 	if v == nil || *v == "" {
 		return nil, nil
 	}
-	t, err := viewmodel.ParseDate(*v)
+	t, err := parse(*v)
 	if err != nil {
 		return nil, &tenants.ValidationError{Field: field, Message: "use an RFC 3339 date or time, e.g. 2026-12-24 or 2026-12-24T08:00:00Z"}
 	}

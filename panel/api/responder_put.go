@@ -23,7 +23,7 @@ func (h handlers) responderPut(c echo.Context) error {
 	if in.StartsAt, err = parseTime("start", b.Start); err != nil {
 		return failErr(c, err)
 	}
-	if in.EndsAt, err = parseTime("end", b.End); err != nil {
+	if in.EndsAt, err = parseEnd("end", b.End); err != nil {
 		return failErr(c, err)
 	}
 	if err := h.Tenants.SetResponder(c.Request().Context(), scopeOf(c), a, in); err != nil {

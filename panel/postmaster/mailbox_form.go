@@ -34,7 +34,7 @@ func settingsForm(c echo.Context, showPostmaster bool) (vpm.MailboxForm, tenants
 	} else {
 		u.QuotaBytes = &n
 	}
-	if t, err := viewmodel.ParseDate(f.Expires); err != nil {
+	if t, err := tenants.ParseDate(f.Expires); err != nil {
 		errs["expires"] = "use a date such as 2026-12-24"
 	} else if t == nil {
 		u.ClearExpiry = true

@@ -44,10 +44,10 @@ func ResponderForm(c echo.Context, action, csrf string) (views.ResponderForm, te
 	in := tenants.ResponderInput{Enabled: f.Enabled, Subject: f.Subject, Body: f.Body}
 	errs := map[string]string{}
 	var err error
-	if in.StartsAt, err = viewmodel.ParseDate(f.Start); err != nil {
+	if in.StartsAt, err = tenants.ParseDate(f.Start); err != nil {
 		errs["start"] = "use a date such as 2026-12-24"
 	}
-	if in.EndsAt, err = viewmodel.ParseDate(f.End); err != nil {
+	if in.EndsAt, err = tenants.ParseEnd(f.End); err != nil {
 		errs["end"] = "use a date such as 2026-12-24"
 	}
 	if f.IntervalDays != "" {
@@ -69,17 +69,26 @@ func ResponderView(r *tenants.Responder, now time.Time, action, csrf string) vie
 	case r.Active(now):
 		status = "On: answering incoming mail."
 		if r.EndsAt != nil {
-			status = "On until " + viewmodel.When(r.EndsAt) + " UTC."
+			status = "On until " + endText(r.EndsAt) + "."
 		}
 	case r.Enabled && r.StartsAt != nil && now.Before(*r.StartsAt):
 		status = "Scheduled from " + viewmodel.When(r.StartsAt) + " UTC."
 	case r.Enabled:
-		status = "Ended " + viewmodel.When(r.EndsAt) + " UTC."
+		status = "Ended " + endText(r.EndsAt) + "."
 	}
 	return views.ResponderForm{
 		Action: action, CSRFToken: csrf, Enabled: r.Enabled, Subject: r.Subject, Body: r.Body,
-		Start: viewmodel.Date(r.StartsAt), End: viewmodel.Date(r.EndsAt), IntervalDays: strconv.FormatInt(r.IntervalDays, 10), Status: status,
+		Start: viewmodel.Date(r.StartsAt), End: viewmodel.EndDate(r.EndsAt), IntervalDays: strconv.FormatInt(r.IntervalDays, 10), Status: status,
 	}
+}
+
+// endText writes the end of a period: "the end of 2026-12-24 (UTC)" for
+// one a date gave (tenants.ParseEnd), else the time.
+func endText(t *time.Time) string {
+	if u := t.UTC(); u.Equal(u.Truncate(24 * time.Hour)) {
+		return "the end of " + viewmodel.EndDate(t) + " (UTC)"
+	}
+	return viewmodel.When(t) + " UTC"
 }
 
 // MergeErrors adds a tenants error to a form's field errors; ok is false

@@ -32,6 +32,19 @@ func Date(t *time.Time) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
+// EndDate writes the end of a period as ParseEnd reads it back: an end
+// at midnight UTC is shown as the day before, the last day it covers.
+func EndDate(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	u := t.UTC()
+	if u.Equal(u.Truncate(24 * time.Hour)) {
+		u = u.AddDate(0, 0, -1)
+	}
+	return u.Format(time.DateOnly)
+}
+
 // Quota formats a quota; 0 is the domain's default or unlimited.
 func Quota(n int64, zero string) string {
 	if n == 0 {
