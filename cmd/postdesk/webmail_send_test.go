@@ -65,6 +65,11 @@ func testSend(t *testing.T, f *wmFx) {
 	if len(sent) != 1 || !sent[0].Seen || !strings.Contains(f.body(sent[0]), "Bcc: <bob@b.test>") || strings.Contains(f.body(sent[0]), "Received:") {
 		t.Errorf("carl's Sent: %d messages", len(sent))
 	}
+	// Sent lists recipients, under a "To" heading.
+	d, _ := c.get(fmt.Sprintf("/webmail/f/%d", f.folder("carl@a.test", "Sent").ID), http.StatusOK)
+	if h, cell := strings.TrimSpace(d.Find(`[data-testid=correspondent]`).Text()), d.Find(`table.messages tbody tr td`).Eq(1).Text(); h != "To" || !strings.Contains(cell, "ann@a.test") || strings.Contains(cell, "To:") {
+		t.Errorf("Sent list: heading %q over %q", h, cell)
+	}
 	var queued []string
 	wmMust(t, f.db.Read(ctx).Table("queue_recipients").Pluck("rcpt", &queued).Error)
 	if len(queued) != 1 || queued[0] != "far@remote.test" {
@@ -74,8 +79,12 @@ func testSend(t *testing.T, f *wmFx) {
 	// Reply, marking the original answered; from an alias of one's own.
 	orig := f.deliver("carl@a.test", "", wmSimple("Ann Example <ann@a.test>", "question", "Well?"))
 	inbox := f.folder("carl@a.test", "INBOX")
+	d, _ = c.get(fmt.Sprintf("/webmail/f/%d", inbox.ID), http.StatusOK)
+	if h := strings.TrimSpace(d.Find(`[data-testid=correspondent]`).Text()); h != "From" {
+		t.Errorf("INBOX list: heading %q", h)
+	}
 	r := fmt.Sprintf("%d/%d", inbox.ID, orig)
-	d, _ := c.get("/webmail/compose?reply="+r, http.StatusOK)
+	d, _ = c.get("/webmail/compose?reply="+r, http.StatusOK)
 	form := url.Values{"action": {"send"}, "from": {"carl@a.test"}, "answering": {r}}
 	for _, k := range []string{"to", "subject", "in_reply_to", "references"} {
 		v, _ := d.Find(`[name=` + k + `]`).Attr("value")

@@ -104,10 +104,15 @@ func (h handlers) folderShow(c echo.Context) error {
 		vm.EmptyAction = folderHref(f.ID) + "/empty"
 	}
 	now := h.cfg.Now()
+	toList := f.SpecialUse == UseSent || f.SpecialUse == UseDrafts
+	vm.Correspondent = "From"
+	if toList {
+		vm.Correspondent = "To"
+	}
 	for _, m := range pg.Messages {
 		from := m.From
-		if f.SpecialUse == UseSent || f.SpecialUse == UseDrafts {
-			from = "To: " + m.To
+		if toList {
+			from = m.To
 		}
 		subject := m.Subject
 		if strings.TrimSpace(subject) == "" {
