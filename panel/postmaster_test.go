@@ -109,6 +109,19 @@ func TestPostmasterPages(t *testing.T) {
 		if store || len(fw) != 2 {
 			t.Errorf("forwards %v store %v", fw, store)
 		}
+		// The page has one store-mail switch, with the forwards; "Active"
+		// is no permission. Saving the settings leaves store mail alone.
+		d = c.Get("/d/a.test/mailboxes/dave", http.StatusOK)
+		if n := d.Find(`input[name=store_mail]`).Length(); n != 1 || d.Find(`[data-testid=forwards-form] input[name=store_mail]`).Length() != 1 {
+			t.Errorf("%d store-mail switches on the mailbox page", n)
+		}
+		if d.Find(`fieldset input[name=active]`).Length() != 0 {
+			t.Error("Active sits under Permissions")
+		}
+		c.Post("/d/a.test/mailboxes/dave", url.Values{"settings": {"1"}, "full_name": {"Dave"}, "active": {"on"}, "may_send": {"on"}}, http.StatusSeeOther)
+		if _, store, _ := f.S.Forwards(ctx, f.Sys, paneltest.Addr("dave@a.test")); store {
+			t.Error("saving the settings turned store mail back on")
+		}
 
 		// Responder: CR/LF refused, set, revoke.
 		rec = c.Post("/d/a.test/mailboxes/dave/responder", url.Values{"enabled": {"on"}, "subject": {"Away\r\nBcc: x@evil.test"}, "body": {"b"}}, http.StatusUnprocessableEntity)

@@ -17,11 +17,12 @@ func settingsForm(c echo.Context, showPostmaster bool) (vpm.MailboxForm, tenants
 	f := vpm.MailboxForm{
 		FullName: c.FormValue("full_name"), Quota: strings.TrimSpace(c.FormValue("quota")),
 		Expires: strings.TrimSpace(c.FormValue("expires")), ExpireInactiveDays: strings.TrimSpace(c.FormValue("expire_inactive_days")),
-		Active: c.FormValue("active") == "on", StoreMail: c.FormValue("store_mail") == "on", MaySend: c.FormValue("may_send") == "on",
+		Active: c.FormValue("active") == "on", MaySend: c.FormValue("may_send") == "on",
 		MayResponder: c.FormValue("may_responder") == "on", MayForward: c.FormValue("may_forward") == "on",
 		Webmail: c.FormValue("webmail") == "on", Postmaster: c.FormValue("postmaster") == "on", ShowPostmaster: showPostmaster,
 	}
-	u := tenants.MailboxUpdate{FullName: &f.FullName, Active: &f.Active, StoreMail: &f.StoreMail, MaySend: &f.MaySend,
+	// Store mail is set with the forwards (its own form), not here.
+	u := tenants.MailboxUpdate{FullName: &f.FullName, Active: &f.Active, MaySend: &f.MaySend,
 		MayResponder: &f.MayResponder, MayForward: &f.MayForward, Webmail: &f.Webmail}
 	if showPostmaster {
 		u.Postmaster = &f.Postmaster
@@ -57,10 +58,10 @@ func settingsForm(c echo.Context, showPostmaster bool) (vpm.MailboxForm, tenants
 }
 
 // settingsOf turns an update read from a form into a new mailbox's
-// settings.
+// settings; a new mailbox has no forwards, so it stores mail.
 func settingsOf(u tenants.MailboxUpdate) tenants.MailboxSettings {
 	st := tenants.MailboxSettings{
-		Active: *u.Active, StoreMail: *u.StoreMail, MaySend: *u.MaySend, MayResponder: *u.MayResponder,
+		Active: *u.Active, StoreMail: true, MaySend: *u.MaySend, MayResponder: *u.MayResponder,
 		MayForward: *u.MayForward, Webmail: *u.Webmail, ExpiresAt: u.ExpiresAt,
 	}
 	if u.QuotaBytes != nil {
@@ -78,7 +79,7 @@ func settingsOf(u tenants.MailboxUpdate) tenants.MailboxSettings {
 // formOf shows a stored mailbox's settings.
 func formOf(m *tenants.Mailbox, showPostmaster bool) vpm.MailboxForm {
 	f := vpm.MailboxForm{
-		FullName: m.FullName, Active: m.Active, StoreMail: m.StoreMail, MaySend: m.MaySend, MayResponder: m.MayResponder,
+		FullName: m.FullName, Active: m.Active, MaySend: m.MaySend, MayResponder: m.MayResponder,
 		MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster, ShowPostmaster: showPostmaster,
 		Expires: viewmodel.Date(m.ExpiresAt), ExpireInactiveDays: strconv.FormatInt(m.ExpireInactiveDays, 10),
 	}

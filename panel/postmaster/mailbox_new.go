@@ -18,7 +18,7 @@ func (h handlers) mailboxNew(c echo.Context) error {
 	}
 	st := tenants.DefaultMailboxSettings()
 	f := vpm.MailboxForm{
-		New: true, Action: domainHref(name) + "/mailboxes", Active: st.Active, StoreMail: st.StoreMail, MaySend: st.MaySend,
+		New: true, Action: domainHref(name) + "/mailboxes", Active: st.Active, MaySend: st.MaySend,
 		MayResponder: st.MayResponder, MayForward: st.MayForward, Webmail: st.Webmail,
 		ShowPostmaster: request.IdentityOf(c).IsAdmin(), ExpireInactiveDays: "0",
 	}
