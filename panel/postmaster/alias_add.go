@@ -8,7 +8,6 @@ import (
 
 	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/panel/viewmodel"
-	"github.com/postdesk/postdesk/tenants/address"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
 
@@ -28,18 +27,10 @@ func (h handlers) aliasAdd(c echo.Context) error {
 	}
 	added := 0
 	for i, n := range names {
-		if at := strings.LastIndexByte(n, '@'); at >= 0 {
-			if n[at+1:] != a.Domain.String() {
-				errs = map[string]string{"local_part": n + ": an alias must be in the mailbox's domain " + a.Domain.String()}
-				raw = strings.Join(names[i:], " ")
-				break
-			}
-			n = n[:at]
-		}
-		lp, err := address.ParseLocalpart(n)
+		alias, err := localIn(n, a.Domain)
 		if err != nil {
 			errs = map[string]string{"local_part": err.Error()}
-		} else if err := h.Tenants.AddAlias(c.Request().Context(), request.IdentityOf(c).Scope, address.Address{Local: lp, Domain: a.Domain}, a); err != nil {
+		} else if err := h.Tenants.AddAlias(c.Request().Context(), request.IdentityOf(c).Scope, alias, a); err != nil {
 			if !request.MergeErrors(&errs, err) {
 				return request.Status(err)
 			}

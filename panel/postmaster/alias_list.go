@@ -47,6 +47,7 @@ func (h handlers) aliasesPage(c echo.Context) (*vpm.AliasesPage, error) {
 		Page: h.Page(c, "Aliases of "+d.Name), Domain: d.Name, Action: base, Search: search,
 		Pager:     viewmodel.MakePager(base, q, page, total, "alias", "aliases"),
 		Catchrest: vpm.CatchrestForm{Action: domainHref(name) + "/catchrest", Current: cr.Mailbox, IsMailbox: cr.IsMailbox},
+		Add:       vpm.AliasAddForm{Action: base},
 	}
 	if cr.Mailbox != "" {
 		vm.Catchrest.Mailbox, _, _ = cut(cr.Mailbox)

@@ -38,6 +38,7 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/mailboxes/:local/forwards", h.forwardsSet)
 	g.POST("/mailboxes/:local/responder", h.responderSet)
 	g.GET("/aliases", h.aliasList)
+	g.POST("/aliases", h.aliasCreate)
 	g.POST("/aliases/:alias/delete", h.aliasRemove)
 	g.POST("/catchrest", h.catchrestSet)
 	g.GET("/import", h.importForm)
