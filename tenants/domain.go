@@ -268,11 +268,8 @@ func (s *Service) DeleteDomain(ctx context.Context, sc Scope, name address.Domai
 		if err := tx.Model(&Domain{}).Where("alias_of_id = ?", d.ID).Count(&aliases).Error; err != nil {
 			return fmt.Errorf("count alias domains: %w", err)
 		}
-		if !force && mailboxes > 0 {
-			return fmt.Errorf("domain %s still has %d mailboxes (use --force to remove them too): %w", name, mailboxes, ErrNotEmpty)
-		}
-		if !force && aliases > 0 {
-			return fmt.Errorf("domain %s has %d alias domains (use --force to remove them too): %w", name, aliases, ErrNotEmpty)
+		if !force && (mailboxes > 0 || aliases > 0) {
+			return &NotEmptyError{Domain: name, Mailboxes: mailboxes, AliasDomains: aliases}
 		}
 		var ids []int64
 		if err := tx.Model(&Domain{}).Where("alias_of_id = ?", d.ID).Pluck("id", &ids).Error; err != nil {

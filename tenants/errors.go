@@ -3,6 +3,10 @@ package tenants
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/postdesk/postdesk/tenants/address"
 )
 
 // Sentinel errors; boundaries (CLI, panel, API, protocol servers) translate
@@ -65,3 +69,33 @@ func (e *LimitError) Error() string {
 }
 
 func (e *LimitError) Unwrap() error { return ErrLimit }
+
+// NotEmptyError refuses to remove a domain that still holds mailboxes or
+// alias domains without being told to remove them too. Its text says what
+// is left; each front end says how to confirm (--force, a checkbox).
+type NotEmptyError struct {
+	Domain       address.Domain
+	Mailboxes    int64
+	AliasDomains int64
+}
+
+func (e *NotEmptyError) Error() string {
+	var left []string
+	if e.Mailboxes > 0 {
+		left = append(left, plural(e.Mailboxes, "mailbox", "mailboxes"))
+	}
+	if e.AliasDomains > 0 {
+		left = append(left, plural(e.AliasDomains, "alias domain", "alias domains"))
+	}
+	return e.Domain.String() + " still has " + strings.Join(left, " and ")
+}
+
+// Unwrap makes errors.Is(err, ErrNotEmpty) hold.
+func (e *NotEmptyError) Unwrap() error { return ErrNotEmpty }
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -86,6 +87,10 @@ func runDomain(ctx context.Context, a *app, fs *flag.FlagSet, args []string) err
 		}
 		defer a.close()
 		if err := a.tenants.DeleteDomain(ctx, cli(), name, *force); err != nil {
+			var ne *tenants.NotEmptyError
+			if errors.As(err, &ne) {
+				return fmt.Errorf("%w (use --force to remove them too)", err)
+			}
 			return err
 		}
 		fmt.Fprintf(a.stdout, "domain %s removed\n", name)

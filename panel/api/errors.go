@@ -40,7 +40,7 @@ func failErr(c echo.Context, err error) error {
 	case errors.Is(err, tenants.ErrExists):
 		return fail(c, http.StatusConflict, "already exists", "")
 	case errors.Is(err, tenants.ErrNotEmpty):
-		return fail(c, http.StatusConflict, "not empty: remove its mailboxes first, or pass force=true", "")
+		return fail(c, http.StatusConflict, err.Error()+": remove them first, or pass force=true", "")
 	}
 	return err
 }

@@ -141,6 +141,9 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		return p
 	}
 	p.User, p.CSRFToken, p.Flash = id.Name(), id.CSRF, id.Flash
+	if msg, ok := strings.CutPrefix(p.Flash, refusedMark); ok {
+		p.Flash, p.FlashRefused = msg, true
+	}
 	path := c.Request().URL.Path
 	add := func(label, href string) {
 		p.Nav = append(p.Nav, views.NavLink{Label: label, Href: href})
@@ -204,6 +207,17 @@ func Render(c echo.Context, status int, t templ.Component) error {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// refusedMark starts a flash message that says why an action was
+// refused; no message text starts with a control character.
+const refusedMark = "\x01"
+
+// Refused leaves why an action from a list or a page (remove, retry) was
+// refused for the top of the next page, and redirects there: reloading
+// that page does not post again. msg names what to do instead.
+func (e *Env) Refused(c echo.Context, msg, to string) error {
+	return e.Done(c, refusedMark+msg, to)
 }
 
 // Done leaves msg for the next page and redirects there (post, redirect,
