@@ -18,7 +18,11 @@ func (s *Server) signInPage(c echo.Context) error {
 	if request.IdentityOf(c) != nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
-	return s.renderSignIn(c, http.StatusOK, views.SignInPage{Next: c.QueryParam("next")})
+	vm := views.SignInPage{Next: c.QueryParam("next")}
+	if c.QueryParam("signed-out") != "" {
+		vm.Notice = "You are signed out."
+	}
+	return s.renderSignIn(c, http.StatusOK, vm)
 }
 
 // renderSignIn shows the sign-in form with a fresh double-submit token
@@ -117,7 +121,9 @@ func (s *Server) signOut(c echo.Context) error {
 		}
 	}
 	s.clearCookie(c, sessionCookie)
-	return c.Redirect(http.StatusSeeOther, "/login")
+	// The session, and any flash it could carry, is gone: the sign-in page
+	// says it from the query.
+	return c.Redirect(http.StatusSeeOther, "/login?signed-out=1")
 }
 
 // maxNext bounds a post-sign-in redirect: a path of ours is short, and the

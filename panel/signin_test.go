@@ -88,9 +88,12 @@ func TestSignInAndSessions(t *testing.T) {
 		c.Get("/settings", http.StatusOK)
 		stolen := f.Client()
 		stolen.Cookies["postdesk_session"] = s2
-		c.Post("/logout", nil, http.StatusSeeOther)
+		out := c.Post("/logout", nil, http.StatusSeeOther)
 		if c.Cookies["postdesk_session"] != nil {
 			t.Error("logout left the cookie")
+		}
+		if got := paneltest.Text(c.Follow(out), `[data-testid=signin-notice]`); got != "You are signed out." {
+			t.Errorf("after sign-out the page says %q", got)
 		}
 		if rec := stolen.Do(http.MethodGet, "/settings", nil); rec.Code != http.StatusSeeOther {
 			t.Errorf("session alive after logout: %d", rec.Code)
