@@ -159,18 +159,21 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		}
 		add("System mail", "/admin/system-mail")
 		add("Audit log", "/admin/audit")
+		// On a domain's postmaster pages, that domain's tabs and the way
+		// back to its admin page.
+		if rest, ok := strings.CutPrefix(path, "/d/"); ok {
+			name, _, _ := strings.Cut(rest, "/")
+			if d, err := url.PathUnescape(name); err == nil && d != "" {
+				p.DomainName = d
+				p.DomainNav = append([]views.NavLink{{Label: "Domain settings", Href: "/admin/domains/" + url.PathEscape(d)}}, e.domainTabs(d)...)
+				markCurrent(p.DomainNav, path)
+			}
+		}
 	case id.IsPostmaster():
-		d := "/d/" + id.Login.Address.Domain.String()
 		if e.Webmail && id.Login.Mailbox.Webmail {
 			add("Mail", "/webmail")
 		}
-		add("Mailboxes", d)
-		add("Aliases", d+"/aliases")
-		add("Import", d+"/import")
-		if e.Queue != nil {
-			add("Queue", d+"/queue")
-		}
-		add("Audit log", d+"/audit")
+		p.Nav = append(p.Nav, e.domainTabs(id.Login.Address.Domain.String())...)
 		add("My settings", "/settings")
 	default:
 		if e.Webmail && id.Login.Mailbox.Webmail {
@@ -180,6 +183,17 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 	}
 	markCurrent(p.Nav, path)
 	return p
+}
+
+// domainTabs are the postmaster pages of domain d: a postmaster's
+// navigation, and an administrator's tabs on that domain's pages.
+func (e *Env) domainTabs(d string) []views.NavLink {
+	base := "/d/" + url.PathEscape(d)
+	tabs := []views.NavLink{{Label: "Mailboxes", Href: base}, {Label: "Aliases", Href: base + "/aliases"}, {Label: "Import", Href: base + "/import"}}
+	if e.Queue != nil {
+		tabs = append(tabs, views.NavLink{Label: "Queue", Href: base + "/queue"})
+	}
+	return append(tabs, views.NavLink{Label: "Audit log", Href: base + "/audit"})
 }
 
 // markCurrent marks the link whose path is the longest prefix of the
