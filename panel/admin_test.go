@@ -23,6 +23,10 @@ func TestAdminPages(t *testing.T) {
 		if got := paneltest.Text(d, `[data-testid=domain-name]`); got != "a.test b.test" {
 			t.Errorf("domains %q", got)
 		}
+		// The fixture gives a.test and b.test one postmaster each.
+		if got := paneltest.Text(d, `[data-testid=domain-postmasters]`); got != "1 1" {
+			t.Errorf("postmasters per domain %q, want 1 1", got)
+		}
 		rec := c.Post("/admin/domains", url.Values{"name": {"bad_name.test"}}, http.StatusUnprocessableEntity)
 		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "not allowed") {
 			t.Error("bad domain name accepted")

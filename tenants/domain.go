@@ -36,9 +36,11 @@ type DomainUpdate struct {
 type DomainInfo struct {
 	Domain
 	AliasOf    string
-	Postmaster string
-	Mailboxes  int64
-	Aliases    int64
+	Postmaster string // the mailbox postmaster@ and abuse@ reach, when named
+	// Postmasters counts the mailboxes that manage the domain.
+	Postmasters int64
+	Mailboxes   int64
+	Aliases     int64
 }
 
 // CreateDomain adds a hosted domain.
@@ -110,6 +112,7 @@ func (s *Service) Domains(ctx context.Context, sc Scope, q DomainQuery) ([]Domai
 	err := db.Select(`domains.*,
 		(SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = domains.id) AS mailboxes,
 		(SELECT COUNT(*) FROM addresses a WHERE a.domain_id = domains.id AND a.is_alias) AS aliases,
+		(SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = domains.id AND m.postmaster) AS postmasters,
 		(SELECT p.name FROM domains p WHERE p.id = domains.alias_of_id) AS alias_of,
 		(SELECT pa.local_part || '@' || pd.name FROM mailboxes pa JOIN domains pd ON pd.id = pa.domain_id
 		  WHERE pa.id = domains.postmaster_mailbox_id) AS postmaster`).

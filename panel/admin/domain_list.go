@@ -57,7 +57,7 @@ func domainRow(d tenants.DomainInfo) vadmin.DomainRow {
 	}
 	return vadmin.DomainRow{
 		Name: d.Name, Href: "/admin/domains/" + url.PathEscape(d.Name), Description: d.Description, Status: status,
-		AliasOf: d.AliasOf, Postmaster: d.Postmaster, Mailboxes: viewmodel.Num(d.Mailboxes),
+		AliasOf: d.AliasOf, Postmasters: viewmodel.Num(d.Postmasters), Mailboxes: viewmodel.Num(d.Mailboxes),
 		Aliases: viewmodel.Num(d.Aliases), Limits: strings.Join(limits, ", "),
 	}
 }
