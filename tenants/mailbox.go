@@ -81,6 +81,18 @@ type MailboxInfo struct {
 	Domain  string
 	Address string
 	Aliases int64
+	// The domain's quota settings, for EffectiveQuota.
+	DomainDefaultQuota    int64
+	DomainMaxMailboxQuota int64
+}
+
+// EffectiveQuota is the quota the mailbox has (0: unlimited) and whether
+// it is the domain's, the mailbox having none of its own.
+func (m *MailboxInfo) EffectiveQuota() (bytes int64, domains bool) {
+	if m.QuotaBytes > 0 {
+		return m.QuotaBytes, false
+	}
+	return domainQuota(&Domain{DefaultQuota: m.DomainDefaultQuota, MaxMailboxQuota: m.DomainMaxMailboxQuota}), true
 }
 
 // preparedMailbox is a NewMailbox checked and hashed, ready to insert.
@@ -390,6 +402,7 @@ func (s *Service) Mailboxes(ctx context.Context, sc Scope, q MailboxQuery) ([]Ma
 	}
 	var rows []MailboxInfo
 	err := db.Select(`mailboxes.*, domains.name AS domain, mailboxes.local_part || '@' || domains.name AS address,
+		domains.default_quota AS domain_default_quota, domains.max_mailbox_quota AS domain_max_mailbox_quota,
 		(SELECT COUNT(*) FROM addresses a WHERE a.mailbox_id = mailboxes.id AND a.is_alias) AS aliases`).
 		Order(order + ", mailboxes.id").Limit(q.Limit).Offset(q.Offset).Scan(&rows).Error
 	if err != nil {

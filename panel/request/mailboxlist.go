@@ -89,7 +89,21 @@ func MailboxRow(m *tenants.MailboxInfo, now time.Time) views.MailboxRow {
 	}
 	return views.MailboxRow{
 		Address: m.Address, Href: viewmodel.MailboxHref(m.Domain, m.LocalPart), Domain: m.Domain, FullName: m.FullName,
-		Quota: viewmodel.Quota(m.QuotaBytes, "default"), Status: status, LastLogin: viewmodel.When(m.LastLoginAt),
+		Quota: quotaText(m), Status: status, LastLogin: viewmodel.When(m.LastLoginAt),
 		Created: viewmodel.When(&m.CreatedAt), Aliases: viewmodel.Num(m.Aliases), Flags: strings.Join(flags, ", "),
 	}
+}
+
+// quotaText says a mailbox's quota as a size, marked when it is the
+// domain's default.
+func quotaText(m *tenants.MailboxInfo) string {
+	n, domains := m.EffectiveQuota()
+	text := "no limit"
+	if n > 0 {
+		text = tenants.FormatSize(n)
+	}
+	if domains {
+		text += " (domain's)"
+	}
+	return text
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/dustin/go-humanize"
 
-	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -43,14 +42,6 @@ func EndDate(t *time.Time) string {
 		u = u.AddDate(0, 0, -1)
 	}
 	return u.Format(time.DateOnly)
-}
-
-// Quota formats a quota; 0 is the domain's default or unlimited.
-func Quota(n int64, zero string) string {
-	if n == 0 {
-		return zero
-	}
-	return tenants.FormatSize(n)
 }
 
 // Count formats "1,234 things", with singular for one.
