@@ -188,7 +188,7 @@ func TestDeliveryOptionsPages(t *testing.T) {
 			noSecrets(t, "the re-shown form", rec.Body.String())
 			d := paneltest.Doc(t, rec)
 			got := paneltest.Text(d, `[data-testid=field-error]`)
-			if !strings.Contains(got, tc.want) {
+			if !strings.Contains(strings.ToLower(got), strings.ToLower(tc.want)) {
 				t.Errorf("%s=%q: error %q, want %q", tc.field, tc.value, got, tc.want)
 			}
 			if v, _ := d.Find(`[name=` + tc.field + `]`).Attr("value"); v != tc.value {
@@ -255,7 +255,7 @@ func TestDeliveryOptionsPages(t *testing.T) {
 		// A user name without a password to keep is refused.
 		form.Del("smart_host_clear")
 		rec := c.Post("/admin/delivery", form, http.StatusUnprocessableEntity)
-		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "give the password") {
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "Give the password") {
 			t.Errorf("user name without password: %q", paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`))
 		}
 
@@ -280,12 +280,12 @@ func TestDeliveryOptionsPages(t *testing.T) {
 			f.Set(tc.field, tc.value)
 			rec := c.Post("/admin/delivery/routes", f, http.StatusUnprocessableEntity)
 			noSecrets(t, "the re-shown route form", rec.Body.String())
-			if got := paneltest.Text(paneltest.Doc(t, rec), `[data-testid=route-form] [data-testid=field-error]`); !strings.Contains(got, tc.want) {
+			if got := paneltest.Text(paneltest.Doc(t, rec), `[data-testid=route-form] [data-testid=field-error]`); !strings.Contains(strings.ToLower(got), tc.want) {
 				t.Errorf("route %s=%q: %q, want %q", tc.field, tc.value, got, tc.want)
 			}
 		}
 		rec = c.Post("/admin/delivery/routes", url.Values{"domain": {"new.test"}, "host": {"mx.new.test"}, "host_username": {"u"}}, http.StatusUnprocessableEntity)
-		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "give the password") {
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "Give the password") {
 			t.Error("a new route's user name without a password accepted")
 		}
 		d = c.Get("/admin/delivery?route=partner.test", http.StatusOK)
@@ -440,7 +440,7 @@ func TestQueuePages(t *testing.T) {
 
 		// The failure report: refused without an address, then queued.
 		rec = c.Post("/admin/queue/report", nil, http.StatusUnprocessableEntity)
-		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=report-form] [data-testid=field-error]`), "no report address is set") {
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=report-form] [data-testid=field-error]`), "No report address is set") {
 			t.Errorf("report without address: %q", paneltest.Text(paneltest.Doc(t, rec), `main`))
 		}
 		s, err := qf.q.DeliveryOptions(ctx, qf.Sys)

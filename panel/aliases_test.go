@@ -40,7 +40,7 @@ func TestAliasListAdd(t *testing.T) {
 			{"info", "nobody", "mailbox", "There is no mailbox nobody@a.test."},
 			{"info", "dave@b.test", "mailbox", "must be in the domain a.test"},
 			{"sales", "carl", "local_part", "sales"},
-			{"", "carl", "local_part", "type a name"},
+			{"", "carl", "local_part", "Type a name."},
 		} {
 			rec := c.Post("/d/a.test/aliases", url.Values{"alias": {tc.alias}, "mailbox": {tc.mailbox}}, http.StatusUnprocessableEntity)
 			if body := rec.Body.String(); !strings.Contains(body, tc.want) {

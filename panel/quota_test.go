@@ -38,7 +38,7 @@ func TestQuotaAllotment(t *testing.T) {
 		}
 		pm.Get("/d/a.test/mailboxes/new", http.StatusOK)
 		rec := pm.Post("/d/a.test/mailboxes", newForm("huge", "1024T"), http.StatusUnprocessableEntity)
-		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "at most 10M per mailbox") {
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`), "At most 10M per mailbox") {
 			t.Errorf("1 PiB refused with %q", paneltest.Text(paneltest.Doc(t, rec), `[data-testid=field-error]`))
 		}
 		pm.Get("/d/a.test/mailboxes/ann", http.StatusOK)

@@ -55,7 +55,7 @@ func (s *Server) signIn(c echo.Context) error {
 	switch {
 	case errors.As(err, &le):
 		s.log.InfoContext(ctx, "panel sign-in refused", "login", name, "reason", le.Reason, "remote", request.ClientOf(c).Addr)
-		vm.Error = le.Error()
+		vm.Error = views.Sentence(le.Error())
 		return s.renderSignIn(c, http.StatusUnauthorized, vm)
 	case err != nil:
 		return err

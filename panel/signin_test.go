@@ -37,7 +37,7 @@ func TestSignInAndSessions(t *testing.T) {
 
 		// Wrong password: the form again, with the reason, nothing leaked.
 		rec := c.Post("/login", url.Values{"login": {"pm@a.test"}, "password": {"wrong-password"}}, http.StatusUnauthorized)
-		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=signin-error]`), "wrong user name or password") {
+		if !strings.Contains(paneltest.Text(paneltest.Doc(t, rec), `[data-testid=signin-error]`), "Wrong user name or password.") {
 			t.Errorf("no error shown: %s", paneltest.Snippet(rec.Body.String()))
 		}
 		if c.Cookies["postdesk_session"] != nil {
@@ -139,7 +139,7 @@ func TestSignInThrottle(t *testing.T) {
 		}
 		c.Get("/login", http.StatusOK)
 		rec := c.Post("/login", url.Values{"login": {"ann/a.test"}, "password": {paneltest.PW}}, http.StatusUnauthorized)
-		if !strings.Contains(rec.Body.String(), "too many failed logins") {
+		if !strings.Contains(rec.Body.String(), "Too many failed logins") {
 			t.Errorf("account not locked after 10 failures: %s", paneltest.Snippet(rec.Body.String()))
 		}
 	})

@@ -47,7 +47,7 @@ func TestAdminUnlock(t *testing.T) {
 		}
 		c.Post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "csrf": {"forged"}}, http.StatusForbidden)
 		rec := c.Post("/admin/unlock", url.Values{"login": {"ann@a.test"}, "ip": {"nowhere"}}, http.StatusUnprocessableEntity)
-		if !strings.Contains(rec.Body.String(), "not an IP address") {
+		if !strings.Contains(rec.Body.String(), "Not an IP address") {
 			t.Error("a bad address is not named")
 		}
 		if !locked() {
