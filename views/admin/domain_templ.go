@@ -228,7 +228,7 @@ func Domain(vm DomainPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "> Active (disabled domains accept no mail and no logins)</label><div class=\"row\"><div><label for=\"max_mailboxes\">Most mailboxes (0: no limit)</label> <input id=\"max_mailboxes\" name=\"max_mailboxes\" type=\"number\" min=\"0\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "> Active (disabled domains accept no mail and no logins)</label><div class=\"row\"><div><label for=\"max_mailboxes\">Maximum number of mailboxes (0: no limit)</label> <input id=\"max_mailboxes\" name=\"max_mailboxes\" type=\"number\" min=\"0\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -249,7 +249,7 @@ func Domain(vm DomainPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</div><div><label for=\"max_aliases\">Most aliases (0: no limit)</label> <input id=\"max_aliases\" name=\"max_aliases\" type=\"number\" min=\"0\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</div><div><label for=\"max_aliases\">Maximum number of aliases (0: no limit)</label> <input id=\"max_aliases\" name=\"max_aliases\" type=\"number\" min=\"0\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
