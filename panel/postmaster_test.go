@@ -191,13 +191,29 @@ func TestImportPages(t *testing.T) {
 		ctx := context.Background()
 		c := f.Client()
 		c.Login("pm@a.test", paneltest.PW)
-		c.Get("/d/a.test/import", http.StatusOK)
+		d := c.Get("/d/a.test/import", http.StatusOK)
+		// The template is a choice of the domain's mailboxes.
+		if got := paneltest.Text(d, `select#template option`); got != "none: the default settings ann@a.test carl@a.test pm@a.test" {
+			t.Errorf("template choices %q", got)
+		}
+		// Mailtraq's own header-less form is read, and the preview says how.
+		rec := c.PostUpload("/d/a.test/import", url.Values{"template": {"ann"}}, "\"hl1\",\"Head Less\",\"Qz7!vr0009Kp#w\"\r\n", http.StatusOK)
+		d = paneltest.Doc(t, rec)
+		if got := paneltest.Text(d, `[data-testid=import-ok]`); got != "1 hl1@a.test Head Less" {
+			t.Errorf("header-less file read as %q", got)
+		}
+		if !strings.Contains(paneltest.Text(d, `[data-testid=import-headerless]`), "no header line") {
+			t.Error("the preview does not say the file had no header line")
+		}
+		if d.Find(`select#template option[selected][value=ann]`).Length() != 1 {
+			t.Error("the chosen template is not kept")
+		}
 		bad := "\xef\xbb\xbfusername,password,description,aliases\r\n" +
 			"new1,Qz7!vr0001Kp#w,\"Smith, New\",n1;n2\r\n" +
 			"bob@b.test,Qz7!vr0002Kp#w,Intruder,\r\n" +
 			"new2,password,Weak,\r\n"
-		rec := c.PostUpload("/d/a.test/import", nil, bad, http.StatusUnprocessableEntity)
-		d := paneltest.Doc(t, rec)
+		rec = c.PostUpload("/d/a.test/import", nil, bad, http.StatusUnprocessableEntity)
+		d = paneltest.Doc(t, rec)
 		if got := paneltest.Text(d, `[data-testid=import-problem]`); !strings.Contains(got, "3 bob@b.test Intruder username: bob@b.test is not in your domain a.test") || !strings.Contains(got, "4 new2") {
 			t.Errorf("problems %q", got)
 		}

@@ -56,13 +56,36 @@ func (e *ImportError) Error() string {
 	return fmt.Sprintf("import refused: %d lines with problems, first line %d: %s", len(e.Problems), p.Line, p.Message)
 }
 
-// ParseImportCSV reads a bulk import file: UTF-8 with or without a byte
-// order mark, CRLF or LF line ends, RFC 4180 quoting (commas and line
-// breaks inside quoted cells), a header line naming the columns. A file
-// over MaxImportBytes or MaxImportRows, or one that is not CSV, is refused
-// as a whole with a ValidationError of field "file". Cells are kept as
-// written: one starting with = + - or @ is not a formula here.
+// HeaderlessColumns are the columns of a file without a header line, in
+// order: Mailtraq's own export, "john","John Doe","abcd".
+var HeaderlessColumns = []string{"username", "description", "password", "aliases"}
+
+// ImportFile is a read bulk import file.
+type ImportFile struct {
+	Rows []ImportRow
+	// Headerless: the first line named no column, so every line was read
+	// as HeaderlessColumns; the preview says so before anything is written.
+	Headerless bool
+}
+
+// ParseImportCSV is ParseImportFile's rows.
 func ParseImportCSV(r io.Reader) ([]ImportRow, error) {
+	f, err := ParseImportFile(r)
+	if err != nil {
+		return nil, err
+	}
+	return f.Rows, nil
+}
+
+// ParseImportFile reads a bulk import file: UTF-8 with or without a byte
+// order mark, CRLF or LF line ends, RFC 4180 quoting (commas and line
+// breaks inside quoted cells), a header line naming the columns, or no
+// header line at all when the first line names none of them (read as
+// HeaderlessColumns). A file over MaxImportBytes or MaxImportRows, or one
+// that is not CSV, is refused as a whole with a ValidationError of field
+// "file". Cells are kept as written: one starting with = + - or @ is not a
+// formula here.
+func ParseImportFile(r io.Reader) (*ImportFile, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read import file: %w", err)
@@ -82,13 +105,25 @@ func ParseImportCSV(r io.Reader) ([]ImportRow, error) {
 		return nil, invalid("file", "not a CSV file: %v", err)
 	}
 	col := map[string]int{}
+	known := func(h string) bool {
+		name := strings.ToLower(strings.TrimSpace(h))
+		for _, c := range ImportColumns {
+			if c == name {
+				return true
+			}
+		}
+		return false
+	}
+	headerless := len(header) >= 3 && len(header) <= len(HeaderlessColumns)
+	for _, h := range header {
+		headerless = headerless && !known(h)
+	}
+	if headerless {
+		header = HeaderlessColumns[:len(header)]
+	}
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
-		known := false
-		for _, c := range ImportColumns {
-			known = known || c == name
-		}
-		if !known {
+		if !known(h) {
 			return nil, invalid("file", "unknown column %q in the header line; the columns are %s", truncate(h, 40), strings.Join(ImportColumns, ", "))
 		}
 		if _, dup := col[name]; dup {
@@ -109,6 +144,10 @@ func ParseImportCSV(r io.Reader) ([]ImportRow, error) {
 		return rec[i]
 	}
 	var rows []ImportRow
+	if headerless {
+		cr = csv.NewReader(bytes.NewReader(data))
+		cr.FieldsPerRecord = -1
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -132,7 +171,7 @@ func ParseImportCSV(r io.Reader) ([]ImportRow, error) {
 	if len(rows) == 0 {
 		return nil, invalid("file", "the file has a header line but no mailboxes")
 	}
-	return rows, nil
+	return &ImportFile{Rows: rows, Headerless: headerless}, nil
 }
 
 func truncate(s string, n int) string {

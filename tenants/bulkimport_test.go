@@ -40,6 +40,15 @@ func TestParseImportCSV(t *testing.T) {
 				{Line: 3, Username: "-x", Password: "pw"},
 			},
 		},
+		{
+			name: "Mailtraq's own form, no header line: username, description, password",
+			in:   "\"john\",\"John Doe\",\"Xk9#mq2!pLw7z\"\r\n\"jane\",\"\",\"Xk9#mq2!pLw7y\"\r\n",
+			want: []tenants.ImportRow{
+				{Line: 1, Username: "john", Description: "John Doe", Password: "Xk9#mq2!pLw7z"},
+				{Line: 2, Username: "jane", Password: "Xk9#mq2!pLw7y"},
+			},
+		},
+		{name: "two cells and no header line", in: "john,Xk9#mq2!pLw7z\n", err: `unknown column "john"`},
 		{name: "empty", in: "", err: "empty"},
 		{name: "no rows", in: "username,password\n", err: "no mailboxes"},
 		{name: "unknown column", in: "username,password,pasword\n", err: `unknown column "pasword"`},

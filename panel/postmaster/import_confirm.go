@@ -20,7 +20,10 @@ func (h handlers) importConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := h.importPage(c, d.Name, domainHref(name))
+	vm, err := h.importPage(c, name)
+	if err != nil {
+		return err
+	}
 	token := c.FormValue("upload")
 	u, ok, err := h.Imports.ImportUpload(c, token)
 	if err != nil {
@@ -31,8 +34,9 @@ func (h handlers) importConfirm(c echo.Context) error {
 		return request.Render(c, http.StatusUnprocessableEntity, vpm.Import(vm))
 	}
 	vm.Template = u.Template
-	rows, template, err := parseImport(vm.Template, u.CSV)
+	file, template, err := parseImport(vm.Template, u.CSV)
 	if err == nil {
+		rows := file.Rows
 		plan, ierr := h.Tenants.Import(c.Request().Context(), request.IdentityOf(c).Scope, name, template, rows)
 		if ierr == nil {
 			if err := h.Imports.DropImport(c, token); err != nil {

@@ -24,11 +24,14 @@ const previewRows = 500
 // importPreview checks an uploaded file and shows what it would do, with a
 // message for each bad line. Nothing is written.
 func (h handlers) importPreview(c echo.Context) error {
-	d, name, err := h.domain(c)
+	_, name, err := h.domain(c)
 	if err != nil {
 		return err
 	}
-	vm := h.importPage(c, d.Name, domainHref(name))
+	vm, err := h.importPage(c, name)
+	if err != nil {
+		return err
+	}
 	vm.Template = strings.TrimSpace(c.FormValue("template"))
 	fh, err := c.FormFile("file")
 	if err != nil {
@@ -51,12 +54,16 @@ func (h handlers) importPreview(c echo.Context) error {
 // that can be imported is kept on the server for the confirmation (under
 // upload, when it is kept already), which names it by its token alone.
 func (h handlers) showPreview(c echo.Context, vm *vpm.ImportPage, name address.Domain, data, upload string) error {
-	rows, template, err := parseImport(vm.Template, data)
+	file, template, err := parseImport(vm.Template, data)
 	if err == nil {
 		var plan *tenants.ImportPlan
-		plan, err = h.Tenants.CheckImport(c.Request().Context(), request.IdentityOf(c).Scope, name, template, rows)
+		plan, err = h.Tenants.CheckImport(c.Request().Context(), request.IdentityOf(c).Scope, name, template, file.Rows)
 		if err == nil {
-			vm.Preview = preview(rows, plan)
+			vm.Preview = preview(file.Rows, plan)
+			if file.Headerless {
+				vm.Preview.Headerless = "This file has no header line, so its columns were read as " +
+					strings.Join(tenants.HeaderlessColumns[:3], ", ") + " (then aliases, if there is a fourth): check the preview before you import."
+			}
 			status := http.StatusOK
 			if !vm.Preview.CanWrite {
 				status = http.StatusUnprocessableEntity
@@ -76,7 +83,7 @@ func (h handlers) showPreview(c echo.Context, vm *vpm.ImportPage, name address.D
 	return request.Render(c, http.StatusUnprocessableEntity, vpm.Import(*vm))
 }
 
-func parseImport(template, data string) ([]tenants.ImportRow, address.Localpart, error) {
+func parseImport(template, data string) (*tenants.ImportFile, address.Localpart, error) {
 	var lp address.Localpart
 	if template != "" {
 		var err error
@@ -84,8 +91,8 @@ func parseImport(template, data string) ([]tenants.ImportRow, address.Localpart,
 			return nil, "", &tenants.ValidationError{Field: "template", Message: err.Error()}
 		}
 	}
-	rows, err := tenants.ParseImportCSV(strings.NewReader(data))
-	return rows, lp, err
+	f, err := tenants.ParseImportFile(strings.NewReader(data))
+	return f, lp, err
 }
 
 func preview(rows []tenants.ImportRow, plan *tenants.ImportPlan) *vpm.ImportPreview {
