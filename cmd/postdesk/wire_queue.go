@@ -33,6 +33,8 @@ func openDelivery(a *app, m *mailServices) error {
 		Limits:   a.set.SendLimits,
 		Hostname: a.cfg.Hostname,
 		Logger:   a.log.With("part", "delivery"),
+		// Lists' one-click unsubscribe and confirmation links.
+		PublicURL: a.cfg.PublicURL,
 	})
 	q, err := queue.New(a.db, m.store, a.tenants, m.deliverer, queue.Options{
 		Outbox:     outbox,

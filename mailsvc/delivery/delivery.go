@@ -90,6 +90,10 @@ type Options struct {
 	MaxForwardHops int
 	// MaxGeneratedSize bounds messages handed to DeliverLocal; default 64 MiB.
 	MaxGeneratedSize int64
+	// PublicURL is the panel's address as users reach it (--public-url):
+	// lists' one-click unsubscribe and confirmation links start with it;
+	// empty: posts carry mailto links only.
+	PublicURL string
 }
 
 // Deliverer delivers messages by the tenants' rules.
@@ -105,12 +109,14 @@ type Deliverer struct {
 	maxReceived int
 	maxHops     int
 	maxGen      int64
+	publicURL   string
 }
 
 // New returns a Deliverer.
 func New(opts Options) *Deliverer {
 	d := &Deliverer{tenants: opts.Tenants, store: opts.Store, queue: opts.Queue, srs: opts.SRS, hostname: opts.Hostname,
-		log: opts.Logger, now: opts.Now, maxReceived: opts.MaxReceived, maxHops: opts.MaxForwardHops, maxGen: opts.MaxGeneratedSize}
+		log: opts.Logger, now: opts.Now, maxReceived: opts.MaxReceived, maxHops: opts.MaxForwardHops, maxGen: opts.MaxGeneratedSize,
+		publicURL: strings.TrimRight(opts.PublicURL, "/")}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -150,10 +156,13 @@ type Recipient struct {
 	SRSBounce    bool
 	SRSAddress   string
 	SRSForwarder tenants.Target
+	// List is set for a list's address or one of its command addresses
+	// (list.go); Plan is nil then.
+	List *tenants.ListTarget
 }
 
-// Local reports whether the recipient is stored here.
-func (r Recipient) Local() bool { return r.Plan != nil }
+// Local reports whether the recipient is handled here.
+func (r Recipient) Local() bool { return r.Plan != nil || r.List != nil }
 
 // Resolve resolves an envelope recipient of a message from sender from: a
 // local plan, an SRS bounce (reversed to the original sender), or a remote
@@ -193,6 +202,9 @@ func (d *Deliverer) Resolve(ctx context.Context, from, p address.Path) (Recipien
 	}
 	if err != nil {
 		return Recipient{}, err
+	}
+	if plan.List != nil {
+		return Recipient{Address: a, List: plan.List}, nil
 	}
 	return Recipient{Address: a, Plan: plan}, nil
 }
@@ -326,6 +338,9 @@ type Message struct {
 	responder *RateAccount
 	// Header is the parsed header, when the caller has it already.
 	Header *Header
+	// Remote is the client's IP address, for the limits of list
+	// requests per source.
+	Remote string
 }
 
 // sendCount is what m counts against the send limits when it commits: a
@@ -385,6 +400,10 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if err != nil {
 		return nil, nil, err
 	}
+	lw, err := d.expandLists(ctx, m)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, a := range x.reached {
 		if h.DeliveredTo[strings.ToLower(a.String())] {
 			return nil, nil, fmt.Errorf("Delivered-To already holds %s: %w", a, ErrLoop)
@@ -393,11 +412,19 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if err := d.applyQuotas(ctx, x); err != nil {
 		return nil, nil, err
 	}
-	envs := x.envelopes(m)
+	envs := append(x.envelopes(m), lw.envs...)
 	if len(envs) > 0 && d.queue == nil {
 		return nil, nil, ErrNoQueue
 	}
-	if len(x.stores) == 0 && len(envs) == 0 {
+	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && lw.any {
+		// A list command, a bounce to a list, or a post to a list whose
+		// members take no copy: done, nothing to keep.
+		for _, f := range lw.after {
+			f(ctx)
+		}
+		return &Result{}, nil, nil
+	}
+	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 {
 		// Every recipient's copy was dropped (full forward targets):
 		// refuse for now rather than accept into nowhere.
 		return nil, nil, ErrMailboxFull
@@ -413,6 +440,9 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 				rcpts[i].Prefix += "Delivered-To: " + s.Address.String() + "\r\n"
 			}
 		}
+	}
+	for _, s := range lw.stores {
+		rcpts = append(rcpts, store.Rcpt{MailboxID: s.target.MailboxID, Prefix: s.prefix})
 	}
 	queued := 0
 	handedOver = true
@@ -456,13 +486,16 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 		if e != nil {
 			// Quotas are checked above and passed as unlimited, so this
 			// can't happen; say so loudly if it ever does.
-			d.log.ErrorContext(ctx, "store refused a recipient", "mailbox", x.stores[i].Address.String(), "err", e)
+			d.log.ErrorContext(ctx, "store refused a recipient", "rcpt", i, "err", e)
 			continue
 		}
 		res.Stored++
 	}
 	if len(envs) > 0 {
 		d.queue.Kick()
+	}
+	for _, f := range lw.after {
+		f(ctx)
 	}
 	return res, x.responders, nil
 }

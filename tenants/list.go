@@ -1,0 +1,682 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// Kinds of lists: who may post.
+const (
+	// ListAnnounce: only owners and moderators post.
+	ListAnnounce = "announce"
+	// ListDiscussion: members, owners and moderators post; others are
+	// refused.
+	ListDiscussion = "discussion"
+	// ListModerated: owners and moderators post; everyone else's posts
+	// need a moderator (refused until moderation is built).
+	ListModerated = "moderated"
+)
+
+// Roles of a list's addresses (ListTarget.Role): the list itself and its
+// command addresses LOCAL-subscribe@, LOCAL-unsubscribe@, LOCAL-owner@,
+// LOCAL-bounces+VERP@ (delivery reports only) and LOCAL-confirm+TOKEN@
+// (answers to a confirmation request).
+const (
+	ListRolePost        = "post"
+	ListRoleSubscribe   = "subscribe"
+	ListRoleUnsubscribe = "unsubscribe"
+	ListRoleOwner       = "owner"
+	ListRoleBounces     = "bounces"
+	ListRoleConfirm     = "confirm"
+)
+
+// listCommands are the command suffixes a list reserves in its domain;
+// those marked true take a "+argument".
+var listCommands = []struct {
+	role   string
+	hasArg bool
+}{
+	{ListRoleSubscribe, false}, {ListRoleUnsubscribe, false}, {ListRoleOwner, false},
+	{ListRoleBounces, true}, {ListRoleConfirm, true},
+}
+
+// ViaList: the recipient is a list or one of its command addresses.
+const ViaList = "list"
+
+// Limits of the subscription requests a list takes by mail or page, so
+// that no list mails a stranger more than a few confirmation requests.
+const (
+	// MaxListRequestsPerAddress bounds the confirmation requests one
+	// address gets from one list per day.
+	MaxListRequestsPerAddress = 3
+	// MaxListRequestsPerSource bounds the requests one source (a client's
+	// IP address) makes per hour, over every list.
+	MaxListRequestsPerSource = 20
+	// ListRequestTTL is how long a confirmation stays valid.
+	ListRequestTTL = 72 * time.Hour
+	// MaxListMembers bounds one list's addresses.
+	MaxListMembers = 100_000
+)
+
+// ErrListRequestLimit: a confirmation request past the limits above.
+var ErrListRequestLimit = errors.New("too many subscription requests")
+
+// List is a mailing list of a domain.
+type List struct {
+	ID               int64
+	DomainID         int64
+	LocalPart        string
+	Kind             string
+	NonMembers       string // "refuse"
+	BounceThreshold  int64  // hard bounces within BouncePeriodDays that disable a member; 0: never
+	BouncePeriodDays int64
+	CreatedAt        time.Time
+}
+
+// TableName is gorm's table name.
+func (List) TableName() string { return "lists" }
+
+// ListMember is one address a list knows, with its roles.
+type ListMember struct {
+	ID        int64
+	ListID    int64
+	Address   string // lower case
+	Member    bool   // receives posts
+	Owner     bool
+	Moderator bool
+	Paused    bool // the member asked for no posts for now
+	Disabled  bool // turned off by bounces
+	CreatedAt time.Time
+}
+
+// TableName is gorm's table name.
+func (ListMember) TableName() string { return "list_members" }
+
+type listRequest struct {
+	ID        int64
+	ListID    int64
+	Address   string
+	Action    string
+	TokenHash string
+	Source    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Used      bool
+}
+
+func (listRequest) TableName() string { return "list_requests" }
+
+type listBounce struct {
+	ID       int64
+	MemberID int64
+	At       time.Time
+}
+
+func (listBounce) TableName() string { return "list_bounces" }
+
+// ListTarget is what a recipient at a list's address resolved to.
+type ListTarget struct {
+	List    List
+	Address address.Address // the list's own address
+	Role    string          // ListRolePost, ...
+	Arg     string          // the "+argument" of bounces and confirm
+}
+
+// ListInput is a new list.
+type ListInput struct {
+	Address         address.Address
+	Kind            string // "": discussion
+	Owners          []address.Address
+	BounceThreshold int64 // -1: the default (5); 0: never disable
+}
+
+// listRoleOf splits a local part into a list's local part and the role of
+// the address, if it has the form of a list command; otherwise it is the
+// list's own address (ListRolePost).
+func listRoleOf(local string) (listLocal, role, arg string) {
+	base, arg, hasArg := strings.Cut(local, "+")
+	for _, c := range listCommands {
+		if hasArg != c.hasArg || (hasArg && arg == "") {
+			continue
+		}
+		if l, ok := strings.CutSuffix(base, "-"+c.role); ok && l != "" {
+			return l, c.role, arg
+		}
+	}
+	return local, ListRolePost, ""
+}
+
+// listAt returns the list local is an address of in domain domainID (its
+// own or a command's), or nil.
+func (s *Service) listAt(db *gorm.DB, domainID int64, local string) (*List, string, string, error) {
+	var l List
+	err := db.Where("domain_id = ? AND local_part = ?", domainID, local).Take(&l).Error
+	if err == nil {
+		return &l, ListRolePost, "", nil
+	}
+	if !notFound(err) {
+		return nil, "", "", fmt.Errorf("look up list %s: %w", local, err)
+	}
+	base, role, arg := listRoleOf(local)
+	if role == ListRolePost {
+		return nil, "", "", nil
+	}
+	err = db.Where("domain_id = ? AND local_part = ?", domainID, base).Take(&l).Error
+	if notFound(err) {
+		return nil, "", "", nil
+	}
+	if err != nil {
+		return nil, "", "", fmt.Errorf("look up list %s: %w", base, err)
+	}
+	return &l, role, arg, nil
+}
+
+// listHolds names the list that holds local in d (as its address or a
+// command's), for checkFree; "" when none does.
+func (s *Service) listHolds(tx *gorm.DB, d *Domain, local address.Localpart) (string, error) {
+	l, role, _, err := s.listAt(tx, d.ID, string(local))
+	if err != nil || l == nil {
+		return "", err
+	}
+	if role == ListRolePost {
+		return "the list " + l.LocalPart + "@" + d.Name, nil
+	}
+	return "the list " + l.LocalPart + "@" + d.Name + " (its " + role + " address)", nil
+}
+
+// CreateList makes a list at in.Address, with its owners. The address and
+// its command addresses must be free (checkFree, the one rule for every
+// address of a domain).
+func (s *Service) CreateList(ctx context.Context, sc Scope, in ListInput) (*List, error) {
+	kind := in.Kind
+	if kind == "" {
+		kind = ListDiscussion
+	}
+	switch kind {
+	case ListAnnounce, ListDiscussion, ListModerated:
+	default:
+		return nil, invalid("kind", "kind must be announce, discussion or moderated")
+	}
+	if in.BounceThreshold < 0 {
+		in.BounceThreshold = 5
+	}
+	if in.BounceThreshold > 1000 {
+		return nil, invalid("bounce_threshold", "bounce threshold must be at most 1000")
+	}
+	local := string(in.Address.Local)
+	if strings.Contains(local, "+") {
+		return nil, invalid("address", "a list's address can't hold '+'")
+	}
+	if len(local)+len("-unsubscribe") > 64 || len(local)+len("-confirm+")+26 > 64 {
+		return nil, invalid("address", "a list's local part may be at most 29 characters, so that its command addresses fit")
+	}
+	var l *List
+	err := s.db.Write(ctx, func(tx *gorm.DB) error {
+		d, err := s.domainTx(tx, sc, in.Address.Domain)
+		if err != nil {
+			return err
+		}
+		if !sc.mayManageDomain(d.ID) {
+			return ErrForbidden
+		}
+		if d.IsAlias() {
+			return invalid("address", "%s is an alias domain; make the list in its primary domain", d.Name)
+		}
+		if err := s.checkFree(tx, d, in.Address.Local); err != nil {
+			return err
+		}
+		for _, c := range listCommands {
+			if err := s.checkFree(tx, d, address.Localpart(local+"-"+c.role)); err != nil {
+				return err
+			}
+		}
+		l = &List{DomainID: d.ID, LocalPart: local, Kind: kind, NonMembers: "refuse", BounceThreshold: in.BounceThreshold,
+			BouncePeriodDays: 30, CreatedAt: s.clock()}
+		if err := tx.Create(l).Error; err != nil {
+			return fmt.Errorf("insert list: %w", err)
+		}
+		for _, o := range in.Owners {
+			if err := s.checkMemberAddress(tx, l, d, o); err != nil {
+				return err
+			}
+			m := ListMember{ListID: l.ID, Address: strings.ToLower(o.String()), Owner: true, CreatedAt: s.clock()}
+			if err := tx.Create(&m).Error; err != nil {
+				return fmt.Errorf("insert owner %s: %w", o, err)
+			}
+		}
+		return s.audit(tx, sc, &d.ID, "list.create", "%s@%s (%s)", local, d.Name, kind)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// listTx finds the list at a within the scope.
+func (s *Service) listTx(tx *gorm.DB, sc Scope, a address.Address) (*List, *Domain, error) {
+	d, err := s.domainTx(tx, sc, a.Domain)
+	if err != nil {
+		return nil, nil, err
+	}
+	var l List
+	err = tx.Where("domain_id = ? AND local_part = ?", d.ID, string(a.Local)).Take(&l).Error
+	if notFound(err) {
+		return nil, nil, fmt.Errorf("list %s: %w", a, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up list %s: %w", a, err)
+	}
+	return &l, d, nil
+}
+
+// List returns the list at a.
+func (s *Service) List(ctx context.Context, sc Scope, a address.Address) (*List, error) {
+	l, _, err := s.listTx(s.db.Read(ctx), sc, a)
+	return l, err
+}
+
+// Lists returns a domain's lists.
+func (s *Service) Lists(ctx context.Context, sc Scope, domain address.Domain) ([]List, error) {
+	db := s.db.Read(ctx)
+	d, err := s.domainTx(db, sc, domain)
+	if err != nil {
+		return nil, err
+	}
+	var ls []List
+	if err := db.Where("domain_id = ?", d.ID).Order("local_part").Find(&ls).Error; err != nil {
+		return nil, fmt.Errorf("read lists: %w", err)
+	}
+	return ls, nil
+}
+
+// RemoveList removes the list at a with its members and requests; its
+// address and command addresses are free again.
+func (s *Service) RemoveList(ctx context.Context, sc Scope, a address.Address) error {
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		l, d, err := s.listTx(tx, sc, a)
+		if err != nil {
+			return err
+		}
+		if !sc.mayManageDomain(d.ID) {
+			return ErrForbidden
+		}
+		// The foreign keys cascade on both engines; deleted in order all
+		// the same so that SQLite without foreign keys leaves nothing.
+		sub := tx.Model(&ListMember{}).Select("id").Where("list_id = ?", l.ID)
+		if err := tx.Where("member_id IN (?)", sub).Delete(&listBounce{}).Error; err != nil {
+			return fmt.Errorf("remove bounces: %w", err)
+		}
+		for _, m := range []any{&ListMember{}, &listRequest{}} {
+			if err := tx.Where("list_id = ?", l.ID).Delete(m).Error; err != nil {
+				return fmt.Errorf("remove list rows: %w", err)
+			}
+		}
+		if err := tx.Delete(l).Error; err != nil {
+			return fmt.Errorf("remove list: %w", err)
+		}
+		return s.audit(tx, sc, &d.ID, "list.remove", "%s", a)
+	})
+}
+
+// checkMemberAddress refuses an address a list can't have: the list's own
+// addresses, or another list here (a list inside a list would loop or
+// multiply posts; nest lists by their posts' List-Id elsewhere).
+func (s *Service) checkMemberAddress(tx *gorm.DB, l *List, d *Domain, a address.Address) error {
+	var dd Domain
+	err := tx.Where("name = ?", a.Domain.String()).Take(&dd).Error
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look up domain %s: %w", a.Domain, err)
+	}
+	if dd.AliasOfID != nil {
+		if err := tx.Take(&dd, *dd.AliasOfID).Error; err != nil {
+			return fmt.Errorf("look up domain %d: %w", *dd.AliasOfID, err)
+		}
+	}
+	other, _, _, err := s.listAt(tx, dd.ID, string(a.Local))
+	if err != nil {
+		return err
+	}
+	switch {
+	case other == nil:
+		return nil
+	case other.ID == l.ID:
+		return invalid("address", "%s is the list's own address; a list can't be its own member", a)
+	}
+	return invalid("address", "%s is a list here; a list can't be a member of another list of this server", a)
+}
+
+// AddListMembers makes addrs members of the list at list, all or none;
+// addresses that are members already stay as they are. A paused or
+// disabled member stays so.
+func (s *Service) AddListMembers(ctx context.Context, sc Scope, list address.Address, addrs []address.Address) error {
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		l, d, err := s.listTx(tx, sc, list)
+		if err != nil {
+			return err
+		}
+		if !sc.mayManageDomain(d.ID) {
+			return ErrForbidden
+		}
+		var n int64
+		if err := tx.Model(&ListMember{}).Where("list_id = ?", l.ID).Count(&n).Error; err != nil {
+			return fmt.Errorf("count members: %w", err)
+		}
+		if n+int64(len(addrs)) > MaxListMembers {
+			return &LimitError{What: "list members", Limit: MaxListMembers}
+		}
+		for _, a := range addrs {
+			if err := s.addMemberTx(tx, sc, l, d, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Service) addMemberTx(tx *gorm.DB, sc Scope, l *List, d *Domain, a address.Address) error {
+	if err := s.checkMemberAddress(tx, l, d, a); err != nil {
+		return err
+	}
+	key := strings.ToLower(a.String())
+	var m ListMember
+	err := tx.Where("list_id = ? AND address = ?", l.ID, key).Take(&m).Error
+	switch {
+	case notFound(err):
+		m = ListMember{ListID: l.ID, Address: key, Member: true, CreatedAt: s.clock()}
+		if err := tx.Create(&m).Error; err != nil {
+			return fmt.Errorf("insert member %s: %w", a, err)
+		}
+	case err != nil:
+		return fmt.Errorf("look up member %s: %w", a, err)
+	case m.Member:
+		return nil
+	default:
+		if err := tx.Model(&m).Update("member", true).Error; err != nil {
+			return fmt.Errorf("update member %s: %w", a, err)
+		}
+	}
+	return s.audit(tx, sc, &d.ID, "list.member.add", "%s@%s: %s", l.LocalPart, d.Name, key)
+}
+
+// RemoveListMembers ends the membership of addrs in the list at list, all
+// or none: an address that is no member is ErrNotFound. An owner or
+// moderator keeps that role.
+func (s *Service) RemoveListMembers(ctx context.Context, sc Scope, list address.Address, addrs []address.Address) error {
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		l, d, err := s.listTx(tx, sc, list)
+		if err != nil {
+			return err
+		}
+		if !sc.mayManageDomain(d.ID) {
+			return ErrForbidden
+		}
+		for _, a := range addrs {
+			ok, err := s.removeMemberTx(tx, sc, l, d, strings.ToLower(a.String()))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("%s is no member of %s: %w", a, list, ErrNotFound)
+			}
+		}
+		return nil
+	})
+}
+
+// removeMemberTx ends one membership; ok is false when addr is no member.
+func (s *Service) removeMemberTx(tx *gorm.DB, sc Scope, l *List, d *Domain, addr string) (bool, error) {
+	var m ListMember
+	err := tx.Where("list_id = ? AND address = ? AND member", l.ID, addr).Take(&m).Error
+	if notFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up member %s: %w", addr, err)
+	}
+	if m.Owner || m.Moderator {
+		err = tx.Model(&m).Updates(map[string]any{"member": false, "paused": false, "disabled": false}).Error
+	} else {
+		if err = tx.Where("member_id = ?", m.ID).Delete(&listBounce{}).Error; err == nil {
+			err = tx.Delete(&m).Error
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("remove member %s: %w", addr, err)
+	}
+	return true, s.audit(tx, sc, &d.ID, "list.member.remove", "%s@%s: %s", l.LocalPart, d.Name, addr)
+}
+
+// ListMembers returns every address the list at list knows, in address
+// order (members, owners and moderators).
+func (s *Service) ListMembers(ctx context.Context, sc Scope, list address.Address) ([]ListMember, error) {
+	db := s.db.Read(ctx)
+	l, _, err := s.listTx(db, sc, list)
+	if err != nil {
+		return nil, err
+	}
+	var ms []ListMember
+	if err := db.Where("list_id = ?", l.ID).Order("address").Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	return ms, nil
+}
+
+// ---- the servers' side (system scope) ------------------------------------
+
+// PostDecision says what becomes of a post to a list.
+type PostDecision int
+
+const (
+	// PostAccept: distribute to the members.
+	PostAccept PostDecision = iota
+	// PostRefuse: refused (the sender may not post).
+	PostRefuse
+)
+
+// ListPoster decides whether sender may post to list l: owners and
+// moderators always; members (paused or not, not disabled) on a discussion
+// list; nobody else, nor the null sender, which is how bounces and
+// auto-replies come and must never reach a list's members.
+func (s *Service) ListPoster(ctx context.Context, l *List, sender address.Address) (PostDecision, error) {
+	if sender.IsZero() {
+		return PostRefuse, nil
+	}
+	var m ListMember
+	err := s.db.Read(ctx).Where("list_id = ? AND address = ?", l.ID, strings.ToLower(sender.String())).Take(&m).Error
+	if notFound(err) {
+		return PostRefuse, nil
+	}
+	if err != nil {
+		return PostRefuse, fmt.Errorf("look up poster %s: %w", sender, err)
+	}
+	switch {
+	case m.Owner || m.Moderator:
+		return PostAccept, nil
+	case l.Kind == ListDiscussion && m.Member && !m.Disabled:
+		return PostAccept, nil
+	}
+	return PostRefuse, nil
+}
+
+// ListRecipients returns the members a post goes to: members neither
+// paused nor disabled.
+func (s *Service) ListRecipients(ctx context.Context, l *List) ([]ListMember, error) {
+	var ms []ListMember
+	err := s.db.Read(ctx).Where("list_id = ? AND member AND NOT paused AND NOT disabled", l.ID).Order("id").Find(&ms).Error
+	if err != nil {
+		return nil, fmt.Errorf("read recipients of list %d: %w", l.ID, err)
+	}
+	return ms, nil
+}
+
+// ListOwners returns the addresses of a list's owners.
+func (s *Service) ListOwners(ctx context.Context, l *List) ([]string, error) {
+	var out []string
+	err := s.db.Read(ctx).Model(&ListMember{}).Where("list_id = ? AND owner", l.ID).Order("address").Pluck("address", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("read owners of list %d: %w", l.ID, err)
+	}
+	return out, nil
+}
+
+// Purposes of the list's signed tokens and MACs (Signer).
+const (
+	purposeUnsubscribe = "list-unsubscribe"
+	purposeVERP        = "list-verp"
+	// UnsubscribeLinkTTL is how long a one-click unsubscribe link of a
+	// post works (RFC 8058 asks for links that keep working a while).
+	UnsubscribeLinkTTL = 90 * 24 * time.Hour
+)
+
+// UnsubscribeToken is the signed token of member's one-click unsubscribe
+// link (RFC 8058) for list l.
+func (s *Service) UnsubscribeToken(ctx context.Context, l *List, member string) (string, error) {
+	g, err := s.Signer(ctx)
+	if err != nil {
+		return "", err
+	}
+	return g.Sign(purposeUnsubscribe, UnsubscribeLinkTTL, strconv.FormatInt(l.ID, 10), strings.ToLower(member)), nil
+}
+
+// ListChange is what a confirmed request or link did.
+type ListChange struct {
+	List    string // the list's address
+	Address string
+	Action  string // ListRoleSubscribe or ListRoleUnsubscribe
+}
+
+// UnsubscribeByToken ends the membership a one-click unsubscribe token
+// names. Replaying it changes nothing more; a forged or changed token is
+// ErrBadToken, an old one ErrTokenExpired.
+func (s *Service) UnsubscribeByToken(ctx context.Context, token, remote string) (*ListChange, error) {
+	g, err := s.Signer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := g.Verify(token, purposeUnsubscribe)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != 2 {
+		return nil, ErrBadToken
+	}
+	id, err := strconv.ParseInt(vals[0], 10, 64)
+	if err != nil {
+		return nil, ErrBadToken
+	}
+	ch := &ListChange{Address: vals[1], Action: ListRoleUnsubscribe}
+	err = s.db.Write(ctx, func(tx *gorm.DB) error {
+		l, d, err := s.listByID(tx, id)
+		if err != nil {
+			return err
+		}
+		ch.List = l.LocalPart + "@" + d.Name
+		sc := Scope{Role: RoleSystem, Actor: vals[1] + " (one-click unsubscribe)", RemoteAddr: remote}
+		_, err = s.removeMemberTx(tx, sc, l, d, vals[1])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+func (s *Service) listByID(tx *gorm.DB, id int64) (*List, *Domain, error) {
+	var l List
+	err := tx.Take(&l, id).Error
+	if notFound(err) {
+		return nil, nil, fmt.Errorf("list %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up list %d: %w", id, err)
+	}
+	var d Domain
+	if err := tx.Take(&d, l.DomainID).Error; err != nil {
+		return nil, nil, fmt.Errorf("look up domain %d: %w", l.DomainID, err)
+	}
+	return &l, &d, nil
+}
+
+// VERPLocal is the local part of the envelope sender of list l's copies to
+// member m: LOCAL-bounces+ID-MAC, naming the member, with a MAC so that
+// only a report on a copy we sent counts against a member.
+func (s *Service) VERPLocal(ctx context.Context, l *List, m *ListMember) (string, error) {
+	g, err := s.Signer(ctx)
+	if err != nil {
+		return "", err
+	}
+	id := strconv.FormatInt(m.ID, 10)
+	return l.LocalPart + "-" + ListRoleBounces + "+" + id + "-" + g.Short(purposeVERP, strconv.FormatInt(l.ID, 10), id), nil
+}
+
+// BounceResult says what a delivery report to a VERP address did.
+type BounceResult struct {
+	Member   string
+	Disabled bool     // the report disabled the member
+	Owners   []string // to tell, when Disabled
+}
+
+// RecordListBounce counts a hard bounce against the member a VERP argument
+// (VERPLocal) names; at the list's threshold within its period the member
+// is disabled. ok is false when arg names no member of l (a forged or
+// stale VERP address), and nothing is counted.
+func (s *Service) RecordListBounce(ctx context.Context, l *List, arg string) (res BounceResult, ok bool, err error) {
+	idText, mac, found := strings.Cut(arg, "-")
+	id, perr := strconv.ParseInt(idText, 10, 64)
+	if !found || perr != nil {
+		return res, false, nil
+	}
+	g, err := s.Signer(ctx)
+	if err != nil {
+		return res, false, err
+	}
+	if !strings.EqualFold(mac, g.Short(purposeVERP, strconv.FormatInt(l.ID, 10), idText)) {
+		return res, false, nil
+	}
+	err = s.db.Write(ctx, func(tx *gorm.DB) error {
+		var m ListMember
+		err := tx.Where("id = ? AND list_id = ?", id, l.ID).Take(&m).Error
+		if notFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("look up member %d: %w", id, err)
+		}
+		ok, res.Member = true, m.Address
+		now := s.clock()
+		if err := tx.Create(&listBounce{MemberID: m.ID, At: now}).Error; err != nil {
+			return fmt.Errorf("record bounce: %w", err)
+		}
+		if l.BounceThreshold <= 0 || m.Disabled {
+			return nil
+		}
+		var n int64
+		since := now.Add(-time.Duration(l.BouncePeriodDays) * 24 * time.Hour)
+		if err := tx.Model(&listBounce{}).Where("member_id = ? AND at >= ?", m.ID, since).Count(&n).Error; err != nil {
+			return fmt.Errorf("count bounces: %w", err)
+		}
+		if n < l.BounceThreshold {
+			return nil
+		}
+		if err := tx.Model(&m).Update("disabled", true).Error; err != nil {
+			return fmt.Errorf("disable member: %w", err)
+		}
+		res.Disabled = true
+		if err := tx.Model(&ListMember{}).Where("list_id = ? AND owner", l.ID).Order("address").Pluck("address", &res.Owners).Error; err != nil {
+			return fmt.Errorf("read owners: %w", err)
+		}
+		return s.audit(tx, SystemScope("bounces"), &l.DomainID, "list.member.disable", "%s: %d hard bounces in %d days", m.Address, n, l.BouncePeriodDays)
+	})
+	return res, ok, err
+}
