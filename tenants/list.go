@@ -183,6 +183,11 @@ func (s *Service) listAt(db *gorm.DB, domainID int64, local string) (*List, stri
 // command's), for checkFree; "" when none does.
 func (s *Service) listHolds(tx *gorm.DB, d *Domain, local address.Localpart) (string, error) {
 	l, role, _, err := s.listAt(tx, d.ID, string(local))
+	if err == nil && l == nil && !strings.Contains(string(local), "+") {
+		// LOCAL-bounces and LOCAL-confirm take an argument; their bare
+		// forms are reserved too, as the base of those addresses.
+		l, role, _, err = s.listAt(tx, d.ID, string(local)+"+x")
+	}
 	if err != nil || l == nil {
 		return "", err
 	}

@@ -50,7 +50,7 @@ type signerCache struct {
 const signerSecretName = "links"
 
 var (
-	b64 = base64.RawURLEncoding
+	b64 = base64.RawURLEncoding.Strict()
 	b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 )
 
