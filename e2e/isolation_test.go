@@ -96,6 +96,13 @@ func TestIsolationWalk(t *testing.T) {
 			case "/login", "/logout", "/healthz", "/api/v1/openapi.json":
 				continue // no tenant data; /logout would end the walker's session
 			}
+			if strings.HasPrefix(r.Path, "/lists/") {
+				// Lists' links: no login reaches them, the signed or
+				// one-time token in the link is the authority, whoever
+				// holds it (forged and used tokens: panel's and this
+				// package's list tests).
+				continue
+			}
 			tried++
 			fill := func(domain, local, alias, id string) string {
 				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias, ":id", id, ":route", "partner.test").Replace(r.Path)

@@ -54,6 +54,9 @@ type Deps struct {
 	// SystemMail is the system mailbox (mailsvc/store); nil leaves out
 	// its list on the administrator's System mail page.
 	SystemMail request.SystemMail
+	// ListModeration approves and rejects lists' held posts through
+	// their signed links (mailsvc/delivery); nil leaves those links out.
+	ListModeration lists.Moderation
 }
 
 // Server is the panel's HTTP side.
@@ -143,7 +146,7 @@ func (s *Server) routes(e *echo.Echo) {
 	}
 	// Mailing lists' one-click unsubscribe (RFC 8058) and confirmation
 	// links: a signed or one-time token authenticates them.
-	lists.Routes(e, s.deps.Tenants, s.env, s.log)
+	lists.Routes(e, s.deps.Tenants, s.deps.ListModeration, s.env, s.log)
 
 	// Everything below is the cookie-signed-in panel: sessions and CSRF.
 	g := e.Group("", s.session, s.csrf)

@@ -20,9 +20,16 @@ const (
 	// ListDiscussion: members, owners and moderators post; others are
 	// refused.
 	ListDiscussion = "discussion"
-	// ListModerated: owners and moderators post; everyone else's posts
-	// need a moderator (refused until moderation is built).
+	// ListModerated: owners and moderators post; members' posts are
+	// held for a moderator.
 	ListModerated = "moderated"
+)
+
+// What becomes of a non-member's post to a discussion or moderated list
+// (List.NonMembers).
+const (
+	NonMembersRefuse = "refuse" // 550 at RCPT
+	NonMembersHold   = "hold"   // held for a moderator
 )
 
 // Roles of a list's addresses (ListTarget.Role): the list itself and its
@@ -75,7 +82,7 @@ type List struct {
 	DomainID         int64
 	LocalPart        string
 	Kind             string
-	NonMembers       string // "refuse"
+	NonMembers       string // NonMembersRefuse or NonMembersHold
 	BounceThreshold  int64  // hard bounces within BouncePeriodDays that disable a member; 0: never
 	BouncePeriodDays int64
 	CreatedAt        time.Time
@@ -135,7 +142,8 @@ type ListInput struct {
 	Address         address.Address
 	Kind            string // "": discussion
 	Owners          []address.Address
-	BounceThreshold int64 // -1: the default (5); 0: never disable
+	BounceThreshold int64  // -1: the default (5); 0: never disable
+	NonMembers      string // "": NonMembersRefuse
 }
 
 // listRoleOf splits a local part into a list's local part and the role of
@@ -210,6 +218,13 @@ func (s *Service) CreateList(ctx context.Context, sc Scope, in ListInput) (*List
 	default:
 		return nil, invalid("kind", "kind must be announce, discussion or moderated")
 	}
+	nonMembers := in.NonMembers
+	if nonMembers == "" {
+		nonMembers = NonMembersRefuse
+	}
+	if nonMembers != NonMembersRefuse && nonMembers != NonMembersHold {
+		return nil, invalid("non_members", "non-members' posts are refused or held")
+	}
 	if in.BounceThreshold < 0 {
 		in.BounceThreshold = 5
 	}
@@ -243,7 +258,7 @@ func (s *Service) CreateList(ctx context.Context, sc Scope, in ListInput) (*List
 				return err
 			}
 		}
-		l = &List{DomainID: d.ID, LocalPart: local, Kind: kind, NonMembers: "refuse", BounceThreshold: in.BounceThreshold,
+		l = &List{DomainID: d.ID, LocalPart: local, Kind: kind, NonMembers: nonMembers, BounceThreshold: in.BounceThreshold,
 			BouncePeriodDays: 30, CreatedAt: s.clock()}
 		if err := tx.Create(l).Error; err != nil {
 			return fmt.Errorf("insert list: %w", err)
@@ -487,31 +502,105 @@ const (
 	PostAccept PostDecision = iota
 	// PostRefuse: refused (the sender may not post).
 	PostRefuse
+	// PostHold: held for a moderator.
+	PostHold
 )
 
 // ListPoster decides whether sender may post to list l: owners and
 // moderators always; members (paused or not, not disabled) on a discussion
-// list; nobody else, nor the null sender, which is how bounces and
-// auto-replies come and must never reach a list's members.
+// list, held on a moderated one; other senders are refused, or held when
+// the list holds non-members' posts (never on an announce list); the null
+// sender never posts (bounces and auto-replies come from it and must never
+// reach a list's members).
 func (s *Service) ListPoster(ctx context.Context, l *List, sender address.Address) (PostDecision, error) {
 	if sender.IsZero() {
 		return PostRefuse, nil
 	}
 	var m ListMember
 	err := s.db.Read(ctx).Where("list_id = ? AND address = ?", l.ID, strings.ToLower(sender.String())).Take(&m).Error
-	if notFound(err) {
-		return PostRefuse, nil
-	}
-	if err != nil {
+	if err != nil && !notFound(err) {
 		return PostRefuse, fmt.Errorf("look up poster %s: %w", sender, err)
 	}
+	member := err == nil && m.Member && !m.Disabled
 	switch {
-	case m.Owner || m.Moderator:
+	case err == nil && (m.Owner || m.Moderator):
 		return PostAccept, nil
-	case l.Kind == ListDiscussion && m.Member && !m.Disabled:
+	case l.Kind == ListAnnounce:
+		return PostRefuse, nil
+	case member && l.Kind == ListDiscussion:
 		return PostAccept, nil
+	case member && l.Kind == ListModerated:
+		return PostHold, nil
+	case l.NonMembers == NonMembersHold:
+		return PostHold, nil
 	}
 	return PostRefuse, nil
+}
+
+// ListModerators returns the addresses that moderate list l: its owners
+// and moderators.
+func (s *Service) ListModerators(ctx context.Context, l *List) ([]string, error) {
+	var out []string
+	err := s.db.Read(ctx).Model(&ListMember{}).Where("list_id = ? AND (owner OR moderator)", l.ID).Order("address").Pluck("address", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("read moderators of list %d: %w", l.ID, err)
+	}
+	return out, nil
+}
+
+// Moderation actions, and how long a held post waits for one.
+const (
+	ModerateApprove = "approve"
+	ModerateReject  = "reject"
+	HeldPostTTL     = 7 * 24 * time.Hour
+)
+
+const purposeModerate = "list-moderate"
+
+// ModerationToken is the signed token of a link that approves or rejects
+// held post heldID of list l, valid as long as the post is held.
+func (s *Service) ModerationToken(ctx context.Context, l *List, heldID int64, action string) (string, error) {
+	g, err := s.Signer(ctx)
+	if err != nil {
+		return "", err
+	}
+	return g.Sign(purposeModerate, HeldPostTTL, strconv.FormatInt(l.ID, 10), strconv.FormatInt(heldID, 10), action), nil
+}
+
+// ModerationOf checks a moderation link's token: the list, the held post
+// and the action it names. Forged or changed: ErrBadToken; old:
+// ErrTokenExpired.
+func (s *Service) ModerationOf(ctx context.Context, token string) (l *ListTarget, heldID int64, action string, err error) {
+	g, err := s.Signer(ctx)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	vals, err := g.Verify(token, purposeModerate)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if len(vals) != 3 || (vals[2] != ModerateApprove && vals[2] != ModerateReject) {
+		return nil, 0, "", ErrBadToken
+	}
+	listID, err1 := strconv.ParseInt(vals[0], 10, 64)
+	heldID, err2 := strconv.ParseInt(vals[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, 0, "", ErrBadToken
+	}
+	lt, err := s.ListTarget(ctx, listID)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return lt, heldID, vals[2], nil
+}
+
+// ListTarget returns list id as a post to it resolves (ResolveRecipient).
+func (s *Service) ListTarget(ctx context.Context, id int64) (*ListTarget, error) {
+	l, d, err := s.listByID(s.db.Read(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return &ListTarget{List: *l, Address: address.Address{Local: address.Localpart(l.LocalPart), Domain: address.Domain(d.Name)}, Role: ListRolePost}, nil
 }
 
 // ListRecipients returns the members a post goes to: members neither
@@ -558,37 +647,62 @@ func (s *Service) UnsubscribeToken(ctx context.Context, l *List, member string) 
 type ListChange struct {
 	List    string // the list's address
 	Address string
-	Action  string // ListRoleSubscribe or ListRoleUnsubscribe
+	Action  string // ListRoleSubscribe, ListRoleUnsubscribe, ModerateApprove, ModerateReject
+	Subject string // a held post's, for moderation links
+}
+
+// unsubscribeOf checks a one-click unsubscribe token: its list's id and
+// the address.
+func (s *Service) unsubscribeOf(ctx context.Context, token string) (int64, string, error) {
+	g, err := s.Signer(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	vals, err := g.Verify(token, purposeUnsubscribe)
+	if err != nil {
+		return 0, "", err
+	}
+	if len(vals) != 2 {
+		return 0, "", ErrBadToken
+	}
+	id, err := strconv.ParseInt(vals[0], 10, 64)
+	if err != nil {
+		return 0, "", ErrBadToken
+	}
+	return id, vals[1], nil
+}
+
+// UnsubscribeLink says what a one-click unsubscribe token would do,
+// without doing it (the page a person opening the link sees).
+func (s *Service) UnsubscribeLink(ctx context.Context, token string) (*ListChange, error) {
+	id, a, err := s.unsubscribeOf(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	l, d, err := s.listByID(s.db.Read(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return &ListChange{List: l.LocalPart + "@" + d.Name, Address: a, Action: ListRoleUnsubscribe}, nil
 }
 
 // UnsubscribeByToken ends the membership a one-click unsubscribe token
 // names. Replaying it changes nothing more; a forged or changed token is
 // ErrBadToken, an old one ErrTokenExpired.
 func (s *Service) UnsubscribeByToken(ctx context.Context, token, remote string) (*ListChange, error) {
-	g, err := s.Signer(ctx)
+	id, member, err := s.unsubscribeOf(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	vals, err := g.Verify(token, purposeUnsubscribe)
-	if err != nil {
-		return nil, err
-	}
-	if len(vals) != 2 {
-		return nil, ErrBadToken
-	}
-	id, err := strconv.ParseInt(vals[0], 10, 64)
-	if err != nil {
-		return nil, ErrBadToken
-	}
-	ch := &ListChange{Address: vals[1], Action: ListRoleUnsubscribe}
+	ch := &ListChange{Address: member, Action: ListRoleUnsubscribe}
 	err = s.db.Write(ctx, func(tx *gorm.DB) error {
 		l, d, err := s.listByID(tx, id)
 		if err != nil {
 			return err
 		}
 		ch.List = l.LocalPart + "@" + d.Name
-		sc := Scope{Role: RoleSystem, Actor: vals[1] + " (one-click unsubscribe)", RemoteAddr: remote}
-		_, err = s.removeMemberTx(tx, sc, l, d, vals[1])
+		sc := Scope{Role: RoleSystem, Actor: member + " (one-click unsubscribe)", RemoteAddr: remote}
+		_, err = s.removeMemberTx(tx, sc, l, d, member)
 		return err
 	})
 	if err != nil {

@@ -95,6 +95,28 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// ListRequestLink says what a confirmation token would do, without doing
+// it: ErrBadToken when it is unknown, used or expired.
+func (s *Service) ListRequestLink(ctx context.Context, token string) (*ListChange, error) {
+	if len(token) < 16 || len(token) > 64 {
+		return nil, ErrBadToken
+	}
+	db := s.db.Read(ctx)
+	var r listRequest
+	err := db.Where("token_hash = ? AND NOT used AND expires_at > ?", tokenHash(token), s.clock()).Take(&r).Error
+	if notFound(err) {
+		return nil, ErrBadToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up request: %w", err)
+	}
+	l, d, err := s.listByID(db, r.ListID)
+	if err != nil {
+		return nil, err
+	}
+	return &ListChange{List: l.LocalPart + "@" + d.Name, Address: r.Address, Action: r.Action}, nil
+}
+
 // ConfirmListRequest carries out the request a confirmation token names,
 // once: a used, unknown or expired token is ErrBadToken (one answer for
 // all, so that a token can't be probed).

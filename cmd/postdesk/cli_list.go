@@ -52,6 +52,7 @@ func runList(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error
 	}
 	kind := fs.String("kind", tenants.ListDiscussion, "who posts: announce (owners and moderators), discussion (members), moderated")
 	threshold := fs.Int64("bounce-threshold", -1, "hard bounces within 30 days that disable a member (0: never; default 5)")
+	nonMembers := fs.String("non-members", tenants.NonMembersRefuse, "non-members' posts: refuse (550) or hold (for a moderator)")
 	var owners addressFlags
 	fs.Var(&owners, "owner", "an owner's address (repeat for more)")
 	pos, err := parseInterspersed(fs, args)
@@ -61,7 +62,7 @@ func runList(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error
 	switch sub {
 	case "add":
 		if len(pos) != 1 {
-			return fmt.Errorf("usage: postdesk list add ADDRESS [--kind announce|discussion|moderated] [--owner ADDRESS]... [--bounce-threshold N]")
+			return fmt.Errorf("usage: postdesk list add ADDRESS [--kind announce|discussion|moderated] [--owner ADDRESS]... [--bounce-threshold N] [--non-members refuse|hold]")
 		}
 		la, err := address.ParseAddress(pos[0])
 		if err != nil {
@@ -71,7 +72,8 @@ func runList(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error
 			return err
 		}
 		defer a.close()
-		l, err := a.tenants.CreateList(ctx, cli(), tenants.ListInput{Address: la, Kind: *kind, Owners: owners, BounceThreshold: *threshold})
+		l, err := a.tenants.CreateList(ctx, cli(), tenants.ListInput{Address: la, Kind: *kind, Owners: owners, BounceThreshold: *threshold,
+			NonMembers: *nonMembers})
 		if err != nil {
 			return err
 		}

@@ -341,6 +341,10 @@ type Message struct {
 	// Remote is the client's IP address, for the limits of list
 	// requests per source.
 	Remote string
+	// heldID is the held list post this message approves (Moderate):
+	// distributed without the poster check, its row removed in the
+	// delivery's transaction.
+	heldID int64
 }
 
 // sendCount is what m counts against the send limits when it commits: a
@@ -416,7 +420,7 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if len(envs) > 0 && d.queue == nil {
 		return nil, nil, ErrNoQueue
 	}
-	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && lw.any {
+	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && len(lw.holds) == 0 && lw.any && m.heldID == 0 {
 		// A list command, a bounce to a list, or a post to a list whose
 		// members take no copy: done, nothing to keep.
 		for _, f := range lw.after {
@@ -424,7 +428,7 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 		}
 		return &Result{}, nil, nil
 	}
-	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 {
+	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && len(lw.holds) == 0 && m.heldID == 0 {
 		// Every recipient's copy was dropped (full forward targets):
 		// refuse for now rather than accept into nowhere.
 		return nil, nil, ErrMailboxFull
@@ -449,9 +453,21 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	sr, err := d.store.Deliver(ctx, &store.Delivery{
 		Blob:     m.Blob,
 		Rcpts:    rcpts,
-		KeepBlob: len(envs) > 0,
+		KeepBlob: len(envs) > 0 || len(lw.holds) > 0 || m.heldID != 0,
 		Extra: func(tx *gorm.DB, key string) error {
 			queued = 0
+			if err := lw.insertHeld(tx, key, d.now()); err != nil {
+				return err
+			}
+			if m.heldID != 0 {
+				r := tx.Where("id = ?", m.heldID).Delete(&heldRow{})
+				if r.Error != nil {
+					return fmt.Errorf("remove held post: %w", r.Error)
+				}
+				if r.RowsAffected != 1 {
+					return fmt.Errorf("held post %d moderated already: %w", m.heldID, tenants.ErrBadToken)
+				}
+			}
 			for _, e := range envs {
 				e.BlobKey = key
 				if err := d.queue.EnqueueTx(tx, e); err != nil {

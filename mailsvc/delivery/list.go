@@ -59,7 +59,7 @@ func (d *Deliverer) checkList(ctx context.Context, r Recipient, from address.Pat
 		if err != nil {
 			return err
 		}
-		if dec != tenants.PostAccept {
+		if dec == tenants.PostRefuse {
 			return fmt.Errorf("%s to %s: %w", from.Address, lt.Address, ErrNotListPoster)
 		}
 	case tenants.ListRoleBounces:
@@ -91,6 +91,7 @@ type listStore struct {
 type listWork struct {
 	stores []listStore
 	envs   []queue.Envelope
+	holds  []*heldPost
 	after  []func(context.Context)
 	any    bool // the message had list recipients
 }
@@ -113,6 +114,25 @@ func (d *Deliverer) expandLists(ctx context.Context, m *Message) (*listWork, err
 		log := d.log.With("list", lt.Address.String(), "role", lt.Role, "sender", m.From.String())
 		switch lt.Role {
 		case tenants.ListRolePost:
+			if m.heldID == 0 {
+				// Checked at RCPT already; again here for mail that
+				// comes another way (a responder's reply, a local
+				// notice) and for a membership changed since.
+				dec, err := d.tenants.ListPoster(ctx, &lt.List, m.From.Address)
+				if err != nil {
+					return nil, err
+				}
+				switch dec {
+				case tenants.PostRefuse:
+					log.InfoContext(ctx, "post from a sender the list does not take; dropped")
+					continue
+				case tenants.PostHold:
+					if err := d.holdPost(ctx, m, lt, w); err != nil {
+						return nil, err
+					}
+					continue
+				}
+			}
 			if err := d.expandPost(ctx, m, lt, w); err != nil {
 				return nil, err
 			}

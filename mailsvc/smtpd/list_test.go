@@ -1,10 +1,14 @@
 package smtpd_test
 
 import (
+	"errors"
 	"io"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/tenants"
@@ -196,4 +200,73 @@ func (e *env) members(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// TestListModeration: a list that holds non-members' posts takes them
+// (250) and tells its owner, by mail, with signed approve and reject
+// links; approving distributes the post once, a used or forged link does
+// nothing, and a post held past its time is dropped with a notice to the
+// poster only.
+func TestListModeration(t *testing.T) {
+	forEachWith(t, func(t *testing.T, e *env) {
+		_, err := e.ten.CreateList(e.ctx, sys, tenants.ListInput{Address: addr("team@example.test"), Owners: []address.Address{addr("john@example.test")},
+			NonMembers: tenants.NonMembersHold})
+		tcheck(t, err, "list")
+		tcheck(t, e.ten.AddListMembers(e.ctx, sys, addr("team@example.test"), []address.Address{addr("ann@example.test"), addr("r1@remote.test")}), "members")
+		for _, s := range []string{"held one", "held two"} {
+			tcheck(t, send(e.mx, "stranger@remote.test", []string{"team@example.test"}, msg("stranger@remote.test", "team@example.test", s, "")), "post "+s)
+		}
+		if got := e.stored("ann@example.test"); len(got) != 0 {
+			t.Fatalf("a held post reached ann: %d", len(got))
+		}
+		notices := e.stored("john@example.test")
+		if len(notices) != 2 || !strings.Contains(notices[0], "held one") || strings.Contains(notices[0], "Hello held one") {
+			t.Fatalf("owner's notices: %d, want 2 naming the subject and not carrying the post:\n%v", len(notices), notices)
+		}
+		links := regexp.MustCompile(`https://mail\.example\.test/lists/m/([A-Za-z0-9_.-]+)`)
+		ls := links.FindAllStringSubmatch(notices[0], -1)
+		if len(ls) != 2 {
+			t.Fatalf("links in the notice: %v", ls)
+		}
+		approve, reject := ls[0][1], ls[1][1]
+		if _, err := e.d.Moderate(e.ctx, approve[:len(approve)-3]+"AAA", ""); !errors.Is(err, tenants.ErrBadToken) {
+			t.Errorf("forged link: %v", err)
+		}
+		ch, err := e.d.Moderate(e.ctx, approve, "192.0.2.1")
+		if err != nil || ch.Action != tenants.ModerateApprove || ch.Address != "stranger@remote.test" {
+			t.Fatalf("approve: %+v %v", ch, err)
+		}
+		if got := e.stored("ann@example.test"); len(got) != 1 || !strings.Contains(got[0], "Hello held one") || !strings.Contains(got[0], "List-Id: <team.example.test>") {
+			t.Fatalf("ann after the approval: %v", got)
+		}
+		if n := len(e.kinds(queue.KindList)); n != 1 {
+			t.Errorf("remote copies queued after approval: %d, want 1", n)
+		}
+		for _, tok := range []string{approve, reject} {
+			if _, err := e.d.Moderate(e.ctx, tok, ""); !errors.Is(err, tenants.ErrBadToken) {
+				t.Errorf("link of a moderated post: %v", err)
+			}
+		}
+		if len(e.stored("ann@example.test")) != 1 {
+			t.Error("a replayed approval sent the post again")
+		}
+		// The second post expires: dropped, the poster told (a notice
+		// from the null sender, not the post).
+		tcheck(t, e.db.Write(e.ctx, func(tx *gorm.DB) error {
+			return tx.Table("list_held").Where("1 = 1").Update("expires_at", time.Now().Add(-time.Minute)).Error
+		}), "expire")
+		n, err := e.d.ExpireHeld(e.ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("expired %d, %v", n, err)
+		}
+		var toPoster int
+		for _, q := range e.kinds(queue.KindList) {
+			if len(q.Rcpts) == 1 && q.Rcpts[0] == "stranger@remote.test" && q.From == "" {
+				toPoster++
+			}
+		}
+		if toPoster != 1 {
+			t.Errorf("notices to the poster: %d, want 1", toPoster)
+		}
+	}, envOptions{publicURL: "https://mail.example.test"})
 }

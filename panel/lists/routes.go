@@ -21,19 +21,34 @@ import (
 
 // Lists is what the links change (tenants.Service).
 type Lists interface {
+	UnsubscribeLink(ctx context.Context, token string) (*tenants.ListChange, error)
+	ListRequestLink(ctx context.Context, token string) (*tenants.ListChange, error)
 	UnsubscribeByToken(ctx context.Context, token, remote string) (*tenants.ListChange, error)
 	ConfirmListRequest(ctx context.Context, token, remote string) (*tenants.ListChange, error)
 }
 
+// Moderation approves or rejects a held post through its signed link
+// (mailsvc/delivery's Deliverer).
+type Moderation interface {
+	HeldPost(ctx context.Context, token string) (*tenants.ListChange, error)
+	Moderate(ctx context.Context, token, remote string) (*tenants.ListChange, error)
+}
+
 type handlers struct {
 	lists Lists
+	mod   Moderation
 	env   *request.Env
 	log   *slog.Logger
 }
 
 // Routes adds the list links to e, outside any session or CSRF middleware.
-func Routes(e *echo.Echo, lists Lists, env *request.Env, log *slog.Logger) {
-	h := handlers{lists: lists, env: env, log: log}
+// mod nil leaves the moderation links out.
+func Routes(e *echo.Echo, lists Lists, mod Moderation, env *request.Env, log *slog.Logger) {
+	h := handlers{lists: lists, mod: mod, env: env, log: log}
+	if mod != nil {
+		e.GET("/lists/m/:token", h.moderatePage)
+		e.POST("/lists/m/:token", h.moderate)
+	}
 	e.GET("/lists/u/:token", h.unsubscribePage)
 	e.POST("/lists/u/:token", h.unsubscribe)
 	e.GET("/lists/confirm/:token", h.confirmPage)
@@ -54,8 +69,12 @@ func (h handlers) unsubscribePage(c echo.Context) error {
 	if len(c.Param("token")) > maxToken {
 		return h.render(c, http.StatusBadRequest, badLink)
 	}
+	ch, err := h.lists.UnsubscribeLink(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return h.failed(c, "unsubscribe link", err)
+	}
 	return h.render(c, http.StatusOK, listviews.LinkPage{Heading: "Unsubscribe",
-		Text: "Stop receiving this list's mail at your address?", Action: c.Request().URL.Path, Button: "Unsubscribe"})
+		Text: "Stop sending " + ch.List + "'s mail to " + ch.Address + "?", Action: c.Request().URL.Path, Button: "Unsubscribe"})
 }
 
 // unsubscribe is the one-click POST (RFC 8058 3.2): a mail provider sends
@@ -79,8 +98,15 @@ func (h handlers) confirmPage(c echo.Context) error {
 	if len(c.Param("token")) > maxToken {
 		return h.render(c, http.StatusBadRequest, badLink)
 	}
-	return h.render(c, http.StatusOK, listviews.LinkPage{Heading: "Confirm",
-		Text: "Confirm the change to your list subscription you asked for by mail?", Action: c.Request().URL.Path, Button: "Confirm"})
+	ch, err := h.lists.ListRequestLink(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return h.failed(c, "confirmation link", err)
+	}
+	what := "Subscribe " + ch.Address + " to " + ch.List + "?"
+	if ch.Action == tenants.ListRoleUnsubscribe {
+		what = "Unsubscribe " + ch.Address + " from " + ch.List + "?"
+	}
+	return h.render(c, http.StatusOK, listviews.LinkPage{Heading: "Confirm", Text: what, Action: c.Request().URL.Path, Button: "Confirm"})
 }
 
 func (h handlers) confirm(c echo.Context) error {
@@ -98,6 +124,40 @@ func (h handlers) confirm(c echo.Context) error {
 	}
 	h.log.InfoContext(c.Request().Context(), "list change confirmed", "list", ch.List, "address", ch.Address, "action", ch.Action)
 	return h.render(c, http.StatusOK, listviews.LinkPage{Heading: "Confirmed", Text: text})
+}
+
+// moderatePage shows a moderation link's button; the POST acts.
+func (h handlers) moderatePage(c echo.Context) error {
+	if len(c.Param("token")) > maxToken {
+		return h.render(c, http.StatusBadRequest, badLink)
+	}
+	ch, err := h.mod.HeldPost(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return h.failed(c, "moderation link", err)
+	}
+	verb, button := "Send", "Approve"
+	if ch.Action == tenants.ModerateReject {
+		verb, button = "Drop", "Reject"
+	}
+	return h.render(c, http.StatusOK, listviews.LinkPage{Heading: "Moderate",
+		Text: verb + " the post from " + ch.Address + " to " + ch.List + " (subject: " + ch.Subject + ")?", Action: c.Request().URL.Path, Button: button})
+}
+
+func (h handlers) moderate(c echo.Context) error {
+	token := c.Param("token")
+	if len(token) > maxToken {
+		return h.render(c, http.StatusBadRequest, badLink)
+	}
+	ch, err := h.mod.Moderate(c.Request().Context(), token, request.ClientOf(c).Addr)
+	if err != nil {
+		return h.failed(c, "moderation", err)
+	}
+	text := "The post from " + ch.Address + " went out to " + ch.List + "."
+	if ch.Action == tenants.ModerateReject {
+		text = "The post from " + ch.Address + " to " + ch.List + " was rejected."
+	}
+	h.log.InfoContext(c.Request().Context(), "held post moderated", "list", ch.List, "action", ch.Action)
+	return h.render(c, http.StatusOK, listviews.LinkPage{Heading: "Done", Text: text})
 }
 
 var badLink = listviews.LinkPage{Heading: "Invalid link", Text: "This link is not valid.", Error: true}
