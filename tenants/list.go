@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
@@ -490,6 +491,33 @@ func (s *Service) ListMembers(ctx context.Context, sc Scope, list address.Addres
 		return nil, fmt.Errorf("read members: %w", err)
 	}
 	return ms, nil
+}
+
+// SearchListMembers pages through the addresses of the list at list
+// (members, owners, moderators) in address order, those containing search
+// when it is not empty; total counts every match.
+func (s *Service) SearchListMembers(ctx context.Context, sc Scope, list address.Address, search string, limit, offset int) ([]ListMember, int64, error) {
+	db := s.db.Read(ctx)
+	l, _, err := s.listTx(db, sc, list)
+	if err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q := db.Model(&ListMember{}).Where("list_id = ?", l.ID)
+	if search != "" {
+		q = q.Where("address LIKE ? ESCAPE '\\'", database.Contains(strings.ToLower(search)))
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count members: %w", err)
+	}
+	var ms []ListMember
+	if err := q.Order("address").Limit(limit).Offset(max(offset, 0)).Find(&ms).Error; err != nil {
+		return nil, 0, fmt.Errorf("read members: %w", err)
+	}
+	return ms, total, nil
 }
 
 // ---- the servers' side (system scope) ------------------------------------
