@@ -478,6 +478,43 @@ func (s *Service) removeMemberTx(tx *gorm.DB, sc Scope, l *List, d *Domain, addr
 	return true, s.audit(tx, sc, &d.ID, "list.member.remove", "%s@%s: %s", l.LocalPart, d.Name, addr)
 }
 
+// SetListMemberPaused pauses (no posts for now) or resumes a member of
+// the list at list; a resumed member that bounces had been disabled is
+// enabled again, its bounces forgotten.
+func (s *Service) SetListMemberPaused(ctx context.Context, sc Scope, list, member address.Address, paused bool) error {
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		l, d, err := s.listTx(tx, sc, list)
+		if err != nil {
+			return err
+		}
+		if !sc.mayManageDomain(d.ID) {
+			return ErrForbidden
+		}
+		key := strings.ToLower(member.String())
+		var m ListMember
+		err = tx.Where("list_id = ? AND address = ? AND member", l.ID, key).Take(&m).Error
+		if notFound(err) {
+			return fmt.Errorf("%s is no member of %s: %w", member, list, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("look up member %s: %w", member, err)
+		}
+		up := map[string]any{"paused": paused}
+		action := "list.member.pause"
+		if !paused {
+			up["disabled"] = false
+			action = "list.member.resume"
+			if err := tx.Where("member_id = ?", m.ID).Delete(&listBounce{}).Error; err != nil {
+				return fmt.Errorf("forget bounces: %w", err)
+			}
+		}
+		if err := tx.Model(&m).Updates(up).Error; err != nil {
+			return fmt.Errorf("update member %s: %w", member, err)
+		}
+		return s.audit(tx, sc, &d.ID, action, "%s@%s: %s", l.LocalPart, d.Name, key)
+	})
+}
+
 // ListMembers returns every address the list at list knows, in address
 // order (members, owners and moderators).
 func (s *Service) ListMembers(ctx context.Context, sc Scope, list address.Address) ([]ListMember, error) {

@@ -163,6 +163,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		}
 		add("Mailboxes", d)
 		add("Aliases", d+"/aliases")
+		add("Lists", d+"/lists")
 		add("Import", d+"/import")
 		if e.Queue != nil {
 			add("Queue", d+"/queue")
