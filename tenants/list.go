@@ -188,22 +188,52 @@ func (s *Service) listAt(db *gorm.DB, domainID int64, local string) (*List, stri
 	return &l, role, arg, nil
 }
 
+// listHolders are the local parts of the lists that would hold local as
+// their address or a command address: local itself, and the base of
+// LOCAL-subscribe, LOCAL-bounces+ARG and the like (also without the
+// argument: the bare LOCAL-bounces is reserved as the base of those).
+func listHolders(local string) []string {
+	out := []string{local}
+	if base, role, _ := listRoleOf(local); role != ListRolePost {
+		out = append(out, base)
+	} else if !strings.Contains(local, "+") {
+		if base, role, _ := listRoleOf(local + "+x"); role != ListRolePost {
+			out = append(out, base)
+		}
+	}
+	return out
+}
+
 // listHolds names the list that holds local in d (as its address or a
 // command's), for checkFree; "" when none does.
 func (s *Service) listHolds(tx *gorm.DB, d *Domain, local address.Localpart) (string, error) {
-	l, role, _, err := s.listAt(tx, d.ID, string(local))
-	if err == nil && l == nil && !strings.Contains(string(local), "+") {
-		// LOCAL-bounces and LOCAL-confirm take an argument; their bare
-		// forms are reserved too, as the base of those addresses.
-		l, role, _, err = s.listAt(tx, d.ID, string(local)+"+x")
+	holders := listHolders(string(local))
+	var ls []List
+	if err := tx.Where("domain_id = ? AND local_part IN ?", d.ID, holders).Order("local_part").Find(&ls).Error; err != nil {
+		return "", fmt.Errorf("look up lists: %w", err)
 	}
-	if err != nil || l == nil {
-		return "", err
+	if len(ls) == 0 {
+		return "", nil
 	}
-	if role == ListRolePost {
+	l := ls[0]
+	if l.LocalPart == string(local) {
 		return "the list " + l.LocalPart + "@" + d.Name, nil
 	}
-	return "the list " + l.LocalPart + "@" + d.Name + " (its " + role + " address)", nil
+	return "the list " + l.LocalPart + "@" + d.Name + " (one of its command addresses)", nil
+}
+
+// listLocals returns the local parts of domain d's lists, for checks of
+// many addresses at once (the bulk import) with listHolders.
+func (s *Service) listLocals(db *gorm.DB, domainID int64) (map[string]bool, error) {
+	var locals []string
+	if err := db.Model(&List{}).Where("domain_id = ?", domainID).Pluck("local_part", &locals).Error; err != nil {
+		return nil, fmt.Errorf("read lists: %w", err)
+	}
+	m := make(map[string]bool, len(locals))
+	for _, l := range locals {
+		m[l] = true
+	}
+	return m, nil
 }
 
 // CreateList makes a list at in.Address, with its owners. The address and

@@ -328,3 +328,28 @@ func TestListBounceThreshold(t *testing.T) {
 		}
 	})
 }
+
+// The bulk import follows the same rule: a list's address and its command
+// addresses are taken, as username or alias.
+func TestListAddressBulkImport(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		s := tenantstest.Service(db, nil)
+		listFixture(t, s)
+		ctx := context.Background()
+		rows := []tenants.ImportRow{
+			{Line: 2, Username: "team-owner", Password: testPassword},
+			{Line: 3, Username: "fine", Password: testPassword, Aliases: "team-bounces"},
+			{Line: 4, Username: "team", Password: testPassword},
+			{Line: 5, Username: "other", Password: testPassword},
+		}
+		plan, err := s.CheckImport(ctx, tenants.SystemScope("test"), dom(t, "a.test"), "", rows)
+		tcheck(t, err, "check import")
+		lines := map[int]bool{}
+		for _, p := range plan.Problems {
+			lines[p.Line] = true
+		}
+		if !lines[2] || !lines[3] || !lines[4] || lines[5] {
+			t.Errorf("problems %+v: want lines 2, 3 and 4", plan.Problems)
+		}
+	})
+}
