@@ -52,6 +52,10 @@ func TestListPages(t *testing.T) {
 		if got := rows("/d/a.test/lists/team?q=ext"); len(got) != 2 {
 			t.Errorf("search ext: %v", got)
 		}
+		rec = c.Do(http.MethodGet, "/d/a.test/lists/team/members.csv", nil)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "x2@ext.test,true,false,false,false,false\r\n") {
+			t.Errorf("export: %d %q", rec.Code, rec.Body.String())
+		}
 		c.Post("/d/a.test/lists/team/members/x1@ext.test/pause", url.Values{"paused": {"on"}}, http.StatusSeeOther)
 		if ms, _ := f.S.ListMembers(t.Context(), f.Sys, paneltest.Addr("team@a.test")); !slices.ContainsFunc(ms, func(m tenants.ListMember) bool { return m.Address == "x1@ext.test" && m.Paused }) {
 			t.Error("x1 not paused")
@@ -66,7 +70,7 @@ func TestListPages(t *testing.T) {
 		b := f.Client()
 		b.Login("pm@b.test", paneltest.PW)
 		b.Get("/d/b.test/lists", http.StatusOK)
-		for _, p := range []string{"/d/a.test/lists", "/d/a.test/lists/team"} {
+		for _, p := range []string{"/d/a.test/lists", "/d/a.test/lists/team", "/d/a.test/lists/team/members.csv"} {
 			if rec := b.Do(http.MethodGet, p, nil); rec.Code != http.StatusNotFound {
 				t.Errorf("b's postmaster GET %s: %d", p, rec.Code)
 			}

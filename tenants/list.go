@@ -2,8 +2,10 @@ package tenants
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -893,4 +895,38 @@ func (s *Service) RecordListBounce(ctx context.Context, l *List, arg string) (re
 		return s.audit(tx, SystemScope("bounces"), &l.DomainID, "list.member.disable", "%s: %d hard bounces in %d days", m.Address, n, l.BouncePeriodDays)
 	})
 	return res, ok, err
+}
+
+// ExportListMembersCSV writes the addresses of the list at list as CSV
+// (address, member, owner, moderator, paused, disabled), every cell escaped
+// with CSVCell, 1000 rows a query.
+func (s *Service) ExportListMembersCSV(ctx context.Context, sc Scope, list address.Address, w io.Writer) error {
+	if sc.Role == RoleUser {
+		return ErrForbidden
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write([]string{"address", "member", "owner", "moderator", "paused", "disabled"}); err != nil {
+		return err
+	}
+	yes := func(b bool) string { return strconv.FormatBool(b) }
+	for off := 0; ; off += 1000 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ms, total, err := s.SearchListMembers(ctx, sc, list, "", 1000, off)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if err := cw.Write([]string{CSVCell(m.Address), yes(m.Member), yes(m.Owner), yes(m.Moderator), yes(m.Paused), yes(m.Disabled)}); err != nil {
+				return err
+			}
+		}
+		if int64(off+1000) >= total {
+			break
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -54,7 +54,7 @@ func (h handlers) listPage(c echo.Context) (*vpm.ListPage, error) {
 		q.Set("q", search)
 	}
 	vm := &vpm.ListPage{Page: h.Page(c, a.String()), Address: a.String(), Kind: l.Kind, Action: base, Search: search,
-		Pager: viewmodel.MakePager(base, q, page, total, "address", "addresses"), AddAction: base + "/members"}
+		Pager: viewmodel.MakePager(base, q, page, total, "address", "addresses"), AddAction: base + "/members", ExportHref: base + "/members.csv"}
 	for _, m := range ms {
 		var roles []string
 		for _, r := range []struct {

@@ -48,6 +48,7 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.GET("/lists", h.listIndex)
 	g.POST("/lists", h.listCreate)
 	g.GET("/lists/:list", h.listShow)
+	g.GET("/lists/:list/members.csv", h.listExport)
 	g.POST("/lists/:list/delete", h.listRemove)
 	g.POST("/lists/:list/members", h.listMembersAdd)
 	g.POST("/lists/:list/members/:member/delete", h.listMemberRemove)
