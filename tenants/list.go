@@ -88,6 +88,9 @@ type List struct {
 	NonMembers       string // NonMembersRefuse or NonMembersHold
 	BounceThreshold  int64  // hard bounces within BouncePeriodDays that disable a member; 0: never
 	BouncePeriodDays int64
+	// ArchiveMailboxID is the mailbox of the list's domain that keeps a
+	// copy of every post; nil: none.
+	ArchiveMailboxID *int64
 	CreatedAt        time.Time
 }
 
@@ -147,6 +150,9 @@ type ListInput struct {
 	Owners          []address.Address
 	BounceThreshold int64  // -1: the default (5); 0: never disable
 	NonMembers      string // "": NonMembersRefuse
+	// Archive is a mailbox of the list's domain (its own address) that
+	// keeps every post; zero: none.
+	Archive address.Address
 }
 
 // listRoleOf splits a local part into a list's local part and the role of
@@ -293,6 +299,16 @@ func (s *Service) CreateList(ctx context.Context, sc Scope, in ListInput) (*List
 		}
 		l = &List{DomainID: d.ID, LocalPart: local, Kind: kind, NonMembers: nonMembers, BounceThreshold: in.BounceThreshold,
 			BouncePeriodDays: 30, CreatedAt: s.clock()}
+		if !in.Archive.IsZero() {
+			if in.Archive.Domain != in.Address.Domain {
+				return invalid("archive", "the archive must be a mailbox of %s", d.Name)
+			}
+			m, err := s.mailboxTx(tx, sc, in.Archive)
+			if err != nil {
+				return invalid("archive", "%s is no mailbox here", in.Archive)
+			}
+			l.ArchiveMailboxID = &m.ID
+		}
 		if err := tx.Create(l).Error; err != nil {
 			return fmt.Errorf("insert list: %w", err)
 		}
@@ -709,6 +725,22 @@ func (s *Service) ListRecipients(ctx context.Context, l *List) ([]ListMember, er
 		return nil, fmt.Errorf("read recipients of list %d: %w", l.ID, err)
 	}
 	return ms, nil
+}
+
+// ListArchive returns the mailbox that keeps list l's posts, as delivery
+// stores into it; nil when the list has none, or its mailbox takes no mail.
+func (s *Service) ListArchive(ctx context.Context, l *List) (*Target, error) {
+	if l.ArchiveMailboxID == nil {
+		return nil, nil
+	}
+	p, err := s.planFor(ctx, s.db.Read(ctx), *l.ArchiveMailboxID)
+	if errors.Is(err, ErrDisabled) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p.Mailbox, nil
 }
 
 // ListOwners returns the addresses of a list's owners.

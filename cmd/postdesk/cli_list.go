@@ -53,6 +53,7 @@ func runList(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error
 	kind := fs.String("kind", tenants.ListDiscussion, "who posts: announce (owners and moderators), discussion (members), moderated")
 	threshold := fs.Int64("bounce-threshold", -1, "hard bounces within 30 days that disable a member (0: never; default 5)")
 	nonMembers := fs.String("non-members", tenants.NonMembersRefuse, "non-members' posts: refuse (550) or hold (for a moderator)")
+	archive := fs.String("archive", "", "a mailbox of the list's domain that keeps every post")
 	var owners addressFlags
 	fs.Var(&owners, "owner", "an owner's address (repeat for more)")
 	pos, err := parseInterspersed(fs, args)
@@ -62,7 +63,7 @@ func runList(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error
 	switch sub {
 	case "add":
 		if len(pos) != 1 {
-			return fmt.Errorf("usage: postdesk list add ADDRESS [--kind announce|discussion|moderated] [--owner ADDRESS]... [--bounce-threshold N] [--non-members refuse|hold]")
+			return fmt.Errorf("usage: postdesk list add ADDRESS [--kind announce|discussion|moderated] [--owner ADDRESS]... [--bounce-threshold N] [--non-members refuse|hold] [--archive MAILBOX]")
 		}
 		la, err := address.ParseAddress(pos[0])
 		if err != nil {
@@ -72,8 +73,16 @@ func runList(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error
 			return err
 		}
 		defer a.close()
-		l, err := a.tenants.CreateList(ctx, cli(), tenants.ListInput{Address: la, Kind: *kind, Owners: owners, BounceThreshold: *threshold,
-			NonMembers: *nonMembers})
+		in := tenants.ListInput{Address: la, Kind: *kind, Owners: owners, BounceThreshold: *threshold,
+			NonMembers: *nonMembers}
+		if *archive != "" {
+			arch, err := address.ParseAddress(*archive)
+			if err != nil {
+				return fmt.Errorf("--archive: %w", err)
+			}
+			in.Archive = arch
+		}
+		l, err := a.tenants.CreateList(ctx, cli(), in)
 		if err != nil {
 			return err
 		}

@@ -211,6 +211,18 @@ func (d *Deliverer) expandPost(ctx context.Context, m *Message, lt *tenants.List
 	if err != nil {
 		return err
 	}
+	if arch, err := d.tenants.ListArchive(ctx, &lt.List); err != nil {
+		return err
+	} else if arch != nil {
+		// The archive keeps every post, past its quota too (one message
+		// of grace as any mailbox, then refused: the post still goes out).
+		if err := d.CheckQuota(ctx, &tenants.Plan{Mailbox: *arch, Store: true}, 0); err == nil {
+			w.stores = append(w.stores, listStore{target: *arch,
+				prefix: "Delivered-To: " + arch.Address.String() + "\r\nList-Id: <" + id + ">\r\n"})
+		} else {
+			d.log.WarnContext(ctx, "list archive full; post not archived", "list", lt.Address.String(), "archive", arch.Address.String())
+		}
+	}
 	hosted := map[address.Domain]bool{}
 	for i := range members {
 		mb := &members[i]

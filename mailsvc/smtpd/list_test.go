@@ -270,3 +270,30 @@ func TestListModeration(t *testing.T) {
 		}
 	}, envOptions{publicURL: "https://mail.example.test"})
 }
+
+// TestListArchive: a list's archive mailbox keeps every post it
+// distributes, from the same stored body; a mailbox of another domain is
+// refused as archive.
+func TestListArchive(t *testing.T) {
+	forEach(t, func(t *testing.T, e *env) {
+		_, err := e.ten.CreateList(e.ctx, sys, tenants.ListInput{Address: addr("other@example.test"), Archive: addr("catchrest@c.test")})
+		var ve *tenants.ValidationError
+		if !errors.As(err, &ve) || ve.Field != "archive" {
+			t.Errorf("archive in another domain: %v", err)
+		}
+		_, err = e.ten.CreateList(e.ctx, sys, tenants.ListInput{Address: addr("team@example.test"), Owners: []address.Address{addr("john@example.test")},
+			Archive: addr("nosend@example.test")})
+		tcheck(t, err, "list")
+		tcheck(t, e.ten.AddListMembers(e.ctx, sys, addr("team@example.test"), []address.Address{addr("ann@example.test")}), "members")
+		tcheck(t, send(e.mx, "john@example.test", []string{"team@example.test"}, msg("john@example.test", "team@example.test", "archived", "")), "post")
+		got := e.stored("nosend@example.test")
+		if len(got) != 1 || !strings.Contains(got[0], "Hello archived") || !strings.Contains(got[0], "List-Id: <team.example.test>") {
+			t.Fatalf("archive holds %v", got)
+		}
+		var blobs int64
+		tcheck(t, e.db.Read(e.ctx).Table("mail_messages").Where("prefix LIKE ?", "%team.example.test%").Distinct("blob_key").Count(&blobs).Error, "blobs")
+		if blobs != 1 {
+			t.Errorf("the post is stored in %d blobs, want 1", blobs)
+		}
+	}, nil)
+}

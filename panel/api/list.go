@@ -46,6 +46,7 @@ type listCreateBody struct {
 	Owners          []string `json:"owners"`
 	BounceThreshold *int64   `json:"bounce_threshold"`
 	NonMembers      string   `json:"non_members"`
+	Archive         string   `json:"archive"`
 }
 
 type listMembersBody struct {
@@ -116,6 +117,13 @@ func (h handlers) listCreate(c echo.Context) error {
 		return err
 	}
 	in := tenants.ListInput{Address: address.Address{Local: lp, Domain: d}, Kind: b.Kind, Owners: owners, BounceThreshold: -1, NonMembers: b.NonMembers}
+	if b.Archive != "" {
+		a, err := address.ParseAddress(b.Archive)
+		if err != nil {
+			return fail(c, http.StatusUnprocessableEntity, err.Error(), "archive")
+		}
+		in.Archive = a
+	}
 	if b.BounceThreshold != nil {
 		if *b.BounceThreshold < 0 {
 			return fail(c, http.StatusUnprocessableEntity, "bounce threshold must be 0 or more", "bounce_threshold")
