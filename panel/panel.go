@@ -16,6 +16,7 @@ import (
 	"github.com/postdesk/postdesk/panel/admin"
 	"github.com/postdesk/postdesk/panel/api"
 	"github.com/postdesk/postdesk/panel/clientsetup"
+	"github.com/postdesk/postdesk/panel/lists"
 	"github.com/postdesk/postdesk/panel/postmaster"
 	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/panel/settings"
@@ -53,6 +54,9 @@ type Deps struct {
 	// SystemMail is the system mailbox (mailsvc/store); nil leaves out
 	// its list on the administrator's System mail page.
 	SystemMail request.SystemMail
+	// ListModeration approves and rejects lists' held posts through
+	// their signed links (mailsvc/delivery); nil leaves those links out.
+	ListModeration lists.Moderation
 }
 
 // Server is the panel's HTTP side.
@@ -140,6 +144,9 @@ func (s *Server) routes(e *echo.Echo) {
 	if s.deps.ClientSetup != nil {
 		clientsetup.Routes(e, s.deps.Tenants, *s.deps.ClientSetup, s.log)
 	}
+	// Mailing lists' one-click unsubscribe (RFC 8058) and confirmation
+	// links: a signed or one-time token authenticates them.
+	lists.Routes(e, s.deps.Tenants, s.deps.ListModeration, s.env, s.log)
 
 	// Everything below is the cookie-signed-in panel: sessions and CSRF.
 	g := e.Group("", s.session, s.csrf)

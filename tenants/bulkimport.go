@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -327,6 +328,10 @@ func (s *Service) CheckImport(ctx context.Context, sc Scope, domain address.Doma
 				taken[g] = true
 			}
 		}
+		lists, err := s.listLocals(db, d.ID)
+		if err != nil {
+			return nil, err
+		}
 		var mailboxes, aliases int64
 		if err := db.Model(&Mailbox{}).Where("domain_id = ?", d.ID).Count(&mailboxes).Error; err != nil {
 			return nil, fmt.Errorf("count mailboxes: %w", err)
@@ -348,6 +353,10 @@ func (s *Service) CheckImport(ctx context.Context, sc Scope, domain address.Doma
 				if err := s.conflict(db, d, c.local); errors.As(err, &ce) {
 					row.fail(field, "%s", ce.Error())
 				}
+				continue
+			}
+			if held := slices.ContainsFunc(listHolders(string(c.local)), func(l string) bool { return lists[l] }); held {
+				row.fail(field, "%s", (&ConflictError{Address: string(c.local) + "@" + d.Name, Holder: "a mailing list"}).Error())
 				continue
 			}
 			if c.alias {

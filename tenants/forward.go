@@ -69,8 +69,12 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 		}
 		remote := 0
 		for _, t := range uniq {
-			_, _, err := s.lookupRecipient(tx.Statement.Context, tx, t)
+			_, _, list, err := s.lookup(tx.Statement.Context, tx, t)
 			switch {
+			case err == nil && list != nil:
+				// Delivery never posts a forwarded message to a list
+				// (it would post as whoever wrote to the mailbox).
+				return invalid("addresses", "%s is a mailing list's address; a forward can't post to a list", t)
 			case errors.Is(err, ErrNotHosted):
 				remote++
 			case err != nil && !errors.Is(err, ErrNoSuchUser) && !errors.Is(err, ErrDisabled):

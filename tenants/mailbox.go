@@ -254,7 +254,8 @@ func (s *Service) insertMailbox(tx *gorm.DB, sc Scope, p *preparedMailbox) (*Mai
 }
 
 // checkFree returns a ConflictError naming what holds local@d, if anything
-// does. The unique index on addresses still refuses a race between two
+// does: a mailbox, an alias, or a list (its address or one of its command
+// addresses, tenants/list.go). The unique index on addresses still refuses a race between two
 // writers; this check is there to name the holder (PostgreSQL can't query
 // after a failed statement in a transaction).
 func (s *Service) checkFree(tx *gorm.DB, d *Domain, local address.Localpart) error {
@@ -264,6 +265,13 @@ func (s *Service) checkFree(tx *gorm.DB, d *Domain, local address.Localpart) err
 	}
 	if n > 0 {
 		return s.conflict(tx, d, local)
+	}
+	holder, err := s.listHolds(tx, d, local)
+	if err != nil {
+		return err
+	}
+	if holder != "" {
+		return &ConflictError{Address: string(local) + "@" + d.Name, Holder: holder}
 	}
 	return nil
 }

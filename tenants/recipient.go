@@ -64,6 +64,9 @@ type Plan struct {
 	// Via tells how the address was resolved (ViaMailbox, ...), with
 	// ViaAliasDomain appended when it went through an alias domain.
 	Via string
+	// List is set, and Mailbox zero, when the recipient is a list or one
+	// of its command addresses (ViaList; mailsvc/delivery expands it).
+	List *ListTarget
 }
 
 // SettingSystemPostmaster names the setting holding the address a bare
@@ -78,9 +81,12 @@ const SettingSystemPostmaster = "system_postmaster"
 // (the domain is not ours: relaying), ErrNoSuchUser, ErrDisabled.
 func (s *Service) ResolveRecipient(ctx context.Context, rcpt address.Address) (*Plan, error) {
 	db := s.db.Read(ctx)
-	mailboxID, via, err := s.lookupRecipient(ctx, db, rcpt)
+	mailboxID, via, list, err := s.lookup(ctx, db, rcpt)
 	if err != nil {
 		return nil, err
+	}
+	if list != nil {
+		return &Plan{Recipient: rcpt, List: list, Via: via}, nil
 	}
 	if mailboxID == SystemMailbox {
 		return systemPlan(rcpt, via), nil
@@ -99,57 +105,78 @@ func (s *Service) ResolveRecipient(ctx context.Context, rcpt address.Address) (*
 
 // lookupRecipient finds the mailbox an address delivers to, and how.
 func (s *Service) lookupRecipient(ctx context.Context, db *gorm.DB, rcpt address.Address) (int64, string, error) {
+	id, via, list, err := s.lookup(ctx, db, rcpt)
+	if err == nil && list != nil {
+		return 0, "", fmt.Errorf("%s: a list: %w", rcpt, ErrNoSuchUser)
+	}
+	return id, via, err
+}
+
+// lookup finds the mailbox or the list an address delivers to, and how.
+// A list's addresses come after the mailboxes' and aliases' (checkFree
+// keeps them apart) and before subaddresses, so that LOCAL-bounces+ARG is
+// the list's.
+func (s *Service) lookup(ctx context.Context, db *gorm.DB, rcpt address.Address) (int64, string, *ListTarget, error) {
 	var d Domain
 	err := db.Where("name = ?", rcpt.Domain.String()).Take(&d).Error
 	if notFound(err) {
-		return 0, "", fmt.Errorf("%s: %w", rcpt, ErrNotHosted)
+		return 0, "", nil, fmt.Errorf("%s: %w", rcpt, ErrNotHosted)
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("look up domain %s: %w", rcpt.Domain, err)
+		return 0, "", nil, fmt.Errorf("look up domain %s: %w", rcpt.Domain, err)
 	}
 	if !d.Active {
-		return 0, "", fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
+		return 0, "", nil, fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
 	}
 	viaDomain := ""
 	primary := &d
 	if d.AliasOfID != nil {
 		if primary, err = s.primaryDomain(db, &d); err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		if !primary.Active {
-			return 0, "", fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
+			return 0, "", nil, fmt.Errorf("%s: domain disabled: %w", rcpt, ErrDisabled)
 		}
 		viaDomain = ViaAliasDomain
 	}
 	local := string(rcpt.Local)
 	row, err := s.addressRow(db, primary.ID, local)
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if row != nil {
 		if row.IsAlias {
-			return row.MailboxID, ViaAlias + viaDomain, nil
+			return row.MailboxID, ViaAlias + viaDomain, nil, nil
 		}
-		return row.MailboxID, ViaMailbox + viaDomain, nil
+		return row.MailboxID, ViaMailbox + viaDomain, nil, nil
+	}
+	l, role, arg, err := s.listAt(db, primary.ID, local)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if l != nil {
+		lt := &ListTarget{List: *l, Address: address.Address{Local: address.Localpart(l.LocalPart), Domain: address.Domain(primary.Name)}, Role: role, Arg: arg}
+		return 0, ViaList + viaDomain, lt, nil
 	}
 	if base, _, ok := strings.Cut(local, "+"); ok && base != "" {
 		if row, err = s.addressRow(db, primary.ID, base); err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		if row != nil {
-			return row.MailboxID, ViaSubaddress + viaDomain, nil
+			return row.MailboxID, ViaSubaddress + viaDomain, nil, nil
 		}
 	}
 	if local == "postmaster" || local == "abuse" {
-		return s.postmasterOf(ctx, db, primary, viaDomain)
+		id, via, err := s.postmasterOf(ctx, db, primary, viaDomain)
+		return id, via, nil, err
 	}
 	if row, err = s.addressRow(db, primary.ID, CatchrestLocalpart); err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	if row == nil {
-		return 0, "", fmt.Errorf("%s: %w", rcpt, ErrNoSuchUser)
+		return 0, "", nil, fmt.Errorf("%s: %w", rcpt, ErrNoSuchUser)
 	}
-	return row.MailboxID, ViaCatchrest + viaDomain, nil
+	return row.MailboxID, ViaCatchrest + viaDomain, nil, nil
 }
 
 // SystemMailbox is the mailbox id of the system mailbox in a plan: mail for

@@ -29,6 +29,8 @@ type Service struct {
 	// importSlots bounds the rows of bulk imports checked or hashed at once,
 	// over all imports together (see forEachRow).
 	importSlots chan struct{}
+	// signer is the token signer of links (signer.go), loaded once.
+	signer signerCache
 }
 
 // Options configures a Service; zero fields take defaults.

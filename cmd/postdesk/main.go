@@ -52,6 +52,8 @@ func commands() map[string]command {
 			run: runPostmaster},
 		"route":    {usage: "route add|rm|list DOMAIN [HOST[:PORT]] [--tls] [--user U --password-stdin]", run: runRoute},
 		"delivery": {usage: "delivery show|set [--max-connections N] [--smart-host HOST[:PORT]] ...", run: runDelivery},
+		"list": {usage: "list add ADDRESS [--kind announce|discussion|moderated] [--owner ADDRESS]... [--bounce-threshold N] [--non-members refuse|hold] [--archive MAILBOX] | list rm ADDRESS | list show DOMAIN | list member add|rm LIST ADDRESS... | list member list LIST",
+			run: runList},
 	}
 }
 

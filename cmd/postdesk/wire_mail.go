@@ -70,8 +70,8 @@ func openMail(ctx context.Context, a *app) (*mailServices, error) {
 }
 
 // blobRefTables are the tables besides mail_messages whose rows keep a blob
-// alive: the outbound queue's.
-func blobRefTables() []string { return []string{queue.BlobTable} }
+// alive: the outbound queue's, and lists' held posts.
+func blobRefTables() []string { return []string{queue.BlobTable, delivery.HeldTable} }
 
 func (m *mailServices) start(ctx context.Context) {
 	ctx, m.cancel = context.WithCancel(ctx)

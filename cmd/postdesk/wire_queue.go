@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/queue"
@@ -33,7 +34,10 @@ func openDelivery(a *app, m *mailServices) error {
 		Limits:   a.set.SendLimits,
 		Hostname: a.cfg.Hostname,
 		Logger:   a.log.With("part", "delivery"),
+		// Lists' one-click unsubscribe and confirmation links.
+		PublicURL: a.cfg.PublicURL,
 	})
+	m.bg = append(m.bg, func(ctx context.Context) { m.deliverer.RunHeldExpiry(ctx, time.Hour) })
 	q, err := queue.New(a.db, m.store, a.tenants, m.deliverer, queue.Options{
 		Outbox:     outbox,
 		Hostname:   a.cfg.Hostname,

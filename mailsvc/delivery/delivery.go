@@ -89,6 +89,10 @@ type Options struct {
 	MaxForwardHops int
 	// MaxGeneratedSize bounds messages handed to DeliverLocal; default 64 MiB.
 	MaxGeneratedSize int64
+	// PublicURL is the panel's address as users reach it (--public-url):
+	// lists' one-click unsubscribe and confirmation links start with it;
+	// empty: posts carry mailto links only.
+	PublicURL string
 }
 
 // Deliverer delivers messages by the tenants' rules.
@@ -104,12 +108,14 @@ type Deliverer struct {
 	maxReceived int
 	maxHops     int
 	maxGen      int64
+	publicURL   string
 }
 
 // New returns a Deliverer.
 func New(opts Options) *Deliverer {
 	d := &Deliverer{tenants: opts.Tenants, store: opts.Store, queue: opts.Queue, srs: opts.SRS, hostname: opts.Hostname,
-		log: opts.Logger, now: opts.Now, maxReceived: opts.MaxReceived, maxHops: opts.MaxForwardHops, maxGen: opts.MaxGeneratedSize}
+		log: opts.Logger, now: opts.Now, maxReceived: opts.MaxReceived, maxHops: opts.MaxForwardHops, maxGen: opts.MaxGeneratedSize,
+		publicURL: strings.TrimRight(opts.PublicURL, "/")}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -149,10 +155,13 @@ type Recipient struct {
 	SRSBounce    bool
 	SRSAddress   string
 	SRSForwarder tenants.Target
+	// List is set for a list's address or one of its command addresses
+	// (list.go); Plan is nil then.
+	List *tenants.ListTarget
 }
 
-// Local reports whether the recipient is stored here.
-func (r Recipient) Local() bool { return r.Plan != nil }
+// Local reports whether the recipient is handled here.
+func (r Recipient) Local() bool { return r.Plan != nil || r.List != nil }
 
 // Resolve resolves an envelope recipient of a message from sender from: a
 // local plan, an SRS bounce (reversed to the original sender), or a remote
@@ -192,6 +201,9 @@ func (d *Deliverer) Resolve(ctx context.Context, from, p address.Path) (Recipien
 	}
 	if err != nil {
 		return Recipient{}, err
+	}
+	if plan.List != nil {
+		return Recipient{Address: a, List: plan.List}, nil
 	}
 	return Recipient{Address: a, Plan: plan}, nil
 }
@@ -325,6 +337,13 @@ type Message struct {
 	responder *RateAccount
 	// Header is the parsed header, when the caller has it already.
 	Header *Header
+	// Remote is the client's IP address, for the limits of list
+	// requests per source.
+	Remote string
+	// heldID is the held list post this message approves (Moderate):
+	// distributed without the poster check, its row removed in the
+	// delivery's transaction.
+	heldID int64
 }
 
 // sendCount is what m counts against the send limits when it commits: a
@@ -384,6 +403,10 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if err != nil {
 		return nil, nil, err
 	}
+	lw, err := d.expandLists(ctx, m)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, a := range x.reached {
 		if h.DeliveredTo[strings.ToLower(a.String())] {
 			return nil, nil, fmt.Errorf("Delivered-To already holds %s: %w", a, ErrLoop)
@@ -392,11 +415,19 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if err := d.applyQuotas(ctx, x); err != nil {
 		return nil, nil, err
 	}
-	envs := x.envelopes(m)
+	envs := append(x.envelopes(m), lw.envs...)
 	if len(envs) > 0 && d.queue == nil {
 		return nil, nil, ErrNoQueue
 	}
-	if len(x.stores) == 0 && len(envs) == 0 {
+	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && len(lw.holds) == 0 && lw.any && m.heldID == 0 {
+		// A list command, a bounce to a list, or a post to a list whose
+		// members take no copy: done, nothing to keep.
+		for _, f := range lw.after {
+			f(ctx)
+		}
+		return &Result{}, nil, nil
+	}
+	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && len(lw.holds) == 0 && m.heldID == 0 {
 		// Every recipient's copy was dropped (full forward targets):
 		// refuse for now rather than accept into nowhere.
 		return nil, nil, ErrMailboxFull
@@ -413,36 +444,52 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 			}
 		}
 	}
+	for _, s := range lw.stores {
+		rcpts = append(rcpts, store.Rcpt{MailboxID: s.target.MailboxID, Prefix: s.prefix})
+	}
 	queued := 0
 	handedOver = true
 	sr, err := d.store.Deliver(ctx, &store.Delivery{
 		Blob:     m.Blob,
 		Rcpts:    rcpts,
-		KeepBlob: len(envs) > 0,
-		Extra: func(tx database.Tx, key string) error {
+		KeepBlob: len(envs) > 0 || len(lw.holds) > 0 || m.heldID != 0,
+		Extra: func(t database.Tx, key string) error {
+			tx := t.Gorm()
 			queued = 0
+			if err := lw.insertHeld(tx, key, d.now()); err != nil {
+				return err
+			}
+			if m.heldID != 0 {
+				r := tx.Where("id = ?", m.heldID).Delete(&heldRow{})
+				if r.Error != nil {
+					return fmt.Errorf("remove held post: %w", r.Error)
+				}
+				if r.RowsAffected != 1 {
+					return fmt.Errorf("held post %d moderated already: %w", m.heldID, tenants.ErrBadToken)
+				}
+			}
 			for _, e := range envs {
 				e.BlobKey = key
-				if err := d.queue.EnqueueTx(tx, e); err != nil {
+				if err := d.queue.EnqueueTx(t, e); err != nil {
 					return fmt.Errorf("queue for %s: %w", strings.Join(e.Rcpts, ", "), err)
 				}
 				queued += len(e.Rcpts)
 			}
 			if d.limiter != nil {
 				for _, b := range bounces {
-					if err := d.limiter.ReserveBounce(tx, srsAccount(b), b.SRSAddress); err != nil {
+					if err := d.limiter.ReserveBounce(t, srsAccount(b), b.SRSAddress); err != nil {
 						return fmt.Errorf("count the bounce through %s: %w", b.SRSAddress, err)
 					}
 				}
 				for _, f := range x.forwards {
 					a := RateAccount{MailboxID: f.from.MailboxID, DomainID: f.from.DomainID, Address: f.from.Address}
-					if err := d.limiter.Record(tx, a, int64(len(f.to))); err != nil {
+					if err := d.limiter.Record(t, a, int64(len(f.to))); err != nil {
 						return fmt.Errorf("count the forwards of %s: %w", f.from.Address, err)
 					}
 				}
 			}
 			if a, n, ok := m.sendCount(); ok && d.limiter != nil {
-				return d.limiter.Reserve(tx, a, n)
+				return d.limiter.Reserve(t, a, n)
 			}
 			return nil
 		},
@@ -455,13 +502,16 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 		if e != nil {
 			// Quotas are checked above and passed as unlimited, so this
 			// can't happen; say so loudly if it ever does.
-			d.log.ErrorContext(ctx, "store refused a recipient", "mailbox", x.stores[i].Address.String(), "err", e)
+			d.log.ErrorContext(ctx, "store refused a recipient", "rcpt", i, "err", e)
 			continue
 		}
 		res.Stored++
 	}
 	if len(envs) > 0 {
 		d.queue.Kick()
+	}
+	for _, f := range lw.after {
+		f(ctx)
 	}
 	return res, x.responders, nil
 }

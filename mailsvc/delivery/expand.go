@@ -131,6 +131,13 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 					keep = true
 				case err != nil:
 					return nil, fmt.Errorf("resolve forward %s of %s: %w", k, p.Mailbox.Address, err)
+				case fp.List != nil:
+					// A forward to a list would post as the
+					// forwarding mailbox's sender; tenants refuses
+					// such forwards, and one left over keeps its mail.
+					log.WarnContext(ctx, "forward target is a list; the forwarding mailbox keeps the message", "forward", k)
+					resolved[k] = fwdFailed
+					keep = true
 				default:
 					tid := fp.Mailbox.MailboxID
 					resolved[k] = tid

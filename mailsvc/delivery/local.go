@@ -30,7 +30,7 @@ func (d *Deliverer) DeliverLocal(ctx context.Context, from string, rcpts []strin
 		if err != nil && !errors.Is(err, tenants.ErrNotHosted) {
 			return fmt.Errorf("deliver local to %s: %w", to, err)
 		}
-		if r.Plan == nil && r.Remote.IsZero() {
+		if r.Plan == nil && r.List == nil && r.Remote.IsZero() {
 			return fmt.Errorf("deliver local to %s: %w", to, tenants.ErrNotHosted)
 		}
 		rs = append(rs, r)

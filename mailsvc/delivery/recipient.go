@@ -63,11 +63,16 @@ func (d *Deliverer) CheckRecipient(ctx context.Context, c RcptCheck) (Recipient,
 			return Recipient{}, err
 		}
 	}
-	if r.Plan != nil {
+	switch {
+	case r.List != nil:
+		if err := d.checkList(ctx, r, c.From); err != nil {
+			return Recipient{}, err
+		}
+	case r.Plan != nil:
 		if err := d.CheckQuota(ctx, r.Plan, c.Size); err != nil {
 			return Recipient{}, err
 		}
-	} else if !d.CanQueue() {
+	case !d.CanQueue():
 		return Recipient{}, fmt.Errorf("%s: %w", r.Remote, ErrNoQueue)
 	}
 	if c.Login != nil && c.Pending > 0 {

@@ -47,7 +47,7 @@ func (o *Outbox) EnqueueTx(t database.Tx, e Envelope) error {
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	if st.ArchiveAddress != "" {
+	if st.ArchiveAddress != "" && e.Kind != KindList {
 		a, err := address.ParseAddress(st.ArchiveAddress)
 		if err != nil {
 			return fmt.Errorf("enqueue: archive address: %w", err)

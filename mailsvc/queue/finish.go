@@ -171,7 +171,7 @@ func (q *Queue) bounce(ctx context.Context, j *job, results []result, idx []int,
 	// no copy goes to our postmaster, who can do nothing about it (Postfix
 	// sends the postmaster no copy of bounces by default).
 	var pm *newRcpt
-	if j.msg.Kind != KindForward {
+	if j.msg.Kind != KindForward && j.msg.Kind != KindList {
 		a, err := q.postmasterFor(ctx, j.msg.DomainID)
 		if err != nil {
 			return err

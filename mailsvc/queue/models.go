@@ -9,11 +9,16 @@ const (
 	KindResponder  = "responder"
 	KindDSN        = "dsn"
 	KindReport     = "report"
+	// KindList: a list's copy for one member (VERP sender), its notices
+	// and mail to its owners (mailsvc/delivery, list.go). No archive
+	// copy per envelope, no postmaster copy of a failure: the failure
+	// goes to the VERP address, which counts it against the member.
+	KindList = "list"
 )
 
 func validKind(k string) bool {
 	switch k {
-	case KindSubmission, KindForward, KindResponder, KindDSN, KindReport:
+	case KindSubmission, KindForward, KindResponder, KindDSN, KindReport, KindList:
 		return true
 	}
 	return false

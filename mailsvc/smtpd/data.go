@@ -66,7 +66,7 @@ func (ss *session) Data(r io.Reader) error {
 		return ss.temp("receive message", rerr)
 	}
 	h := delivery.ParseHeader(pending.ReaderAt(), pending.Size())
-	m := &delivery.Message{From: ss.from, Blob: pending, OwnReceived: 1, Rcpts: ss.rcpts, Header: h}
+	m := &delivery.Message{From: ss.from, Blob: pending, OwnReceived: 1, Rcpts: ss.rcpts, Header: h, Remote: ss.remote}
 	if ss.e.submission {
 		if err := ss.checkOriginators(log, h); err != nil {
 			pending.Abort()

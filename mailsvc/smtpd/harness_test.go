@@ -109,6 +109,8 @@ type envOptions struct {
 	// sessions is the session watch, made on the env's tenants service
 	// when set (a test runs it or calls Check).
 	sessions func(*tenants.Service) *tenants.SessionWatch
+	// publicURL is delivery's --public-url (lists' links).
+	publicURL string
 }
 
 func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
@@ -137,7 +139,7 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	tcheck(t, err, "srs")
 	outbox := queue.NewOutbox(nil)
 	e.d = delivery.New(delivery.Options{Tenants: e.ten, Store: e.st, Queue: outbox, SRS: srs, Hostname: "mx.test", Logger: log,
-		Limits: o.limits})
+		Limits: o.limits, PublicURL: o.publicURL})
 	e.q, err = queue.New(db, e.st, e.ten, e.d, queue.Options{Hostname: "mx.test", Logger: log, Outbox: outbox})
 	tcheck(t, err, "queue")
 	e.fixtures()

@@ -61,3 +61,7 @@ func errUnqualified(path, role string) *smtp.SMTPError {
 	}, path)
 	return reply(504, 5, 5, 2, "<"+path+">: "+role+" address rejected: need fully-qualified address")
 }
+
+// errNotListPoster: the sender may not post to the list (RFC 3463 5.7.1,
+// delivery.ErrNotListPoster).
+var errNotListPoster = reply(550, 5, 7, 1, "You may not post to this list")

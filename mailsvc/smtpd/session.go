@@ -238,6 +238,9 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 	case errors.Is(err, delivery.ErrSRSRefused):
 		ss.log.Info("RCPT refused: SRS address", "rcpt", to, "err", err)
 		return errSRSRefused
+	case errors.Is(err, delivery.ErrNotListPoster):
+		ss.log.Info("RCPT refused: not a poster of the list", "rcpt", to, "from", ss.from.String())
+		return errNotListPoster
 	case errors.Is(err, tenants.ErrNotHosted):
 		ss.log.Info("RCPT refused: relaying denied", "rcpt", to)
 		return errRelayDenied

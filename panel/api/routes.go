@@ -42,6 +42,12 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.PUT("/domains/:domain/mailboxes/:local/forwards", h.forwardsPut)
 	a.GET("/domains/:domain/mailboxes/:local/responder", h.responderGet)
 	a.PUT("/domains/:domain/mailboxes/:local/responder", h.responderPut)
+	a.GET("/domains/:domain/lists", h.listList)
+	a.POST("/domains/:domain/lists", h.listCreate)
+	a.DELETE("/domains/:domain/lists/:list", h.listDelete)
+	a.GET("/domains/:domain/lists/:list/members", h.listMemberList)
+	a.POST("/domains/:domain/lists/:list/members", h.listMemberAdd)
+	a.DELETE("/domains/:domain/lists/:list/members/:member", h.listMemberDelete)
 	if env.Queue != nil {
 		a.GET("/routes", h.routeList)
 		a.PUT("/routes/:domain", h.routePut)

@@ -1,7 +1,7 @@
 // Package postmaster is a domain's area of the panel (/d/DOMAIN): the
 // MailMax-style mailbox list, a mailbox's settings, aliases, forwards and
 // responder, the catchrest account, the CSV import and export, the
-// domain's audit log, and, when the panel has the outbound queue, the
+// domain's audit log, its mailing lists and their members, and, when the panel has the outbound queue, the
 // domain's queued messages and failed deliveries. A postmaster reaches
 // their own domain only; a system administrator reaches every domain.
 // Which domain is reachable is decided by the Scope of the signed-in
@@ -46,6 +46,14 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/import/confirm", h.importConfirm)
 	g.GET("/export.csv", h.export)
 	g.GET("/audit", h.audit)
+	g.GET("/lists", h.listIndex)
+	g.POST("/lists", h.listCreate)
+	g.GET("/lists/:list", h.listShow)
+	g.GET("/lists/:list/members.csv", h.listExport)
+	g.POST("/lists/:list/delete", h.listRemove)
+	g.POST("/lists/:list/members", h.listMembersAdd)
+	g.POST("/lists/:list/members/:member/delete", h.listMemberRemove)
+	g.POST("/lists/:list/members/:member/pause", h.listMemberPause)
 	if env.Queue != nil {
 		g.GET("/queue", h.queueList)
 		g.GET("/queue/failures", h.queueFailures)

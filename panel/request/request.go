@@ -189,7 +189,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 // navigation, and an administrator's tabs on that domain's pages.
 func (e *Env) domainTabs(d string) []views.NavLink {
 	base := "/d/" + url.PathEscape(d)
-	tabs := []views.NavLink{{Label: "Mailboxes", Href: base}, {Label: "Aliases", Href: base + "/aliases"}, {Label: "Import", Href: base + "/import"}}
+	tabs := []views.NavLink{{Label: "Mailboxes", Href: base}, {Label: "Aliases", Href: base + "/aliases"}, {Label: "Lists", Href: base + "/lists"}, {Label: "Import", Href: base + "/import"}}
 	if e.Queue != nil {
 		tabs = append(tabs, views.NavLink{Label: "Queue", Href: base + "/queue"})
 	}
