@@ -27,6 +27,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
@@ -75,6 +76,9 @@ type Options struct {
 	// SRS rewrites the sender of remote forwards; nil keeps it (and
 	// SPF at the receiver may then fail).
 	SRS *SRS
+	// DKIM signs outgoing mail once, when it is queued (envelopes tells
+	// with which domain's keys); nil sends it unsigned.
+	DKIM *msgauth.Signer
 	// Limits are the send limits (ratelimit.go): of submissions over SMTP
 	// and webmail, remote forwards, responders and SRS bounces alike; zero
 	// fields take the defaults.
@@ -98,6 +102,7 @@ type Deliverer struct {
 	store       *store.Store
 	queue       Queue
 	srs         *SRS
+	dkim        *msgauth.Signer
 	limiter     *Limiter
 	hostname    string
 	log         *slog.Logger
@@ -109,7 +114,7 @@ type Deliverer struct {
 
 // New returns a Deliverer.
 func New(opts Options) *Deliverer {
-	d := &Deliverer{tenants: opts.Tenants, store: opts.Store, queue: opts.Queue, srs: opts.SRS, hostname: opts.Hostname,
+	d := &Deliverer{tenants: opts.Tenants, store: opts.Store, queue: opts.Queue, srs: opts.SRS, dkim: opts.DKIM, hostname: opts.Hostname,
 		log: opts.Logger, now: opts.Now, maxReceived: opts.MaxReceived, maxHops: opts.MaxForwardHops, maxGen: opts.MaxGeneratedSize}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -326,6 +331,13 @@ type Message struct {
 	responder *RateAccount
 	// Header is the parsed header, when the caller has it already.
 	Header *Header
+	// AuthResults is the receiving server's Authentication-Results
+	// field (mailsvc/msgauth), stored above the message for every local
+	// recipient, part of the delivery prefix like Return-Path.
+	AuthResults string
+	// Quarantine files the local copies into Junk (the author domain's
+	// DMARC policy asks so).
+	Quarantine bool
 }
 
 // sendCount is what m counts against the send limits when it commits: a
@@ -406,6 +418,9 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	rcpts := make([]store.Rcpt, len(x.stores))
 	for i, s := range x.stores {
 		rcpts[i] = store.Rcpt{MailboxID: s.MailboxID, Prefix: "Return-Path: " + from + "\r\nDelivered-To: " + s.Address.String() + "\r\n"}
+		if m.Quarantine {
+			rcpts[i].Folder = "Junk"
+		}
 		if s.MailboxID == tenants.SystemMailbox {
 			// Postmaster mail nobody was named for (tenants.Plan.System).
 			rcpts[i] = store.Rcpt{System: true, Prefix: "Return-Path: " + from + "\r\n"}
@@ -413,6 +428,10 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 				rcpts[i].Prefix += "Delivered-To: " + s.Address.String() + "\r\n"
 			}
 		}
+		rcpts[i].Prefix += m.AuthResults
+	}
+	if err := d.sign(ctx, m, envs); err != nil {
+		return nil, nil, err
 	}
 	queued := 0
 	handedOver = true
@@ -424,7 +443,7 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 			queued = 0
 			for _, e := range envs {
 				e.BlobKey = key
-				if err := d.queue.EnqueueTx(tx, e); err != nil {
+				if err := d.queue.EnqueueTx(tx, e.Envelope); err != nil {
 					return fmt.Errorf("queue for %s: %w", strings.Join(e.Rcpts, ", "), err)
 				}
 				queued += len(e.Rcpts)
@@ -465,6 +484,35 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 		d.queue.Kick()
 	}
 	return res, x.responders, nil
+}
+
+// sign puts the DKIM-Signature fields of each envelope's signing domain on
+// top of its prefix: computed once per domain over the stored message, the
+// same bytes the queue sends after the prefix. A domain whose keys can't be
+// used fails the delivery (a temporary error): mail is not sent unsigned
+// behind the domain's back.
+func (d *Deliverer) sign(ctx context.Context, m *Message, envs []outbound) error {
+	if d.dkim == nil {
+		return nil
+	}
+	sigs := map[address.Domain]string{}
+	for i := range envs {
+		dom := envs[i].signer
+		if dom == "" {
+			continue
+		}
+		sig, ok := sigs[dom]
+		if !ok {
+			var err error
+			sig, err = d.dkim.Sign(ctx, dom, io.NewSectionReader(m.Blob.ReaderAt(), 0, m.Blob.Size()))
+			if err != nil {
+				return fmt.Errorf("sign for %s: %w", dom, err)
+			}
+			sigs[dom] = sig
+		}
+		envs[i].Prefix = sig + envs[i].Prefix
+	}
+	return nil
 }
 
 // io.Reader helper for callers that hand a message body: copy at most max

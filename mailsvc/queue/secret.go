@@ -138,3 +138,17 @@ func (s *sealer) open(sealed, owner string) (string, error) {
 	}
 	return string(plain), nil
 }
+
+// Sealer seals other secrets Postdesk keeps in the database (DKIM private
+// keys: tenants.Sealer) the way stored SMTP AUTH passwords are, under the
+// key in its own file (made on first use).
+type Sealer struct{ s *sealer }
+
+// NewSealer returns a Sealer with its key in the file at path.
+func NewSealer(path string) *Sealer { return &Sealer{s: newSealer(path)} }
+
+// Seal encrypts plain for the entry named by owner.
+func (s *Sealer) Seal(plain, owner string) (string, error) { return s.s.seal(plain, owner) }
+
+// Open decrypts what Seal made for owner.
+func (s *Sealer) Open(sealed, owner string) (string, error) { return s.s.open(sealed, owner) }

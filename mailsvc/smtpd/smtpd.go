@@ -41,6 +41,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -184,7 +185,11 @@ type Options struct {
 	// IMAP and POP3, run by the caller. Nil: sessions are not watched.
 	Sessions  *tenants.SessionWatch
 	Deliverer *delivery.Deliverer
-	Blobs     blob.Store // its Free tells when disk space is low
+	// Checker runs SPF, DKIM and DMARC on mail at the MX (msgauth); nil
+	// runs none, and the Authentication-Results field holds only the
+	// hosted-sender mark.
+	Checker *msgauth.Checker
+	Blobs   blob.Store // its Free tells when disk space is low
 	DB        *database.DB
 	// TLS is the certificate configuration for STARTTLS and implicit TLS;
 	// nil offers no TLS.
@@ -199,6 +204,7 @@ type Server struct {
 	tenants   *tenants.Service
 	sessions  *tenants.SessionWatch
 	deliverer *delivery.Deliverer
+	checker   *msgauth.Checker
 	blobs     blob.Store
 	db        *database.DB
 	tls       *tls.Config
@@ -212,7 +218,7 @@ type Server struct {
 // New returns a Server.
 func New(opts Options) *Server {
 	opts.Config.defaults()
-	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, blobs: opts.Blobs, db: opts.DB,
+	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, checker: opts.Checker, blobs: opts.Blobs, db: opts.DB,
 		tls: opts.TLS, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
