@@ -190,7 +190,7 @@ type Options struct {
 	// hosted-sender mark.
 	Checker *msgauth.Checker
 	Blobs   blob.Store // its Free tells when disk space is low
-	DB        *database.DB
+	DB      *database.DB
 	// TLS is the certificate configuration for STARTTLS and implicit TLS;
 	// nil offers no TLS.
 	TLS    *tls.Config
