@@ -56,5 +56,8 @@ func openDelivery(a *app, m *mailServices) error {
 	}
 	m.queue = q
 	m.bg = append(m.bg, q.Run)
+	// Rotated DKIM keys sign once DNS shows their records, checked every
+	// minute.
+	m.bg = append(m.bg, msgauth.NewRotator(a.tenants, m.resolver, a.log.With("part", "dkim"), 0).Run)
 	return nil
 }

@@ -286,3 +286,35 @@ func TestCopyStripped(t *testing.T) {
 		}
 	}
 }
+
+// TestRotation: a rotated pair signs only once DNS shows both its records;
+// until then the old pair goes on signing.
+func TestRotation(t *testing.T) {
+	s, old := dkimKeys(t)
+	d := mailtest.StartDNS(t)
+	ctx := context.Background()
+	rot, err := s.RotateDKIMKeys(ctx, tenants.SystemScope("test"), address.Domain("a.test"))
+	tcheck(t, err, "rotate")
+	r := msgauth.NewRotator(s, resolver(d), nil, 0)
+	selectors := func() string {
+		sig, err := msgauth.NewSigner(s).Sign(ctx, address.Domain("a.test"), strings.NewReader(plainMessage))
+		tcheck(t, err, "sign")
+		return sig
+	}
+	// Nothing published, then one of the two: no switch.
+	for i := 0; i < 2; i++ {
+		got, err := r.Check(ctx)
+		tcheck(t, err, "check")
+		if len(got) != 0 || !strings.Contains(selectors(), "s="+old[0].Selector) {
+			t.Fatalf("pass %d: switched %v before DNS showed both records", i, got)
+		}
+		d.TXT(strings.TrimSuffix(rot[0].Record.Name, "."), rot[0].Record.Value)
+	}
+	d.TXT(strings.TrimSuffix(rot[1].Record.Name, "."), rot[1].Record.Value)
+	got, err := r.Check(ctx)
+	tcheck(t, err, "check")
+	sig := selectors()
+	if len(got) != 1 || !strings.Contains(sig, "s="+rot[0].Selector) || !strings.Contains(sig, "s="+rot[1].Selector) || strings.Contains(sig, old[0].Selector) {
+		t.Errorf("after both records: switched %v, signatures:\n%s", got, sig)
+	}
+}
