@@ -49,7 +49,7 @@ const DKIMGrace = 7 * 24 * time.Hour
 const dkimRSABits = 2048
 
 // Sealer encrypts secrets kept in the database (DKIM private keys) under a
-// key kept elsewhere (mailsvc/queue's key file). owner binds a ciphertext
+// key kept elsewhere: tenants/seal's key file. owner binds a ciphertext
 // to its row, so ciphertexts can't be swapped between rows.
 type Sealer interface {
 	Seal(plain, owner string) (string, error)

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/postdesk/postdesk/database"
-	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/auth"
+	"github.com/postdesk/postdesk/tenants/seal"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -21,7 +21,7 @@ import (
 // sealer, as serve and the CLI do, under a key file in a temp folder.
 func dkimService(t *testing.T, db *database.DB) (*tenants.Service, string) {
 	keyFile := filepath.Join(t.TempDir(), "dkim.key")
-	return tenants.New(db, tenants.Options{Hasher: auth.TestHasher(), Sealer: queue.NewSealer(keyFile)}), keyFile
+	return tenants.New(db, tenants.Options{Hasher: auth.TestHasher(), Sealer: seal.New(keyFile)}), keyFile
 }
 
 // TestDKIMKeys: a domain's first pair (Ed25519 and RSA-2048, a selector

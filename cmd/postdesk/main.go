@@ -15,9 +15,9 @@ import (
 	"syscall"
 
 	"github.com/postdesk/postdesk/database"
-	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/seal"
 )
 
 // app is what a command runs with.
@@ -128,7 +128,7 @@ func (a *app) open(ctx context.Context) error {
 	a.db = db
 	// DKIM private keys are sealed with a key file of their own in the
 	// data folder, as the queue's stored passwords are with theirs.
-	a.tenants = tenants.New(db, tenants.Options{Logger: log, Sealer: queue.NewSealer(filepath.Join(a.cfg.DataDir, "dkim.key"))})
+	a.tenants = tenants.New(db, tenants.Options{Logger: log, Sealer: seal.New(filepath.Join(a.cfg.DataDir, "dkim.key"))})
 	return nil
 }
 

@@ -21,9 +21,9 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/dnsres"
 	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
-	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
+	"github.com/postdesk/postdesk/tenants/seal"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -114,7 +114,7 @@ func TestSPF(t *testing.T) {
 // tenants service and the records to publish.
 func dkimKeys(t *testing.T) (*tenants.Service, []tenants.DKIMKeyInfo) {
 	db := tenantstest.Open(t, database.SQLite)
-	s := tenants.New(db, tenants.Options{Sealer: queue.NewSealer(filepath.Join(t.TempDir(), "dkim.key"))})
+	s := tenants.New(db, tenants.Options{Sealer: seal.New(filepath.Join(t.TempDir(), "dkim.key"))})
 	ctx := context.Background()
 	_, err := s.CreateDomain(ctx, tenants.SystemScope("test"), address.Domain("a.test"), "")
 	tcheck(t, err, "create domain")

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,7 +29,6 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
-	"github.com/postdesk/postdesk/tenants/auth"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -139,7 +137,7 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	var signer *msgauth.Signer
 	var checker *msgauth.Checker
 	if o.dns != nil {
-		e.ten = tenants.New(db, tenants.Options{Hasher: auth.TestHasher(), Sealer: queue.NewSealer(filepath.Join(t.TempDir(), "dkim.key"))})
+		e.ten = tenantstest.SealedService(t, db, nil)
 		signer = msgauth.NewSigner(e.ten)
 		checker = msgauth.NewChecker(&dnsres.Resolver{Server: o.dns.Addr, Timeout: 2 * time.Second})
 	}

@@ -42,6 +42,9 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.PUT("/domains/:domain/mailboxes/:local/forwards", h.forwardsPut)
 	a.GET("/domains/:domain/mailboxes/:local/responder", h.responderGet)
 	a.PUT("/domains/:domain/mailboxes/:local/responder", h.responderPut)
+	a.GET("/domains/:domain/dkim", h.dkimList)
+	a.POST("/domains/:domain/dkim", h.dkimCreate)
+	a.POST("/domains/:domain/dkim/rotate", h.dkimRotate)
 	if env.Queue != nil {
 		a.GET("/routes", h.routeList)
 		a.PUT("/routes/:domain", h.routePut)
