@@ -318,3 +318,31 @@ func TestRotation(t *testing.T) {
 		t.Errorf("after both records: switched %v, signatures:\n%s", got, sig)
 	}
 }
+
+// TestDNSCheck: the records a domain should publish, against what the
+// loopback DNS shows: ok, missing or wrong, each with its reason.
+func TestDNSCheck(t *testing.T) {
+	s, keys := dkimKeys(t)
+	d := mailtest.StartDNS(t)
+	ctx := context.Background()
+	d.Add("a.test. 300 IN MX 10 mx.postdesk.test.")
+	d.TXT("a.test", "v=spf1 mx -all")
+	d.TXT("a.test", "v=spf1 +all")
+	d.TXT(strings.TrimSuffix(keys[0].Record.Name, "."), keys[0].Record.Value)
+	d.TXT(strings.TrimSuffix(keys[1].Record.Name, "."), "v=DKIM1; k=rsa; p=AAAA")
+	recs, err := s.ExpectedDNS(ctx, tenants.SystemScope("test"), address.Domain("a.test"), "mx.postdesk.test")
+	tcheck(t, err, "expected records")
+	got := map[string]string{}
+	for _, st := range msgauth.DNSCheck(ctx, resolver(d), recs) {
+		got[st.Kind+" "+st.Selector] = st.Status
+		if st.Status != "ok" && st.Problem == "" {
+			t.Errorf("%s %s is %s without a reason", st.Kind, st.Name, st.Status)
+		}
+	}
+	want := map[string]string{"MX ": "ok", "SPF ": "wrong", "DKIM " + keys[0].Selector: "ok", "DKIM " + keys[1].Selector: "wrong", "DMARC ": "missing"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s (all: %v)", k, got[k], v, got)
+		}
+	}
+}

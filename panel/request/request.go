@@ -129,6 +129,11 @@ type Env struct {
 	// ClientSetup is what mail clients are told to use; nil leaves the
 	// set-up section out of a user's settings.
 	ClientSetup *clientsetup.Servers
+	// DNS looks up a domain's published records for its DNS page; nil
+	// shows the records to publish without checking them. MailHost is
+	// the host name the domains' MX records should name.
+	DNS      DNSChecker
+	MailHost string
 }
 
 // Page builds the frame of a page: title, assets, the signed-in user, the
@@ -163,6 +168,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		}
 		add("Mailboxes", d)
 		add("Aliases", d+"/aliases")
+		add("DNS", d+"/dns")
 		add("Import", d+"/import")
 		if e.Queue != nil {
 			add("Queue", d+"/queue")
