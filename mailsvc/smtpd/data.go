@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -167,7 +168,9 @@ func (ss *session) checkAuthenticity(log *slog.Logger, m *delivery.Message, pend
 	if !ss.from.IsNull() {
 		in.MailFrom = ss.from.String()
 	}
-	v := ss.s.checker.Check(ss.ctx, in)
+	ctx, cancel := context.WithTimeout(ss.ctx, ss.s.cfg.CheckTimeout)
+	v := ss.s.checker.Check(ctx, in)
+	cancel()
 	m.AuthResults = v.AuthResults(ss.s.cfg.Hostname, extra...)
 	if v.Rejects() {
 		log.Info("DATA refused: DMARC policy reject", "from_domain", v.FromDom, "spf", v.SPF, "dmarc", v.DMARC)

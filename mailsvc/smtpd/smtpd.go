@@ -78,6 +78,10 @@ type Config struct {
 	// AUTH's is 454 4.7.0, RFC 4954 6's temporary authentication failure.
 	CommandTimeout  time.Duration
 	DeliveryTimeout time.Duration
+	// CheckTimeout bounds the MX's SPF, DKIM and DMARC lookups of one
+	// message (within DeliveryTimeout); what has not answered by then is
+	// a temperror, and the message is delivered. Default 30s.
+	CheckTimeout time.Duration
 	// Connection caps (mailsvc/connlimit): open connections on the MX, and
 	// on submission (587 and 465 together), each with its own total so
 	// that a flood on the MX can't shut users out of submission; and from
@@ -140,6 +144,9 @@ func (c *Config) defaults() {
 	}
 	if c.DeliveryTimeout <= 0 {
 		c.DeliveryTimeout = 2 * time.Minute
+	}
+	if c.CheckTimeout <= 0 {
+		c.CheckTimeout = 30 * time.Second
 	}
 	for _, f := range []struct {
 		v   *int
