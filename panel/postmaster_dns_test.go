@@ -25,7 +25,7 @@ func TestPostmasterDNS(t *testing.T) {
 			t.Fatalf("a domain without keys: no add form, or DKIM rows")
 		}
 		for _, k := range []string{"MX", "SPF", "DMARC"} {
-			if doc.Find(`[data-testid="dns-` + k + `"]`).Length() != 1 {
+			if doc.Find(`[data-testid="dns-`+k+`"]`).Length() != 1 {
 				t.Errorf("no %s row", k)
 			}
 		}
