@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,6 +161,60 @@ func TestDKIMKeys(t *testing.T) {
 		other, _ := dkimService(t, db)
 		if _, err := other.DKIMSigners(ctx, dom(t, "a.test")); err == nil {
 			t.Error("keys open with another key file")
+		}
+	})
+}
+
+// TestDMARCForwarders: a domain's trusted forwarder networks are parsed
+// and bounded (none wider than a /16 or /32), replaced whole, checked for
+// the MX by the recipients' domains, and kept within the postmaster's
+// domain.
+func TestDMARCForwarders(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		s := tenantstest.Service(db, nil)
+		sc := tenants.SystemScope("test")
+		a, err := s.CreateDomain(ctx, sc, dom(t, "a.test"), "")
+		tcheck(t, err, "create a.test")
+		b, err := s.CreateDomain(ctx, sc, dom(t, "b.test"), "")
+		tcheck(t, err, "create b.test")
+		var ve *tenants.ValidationError
+		for _, bad := range []string{"10.0.0.0/8", "::/0", "2001:db8::/16", "nonsense", "192.0.2.1/33"} {
+			if _, err := tenants.ParseForwarders(bad); !errors.As(err, &ve) {
+				t.Errorf("%q: %v, want a ValidationError", bad, err)
+			}
+		}
+		nets, err := tenants.ParseForwarders("192.0.2.77/24, 2001:db8::1 198.51.100.7")
+		tcheck(t, err, "parse")
+		tcheck(t, s.SetDMARCForwarders(ctx, sc, dom(t, "a.test"), nets), "set")
+		got, err := s.DMARCForwarders(ctx, sc, dom(t, "a.test"))
+		tcheck(t, err, "list")
+		if len(got) != 3 || got[0].String() != "192.0.2.0/24" {
+			t.Errorf("networks: %v", got)
+		}
+		for _, tc := range []struct {
+			domains []int64
+			ip      string
+			want    bool
+		}{
+			{[]int64{a.ID}, "192.0.2.200", true},
+			{[]int64{a.ID}, "::ffff:198.51.100.7", true},
+			{[]int64{a.ID}, "198.51.100.8", false},
+			{[]int64{b.ID}, "192.0.2.200", false},
+			{[]int64{b.ID, a.ID}, "2001:db8::1", true},
+		} {
+			ok, err := s.TrustsForwarder(ctx, tc.domains, netip.MustParseAddr(tc.ip))
+			if err != nil || ok != tc.want {
+				t.Errorf("%v trusts %s: %t %v, want %t", tc.domains, tc.ip, ok, err, tc.want)
+			}
+		}
+		pmB := tenants.Scope{Role: tenants.RolePostmaster, DomainID: b.ID, Actor: "pm@b.test"}
+		if err := s.SetDMARCForwarders(ctx, pmB, dom(t, "a.test"), nil); !errors.Is(err, tenants.ErrNotFound) {
+			t.Errorf("b's postmaster sets a.test's forwarders: %v", err)
+		}
+		tcheck(t, s.SetDMARCForwarders(ctx, sc, dom(t, "a.test"), nil), "clear")
+		if got, _ := s.DMARCForwarders(ctx, sc, dom(t, "a.test")); len(got) != 0 {
+			t.Errorf("after clearing: %v", got)
 		}
 	})
 }

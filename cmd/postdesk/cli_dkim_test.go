@@ -49,3 +49,24 @@ func TestCLIDKIM(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIDMARCForwarders: dmarc forwarders sets, shows and clears a
+// domain's trusted forwarders, refusing a network that is too wide.
+func TestCLIDMARCForwarders(t *testing.T) {
+	for _, eng := range tenantstest.Engines {
+		t.Run(string(eng), func(t *testing.T) {
+			e := newCLIEnv(t, eng)
+			e.ok("domain", "add", "a.test")
+			e.fails("too wide", "dmarc", "forwarders", "a.test", "10.0.0.0/8")
+			if out := e.ok("dmarc", "forwarders", "a.test", "192.0.2.1,2001:db8::/48"); !strings.Contains(out, "192.0.2.1/32, 2001:db8::/48") {
+				t.Errorf("set: %s", out)
+			}
+			if out := e.ok("dmarc", "forwarders", "a.test"); !strings.Contains(out, "192.0.2.1/32") {
+				t.Errorf("show: %s", out)
+			}
+			if out := e.ok("dmarc", "forwarders", "a.test", "-"); !strings.Contains(out, "trusts no forwarders") {
+				t.Errorf("clear: %s", out)
+			}
+		})
+	}
+}

@@ -53,6 +53,7 @@ func commands() map[string]command {
 		"postmaster": {usage: "postmaster [ADDRESS|-]: show, name or clear the system postmaster (a bare <postmaster>, and postmaster@ of a domain with no postmaster and no catchrest)",
 			run: runPostmaster},
 		"route":    {usage: "route add|rm|list DOMAIN [HOST[:PORT]] [--tls] [--user U --password-stdin]", run: runRoute},
+		"dmarc":    {usage: "dmarc forwarders DOMAIN [NETWORK,...|-]: forwarders whose mail failing DMARC p=reject goes to Junk instead", run: runDMARC},
 		"dkim":     {usage: "dkim add|rotate|records|list DOMAIN: DKIM keys (Ed25519 and RSA-2048) and the TXT records to publish", run: runDKIM},
 		"delivery": {usage: "delivery show|set [--max-connections N] [--smart-host HOST[:PORT]] ...", run: runDelivery},
 	}

@@ -149,8 +149,9 @@ func (ss *session) received(id string) string {
 // checkAuthenticity runs the MX's checks of a received message (SPF, DKIM,
 // DMARC: msgauth) and gives their Authentication-Results field to the
 // delivery, with the hosted-sender mark; a failing message whose author
-// domain publishes p=reject is refused with 550 5.7.1 (RFC 7489 10.3), one
-// with p=quarantine filed into Junk.
+// domain publishes p=reject is refused with 550 5.7.1 (RFC 7489 10.3),
+// unless it comes from a forwarder a recipient's domain trusts, and is
+// then filed into Junk like one with p=quarantine.
 func (ss *session) checkAuthenticity(log *slog.Logger, m *delivery.Message, pending blob.Pending) *smtp.SMTPError {
 	var extra []string
 	if ss.mark != "" {
@@ -172,12 +173,30 @@ func (ss *session) checkAuthenticity(log *slog.Logger, m *delivery.Message, pend
 	v := ss.s.checker.Check(ctx, in)
 	cancel()
 	m.AuthResults = v.AuthResults(ss.s.cfg.Hostname, extra...)
-	if v.Rejects() {
-		log.Info("DATA refused: DMARC policy reject", "from_domain", v.FromDom, "spf", v.SPF, "dmarc", v.DMARC)
-		return errDMARCReject
-	}
 	m.Quarantine = v.Quarantines()
-	return nil
+	if !v.Rejects() {
+		return nil
+	}
+	// A forwarder a recipient's domain trusts gets Junk instead (RFC
+	// 7489 6.7: local policy): it may have broken the signature.
+	var domains []int64
+	for _, r := range m.Rcpts {
+		if r.Plan != nil {
+			domains = append(domains, r.Plan.Mailbox.DomainID)
+		}
+	}
+	trusted, err := ss.s.tenants.TrustsForwarder(ss.ctx, domains, ip)
+	if err != nil {
+		log.Warn("DATA failed: trusted forwarders unreadable; answered 451", "err", err)
+		return errTempFailure
+	}
+	if trusted {
+		log.Info("DMARC policy reject overridden for a trusted forwarder: filed into Junk", "from_domain", v.FromDom)
+		m.Quarantine = true
+		return nil
+	}
+	log.Info("DATA refused: DMARC policy reject", "from_domain", v.FromDom, "spf", v.SPF, "dmarc", v.DMARC)
+	return errDMARCReject
 }
 
 // hostedSenderMark is the result added to our Authentication-Results

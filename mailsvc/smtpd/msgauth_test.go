@@ -13,6 +13,7 @@ import (
 
 	"github.com/postdesk/postdesk/mailsvc/dnsres"
 	"github.com/postdesk/postdesk/mailsvc/mailtest"
+	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
@@ -87,6 +88,19 @@ func TestMXAuthentication(t *testing.T) {
 		junk := mailtest.Folder(t, e.ctx, e.st, e.ids["john@example.test"], "Junk")
 		if len(junk) != 1 || !strings.Contains(junk[0], "Subject: suspect") || !strings.Contains(junk[0], "dmarc=fail (p=quarantine)") {
 			t.Errorf("Junk holds %q, want the quar.test message", junk)
+		}
+
+		// A forwarder example.test trusts: p=reject files into Junk.
+		nets, err := tenants.ParseForwarders("127.0.0.1")
+		tcheck(t, err, "parse networks")
+		tcheck(t, e.ten.SetDMARCForwarders(e.ctx, sys, address.Domain("example.test"), nets), "trust forwarder")
+		tcheck(t, send(e.mx, "a@reject.test", []string{"john@example.test"}, msg("a@reject.test", "john@example.test", "forwarded-reject", "")), "send from a trusted forwarder")
+		junk = mailtest.Folder(t, e.ctx, e.st, e.ids["john@example.test"], "Junk")
+		if len(junk) != 2 || !strings.Contains(junk[1], "Subject: forwarded-reject") {
+			t.Errorf("a trusted forwarder's p=reject message is not in Junk: %d messages", len(junk))
+		}
+		if n := len(e.stored("john@example.test")); n != 1 {
+			t.Errorf("INBOX holds %d messages, want 1", n)
 		}
 	}, envOptions{dns: d})
 }
