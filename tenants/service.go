@@ -31,6 +31,8 @@ type Service struct {
 	importSlots chan struct{}
 	// signer is the token signer of links (signer.go), loaded once.
 	signer signerCache
+	// sealer seals DKIM private keys (dkim.go); nil: none can be made.
+	sealer Sealer
 }
 
 // Options configures a Service; zero fields take defaults.
@@ -44,11 +46,14 @@ type Options struct {
 	// AuthCacheTTL is how long a verified password is remembered in this
 	// process (authcache.go); zero: 15 minutes; negative: never.
 	AuthCacheTTL time.Duration
+	// Sealer seals DKIM private keys (dkim.go); nil: DKIM keys can be
+	// neither made nor used.
+	Sealer Sealer
 }
 
 // New returns a Service on db.
 func New(db *database.DB, opts Options) *Service {
-	s := &Service{db: db, hasher: opts.Hasher, now: opts.Now, log: opts.Logger, throttle: opts.Throttle, sleep: opts.Sleep}
+	s := &Service{db: db, hasher: opts.Hasher, now: opts.Now, log: opts.Logger, throttle: opts.Throttle, sleep: opts.Sleep, sealer: opts.Sealer}
 	if s.hasher == (auth.Hasher{}) {
 		s.hasher = auth.DefaultHasher()
 	}

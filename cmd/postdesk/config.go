@@ -64,7 +64,7 @@ type Config struct {
 	POP3MaxConns      string // --pop3-max-connections, POSTDESK_POP3_MAX_CONNECTIONS: POP3 and POP3S together; default 1000
 	POP3MaxConnsPerIP string // --pop3-max-connections-per-ip, POSTDESK_POP3_MAX_CONNECTIONS_PER_IP: per client address; default 10
 
-	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: resolver for outbound MX lookups ("IP" or "IP:port") unless the Delivery Options name one; empty: /etc/resolv.conf
+	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: the resolver of every lookup ("IP" or "IP:port"): SPF, DKIM and DMARC, and outbound MX unless the Delivery Options name one; empty: /etc/resolv.conf
 	SMTPRemotePort string // --smtp-remote-port, POSTDESK_SMTP_REMOTE_PORT: port of remote MX hosts; default 25 (tests point it elsewhere)
 
 	// AdminPassword (POSTDESK_ADMIN_PASSWORD only, never a flag, so it stays
@@ -112,7 +112,7 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"pop3-max-connections-per-ip", "POSTDESK_POP3_MAX_CONNECTIONS_PER_IP", "10", "open POP3 connections (POP3 and POP3S) from one client address (-1: no cap)", &c.POP3MaxConnsPerIP},
 		{"public-url", "POSTDESK_PUBLIC_URL", "", "the panel's public URL, e.g. https://mail.example.com (https: Secure cookies)", &c.PublicURL},
 		{"trusted-proxies", "POSTDESK_TRUSTED_PROXIES", "", "reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated)", &c.TrustedProxies},
-		{"dns-server", "POSTDESK_DNS_SERVER", "", "DNS server for outbound MX lookups, IP[:port] (empty: /etc/resolv.conf; the Delivery Options may name another)", &c.DNSServer},
+		{"dns-server", "POSTDESK_DNS_SERVER", "", "DNS server for every lookup (SPF, DKIM, DMARC, outbound MX), IP[:port] (empty: /etc/resolv.conf; the Delivery Options may name another for MX)", &c.DNSServer},
 		{"smtp-remote-port", "POSTDESK_SMTP_REMOTE_PORT", "25", "port of remote MX hosts (for tests)", &c.SMTPRemotePort},
 	}
 	list := common

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/seal"
 )
 
 // app is what a command runs with.
@@ -51,6 +53,8 @@ func commands() map[string]command {
 		"postmaster": {usage: "postmaster [ADDRESS|-]: show, name or clear the system postmaster (a bare <postmaster>, and postmaster@ of a domain with no postmaster and no catchrest)",
 			run: runPostmaster},
 		"route":    {usage: "route add|rm|list DOMAIN [HOST[:PORT]] [--tls] [--user U --password-stdin]", run: runRoute},
+		"dmarc":    {usage: "dmarc forwarders DOMAIN [NETWORK,...|-]: forwarders whose mail failing DMARC p=reject goes to Junk instead", run: runDMARC},
+		"dkim":     {usage: "dkim add|rotate|records|list DOMAIN: DKIM keys (Ed25519 and RSA-2048) and the TXT records to publish", run: runDKIM},
 		"delivery": {usage: "delivery show|set [--max-connections N] [--smart-host HOST[:PORT]] ...", run: runDelivery},
 		"list": {usage: "list add ADDRESS [--kind announce|discussion|moderated] [--owner ADDRESS]... [--bounce-threshold N] [--non-members refuse|hold] [--archive MAILBOX] | list rm ADDRESS | list show DOMAIN | list member add|rm LIST ADDRESS... | list member list LIST",
 			run: runList},
@@ -125,7 +129,9 @@ func (a *app) open(ctx context.Context) error {
 		log.Info("database migrated", "applied", applied, "version", migrations.Latest())
 	}
 	a.db = db
-	a.tenants = tenants.New(db, tenants.Options{Logger: log})
+	// DKIM private keys are sealed with a key file of their own in the
+	// data folder, as the queue's stored passwords are with theirs.
+	a.tenants = tenants.New(db, tenants.Options{Logger: log, Sealer: seal.New(filepath.Join(a.cfg.DataDir, "dkim.key"))})
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
 	"github.com/postdesk/postdesk/panel"
 )
@@ -85,7 +86,7 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	deps := panel.Deps{Tenants: a.tenants, Logger: log.With("server", "http"), Health: a.db.Ping,
 		PublicURL: a.cfg.PublicURL, TrustedProxies: a.set.TrustedProxies, Webmail: webmailConfig(wm), Queue: mail.queue,
 		ClientSetup: a.set.ClientSetup, SystemMail: systemMail{mail.store},
-		ListModeration: mail.deliverer}
+		ListModeration: mail.deliverer, DNS: msgauth.NewChecker(mail.resolver), MailHost: a.cfg.Hostname}
 	e, err := panel.New(deps)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/dnsres"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
@@ -25,6 +26,9 @@ type mailServices struct {
 	// senders through it (openDelivery).
 	deliverer *delivery.Deliverer
 	queue     *queue.Queue
+	// resolver is the one DNS resolver (--dns-server) of the mail checks
+	// and the DKIM signing's key activation.
+	resolver *dnsres.Resolver
 	// sessions ends the IMAP, POP3 and submission sessions of an account
 	// disabled, expired or whose password changed: one watch for the
 	// process, one query per interval for all its sessions.

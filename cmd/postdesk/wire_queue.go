@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/dnsres"
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/panel/request"
 )
@@ -25,12 +27,18 @@ func openDelivery(a *app, m *mailServices) error {
 	if err != nil {
 		return err
 	}
+	dnsServer, err := dnsres.ParseServer(a.cfg.DNSServer)
+	if err != nil {
+		return fmt.Errorf("--dns-server: %w", err)
+	}
+	m.resolver = &dnsres.Resolver{Server: dnsServer, Timeout: 10 * time.Second}
 	outbox := queue.NewOutbox(nil)
 	m.deliverer = delivery.New(delivery.Options{
 		Tenants:  a.tenants,
 		Store:    m.store,
 		Queue:    outbox,
 		SRS:      srs,
+		DKIM:     msgauth.NewSigner(a.tenants),
 		Limits:   a.set.SendLimits,
 		Hostname: a.cfg.Hostname,
 		Logger:   a.log.With("part", "delivery"),
@@ -51,5 +59,8 @@ func openDelivery(a *app, m *mailServices) error {
 	}
 	m.queue = q
 	m.bg = append(m.bg, q.Run)
+	// Rotated DKIM keys sign once DNS shows their records, checked every
+	// minute.
+	m.bg = append(m.bg, msgauth.NewRotator(a.tenants, m.resolver, a.log.With("part", "dkim"), 0).Run)
 	return nil
 }

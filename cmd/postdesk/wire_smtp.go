@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
 )
@@ -13,6 +14,7 @@ func smtpListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, e
 		Tenants:   a.tenants,
 		Sessions:  m.sessions,
 		Deliverer: m.deliverer,
+		Checker:   msgauth.NewChecker(m.resolver),
 		Blobs:     m.blobs,
 		DB:        a.db,
 		TLS:       certs.Config(),

@@ -26,6 +26,7 @@ import (
 
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/tenants"
@@ -74,6 +75,9 @@ type Options struct {
 	// SRS rewrites the sender of remote forwards; nil keeps it (and
 	// SPF at the receiver may then fail).
 	SRS *SRS
+	// DKIM signs outgoing mail once, when it is queued (envelopes tells
+	// with which domain's keys); nil sends it unsigned.
+	DKIM *msgauth.Signer
 	// Limits are the send limits (ratelimit.go): of submissions over SMTP
 	// and webmail, remote forwards, responders and SRS bounces alike; zero
 	// fields take the defaults.
@@ -101,6 +105,7 @@ type Deliverer struct {
 	store       *store.Store
 	queue       Queue
 	srs         *SRS
+	dkim        *msgauth.Signer
 	limiter     *Limiter
 	hostname    string
 	log         *slog.Logger
@@ -113,7 +118,7 @@ type Deliverer struct {
 
 // New returns a Deliverer.
 func New(opts Options) *Deliverer {
-	d := &Deliverer{tenants: opts.Tenants, store: opts.Store, queue: opts.Queue, srs: opts.SRS, hostname: opts.Hostname,
+	d := &Deliverer{tenants: opts.Tenants, store: opts.Store, queue: opts.Queue, srs: opts.SRS, dkim: opts.DKIM, hostname: opts.Hostname,
 		log: opts.Logger, now: opts.Now, maxReceived: opts.MaxReceived, maxHops: opts.MaxForwardHops, maxGen: opts.MaxGeneratedSize,
 		publicURL: strings.TrimRight(opts.PublicURL, "/")}
 	if d.log == nil {
@@ -344,6 +349,13 @@ type Message struct {
 	// distributed without the poster check, its row removed in the
 	// delivery's transaction.
 	heldID int64
+	// AuthResults is the receiving server's Authentication-Results
+	// field (mailsvc/msgauth), stored above the message for every local
+	// recipient, part of the delivery prefix like Return-Path.
+	AuthResults string
+	// Quarantine files the local copies into Junk (the author domain's
+	// DMARC policy asks so).
+	Quarantine bool
 }
 
 // sendCount is what m counts against the send limits when it commits: a
@@ -436,6 +448,9 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	rcpts := make([]store.Rcpt, len(x.stores))
 	for i, s := range x.stores {
 		rcpts[i] = store.Rcpt{MailboxID: s.MailboxID, Prefix: "Return-Path: " + from + "\r\nDelivered-To: " + s.Address.String() + "\r\n"}
+		if m.Quarantine {
+			rcpts[i].Folder = "Junk"
+		}
 		if s.MailboxID == tenants.SystemMailbox {
 			// Postmaster mail nobody was named for (tenants.Plan.System).
 			rcpts[i] = store.Rcpt{System: true, Prefix: "Return-Path: " + from + "\r\n"}
@@ -443,6 +458,10 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 				rcpts[i].Prefix += "Delivered-To: " + s.Address.String() + "\r\n"
 			}
 		}
+		rcpts[i].Prefix += m.AuthResults
+	}
+	if err := d.sign(ctx, m, envs); err != nil {
+		return nil, nil, err
 	}
 	for _, s := range lw.stores {
 		rcpts = append(rcpts, store.Rcpt{MailboxID: s.target.MailboxID, Prefix: s.prefix})
@@ -470,7 +489,7 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 			}
 			for _, e := range envs {
 				e.BlobKey = key
-				if err := d.queue.EnqueueTx(t, e); err != nil {
+				if err := d.queue.EnqueueTx(t, e.Envelope); err != nil {
 					return fmt.Errorf("queue for %s: %w", strings.Join(e.Rcpts, ", "), err)
 				}
 				queued += len(e.Rcpts)
@@ -514,6 +533,35 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 		f(ctx)
 	}
 	return res, x.responders, nil
+}
+
+// sign puts the DKIM-Signature fields of each envelope's signing domain on
+// top of its prefix: computed once per domain over the stored message, the
+// same bytes the queue sends after the prefix. A domain whose keys can't be
+// used fails the delivery (a temporary error): mail is not sent unsigned
+// behind the domain's back.
+func (d *Deliverer) sign(ctx context.Context, m *Message, envs []outbound) error {
+	if d.dkim == nil {
+		return nil
+	}
+	sigs := map[address.Domain]string{}
+	for i := range envs {
+		dom := envs[i].signer
+		if dom == "" {
+			continue
+		}
+		sig, ok := sigs[dom]
+		if !ok {
+			var err error
+			sig, err = d.dkim.Sign(ctx, dom, io.NewSectionReader(m.Blob.ReaderAt(), 0, m.Blob.Size()))
+			if err != nil {
+				return fmt.Errorf("sign for %s: %w", dom, err)
+			}
+			sigs[dom] = sig
+		}
+		envs[i].Prefix = sig + envs[i].Prefix
+	}
+	return nil
 }
 
 // io.Reader helper for callers that hand a message body: copy at most max

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/emersion/go-message/mail"
+
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -315,8 +317,9 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 
 // envelopes are the outbound envelopes: the message's remote recipients
 // with its own sender, and each forwarding mailbox's remote forwards with
-// the sender rewritten by SRS and a Delivered-To naming the forwarding
-// mailbox (so that the message, should it come back, is seen to loop).
+// the sender rewritten by SRS, a Delivered-To naming the forwarding
+// mailbox (so that the message, should it come back, is seen to loop) and
+// our Authentication-Results, telling the next server what we found.
 //
 // A remote forward that fails for good is returned, as RFC 5321 3.6.3 asks
 // of a relay, to its reverse-path: the SRS address, which our MX (or the
@@ -328,19 +331,55 @@ func (d *Deliverer) applyQuotas(ctx context.Context, x *expansion) error {
 // the header with it; Postdesk's postmaster copy of the DSN is the queue's
 // (mailsvc/queue, finish.go), which leaves forwards out and returns only
 // the header.
-func (x *expansion) envelopes(m *Message) []queue.Envelope {
-	var out []queue.Envelope
+//
+// Each envelope comes with the domain whose DKIM keys sign it (outbound
+// envelope): a message of our own (submission, responder) the author
+// domain's, a forward the forwarding mailbox's, as a forwarding provider
+// signs what it sends on; mail from elsewhere sent on as is (SRS bounces)
+// none.
+func (x *expansion) envelopes(m *Message) []outbound {
+	var out []outbound
 	if len(x.remote) > 0 {
 		kind := m.Kind
+		var signer address.Domain
 		if kind == "" {
 			// Remote recipients of received mail: SRS bounces sent on.
 			kind = KindForward
+		} else {
+			signer = authorDomain(m.Header)
 		}
-		out = append(out, queue.Envelope{From: m.From.String(), Rcpts: x.remote, MailboxID: m.MailboxID, DomainID: m.DomainID, Kind: kind})
+		out = append(out, outbound{Envelope: queue.Envelope{From: m.From.String(), Rcpts: x.remote, MailboxID: m.MailboxID, DomainID: m.DomainID, Kind: kind},
+			signer: signer})
 	}
 	for _, f := range x.forwards {
-		out = append(out, queue.Envelope{From: f.sender, Rcpts: f.to, DomainID: f.from.DomainID, Kind: KindForward,
-			Prefix: "Delivered-To: " + f.from.Address.String() + "\r\n"})
+		out = append(out, outbound{Envelope: queue.Envelope{From: f.sender, Rcpts: f.to, DomainID: f.from.DomainID, Kind: KindForward,
+			Prefix: "Delivered-To: " + f.from.Address.String() + "\r\n" + m.AuthResults}, signer: f.from.Address.Domain})
 	}
 	return out
+}
+
+// outbound is an envelope for the queue and the domain that signs it.
+type outbound struct {
+	queue.Envelope
+	signer address.Domain
+}
+
+// authorDomain is the domain of a header's one From address, or "".
+func authorDomain(h *Header) address.Domain {
+	if h == nil {
+		return ""
+	}
+	froms := h.Fields.Values("From")
+	if len(froms) != 1 {
+		return ""
+	}
+	list, err := mail.ParseAddressList(froms[0])
+	if err != nil || len(list) != 1 {
+		return ""
+	}
+	a, err := address.ParseAddress(list[0].Address)
+	if err != nil {
+		return ""
+	}
+	return a.Domain
 }

@@ -90,7 +90,7 @@ type listStore struct {
 // after it commits.
 type listWork struct {
 	stores []listStore
-	envs   []queue.Envelope
+	envs   []outbound // signed by the list's domain
 	holds  []*heldPost
 	after  []func(context.Context)
 	any    bool // the message had list recipients
@@ -248,8 +248,8 @@ func (d *Deliverer) expandPost(ctx context.Context, m *Message, lt *tenants.List
 			return err
 		}
 		if !local {
-			w.envs = append(w.envs, queue.Envelope{From: sender, Rcpts: []string{a.String()}, DomainID: lt.List.DomainID,
-				Kind: queue.KindList, Prefix: head})
+			w.envs = append(w.envs, outbound{Envelope: queue.Envelope{From: sender, Rcpts: []string{a.String()}, DomainID: lt.List.DomainID,
+				Kind: queue.KindList, Prefix: head}, signer: lt.Address.Domain})
 			continue
 		}
 		plan, err := d.tenants.ResolveRecipient(ctx, a)
@@ -382,8 +382,8 @@ func (d *Deliverer) toOwners(ctx context.Context, m *Message, lt *tenants.ListTa
 		}
 	}
 	if len(remote) > 0 {
-		w.envs = append(w.envs, queue.Envelope{From: "", Rcpts: remote, DomainID: lt.List.DomainID, Kind: queue.KindList,
-			Prefix: "Delivered-To: " + string(lt.Address.Local) + "-owner@" + lt.Address.Domain.String() + "\r\n"})
+		w.envs = append(w.envs, outbound{Envelope: queue.Envelope{From: "", Rcpts: remote, DomainID: lt.List.DomainID, Kind: queue.KindList,
+			Prefix: "Delivered-To: " + string(lt.Address.Local) + "-owner@" + lt.Address.Domain.String() + "\r\n"}, signer: lt.Address.Domain})
 	}
 	return nil
 }

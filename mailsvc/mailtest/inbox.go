@@ -14,12 +14,18 @@ import (
 // made holds none.
 func Inbox(t testing.TB, ctx context.Context, st *store.Store, mailboxID int64) []string {
 	t.Helper()
-	f, err := st.Folder(ctx, mailboxID, "INBOX")
+	return Folder(t, ctx, st, mailboxID, "INBOX")
+}
+
+// Folder returns the messages in one folder of a mailbox, as Inbox does.
+func Folder(t testing.TB, ctx context.Context, st *store.Store, mailboxID int64, name string) []string {
+	t.Helper()
+	f, err := st.Folder(ctx, mailboxID, name)
 	if errors.Is(err, store.ErrNoFolder) {
 		return nil
 	}
 	if err != nil {
-		t.Fatalf("INBOX of mailbox %d: %v", mailboxID, err)
+		t.Fatalf("%s of mailbox %d: %v", name, mailboxID, err)
 	}
 	ms, err := st.Messages(ctx, f.ID, nil)
 	if err != nil {

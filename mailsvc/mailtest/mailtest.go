@@ -88,3 +88,19 @@ func Mbsync(t testing.TB) string {
 	}
 	return p
 }
+
+// PythonDKIM finds Debian's /usr/bin/python3 with python3-dkim (dkimpy)
+// and python3-nacl (its Ed25519), the independent DKIM verifier of the
+// signing tests. Without them the test is skipped, except under CI=true,
+// where their absence is a failure (.ci/run installs them).
+func PythonDKIM(t testing.TB) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import dkim, nacl.signing").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but /usr/bin/python3 has no python3-dkim and python3-nacl")
+		}
+		t.Skip("python3-dkim or python3-nacl not installed: the dkimpy check did not run")
+	}
+	return py
+}

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/postdesk/postdesk/mailsvc/dnsres"
 )
 
 // resolver asks one configured DNS server (or those of /etc/resolv.conf)
@@ -55,60 +56,16 @@ func tempDNS(name, rcode string, detail error) *dnsError {
 	return e
 }
 
-func (r *resolver) servers() ([]string, error) {
-	if r.server != "" {
-		return []string{r.server}, nil
-	}
-	path := r.resolvConf
-	if path == "" {
-		path = "/etc/resolv.conf"
-	}
-	cfg, err := dns.ClientConfigFromFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("no DNS server configured and %s unreadable: %w", path, err)
-	}
-	var out []string
-	for _, s := range cfg.Servers {
-		out = append(out, net.JoinHostPort(s, cfg.Port))
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no DNS server configured")
-	}
-	return out, nil
-}
-
-// exchange asks the servers in turn until one answers other than with
-// SERVFAIL or REFUSED, retrying over TCP when the answer is truncated.
+// exchange asks through the one resolver (mailsvc/dnsres), its failures
+// turned into the queue's temporary DNS errors.
 func (r *resolver) exchange(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
-	servers, err := r.servers()
-	if err != nil {
-		return nil, tempDNS(name, "", err)
+	res := dnsres.Resolver{Server: r.server, Timeout: r.timeout, ResolvConf: r.resolvConf}
+	in, err := res.Exchange(ctx, name, qtype)
+	var de *dnsres.Error
+	if errors.As(err, &de) {
+		return nil, tempDNS(name, de.Rcode, de.Err)
 	}
-	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(name), qtype)
-	q.RecursionDesired = true
-	q.SetEdns0(1232, false)
-	var last error
-	rcode := ""
-	for _, s := range servers {
-		c := &dns.Client{Net: "udp", Timeout: r.timeout}
-		in, _, err := c.ExchangeContext(ctx, q, s)
-		if err == nil && in.Truncated {
-			c.Net = "tcp"
-			in, _, err = c.ExchangeContext(ctx, q, s)
-		}
-		if err != nil {
-			last = err
-			continue
-		}
-		if in.Rcode == dns.RcodeServerFailure || in.Rcode == dns.RcodeRefused {
-			rcode = dns.RcodeToString[in.Rcode]
-			last = fmt.Errorf("%s answered %s", s, rcode)
-			continue
-		}
-		return in, nil
-	}
-	return nil, tempDNS(name, rcode, fmt.Errorf("lookup %s %s: %w", dns.TypeToString[qtype], name, last))
+	return in, err
 }
 
 // lookupMX returns the hosts to try for a domain in order of preference

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/postdesk/postdesk/database"
+	"github.com/postdesk/postdesk/mailsvc/dnsres"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	"github.com/postdesk/postdesk/tenants/queueadmin"
@@ -362,24 +363,9 @@ func checkHost(h string) error {
 	return nil
 }
 
-// normalizeDNSServer turns "IP" or "IP:port" into "IP:port"; "" stays.
-func normalizeDNSServer(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		if ap.Port() == 0 {
-			return "", errors.New("the port must not be 0")
-		}
-		return ap.String(), nil
-	}
-	ip, err := netip.ParseAddr(strings.Trim(s, "[]"))
-	if err != nil {
-		return "", errors.New("give the DNS server as an IP address, optionally with :port")
-	}
-	return netip.AddrPortFrom(ip, 53).String(), nil
-}
+// normalizeDNSServer turns "IP" or "IP:port" into "IP:port"; "" stays
+// (dnsres.ParseServer).
+func normalizeDNSServer(s string) (string, error) { return dnsres.ParseServer(s) }
 
 func invalid(field, format string, args ...any) error {
 	return &tenants.ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}

@@ -2,17 +2,22 @@ package smtpd
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
@@ -42,10 +47,11 @@ func (ss *session) Data(r io.Reader) error {
 		return ss.temp("create blob", err)
 	}
 	w := bufio.NewWriterSize(pending, 64<<10)
-	w.WriteString(ss.mark)
 	w.WriteString(ss.received(id))
 	dr := &deadlineReader{r: r, conn: ss.conn, idle: ss.s.cfg.ReadTimeout, end: start.Add(ss.s.cfg.DataTimeout), now: ss.s.now}
-	n, rerr := io.Copy(w, dr)
+	// Authentication-Results fields that claim our host name are dropped
+	// on the way in (RFC 8601 5): only ours, in the delivery prefix, may.
+	n, rerr := msgauth.CopyStripped(w, dr, ss.s.cfg.Hostname)
 	if rerr == nil {
 		rerr = w.Flush()
 	}
@@ -76,6 +82,12 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	done := ss.command(ss.s.cfg.DeliveryTimeout)
 	defer done()
+	if !ss.e.submission {
+		if refuse := ss.checkAuthenticity(log, m, pending); refuse != nil {
+			pending.Abort()
+			return refuse
+		}
+	}
 	res, err := ss.s.deliverer.Deliver(ss.ctx, m)
 	switch {
 	case errors.Is(err, delivery.ErrNotABounce):
@@ -134,16 +146,68 @@ func (ss *session) received(id string) string {
 	return delivery.Received(t)
 }
 
-// hostedSenderMark is the trace field put above our Received header when
-// a client that has not authenticated gives an envelope sender of one of
-// our domains: such mail is taken (the domain's users may send through
-// other servers), but it may be forged, and webmail warns of it. It is an
-// RFC 8601 Authentication-Results field, method "auth" (2.7.4) with
-// result none and the sender as smtp.mailfrom. Only the fields above our
-// Received header are ours; webmail (panel/webmail, trace.go)
-// reads the mark only there, never a copy the sender wrote into the
-// message (RFC 8601 5 would have us delete those; the message is stored
-// as received, so they are ignored instead).
+// checkAuthenticity runs the MX's checks of a received message (SPF, DKIM,
+// DMARC: msgauth) and gives their Authentication-Results field to the
+// delivery, with the hosted-sender mark; a failing message whose author
+// domain publishes p=reject is refused with 550 5.7.1 (RFC 7489 10.3),
+// unless it comes from a forwarder a recipient's domain trusts, and is
+// then filed into Junk like one with p=quarantine.
+func (ss *session) checkAuthenticity(log *slog.Logger, m *delivery.Message, pending blob.Pending) *smtp.SMTPError {
+	var extra []string
+	if ss.mark != "" {
+		extra = append(extra, ss.mark)
+	}
+	if ss.s.checker == nil {
+		if len(extra) > 0 {
+			m.AuthResults = "Authentication-Results: " + ss.s.cfg.Hostname + "; " + strings.Join(extra, ";\r\n\t") + "\r\n"
+		}
+		return nil
+	}
+	ip, _ := netip.ParseAddr(ss.remote)
+	in := msgauth.Input{Remote: ip, HELO: ss.conn.Hostname(), Header: m.Header.Fields,
+		Message: func() io.Reader { return io.NewSectionReader(pending.ReaderAt(), 0, pending.Size()) }}
+	if !ss.from.IsNull() {
+		in.MailFrom = ss.from.String()
+	}
+	ctx, cancel := context.WithTimeout(ss.ctx, ss.s.cfg.CheckTimeout)
+	v := ss.s.checker.Check(ctx, in)
+	cancel()
+	m.AuthResults = v.AuthResults(ss.s.cfg.Hostname, extra...)
+	m.Quarantine = v.Quarantines()
+	if !v.Rejects() {
+		return nil
+	}
+	// A forwarder a recipient's domain trusts gets Junk instead (RFC
+	// 7489 6.7: local policy): it may have broken the signature.
+	var domains []int64
+	for _, r := range m.Rcpts {
+		if r.Plan != nil {
+			domains = append(domains, r.Plan.Mailbox.DomainID)
+		}
+	}
+	trusted, err := ss.s.tenants.TrustsForwarder(ss.ctx, domains, ip)
+	if err != nil {
+		log.Warn("DATA failed: trusted forwarders unreadable; answered 451", "err", err)
+		return errTempFailure
+	}
+	if trusted {
+		log.Info("DMARC policy reject overridden for a trusted forwarder: filed into Junk", "from_domain", v.FromDom)
+		m.Quarantine = true
+		return nil
+	}
+	log.Info("DATA refused: DMARC policy reject", "from_domain", v.FromDom, "spf", v.SPF, "dmarc", v.DMARC)
+	return errDMARCReject
+}
+
+// hostedSenderMark is the result added to our Authentication-Results
+// field (delivery prefix, above our Received header) when a client that
+// has not authenticated gives an envelope sender of one of our domains:
+// such mail is taken (the domain's users may send through other servers),
+// but it may be forged, and webmail warns of it. It is RFC 8601's method
+// "auth" (2.7.4) with result none and the sender as smtp.mailfrom. Only the
+// fields above our Received header are ours; webmail (panel/webmail,
+// trace.go) reads the mark only there, and fields claiming our host name
+// further down are removed on the way in (CopyStripped).
 func (ss *session) hostedSenderMark(from address.Path) (string, error) {
 	if ss.e.submission || ss.login != nil {
 		return "", nil
@@ -152,8 +216,7 @@ func (ss *session) hostedSenderMark(from address.Path) (string, error) {
 	if err != nil || !hosted {
 		return "", err
 	}
-	return "Authentication-Results: " + ss.s.cfg.Hostname + "; auth=none\r\n\treason=\"sender domain hosted here, client not authenticated\"\r\n\tsmtp.mailfrom=" +
-		from.String() + "\r\n", nil
+	return "auth=none\r\n\treason=\"sender domain hosted here, client not authenticated\"\r\n\tsmtp.mailfrom=" + from.String(), nil
 }
 
 // checkOriginators answers delivery's sender rule for the header

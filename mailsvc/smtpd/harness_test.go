@@ -19,8 +19,10 @@ import (
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/dnsres"
 	"github.com/postdesk/postdesk/mailsvc/logctx"
 	"github.com/postdesk/postdesk/mailsvc/mailtest"
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/queue"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/store"
@@ -111,6 +113,10 @@ type envOptions struct {
 	sessions func(*tenants.Service) *tenants.SessionWatch
 	// publicURL is delivery's --public-url (lists' links).
 	publicURL string
+	// dns, when set, turns on the mail checks (SPF, DKIM, DMARC) and DKIM
+	// signing, every lookup asking this server; the tenants service then
+	// seals DKIM keys.
+	dns *mailtest.DNS
 }
 
 func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
@@ -130,6 +136,13 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	if o.tenants != nil {
 		e.ten = o.tenants(db)
 	}
+	var signer *msgauth.Signer
+	var checker *msgauth.Checker
+	if o.dns != nil {
+		e.ten = tenantstest.SealedService(t, db, nil)
+		signer = msgauth.NewSigner(e.ten)
+		checker = msgauth.NewChecker(&dnsres.Resolver{Server: o.dns.Addr, Timeout: 2 * time.Second})
+	}
 	files, err := blob.NewFiles(t.TempDir())
 	tcheck(t, err, "blobs")
 	e.disk = &diskBlobs{Store: files}
@@ -139,7 +152,7 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	tcheck(t, err, "srs")
 	outbox := queue.NewOutbox(nil)
 	e.d = delivery.New(delivery.Options{Tenants: e.ten, Store: e.st, Queue: outbox, SRS: srs, Hostname: "mx.test", Logger: log,
-		Limits: o.limits, PublicURL: o.publicURL})
+		Limits: o.limits, PublicURL: o.publicURL, DKIM: signer})
 	e.q, err = queue.New(db, e.st, e.ten, e.d, queue.Options{Hostname: "mx.test", Logger: log, Outbox: outbox})
 	tcheck(t, err, "queue")
 	e.fixtures()
@@ -156,7 +169,7 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	if o.sessions != nil {
 		watch = o.sessions(e.ten)
 	}
-	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Sessions: watch, Deliverer: e.d, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
+	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Sessions: watch, Deliverer: e.d, Checker: checker, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
 	for _, ep := range []struct {
 		dst *string
 		e   *smtpd.Endpoint

@@ -13,15 +13,17 @@ func reply(code int, a, b, c int, msg string) *smtp.SMTPError {
 // Replies, with the RFC 3463 enhanced codes. Texts are generic: what went
 // wrong in detail is logged, never told to the client.
 var (
-	errTempFailure   = reply(451, 4, 3, 0, "Temporary failure, try again later")
-	errLowDisk       = reply(452, 4, 3, 1, "Insufficient system storage, try again later")
-	errShuttingDown  = reply(421, 4, 3, 2, "Service shutting down, try again later")
-	errRelayDenied   = reply(550, 5, 7, 1, "Relaying denied")
-	errNoSuchUser    = reply(550, 5, 1, 1, "No such user here")
-	errDisabled      = reply(550, 5, 2, 1, "Mailbox disabled")
-	errMailboxFull   = reply(452, 4, 2, 2, "Mailbox full, try again later")
-	errTooBigForBox  = reply(552, 5, 2, 2, "Message exceeds the mailbox's storage allocation")
-	errLoop          = reply(554, 5, 4, 6, "Mail loop detected")
+	errTempFailure  = reply(451, 4, 3, 0, "Temporary failure, try again later")
+	errLowDisk      = reply(452, 4, 3, 1, "Insufficient system storage, try again later")
+	errShuttingDown = reply(421, 4, 3, 2, "Service shutting down, try again later")
+	errRelayDenied  = reply(550, 5, 7, 1, "Relaying denied")
+	errNoSuchUser   = reply(550, 5, 1, 1, "No such user here")
+	errDisabled     = reply(550, 5, 2, 1, "Mailbox disabled")
+	errMailboxFull  = reply(452, 4, 2, 2, "Mailbox full, try again later")
+	errTooBigForBox = reply(552, 5, 2, 2, "Message exceeds the mailbox's storage allocation")
+	errLoop         = reply(554, 5, 4, 6, "Mail loop detected")
+	// RFC 7489 10.3: a DMARC rejection is 550 5.7.1 after DATA.
+	errDMARCReject   = reply(550, 5, 7, 1, "Message refused by the sender domain's DMARC policy")
 	errNeedUTF8      = reply(553, 5, 6, 7, "Non-ASCII address requires SMTPUTF8")
 	errRcptSyntax    = reply(501, 5, 1, 3, "Bad recipient address syntax")
 	errRcptTooLong   = reply(553, 5, 1, 3, "Recipient local part too long")

@@ -50,7 +50,7 @@ type session struct {
 	utf8    bool
 	size    int64 // declared by SIZE, 0 if not
 	rcpts   []delivery.Recipient
-	mark    string // trace field above Received (hostedSenderMark)
+	mark    string // the hosted-sender result of our Authentication-Results (hostedSenderMark)
 }
 
 var (

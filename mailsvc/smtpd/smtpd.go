@@ -41,6 +41,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -77,6 +78,10 @@ type Config struct {
 	// AUTH's is 454 4.7.0, RFC 4954 6's temporary authentication failure.
 	CommandTimeout  time.Duration
 	DeliveryTimeout time.Duration
+	// CheckTimeout bounds the MX's SPF, DKIM and DMARC lookups of one
+	// message (within DeliveryTimeout); what has not answered by then is
+	// a temperror, and the message is delivered. Default 30s.
+	CheckTimeout time.Duration
 	// Connection caps (mailsvc/connlimit): open connections on the MX, and
 	// on submission (587 and 465 together), each with its own total so
 	// that a flood on the MX can't shut users out of submission; and from
@@ -140,6 +145,9 @@ func (c *Config) defaults() {
 	if c.DeliveryTimeout <= 0 {
 		c.DeliveryTimeout = 2 * time.Minute
 	}
+	if c.CheckTimeout <= 0 {
+		c.CheckTimeout = 30 * time.Second
+	}
 	for _, f := range []struct {
 		v   *int
 		def int
@@ -184,8 +192,12 @@ type Options struct {
 	// IMAP and POP3, run by the caller. Nil: sessions are not watched.
 	Sessions  *tenants.SessionWatch
 	Deliverer *delivery.Deliverer
-	Blobs     blob.Store // its Free tells when disk space is low
-	DB        *database.DB
+	// Checker runs SPF, DKIM and DMARC on mail at the MX (msgauth); nil
+	// runs none, and the Authentication-Results field holds only the
+	// hosted-sender mark.
+	Checker *msgauth.Checker
+	Blobs   blob.Store // its Free tells when disk space is low
+	DB      *database.DB
 	// TLS is the certificate configuration for STARTTLS and implicit TLS;
 	// nil offers no TLS.
 	TLS    *tls.Config
@@ -199,6 +211,7 @@ type Server struct {
 	tenants   *tenants.Service
 	sessions  *tenants.SessionWatch
 	deliverer *delivery.Deliverer
+	checker   *msgauth.Checker
 	blobs     blob.Store
 	db        *database.DB
 	tls       *tls.Config
@@ -212,7 +225,7 @@ type Server struct {
 // New returns a Server.
 func New(opts Options) *Server {
 	opts.Config.defaults()
-	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, blobs: opts.Blobs, db: opts.DB,
+	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, checker: opts.Checker, blobs: opts.Blobs, db: opts.DB,
 		tls: opts.TLS, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -99,3 +99,30 @@ func timeString(t *time.Time) *string {
 	s := t.UTC().Format(time.RFC3339)
 	return &s
 }
+
+// DKIMKeyJSON is one of a domain's DKIM keys with the TXT record that
+// publishes it; the private key is never part of it.
+type DKIMKeyJSON struct {
+	Selector    string     `json:"selector"`
+	Algorithm   string     `json:"algorithm"`
+	State       string     `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ActivatedAt *time.Time `json:"activated_at"`
+	RetiredAt   *time.Time `json:"retired_at"`
+	Record      struct {
+		Name    string   `json:"name"`
+		Value   string   `json:"value"`
+		Strings []string `json:"strings"`
+	} `json:"record"`
+}
+
+func dkimJSON(keys []tenants.DKIMKeyInfo) map[string][]DKIMKeyJSON {
+	out := make([]DKIMKeyJSON, len(keys))
+	for i, k := range keys {
+		j := DKIMKeyJSON{Selector: k.Selector, Algorithm: k.Algorithm, State: k.State, CreatedAt: k.CreatedAt.UTC(),
+			ActivatedAt: utc(k.ActivatedAt), RetiredAt: utc(k.RetiredAt)}
+		j.Record.Name, j.Record.Value, j.Record.Strings = k.Record.Name, k.Record.Value, k.Record.Strings
+		out[i] = j
+	}
+	return map[string][]DKIMKeyJSON{"keys": out}
+}

@@ -48,6 +48,11 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.GET("/domains/:domain/lists/:list/members", h.listMemberList)
 	a.POST("/domains/:domain/lists/:list/members", h.listMemberAdd)
 	a.DELETE("/domains/:domain/lists/:list/members/:member", h.listMemberDelete)
+	a.GET("/domains/:domain/dkim", h.dkimList)
+	a.POST("/domains/:domain/dkim", h.dkimCreate)
+	a.POST("/domains/:domain/dkim/rotate", h.dkimRotate)
+	a.GET("/domains/:domain/dmarc/forwarders", h.dmarcForwardersGet)
+	a.PUT("/domains/:domain/dmarc/forwarders", h.dmarcForwardersPut)
 	if env.Queue != nil {
 		a.GET("/routes", h.routeList)
 		a.PUT("/routes/:domain", h.routePut)

@@ -120,7 +120,7 @@ type Fx struct {
 // NewFx builds the panel; deps add dependencies to its panel.Deps.
 func NewFx(t *testing.T, db *database.DB, deps ...func(*panel.Deps)) *Fx {
 	t.Helper()
-	s := tenantstest.Service(db, nil)
+	s := tenantstest.SealedService(t, db, nil)
 	d := panel.Deps{Tenants: s, Health: db.Ping}
 	for _, f := range deps {
 		f(&d)

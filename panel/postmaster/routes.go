@@ -1,9 +1,10 @@
 // Package postmaster is a domain's area of the panel (/d/DOMAIN): the
 // MailMax-style mailbox list, a mailbox's settings, aliases, forwards and
 // responder, the catchrest account, the CSV import and export, the
-// domain's audit log, its mailing lists and their members, and, when the panel has the outbound queue, the
-// domain's queued messages and failed deliveries. A postmaster reaches
-// their own domain only; a system administrator reaches every domain.
+// domain's audit log, its mailing lists and their members, its DNS records
+// and DKIM keys, and, when the panel has the outbound queue, the domain's
+// queued messages and failed deliveries. A postmaster reaches their own
+// domain only; a system administrator reaches every domain.
 // Which domain is reachable is decided by the Scope of the signed-in
 // identity, in tenants: the :domain of the URL only says which of the
 // reachable ones is meant.
@@ -54,6 +55,9 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/lists/:list/members", h.listMembersAdd)
 	g.POST("/lists/:list/members/:member/delete", h.listMemberRemove)
 	g.POST("/lists/:list/members/:member/pause", h.listMemberPause)
+	g.GET("/dns", h.dnsShow)
+	g.POST("/dkim", h.dkimAdd)
+	g.POST("/dkim/rotate", h.dkimRotate)
 	if env.Queue != nil {
 		g.GET("/queue", h.queueList)
 		g.GET("/queue/failures", h.queueFailures)

@@ -129,6 +129,11 @@ type Env struct {
 	// ClientSetup is what mail clients are told to use; nil leaves the
 	// set-up section out of a user's settings.
 	ClientSetup *clientsetup.Servers
+	// DNS looks up a domain's published records for its DNS page; nil
+	// shows the records to publish without checking them. MailHost is
+	// the host name the domains' MX records should name.
+	DNS      DNSChecker
+	MailHost string
 }
 
 // Page builds the frame of a page: title, assets, the signed-in user, the
@@ -189,7 +194,8 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 // navigation, and an administrator's tabs on that domain's pages.
 func (e *Env) domainTabs(d string) []views.NavLink {
 	base := "/d/" + url.PathEscape(d)
-	tabs := []views.NavLink{{Label: "Mailboxes", Href: base}, {Label: "Aliases", Href: base + "/aliases"}, {Label: "Lists", Href: base + "/lists"}, {Label: "Import", Href: base + "/import"}}
+	tabs := []views.NavLink{{Label: "Mailboxes", Href: base}, {Label: "Aliases", Href: base + "/aliases"}, {Label: "Lists", Href: base + "/lists"},
+		{Label: "DNS", Href: base + "/dns"}, {Label: "Import", Href: base + "/import"}}
 	if e.Queue != nil {
 		tabs = append(tabs, views.NavLink{Label: "Queue", Href: base + "/queue"})
 	}

@@ -70,6 +70,7 @@ func (h handlers) messageShow(c echo.Context) error {
 		IsTrash: f.SpecialUse == UseTrash, MoveTargets: moveTargets(folders, f.ID),
 		UnauthenticatedSender: unauthenticatedHostedSender(pm.Header),
 	}
+	vm.SenderCheck, vm.SenderVerified = senderCheck(pm.Header)
 	if f.SpecialUse == UseDrafts {
 		vm.EditHref = "/webmail/compose?draft=" + r
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-msgauth/authres"
 )
 
 // unauthenticatedHostedSender returns the envelope sender that the SMTP
@@ -66,4 +67,55 @@ func stripQuotedAndComments(s string) string {
 		b[i] = ' '
 	}
 	return string(b)
+}
+
+// senderCheck says in words what the server's checks found of the
+// message's author (our Authentication-Results field above the first
+// Received, RFC 8601, written by the MX: mailsvc/msgauth), and whether
+// the author domain is verified (DMARC pass, RFC 7489); "" when the
+// message carries no verdict of ours (sent from here, or stored before the
+// checks).
+func senderCheck(h mail.Header) (string, bool) {
+	for f := h.Fields(); f.Next(); {
+		k := strings.ToLower(f.Key())
+		if k == "received" {
+			break
+		}
+		if k != "authentication-results" {
+			continue
+		}
+		_, results, err := authres.Parse(f.Value())
+		if err != nil {
+			continue
+		}
+		var dmarc *authres.DMARCResult
+		var signers []string
+		for _, r := range results {
+			switch r := r.(type) {
+			case *authres.DMARCResult:
+				dmarc = r
+			case *authres.DKIMResult:
+				if r.Value == authres.ResultPass && r.Domain != "" {
+					signers = append(signers, r.Domain)
+				}
+			}
+		}
+		if dmarc == nil {
+			continue
+		}
+		switch dmarc.Value {
+		case authres.ResultPass:
+			return "Sender verified: the message comes from " + dmarc.From + " (DMARC).", true
+		case authres.ResultFail:
+			return "Sender not verified: the message fails " + dmarc.From + "'s DMARC check and may be forged.", false
+		}
+		if dmarc.Value != authres.ResultNone {
+			return "Sender not verified: the author's domain could not be checked (DMARC " + string(dmarc.Value) + ").", false
+		}
+		if len(signers) > 0 {
+			return "Signed by " + strings.Join(signers, ", ") + " (DKIM); the author's domain publishes no DMARC policy, so its address is not verified.", false
+		}
+		return "Sender not verified: the author's domain publishes no DMARC policy and the message carries no valid signature.", false
+	}
+	return "", false
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 	"github.com/postdesk/postdesk/migrations"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/auth"
+	"github.com/postdesk/postdesk/tenants/seal"
 )
 
 // EnvURL names the PostgreSQL server tests use.
@@ -121,9 +123,21 @@ func PostgresURL(t testing.TB) string {
 // Service returns a tenants service on db with a cheap password hash and no
 // login delays, so tests stay fast.
 func Service(db *database.DB, now func() time.Time) *tenants.Service {
+	return tenants.New(db, options(now))
+}
+
+// SealedService is Service that also seals DKIM keys (tenants.Sealer),
+// under a key file in a temp folder of the test.
+func SealedService(t testing.TB, db *database.DB, now func() time.Time) *tenants.Service {
+	o := options(now)
+	o.Sealer = seal.New(filepath.Join(t.TempDir(), "dkim.key"))
+	return tenants.New(db, o)
+}
+
+func options(now func() time.Time) tenants.Options {
 	th := tenants.DefaultThrottle()
 	th.BaseDelay, th.MaxDelay = time.Millisecond, time.Millisecond
-	return tenants.New(db, tenants.Options{Hasher: auth.TestHasher(), Now: now, Throttle: th})
+	return tenants.Options{Hasher: auth.TestHasher(), Now: now, Throttle: th}
 }
 
 type tWriter struct{ t testing.TB }

@@ -1,0 +1,81 @@
+package tenants
+
+import (
+	"context"
+	"strings"
+
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// Kinds of DNS records a hosted domain publishes.
+const (
+	DNSMX    = "MX"
+	DNSSPF   = "SPF"
+	DNSDKIM  = "DKIM"
+	DNSDMARC = "DMARC"
+)
+
+// DNSRecord is a record a hosted domain should publish for Postdesk to
+// receive its mail and for other servers to trust what it sends.
+type DNSRecord struct {
+	Kind  string // DNSMX, DNSSPF, DNSDKIM, DNSDMARC
+	Name  string // owner name, with the trailing dot
+	Type  string // MX or TXT
+	Value string
+	// Strings is a TXT value cut into character-strings of at most 255
+	// octets (the RSA DKIM record needs several).
+	Strings []string
+	// Selector and State are a DKIM key's.
+	Selector, State string
+}
+
+// Zone is the record as a zone-file line.
+func (r DNSRecord) Zone() string {
+	if r.Type != "TXT" {
+		return r.Name + " IN " + r.Type + " " + r.Value
+	}
+	q := make([]string, len(r.Strings))
+	for i, s := range r.Strings {
+		q[i] = `"` + s + `"`
+	}
+	return r.Name + " IN TXT " + strings.Join(q, " ")
+}
+
+// DNSStatus is a record as DNS shows it: Status is "ok", "missing" or
+// "wrong" (Problem says why), or "unknown" when the lookup failed.
+type DNSStatus struct {
+	DNSRecord
+	Published []string
+	Status    string
+	Problem   string
+}
+
+// ExpectedDNS lists the records a domain should publish: its MX (mailHost,
+// the name the MX answers to), an SPF policy (RFC 7208) naming its MX as
+// the sender, each DKIM key's record (retired ones until their grace
+// period ends), and a DMARC policy (RFC 7489) that reports to its
+// postmaster.
+func (s *Service) ExpectedDNS(ctx context.Context, sc Scope, name address.Domain, mailHost string) ([]DNSRecord, error) {
+	keys, err := s.DKIMKeys(ctx, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	d := name.String()
+	txt := func(kind, owner, v string) DNSRecord {
+		return DNSRecord{Kind: kind, Name: owner, Type: "TXT", Value: v, Strings: []string{v}}
+	}
+	out := []DNSRecord{
+		{Kind: DNSMX, Name: d + ".", Type: "MX", Value: "10 " + strings.TrimSuffix(mailHost, ".") + "."},
+		txt(DNSSPF, d+".", "v=spf1 mx ~all"),
+	}
+	now := s.clock()
+	for _, k := range keys {
+		if k.State == DKIMRetired && k.RetiredAt != nil && now.After(k.RetiredAt.Add(DKIMGrace)) {
+			continue
+		}
+		out = append(out, DNSRecord{Kind: DNSDKIM, Name: k.Record.Name, Type: "TXT", Value: k.Record.Value, Strings: k.Record.Strings,
+			Selector: k.Selector, State: k.State})
+	}
+	out = append(out, txt(DNSDMARC, "_dmarc."+d+".", "v=DMARC1; p=quarantine; rua=mailto:postmaster@"+d))
+	return out, nil
+}
