@@ -382,6 +382,15 @@ func (c *itConn) track(resp []itTok, m *itMatcher, raw string) {
 	if len(resp) < 2 || resp[0].kind != itAtom {
 		return
 	}
+	// VANISHED, EXPUNGE's stand-in once QRESYNC is enabled (RFC 7162
+	// 3.2.10), names UIDs; VANISHED (EARLIER) tells of messages the
+	// connection no longer has.
+	if strings.EqualFold(resp[0].s, "VANISHED") {
+		if resp[1].kind == itAtom {
+			c.vanish(resp[1].s, m, raw)
+		}
+		return
+	}
 	n, err := strconv.ParseUint(resp[0].s, 10, 32)
 	if err != nil {
 		return
@@ -439,6 +448,40 @@ func (c *itConn) track(resp []itTok, m *itMatcher, raw string) {
 					if !strings.HasPrefix(f.s, "\\") && c.flags != nil && !c.flags[strings.ToLower(f.s)] {
 						it.mismatch("connection %d: keyword %s used without being in FLAGS: %q", c.id, f.s, raw)
 					}
+				}
+			}
+		}
+	}
+}
+
+// vanish removes the messages of a VANISHED answer's UIDs, which the
+// connection must have learnt (by FETCH UID) to number them.
+func (c *itConn) vanish(set string, m *itMatcher, raw string) {
+	it := c.it
+	it.t.Helper()
+	for _, r := range strings.Split(set, ",") {
+		lo, hi, _ := strings.Cut(r, ":")
+		a, err1 := strconv.ParseUint(lo, 10, 32)
+		b, err2 := strconv.ParseUint(hi, 10, 32)
+		if hi == "" {
+			b, err2 = a, nil
+		}
+		if err1 != nil || err2 != nil {
+			it.mismatch("connection %d: bad VANISHED set: %q", c.id, raw)
+			return
+		}
+		for j := len(c.uids) - 1; j >= 0; j-- {
+			if u := uint64(c.uids[j]); u == 0 || u < min(a, b) || u > max(a, b) {
+				continue
+			}
+			seq := uint32(j + 1)
+			c.n--
+			c.uids = append(c.uids[:j], c.uids[j+1:]...)
+			for i, s := range m.seqmap {
+				if s == seq {
+					m.seqmap[i] = 0
+				} else if s > seq {
+					m.seqmap[i]--
 				}
 			}
 		}

@@ -48,6 +48,11 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	cols := store.MetaColumns{Header: needHeader}
 
 	data := &imap.SearchData{}
+	// With the MODSEQ key, the result carries a modseq (RFC 7162 3.1.5,
+	// RFC 4731 3.2): the highest of the messages found, or, when only
+	// MIN or MAX is asked for, of the messages those name.
+	withModSeq := searchUsesModSeq(criteria)
+	var highest, minModSeq, maxModSeq int64
 	var matched []uint32 // UIDs, in view order and so ascending
 	var seqs imap.SeqSet
 	idx := make([]int, 0, min(chunk, len(view))) // view positions of the chunk
@@ -88,9 +93,12 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 				seqs.AddNum(c.seq)
 			}
 			if data.Min == 0 || num < data.Min {
-				data.Min = num
+				data.Min, minModSeq = num, m.ModSeq
 			}
-			data.Max = max(data.Max, num)
+			if num > data.Max {
+				data.Max, maxModSeq = num, m.ModSeq
+			}
+			highest = max(highest, m.ModSeq)
 			data.Count++
 		}
 		if found < len(uids) {
@@ -128,6 +136,18 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	}
 	if options.ReturnSave {
 		sel.searchRes = matched
+	}
+	if withModSeq && data.Count > 0 {
+		data.ModSeq = uint64(highest)
+		if !options.ReturnAll && !options.ReturnCount && !options.ReturnSave {
+			data.ModSeq = 0
+			if options.ReturnMin {
+				data.ModSeq = uint64(minModSeq)
+			}
+			if options.ReturnMax {
+				data.ModSeq = max(data.ModSeq, uint64(maxModSeq))
+			}
+		}
 	}
 	return data, nil
 }
@@ -299,6 +319,9 @@ func (e *evaluator) match(c *candidate, ck *compiled) bool {
 		}
 	}
 	if k.Larger > 0 && m.Size <= k.Larger {
+		return false
+	}
+	if k.ModSeq != nil && uint64(m.ModSeq) < k.ModSeq.ModSeq { // RFC 7162 3.1.5
 		return false
 	}
 	if k.Smaller > 0 && m.Size >= k.Smaller {

@@ -21,6 +21,12 @@ type FetchOptions struct {
 	ModSeq            bool                          // requires CONDSTORE
 
 	ChangedSince uint64 // requires CONDSTORE
+	// Vanished is UID FETCH's VANISHED modifier (RFC 7162 3.2.6): with
+	// ChangedSince, the server first reports the UIDs of the set expunged
+	// since then in a VANISHED (EARLIER) response.
+	//
+	// postdesk: requires QRESYNC.
+	Vanished bool
 }
 
 // FetchItemBodyStructure contains FETCH options for the body structure.

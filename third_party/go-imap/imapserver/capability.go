@@ -104,6 +104,15 @@ func (c *Conn) availableCaps() []imap.Cap {
 			addAvailableCaps(&caps, available, []imap.Cap{imap.CapQuotaSet})
 		}
 
+		// postdesk: CONDSTORE and QRESYNC (RFC 7162) for sessions that
+		// implement them.
+		if c.condStoreSession() != nil {
+			caps = append(caps, imap.CapCondStore)
+		}
+		if c.qresyncSession() != nil {
+			caps = append(caps, imap.CapQResync)
+		}
+
 		if appendLimitSession, ok := c.session.(SessionAppendLimit); ok {
 			limit := appendLimitSession.AppendLimit()
 			caps = append(caps, imap.Cap(fmt.Sprintf("APPENDLIMIT=%d", limit)))

@@ -75,6 +75,13 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 		}
 	}
 
+	// postdesk: FETCH modifiers (RFC 7162 3.1.4, 3.2.6, condstore.go).
+	if dec.SP() {
+		if err := c.readFetchModifiers(dec, numKind, &options); err != nil {
+			return err
+		}
+	}
+
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
@@ -85,6 +92,12 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 
 	if numKind == NumKindUID {
 		options.UID = true
+	}
+	// postdesk: MODSEQ and CHANGEDSINCE enable CONDSTORE (RFC 7162 3.1).
+	if options.ModSeq {
+		if err := c.enableCondStore(); err != nil {
+			return err
+		}
 	}
 
 	w := &FetchWriter{conn: c, options: writerOptions}
@@ -108,6 +121,8 @@ func handleFetchAtt(dec *imapwire.Decoder, attName string, options *imap.FetchOp
 		options.RFC822Size = true
 	case "UID":
 		options.UID = true
+	case "MODSEQ": // postdesk: RFC 7162 3.1.4.1
+		options.ModSeq = true
 	case "RFC822": // equivalent to BODY[]
 		bs := &imap.FetchItemBodySection{}
 		writerOptions.obsolete[bs] = attName
