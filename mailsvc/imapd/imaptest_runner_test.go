@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/database"
+	"github.com/postdesk/postdesk/mailsvc/imapd"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -108,6 +109,7 @@ type itRun struct {
 	// soft makes a wrong answer an error rather than the end of the
 	// test, so that a table of searches reports every wrong one.
 	soft bool
+	srv  *imapd.Server // for the hooks of export_test.go
 }
 
 // mismatch reports a wrong answer.
@@ -150,7 +152,7 @@ func itStart(t *testing.T, e *env, sc itScript) *itRun {
 		mbox = itDefaultMbox
 	}
 	it := &itRun{t: t, vars: map[string]string{"mailbox": "imaptest", "user": "john@example.test",
-		"username": "john", "domain": "example.test"}, mbox: mbox}
+		"username": "john", "domain": "example.test"}, mbox: mbox, srv: e.srv}
 	conns := max(sc.conns, 1)
 	for i := 0; i < conns; i++ {
 		r := e.raw(true)

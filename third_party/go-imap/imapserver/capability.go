@@ -112,6 +112,8 @@ func (c *Conn) availableCaps() []imap.Cap {
 		if c.qresyncSession() != nil {
 			caps = append(caps, imap.CapQResync)
 		}
+		// postdesk: SORT and THREAD (RFC 5256), sort.go.
+		caps = append(caps, c.sortCaps()...)
 
 		if appendLimitSession, ok := c.session.(SessionAppendLimit); ok {
 			limit := appendLimitSession.AppendLimit()
