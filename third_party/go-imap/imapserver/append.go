@@ -21,6 +21,10 @@ func (c *Conn) handleAppend(tag string, dec *imapwire.Decoder) error {
 	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) || !dec.ExpectSP() {
 		return dec.Err()
 	}
+	// postdesk: MULTIAPPEND (RFC 3502), multiappend.go.
+	if session, ok := c.session.(SessionMultiAppend); ok {
+		return c.handleMultiAppend(tag, dec, mailbox, session)
+	}
 
 	hasFlagList, err := dec.List(func() error {
 		flag, err := internal.ExpectFlag(dec)

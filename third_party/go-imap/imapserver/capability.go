@@ -114,6 +114,10 @@ func (c *Conn) availableCaps() []imap.Cap {
 		}
 		// postdesk: SORT and THREAD (RFC 5256), sort.go.
 		caps = append(caps, c.sortCaps()...)
+		// postdesk: MULTIAPPEND (RFC 3502), multiappend.go.
+		if _, ok := c.session.(SessionMultiAppend); ok {
+			caps = append(caps, imap.CapMultiAppend)
+		}
 
 		if appendLimitSession, ok := c.session.(SessionAppendLimit); ok {
 			limit := appendLimitSession.AppendLimit()
