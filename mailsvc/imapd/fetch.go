@@ -76,13 +76,13 @@ func fetchColumns(options *imap.FetchOptions) store.MetaColumns {
 			cols.Structure = true // the part offsets
 		}
 	}
-	if len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0 {
+	if len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0 || options.Preview {
 		cols.Structure = true
 	}
 	// FETCH FLAGS, which clients send for whole folders, needs the flags
 	// alone.
-	cols.FlagsOnly = !options.InternalDate && !options.RFC822Size && !options.Envelope && options.BodyStructure == nil &&
-		len(options.BodySection) == 0 && len(options.BinarySection) == 0 && len(options.BinarySectionSize) == 0
+	cols.FlagsOnly = !options.InternalDate && !options.RFC822Size && !options.Envelope && options.BodyStructure == nil && !options.EmailID && !options.SaveDate &&
+		len(options.BodySection) == 0 && len(options.BinarySection) == 0 && len(options.BinarySectionSize) == 0 && !options.Preview
 	return cols
 }
 
@@ -179,6 +179,13 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 	if err := f.checkBinary(options); err != nil {
 		return err
 	}
+	var preview string
+	if options.Preview {
+		var err error
+		if preview, err = f.preview(); err != nil {
+			return s.fail(err, "fetch preview")
+		}
+	}
 	resp := w.CreateMessage(seq)
 	closed := false
 	defer func() {
@@ -199,6 +206,19 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 	}
 	if options.InternalDate {
 		resp.WriteInternalDate(m.InternalTime()) // in the zone it was given in
+	}
+	if options.EmailID {
+		resp.WriteEmailID(emailID(&m.Message))
+	}
+	if options.ThreadID {
+		resp.WriteThreadID("") // NIL: THREADID is not kept (RFC 8474 5.2)
+	}
+	if options.Preview {
+		resp.WritePreview(&preview)
+	}
+	if options.SaveDate {
+		saved := m.SavedAt() // RFC 8514 4.1
+		resp.WriteSaveDate(&saved)
 	}
 	if options.RFC822Size {
 		resp.WriteRFC822Size(m.Size)

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/store"
 )
 
@@ -71,6 +72,12 @@ func (a *appender) Add(r imap.LiteralReader, options *imap.AppendOptions) error 
 	}
 	if err == nil && a.quota > 0 && a.used+n > a.quota {
 		err = store.ErrOverQuota
+	}
+	if err == nil && options.Binary {
+		var safe blob.Pending
+		if safe, err = s.binarySafe(p); err == nil {
+			p, n = safe, safe.Size()
+		}
 	}
 	if err != nil {
 		p.Abort()

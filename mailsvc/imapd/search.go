@@ -42,7 +42,7 @@ func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions, chunk int) (*imap.SearchData, error) {
 	sel := s.sel
 	view := sel.view
-	ev := &evaluator{s: s, n: uint32(len(view)), last: lastUID(view)}
+	ev := &evaluator{s: s, n: uint32(len(view)), last: lastUID(view), now: time.Now()}
 	crit := ev.compile(criteria)
 	needHeader, _ := needs(criteria)
 	cols := store.MetaColumns{Header: needHeader}
@@ -175,6 +175,7 @@ type evaluator struct {
 	last uint32 // last UID: "*" of UID sets
 	err  error
 	br   *bufio.Reader // reused for every header parsed: one 4 KB buffer a search, not a message
+	now  time.Time     // WITHIN's intervals end here
 }
 
 // compiled is search criteria with their number sets normalised
@@ -323,6 +324,31 @@ func (e *evaluator) match(c *candidate, ck *compiled) bool {
 	}
 	if k.ModSeq != nil && uint64(m.ModSeq) < k.ModSeq.ModSeq { // RFC 7162 3.1.5
 		return false
+	}
+	// WITHIN (RFC 5032): the internal date against the search's now.
+	if k.Older > 0 && !m.InternalDate.Before(e.now.Add(-time.Duration(k.Older)*time.Second)) {
+		return false
+	}
+	if k.Younger > 0 && m.InternalDate.Before(e.now.Add(-time.Duration(k.Younger)*time.Second)) {
+		return false
+	}
+	// OBJECTID (RFC 8474 6); no message has a THREADID.
+	for _, id := range k.EmailID {
+		if id != emailID(&m.Message) {
+			return false
+		}
+	}
+	if len(k.ThreadID) > 0 {
+		return false
+	}
+	// SAVEDATE (RFC 8514 4.2): by the day of the save date, in UTC, where
+	// it was recorded. SAVEDATESUPPORTED matches all: every folder keeps
+	// save dates.
+	if !k.SavedSince.IsZero() || !k.SavedBefore.IsZero() {
+		d := day(m.SavedAt())
+		if !k.SavedSince.IsZero() && d.Before(day(k.SavedSince)) || !k.SavedBefore.IsZero() && !d.Before(day(k.SavedBefore)) {
+			return false
+		}
 	}
 	if k.Smaller > 0 && m.Size >= k.Smaller {
 		return false

@@ -123,6 +123,7 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	data := &imap.SelectData{
 		Flags: flags, PermanentFlags: perm, NumMessages: uint32(len(sel.view)), NumRecent: uint32(len(sel.recent)),
 		UIDNext: imap.UID(uidNext), UIDValidity: f.UIDValidity, HighestModSeq: uint64(highest),
+		MailboxID: mailboxObjectID(f),
 	}
 	if firstUnseen != 0 {
 		if i := sort.Search(len(sel.view), func(i int) bool { return sel.view[i] >= firstUnseen }); i < len(sel.view) {

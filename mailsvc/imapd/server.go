@@ -148,6 +148,8 @@ func New(cfg Config) (*Server, error) {
 			imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapESearch: {}, imap.CapSearchRes: {},
 			imap.CapListExtended: {}, imap.CapListStatus: {}, imap.CapMove: {}, imap.CapStatusSize: {},
 			imap.CapSpecialUse: {}, imap.CapCreateSpecialUse: {},
+			imap.CapWithin: {}, imap.CapObjectID: {}, imap.CapPreview: {}, imap.CapSaveDate: {},
+			imap.CapBinary: {}, // search.go, objectid.go, preview.go, binary.go
 		},
 		Logger: libLogger{s.log},
 		// go-imap does STARTTLS (pipelined bytes discarded), announces

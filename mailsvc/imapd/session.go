@@ -253,6 +253,7 @@ func (s *Session) status(f *store.Folder, options *imap.StatusOptions) (*imap.St
 	d.Size = &st.Size
 	d.AppendLimit = num(int64(s.AppendLimit()))
 	d.HighestModSeq = uint64(st.HighestModSeq) // RFC 7162 3.1.2.3
+	d.MailboxID = mailboxObjectID(f)           // RFC 8474 4.3
 	if options.NumRecent || options.DeletedStorage {
 		first, err := s.peekRecent(f.ID)
 		if err != nil {

@@ -232,8 +232,9 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 			return err
 		}
 		_, zone := j.date.Zone()
+		saved := s.now().UTC()
 		m := Message{FolderID: f.ID, MailboxID: r.MailboxID, UID: uid, ModSeq: modseq, InternalDate: j.date.UTC(),
-			InternalZone: zone, Size: msize, BlobKey: j.key, Prefix: r.Prefix}
+			InternalZone: zone, Size: msize, BlobKey: j.key, Prefix: r.Prefix, SaveDate: &saved}
 		r.Flags.apply(&m)
 		if err := tx.Create(&m).Error; err != nil {
 			return fmt.Errorf("insert message: %w", err)

@@ -333,10 +333,11 @@ func (s *Store) copyTx(tx *gorm.DB, src, dst *Folder, ranges []UIDRange, quota i
 		return nil, err
 	}
 	res.Src, res.Dst = make([]uint32, len(ms)), make([]uint32, len(ms))
+	saved := s.now().UTC() // a copy is saved now (RFC 8514 4.1)
 	for i := range ms {
 		m := &ms[i]
 		res.Src[i] = m.UID
-		m.ID, m.FolderID, m.UID, m.ModSeq = 0, dst.ID, first+uint32(i), modseq
+		m.ID, m.FolderID, m.UID, m.ModSeq, m.SaveDate = 0, dst.ID, first+uint32(i), modseq, &saved
 		res.Dst[i] = m.UID
 	}
 	for start := 0; start < len(ms); start += insertBatch {

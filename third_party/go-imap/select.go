@@ -54,6 +54,11 @@ type SelectData struct {
 
 	HighestModSeq uint64 // requires CONDSTORE
 
+	// MailboxID is the mailbox's object id (RFC 8474 4.2).
+	//
+	// postdesk: requires OBJECTID.
+	MailboxID string
+
 	// ReadOnly indicates that the mailbox is read-only.
 	ReadOnly bool
 }

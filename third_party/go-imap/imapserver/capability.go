@@ -93,6 +93,10 @@ func (c *Conn) availableCaps() []imap.Cap {
 			imap.CapCreateSpecialUse,
 			imap.CapLiteralPlus,
 			imap.CapUnauthenticate,
+			imap.CapWithin,   // postdesk: RFC 5032
+			imap.CapObjectID, // postdesk: RFC 8474
+			imap.CapPreview,  // postdesk: RFC 8970
+			imap.CapSaveDate, // postdesk: RFC 8514
 		})
 
 		// postdesk: QUOTA (RFC 9208 3.1, 7) for sessions that implement it.

@@ -176,6 +176,13 @@ func (c *Conn) readFetchModifiers(dec *imapwire.Decoder, numKind NumKind, option
 				return dec.Err()
 			}
 			changedSince = true
+		case "LAZY":
+			// postdesk: "FETCH 1 PREVIEW (LAZY)", PREVIEW's modifier
+			// after an item outside a list (RFC 8970 3).
+			if !options.Preview {
+				return newClientBugError("LAZY needs PREVIEW")
+			}
+			options.PreviewLazy = true
 		case "VANISHED":
 			// RFC 7162 3.2.6: UID FETCH only, QRESYNC enabled.
 			if numKind != NumKindUID || c.qresyncSession() == nil || !c.hasEnabled(imap.CapQResync) {

@@ -78,7 +78,8 @@ func (c *Conn) handleMultiAppend(tag string, dec *imapwire.Decoder, mailbox stri
 		options.Time = t
 
 		var dataExt string
-		if !dec.Special('~') && dec.Atom(&dataExt) { // literal8 (BINARY) or UTF8 (RFC 6855)
+		options.Binary = dec.Special('~')          // literal8 (BINARY, RFC 3516)
+		if !options.Binary && dec.Atom(&dataExt) { // UTF8 (RFC 6855)
 			if !strings.EqualFold(dataExt, "UTF8") {
 				return newClientBugError("Unknown APPEND data extension")
 			}

@@ -38,6 +38,9 @@ func (s *multiSession) Add(r imap.LiteralReader, options *imap.AppendOptions) er
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeOverQuota, Text: "Over quota"}
 	}
 	s.held = append(s.held, string(b)+"/"+strings.Join(flagStrings(options.Flags), ","))
+	if options.Binary {
+		s.held[len(s.held)-1] += "/binary"
+	}
 	return nil
 }
 
@@ -81,11 +84,15 @@ func TestMultiAppend(t *testing.T) {
 	if l := c.line(); !strings.HasPrefix(l, "+") {
 		t.Fatalf("second literal: %q", l)
 	}
-	c.send("two\r\n")
-	if _, done := c.until("a"); done != "a OK [APPENDUID 7 10:11] APPEND completed" {
-		t.Fatalf("APPEND of two: %q", done)
+	c.send("two ~{3}\r\n")
+	if l := c.line(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("third literal: %q", l)
 	}
-	if got := strings.Join(sess.committed, " "); got != `one/\Seen two/` || sess.aborted {
+	c.send("bin\r\n")
+	if _, done := c.until("a"); done != "a OK [APPENDUID 7 10:12] APPEND completed" {
+		t.Fatalf("APPEND of three: %q", done)
+	}
+	if got := strings.Join(sess.committed, " "); got != `one/\Seen two/ bin//binary` || sess.aborted {
 		t.Fatalf("committed %q, aborted %v", got, sess.aborted)
 	}
 

@@ -347,6 +347,49 @@ func readSearchKeyWithAtom(criteria *imap.SearchCriteria, dec *imapwire.Decoder,
 		criteria.UID = append(criteria.UID, imap.SearchRes())
 	case "MODSEQ": // postdesk: RFC 7162 3.1.5
 		return readSearchKeyModSeq(criteria, dec)
+	case "OLDER", "YOUNGER": // postdesk: WITHIN, RFC 5032
+		var n uint32
+		if !dec.ExpectSP() || !dec.ExpectNumber(&n) {
+			return dec.Err()
+		}
+		if n == 0 {
+			return newClientBugError(key + " needs a non-zero interval")
+		}
+		if key == "OLDER" {
+			criteria.And(&imap.SearchCriteria{Older: n})
+		} else {
+			criteria.And(&imap.SearchCriteria{Younger: n})
+		}
+	case "SAVEDSINCE", "SAVEDBEFORE", "SAVEDON": // postdesk: SAVEDATE, RFC 8514 4.2
+		if !dec.ExpectSP() {
+			return dec.Err()
+		}
+		t, err := internal.ExpectDate(dec)
+		if err != nil {
+			return err
+		}
+		var c imap.SearchCriteria
+		switch key {
+		case "SAVEDSINCE":
+			c.SavedSince = t
+		case "SAVEDBEFORE":
+			c.SavedBefore = t
+		case "SAVEDON":
+			c.SavedSince, c.SavedBefore = t, t.Add(24*time.Hour)
+		}
+		criteria.And(&c)
+	case "SAVEDATESUPPORTED": // postdesk: RFC 8514 4.2
+		criteria.SaveDateSupported = true
+	case "EMAILID", "THREADID": // postdesk: OBJECTID, RFC 8474 6
+		var id string
+		if !dec.ExpectSP() || !dec.ExpectAtom(&id) {
+			return dec.Err()
+		}
+		if key == "EMAILID" {
+			criteria.EmailID = append(criteria.EmailID, id)
+		} else {
+			criteria.ThreadID = append(criteria.ThreadID, id)
+		}
 	default:
 		seqSet, err := imapwire.ParseSeqSet(key)
 		if err != nil {

@@ -92,6 +92,12 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 			return err
 		}
 	}
+	// postdesk: OBJECTID (RFC 8474 4.2).
+	if data.MailboxID != "" {
+		if err := c.writeMailboxID(data.MailboxID); err != nil {
+			return err
+		}
+	}
 	// postdesk: a CONDSTORE server reports HIGHESTMODSEQ on every SELECT
 	// (RFC 7162 3.1.2.1).
 	if c.condStoreSession() != nil {
