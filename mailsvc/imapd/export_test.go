@@ -35,3 +35,6 @@ func QueueStats(srv *Server) []QueueStat {
 	}
 	return out
 }
+
+// SetMaxSortMessages sets the most messages one SORT or THREAD orders.
+func SetMaxSortMessages(srv *Server, n int) { srv.maxSortMessages = n }

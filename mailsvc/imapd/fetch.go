@@ -34,6 +34,13 @@ const maxSectionHeader = 64 << 10
 // those stream from it through the part offsets stored at delivery.
 func (s *Session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
 	items := s.sel.resolve(numSet)
+	// VANISHED (EARLIER) comes before the FETCH responses (RFC 7162
+	// 3.2.6), also when no message of the set is left.
+	if options.Vanished {
+		if err := s.writeVanishedEarlier(w, numSet, options.ChangedSince); err != nil {
+			return err
+		}
+	}
 	if len(items) == 0 {
 		return nil
 	}
@@ -69,13 +76,13 @@ func fetchColumns(options *imap.FetchOptions) store.MetaColumns {
 			cols.Structure = true // the part offsets
 		}
 	}
-	if len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0 {
+	if len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0 || options.Preview {
 		cols.Structure = true
 	}
 	// FETCH FLAGS, which clients send for whole folders, needs the flags
 	// alone.
-	cols.FlagsOnly = !options.InternalDate && !options.RFC822Size && !options.Envelope && options.BodyStructure == nil &&
-		len(options.BodySection) == 0 && len(options.BinarySection) == 0 && len(options.BinarySectionSize) == 0
+	cols.FlagsOnly = !options.InternalDate && !options.RFC822Size && !options.Envelope && options.BodyStructure == nil && !options.EmailID && !options.SaveDate &&
+		len(options.BodySection) == 0 && len(options.BinarySection) == 0 && len(options.BinarySectionSize) == 0 && !options.Preview
 	return cols
 }
 
@@ -153,6 +160,10 @@ func (s *Session) fetchChunk(w *imapserver.FetchWriter, items []item, options *i
 		if m == nil {
 			continue // expunged meanwhile; the client learns it at the next command
 		}
+		// CHANGEDSINCE (RFC 7162 3.1.4.1): only messages changed after it.
+		if options.ChangedSince > 0 && uint64(m.ModSeq) <= options.ChangedSince && !seenNow[it.uid] {
+			continue
+		}
 		if err := s.fetchOne(w, it.seq, m, options, options.Flags || seenNow[it.uid], cols.Structure); err != nil {
 			return err
 		}
@@ -168,6 +179,13 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 	if err := f.checkBinary(options); err != nil {
 		return err
 	}
+	var preview string
+	if options.Preview {
+		var err error
+		if preview, err = f.preview(); err != nil {
+			return s.fail(err, "fetch preview")
+		}
+	}
 	resp := w.CreateMessage(seq)
 	closed := false
 	defer func() {
@@ -181,8 +199,26 @@ func (s *Session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 	if flags {
 		resp.WriteFlags(s.sel.imapFlags(m.UID, m.Flags()))
 	}
+	// MODSEQ when asked, and with FLAGS once CONDSTORE is on (RFC 7162
+	// 3.1.4).
+	if options.ModSeq || flags && s.enabled(imap.CapCondStore) {
+		resp.WriteModSeq(uint64(m.ModSeq))
+	}
 	if options.InternalDate {
 		resp.WriteInternalDate(m.InternalTime()) // in the zone it was given in
+	}
+	if options.EmailID {
+		resp.WriteEmailID(emailID(&m.Message))
+	}
+	if options.ThreadID {
+		resp.WriteThreadID("") // NIL: THREADID is not kept (RFC 8474 5.2)
+	}
+	if options.Preview {
+		resp.WritePreview(&preview)
+	}
+	if options.SaveDate {
+		saved := m.SavedAt() // RFC 8514 4.1
+		resp.WriteSaveDate(&saved)
 	}
 	if options.RFC822Size {
 		resp.WriteRFC822Size(m.Size)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/database"
+	"github.com/postdesk/postdesk/mailsvc/imapd"
 	"github.com/postdesk/postdesk/tenants/tenantstest"
 )
 
@@ -108,6 +109,7 @@ type itRun struct {
 	// soft makes a wrong answer an error rather than the end of the
 	// test, so that a table of searches reports every wrong one.
 	soft bool
+	srv  *imapd.Server // for the hooks of export_test.go
 }
 
 // mismatch reports a wrong answer.
@@ -150,7 +152,7 @@ func itStart(t *testing.T, e *env, sc itScript) *itRun {
 		mbox = itDefaultMbox
 	}
 	it := &itRun{t: t, vars: map[string]string{"mailbox": "imaptest", "user": "john@example.test",
-		"username": "john", "domain": "example.test"}, mbox: mbox}
+		"username": "john", "domain": "example.test"}, mbox: mbox, srv: e.srv}
 	conns := max(sc.conns, 1)
 	for i := 0; i < conns; i++ {
 		r := e.raw(true)
@@ -382,6 +384,15 @@ func (c *itConn) track(resp []itTok, m *itMatcher, raw string) {
 	if len(resp) < 2 || resp[0].kind != itAtom {
 		return
 	}
+	// VANISHED, EXPUNGE's stand-in once QRESYNC is enabled (RFC 7162
+	// 3.2.10), names UIDs; VANISHED (EARLIER) tells of messages the
+	// connection no longer has.
+	if strings.EqualFold(resp[0].s, "VANISHED") {
+		if resp[1].kind == itAtom {
+			c.vanish(resp[1].s, m, raw)
+		}
+		return
+	}
 	n, err := strconv.ParseUint(resp[0].s, 10, 32)
 	if err != nil {
 		return
@@ -439,6 +450,40 @@ func (c *itConn) track(resp []itTok, m *itMatcher, raw string) {
 					if !strings.HasPrefix(f.s, "\\") && c.flags != nil && !c.flags[strings.ToLower(f.s)] {
 						it.mismatch("connection %d: keyword %s used without being in FLAGS: %q", c.id, f.s, raw)
 					}
+				}
+			}
+		}
+	}
+}
+
+// vanish removes the messages of a VANISHED answer's UIDs, which the
+// connection must have learnt (by FETCH UID) to number them.
+func (c *itConn) vanish(set string, m *itMatcher, raw string) {
+	it := c.it
+	it.t.Helper()
+	for _, r := range strings.Split(set, ",") {
+		lo, hi, _ := strings.Cut(r, ":")
+		a, err1 := strconv.ParseUint(lo, 10, 32)
+		b, err2 := strconv.ParseUint(hi, 10, 32)
+		if hi == "" {
+			b, err2 = a, nil
+		}
+		if err1 != nil || err2 != nil {
+			it.mismatch("connection %d: bad VANISHED set: %q", c.id, raw)
+			return
+		}
+		for j := len(c.uids) - 1; j >= 0; j-- {
+			if u := uint64(c.uids[j]); u == 0 || u < min(a, b) || u > max(a, b) {
+				continue
+			}
+			seq := uint32(j + 1)
+			c.n--
+			c.uids = append(c.uids[:j], c.uids[j+1:]...)
+			for i, s := range m.seqmap {
+				if s == seq {
+					m.seqmap[i] = 0
+				} else if s > seq {
+					m.seqmap[i]--
 				}
 			}
 		}

@@ -42,12 +42,17 @@ func (s *Session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions, chunk int) (*imap.SearchData, error) {
 	sel := s.sel
 	view := sel.view
-	ev := &evaluator{s: s, n: uint32(len(view)), last: lastUID(view)}
+	ev := &evaluator{s: s, n: uint32(len(view)), last: lastUID(view), now: time.Now()}
 	crit := ev.compile(criteria)
 	needHeader, _ := needs(criteria)
 	cols := store.MetaColumns{Header: needHeader}
 
 	data := &imap.SearchData{}
+	// With the MODSEQ key, the result carries a modseq (RFC 7162 3.1.5,
+	// RFC 4731 3.2): the highest of the messages found, or, when only
+	// MIN or MAX is asked for, of the messages those name.
+	withModSeq := searchUsesModSeq(criteria)
+	var highest, minModSeq, maxModSeq int64
 	var matched []uint32 // UIDs, in view order and so ascending
 	var seqs imap.SeqSet
 	idx := make([]int, 0, min(chunk, len(view))) // view positions of the chunk
@@ -88,9 +93,12 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 				seqs.AddNum(c.seq)
 			}
 			if data.Min == 0 || num < data.Min {
-				data.Min = num
+				data.Min, minModSeq = num, m.ModSeq
 			}
-			data.Max = max(data.Max, num)
+			if num > data.Max {
+				data.Max, maxModSeq = num, m.ModSeq
+			}
+			highest = max(highest, m.ModSeq)
 			data.Count++
 		}
 		if found < len(uids) {
@@ -129,6 +137,18 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	if options.ReturnSave {
 		sel.searchRes = matched
 	}
+	if withModSeq && data.Count > 0 {
+		data.ModSeq = uint64(highest)
+		if !options.ReturnAll && !options.ReturnCount && !options.ReturnSave {
+			data.ModSeq = 0
+			if options.ReturnMin {
+				data.ModSeq = uint64(minModSeq)
+			}
+			if options.ReturnMax {
+				data.ModSeq = max(data.ModSeq, uint64(maxModSeq))
+			}
+		}
+	}
 	return data, nil
 }
 
@@ -155,6 +175,7 @@ type evaluator struct {
 	last uint32 // last UID: "*" of UID sets
 	err  error
 	br   *bufio.Reader // reused for every header parsed: one 4 KB buffer a search, not a message
+	now  time.Time     // WITHIN's intervals end here
 }
 
 // compiled is search criteria with their number sets normalised
@@ -300,6 +321,34 @@ func (e *evaluator) match(c *candidate, ck *compiled) bool {
 	}
 	if k.Larger > 0 && m.Size <= k.Larger {
 		return false
+	}
+	if k.ModSeq != nil && uint64(m.ModSeq) < k.ModSeq.ModSeq { // RFC 7162 3.1.5
+		return false
+	}
+	// WITHIN (RFC 5032): the internal date against the search's now.
+	if k.Older > 0 && !m.InternalDate.Before(e.now.Add(-time.Duration(k.Older)*time.Second)) {
+		return false
+	}
+	if k.Younger > 0 && m.InternalDate.Before(e.now.Add(-time.Duration(k.Younger)*time.Second)) {
+		return false
+	}
+	// OBJECTID (RFC 8474 6); no message has a THREADID.
+	for _, id := range k.EmailID {
+		if id != emailID(&m.Message) {
+			return false
+		}
+	}
+	if len(k.ThreadID) > 0 {
+		return false
+	}
+	// SAVEDATE (RFC 8514 4.2): by the day of the save date, in UTC, where
+	// it was recorded. SAVEDATESUPPORTED matches all: every folder keeps
+	// save dates.
+	if !k.SavedSince.IsZero() || !k.SavedBefore.IsZero() {
+		d := day(m.SavedAt())
+		if !k.SavedSince.IsZero() && d.Before(day(k.SavedSince)) || !k.SavedBefore.IsZero() && !d.Before(day(k.SavedBefore)) {
+			return false
+		}
 	}
 	if k.Smaller > 0 && m.Size >= k.Smaller {
 		return false

@@ -27,8 +27,11 @@ type selected struct {
 	recent    map[uint32]bool
 	announced map[string]bool // keywords the client was told of in FLAGS
 	searchRes []uint32        // SEARCHRES's $ (RFC 5182), UIDs
-	q         updateQueue     // hub.mu
-	wake      chan struct{}
+	// condStore and qresync: the client enabled them (RFC 7162), as of
+	// the last flush.
+	condStore, qresync bool
+	q                  updateQueue // hub.mu
+	wake               chan struct{}
 }
 
 func (sel *selected) signal() {
@@ -112,9 +115,15 @@ func (s *Session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if !sel.readOnly {
 		perm = append(append(perm, flags...), imap.FlagWildcard)
 	}
+	// HIGHESTMODSEQ (RFC 7162 3.1.2.1) is that of the view: the modseq
+	// the hub had read the folder up to when the session joined.
+	sel.hub.mu.Lock()
+	highest := sel.q.synced
+	sel.hub.mu.Unlock()
 	data := &imap.SelectData{
 		Flags: flags, PermanentFlags: perm, NumMessages: uint32(len(sel.view)), NumRecent: uint32(len(sel.recent)),
-		UIDNext: imap.UID(uidNext), UIDValidity: f.UIDValidity,
+		UIDNext: imap.UID(uidNext), UIDValidity: f.UIDValidity, HighestModSeq: uint64(highest),
+		MailboxID: mailboxObjectID(f),
 	}
 	if firstUnseen != 0 {
 		if i := sort.Search(len(sel.view), func(i int) bool { return sel.view[i] >= firstUnseen }); i < len(sel.view) {
@@ -178,6 +187,7 @@ func (sel *selected) flush(w *imapserver.UpdateWriter, allowExpunge bool) error 
 		sel.q.synced = h.modseq
 	}
 	h.mu.Unlock()
+	sel.condStore, sel.qresync = sel.sess.enabled(imap.CapCondStore), sel.sess.enabled(imap.CapQResync)
 	if resync {
 		return sel.resync(w)
 	}
@@ -216,12 +226,21 @@ func (sel *selected) flush(w *imapserver.UpdateWriter, allowExpunge bool) error 
 			if err := sel.announce(w, keywordsOf(u.flags)); err != nil {
 				return err
 			}
-			if err := w.WriteMessageFlags(uint32(i+1), imap.UID(u.uid), sel.imapFlags(u.uid, u.flags)); err != nil {
+			if err := sel.writeFlags(w, uint32(i+1), u.uid, u.flags, u.modseq); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// writeFlags writes an unsolicited FETCH FLAGS, with MODSEQ once CONDSTORE
+// is enabled (RFC 7162 3.1.4).
+func (sel *selected) writeFlags(w *imapserver.UpdateWriter, seq, uid uint32, flags []string, modseq int64) error {
+	if sel.condStore {
+		return w.WriteMessageFlagsModSeq(seq, imap.UID(uid), sel.imapFlags(uid, flags), uint64(modseq))
+	}
+	return w.WriteMessageFlags(seq, imap.UID(uid), sel.imapFlags(uid, flags))
 }
 
 // expunge writes a run of EXPUNGE updates and takes the messages out of
@@ -241,11 +260,23 @@ func (sel *selected) expunge(w *imapserver.UpdateWriter, run []update) error {
 	}
 	slices.Sort(pos)
 	pos = slices.Compact(pos)
+	if sel.qresync {
+		// VANISHED instead of EXPUNGE (RFC 7162 3.2.10).
+		var gone imap.UIDSet
+		for _, i := range pos {
+			gone.AddNum(imap.UID(view[i]))
+		}
+		if err := w.WriteVanished(gone); err != nil {
+			return err
+		}
+	}
 	next := make([]uint32, 0, len(view)-len(pos))
 	prev := 0
 	for k, i := range pos {
-		if err := w.WriteExpunge(uint32(i + 1 - k)); err != nil {
-			return err
+		if !sel.qresync {
+			if err := w.WriteExpunge(uint32(i + 1 - k)); err != nil {
+				return err
+			}
 		}
 		next = append(next, view[prev:i]...)
 		prev = i + 1
@@ -275,6 +306,7 @@ func (sel *selected) resync(w *imapserver.UpdateWriter) error {
 	old := sel.view
 	kept := 0
 	var top uint32 // highest UID kept
+	var vanished imap.UIDSet
 	for i := len(old) - 1; i >= 0; i-- {
 		u := old[i]
 		if contains(cur, u) {
@@ -284,10 +316,15 @@ func (sel *selected) resync(w *imapserver.UpdateWriter) error {
 			kept++
 			continue
 		}
-		if err := w.WriteExpunge(uint32(i + 1)); err != nil {
+		if sel.qresync {
+			vanished.AddNum(imap.UID(u))
+		} else if err := w.WriteExpunge(uint32(i + 1)); err != nil {
 			return err
 		}
 		delete(sel.recent, u)
+	}
+	if err := w.WriteVanished(vanished); err != nil {
+		return err
 	}
 	// A view holds the folder as it was at some point, less the arrivals
 	// it has not been told of, and arrivals have higher UIDs than any
@@ -344,7 +381,7 @@ func (sel *selected) resync(w *imapserver.UpdateWriter) error {
 			if err := sel.announce(w, keywordsOf(flags)); err != nil {
 				return err
 			}
-			if err := w.WriteMessageFlags(uint32(j+1), imap.UID(m.UID), sel.imapFlags(m.UID, flags)); err != nil {
+			if err := sel.writeFlags(w, uint32(j+1), m.UID, flags, m.ModSeq); err != nil {
 				return err
 			}
 		}
@@ -517,9 +554,35 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		op = store.FlagsDel
 	}
 	uids := itemUIDs(items)
-	changed, err := s.storeFlags(sel.folder.ID, uids, op, storeFlags(flags.Flags))
+	// UNCHANGEDSINCE (RFC 7162 3.1.3): tested against each message's
+	// modseq in the transaction that changes the flags.
+	unchangedSince := int64(-1)
+	if options.HasUnchangedSince {
+		unchangedSince = int64(min(options.UnchangedSince, 1<<63-1))
+	}
+	changed, modified, err := s.st.StoreFlagsUnchangedSince(s.ctx, sel.folder.ID, store.RangesOf(uids), op, storeFlags(flags.Flags), unchangedSince)
 	if err != nil {
 		return s.fail(err, "store flags")
+	}
+	withUID := strings.HasPrefix(s.cs.command(), "UID ")
+	failed := make(map[uint32]bool, len(modified))
+	if len(modified) > 0 {
+		var set imap.NumSet
+		if withUID {
+			set = uidSet(modified)
+		} else {
+			var seqs imap.SeqSet
+			for _, it := range items {
+				if contains(modified, it.uid) {
+					seqs.AddNum(it.seq)
+				}
+			}
+			set = seqs
+		}
+		for _, u := range modified {
+			failed[u] = true
+		}
+		w.WriteModified(set)
 	}
 	own := make(map[uint32]int64, len(changed))
 	for _, m := range changed {
@@ -528,12 +591,31 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err := sel.hub.sync(s.ctx, sel, own); err != nil {
 		s.log.Warn("sync folder", "err", err)
 	}
+	condStore := s.enabled(imap.CapCondStore)
 	if flags.Silent {
+		if !condStore {
+			return nil
+		}
+		// Even .SILENT reports the new modseqs once CONDSTORE is on
+		// (RFC 7162 3.1.3), of the messages changed.
+		for _, m := range changed {
+			seq := viewIndex(sel.view, m.UID)
+			if seq < 0 {
+				continue
+			}
+			resp := w.CreateMessage(uint32(seq + 1))
+			if withUID {
+				resp.WriteUID(imap.UID(m.UID))
+			}
+			resp.WriteModSeq(uint64(m.ModSeq))
+			if err := resp.Close(); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	// The new flags are read back 500 messages at a time, as FETCH does,
 	// so STORE 1:* on a large folder holds one chunk of rows.
-	withUID := strings.HasPrefix(s.cs.command(), "UID ")
 	for start := 0; start < len(items); start += searchChunk {
 		chunk := items[start:min(start+searchChunk, len(items))]
 		rows, err := s.st.MessagesMeta(s.ctx, s.mailboxID, sel.folder.ID, itemUIDs(chunk), store.MetaColumns{FlagsOnly: true})
@@ -551,7 +633,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		sel.announceDirect(kws)
 		for _, it := range chunk {
 			m := byUID[it.uid]
-			if m == nil {
+			if m == nil || failed[it.uid] {
 				continue
 			}
 			resp := w.CreateMessage(it.seq)
@@ -559,6 +641,9 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 				resp.WriteUID(imap.UID(it.uid))
 			}
 			resp.WriteFlags(sel.imapFlags(it.uid, m.Flags()))
+			if condStore {
+				resp.WriteModSeq(uint64(m.ModSeq))
+			}
 			if err := resp.Close(); err != nil {
 				return err
 			}

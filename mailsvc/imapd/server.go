@@ -90,6 +90,9 @@ type Server struct {
 	// buffer a whole part, so without it a few clients fetching large
 	// parts in parallel exhaust memory.
 	extractMem *semaphore.Weighted
+	// maxSortMessages bounds the messages one SORT or THREAD orders
+	// (sort.go); a field so that tests can lower it.
+	maxSortMessages int
 
 	ctx    context.Context // ends when the server stops
 	cancel context.CancelFunc
@@ -136,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP,
 			PreAuthTimeout: cfg.PreAuthTimeout}),
 		refuser:    &connlimit.Refuser{Log: cfg.Logger, TLS: cfg.TLS, Line: imapRefusal},
-		extractMem: semaphore.NewWeighted(maxExtractMem)}
+		extractMem: semaphore.NewWeighted(maxExtractMem), maxSortMessages: defaultMaxSortMessages}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession,
@@ -145,6 +148,8 @@ func New(cfg Config) (*Server, error) {
 			imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapESearch: {}, imap.CapSearchRes: {},
 			imap.CapListExtended: {}, imap.CapListStatus: {}, imap.CapMove: {}, imap.CapStatusSize: {},
 			imap.CapSpecialUse: {}, imap.CapCreateSpecialUse: {},
+			imap.CapWithin: {}, imap.CapObjectID: {}, imap.CapPreview: {}, imap.CapSaveDate: {},
+			imap.CapBinary: {}, // search.go, objectid.go, preview.go, binary.go
 		},
 		Logger: libLogger{s.log},
 		// go-imap does STARTTLS (pipelined bytes discarded), announces

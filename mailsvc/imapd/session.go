@@ -252,6 +252,8 @@ func (s *Session) status(f *store.Folder, options *imap.StatusOptions) (*imap.St
 	d.NumMessages, d.NumUnseen, d.NumDeleted = num(st.Messages), num(st.Unseen), num(st.Deleted)
 	d.Size = &st.Size
 	d.AppendLimit = num(int64(s.AppendLimit()))
+	d.HighestModSeq = uint64(st.HighestModSeq) // RFC 7162 3.1.2.3
+	d.MailboxID = mailboxObjectID(f)           // RFC 8474 4.3
 	if options.NumRecent || options.DeletedStorage {
 		first, err := s.peekRecent(f.ID)
 		if err != nil {

@@ -232,8 +232,9 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 			return err
 		}
 		_, zone := j.date.Zone()
+		saved := s.now().UTC()
 		m := Message{FolderID: f.ID, MailboxID: r.MailboxID, UID: uid, ModSeq: modseq, InternalDate: j.date.UTC(),
-			InternalZone: zone, Size: msize, BlobKey: j.key, Prefix: r.Prefix}
+			InternalZone: zone, Size: msize, BlobKey: j.key, Prefix: r.Prefix, SaveDate: &saved}
 		r.Flags.apply(&m)
 		if err := tx.Create(&m).Error; err != nil {
 			return fmt.Errorf("insert message: %w", err)
@@ -338,6 +339,83 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, folder string, quot
 		return nil, 0, res.Errs[0]
 	}
 	return f, res.UIDs[0], nil
+}
+
+// AppendMsg is one message of AppendMany: its body, written and not yet
+// committed, its flags and its internal date (zero: now).
+type AppendMsg struct {
+	Blob  blob.Pending
+	Flags Flags
+	Date  time.Time
+}
+
+// AppendMany stores messages in a folder in one transaction, all of them
+// or, over quota (the messages counted together) or on any error, none:
+// IMAP's MULTIAPPEND (RFC 3502). It takes the pending blobs over: they are
+// committed or, on failure, deleted. It returns the folder and the new
+// UIDs, in the order of msgs.
+func (s *Store) AppendMany(ctx context.Context, mailboxID int64, folder string, quota int64, msgs []AppendMsg) (*Folder, []uint32, error) {
+	abort := func(from int) {
+		for _, m := range msgs[from:] {
+			m.Blob.Abort()
+		}
+	}
+	f, err := s.Folder(ctx, mailboxID, folder)
+	if err != nil {
+		abort(0)
+		return nil, nil, err
+	}
+	jobs := make([]*job, len(msgs))
+	var keys []string
+	defer func() {
+		// Reached with keys left only on failure: the committed blobs
+		// of messages not stored go.
+		for _, k := range keys {
+			if derr := s.blobs.Delete(context.WithoutCancel(ctx), k); derr != nil {
+				s.log.WarnContext(ctx, "orphan blob left for cleanup", "blob", k, "err", derr)
+			}
+		}
+	}()
+	for i, m := range msgs {
+		meta, err := Index(m.Blob.ReaderAt(), m.Blob.Size())
+		if err != nil {
+			abort(i)
+			return nil, nil, fmt.Errorf("index message: %w", err)
+		}
+		if err := m.Blob.Commit(); err != nil {
+			abort(i)
+			return nil, nil, fmt.Errorf("store message body: %w", err)
+		}
+		keys = append(keys, m.Blob.Key())
+		d := &Delivery{Blob: m.Blob, InternalDate: m.Date, Rcpts: []Rcpt{{MailboxID: mailboxID, Folder: f.Name, Quota: quota, Flags: m.Flags}}}
+		jobs[i] = &job{d: d, meta: meta, key: m.Blob.Key(), size: m.Blob.Size(), date: m.Date}
+		if jobs[i].date.IsZero() {
+			jobs[i].date = s.now()
+		}
+	}
+	uids := make([]uint32, len(jobs))
+	err = s.db.Write(ctx, func(tx *gorm.DB) error {
+		for i, j := range jobs {
+			if err := s.deliverTx(tx, j); err != nil {
+				return err
+			}
+			if err := j.res.Errs[0]; err != nil {
+				return err // over quota: none is stored
+			}
+			uids[i] = j.res.UIDs[0]
+		}
+		return s.notifyTx(tx, []int64{f.ID})
+	})
+	if errors.Is(err, database.ErrCommitUnknown) {
+		keys = nil // the rows may exist; garbage collection decides
+		return nil, nil, fmt.Errorf("append messages: %w", err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("append messages: %w", err)
+	}
+	keys = nil
+	s.notify.publish(f.ID)
+	return f, uids, nil
 }
 
 // ErrTooBig is a message over the size limit.

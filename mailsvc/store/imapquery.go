@@ -54,7 +54,7 @@ func (s *Store) MessagesMeta(ctx context.Context, mailboxID, folderID int64, uid
 	}
 	sel := []string{"m.id", "m.uid", "m.modseq", "m.seen", "m.answered", "m.flagged", "m.deleted", "m.draft", "m.keywords"}
 	if !cols.FlagsOnly {
-		sel = append(sel, "m.folder_id", "m.mailbox_id", "m.internal_date", "m.internal_zone", "m.size", "m.blob_key", "m.prefix")
+		sel = append(sel, "m.folder_id", "m.mailbox_id", "m.internal_date", "m.internal_zone", "m.size", "m.blob_key", "m.prefix", "m.save_date")
 	}
 	blobCols := !cols.FlagsOnly && cols.any()
 	q := s.db.Read(ctx).Table("mail_messages AS m")
@@ -91,7 +91,7 @@ func (s *Store) MessagesMeta(ctx context.Context, mailboxID, folderID int64, uid
 		dest = append(dest[:0], &m.ID, &m.UID, &m.ModSeq, &m.Seen, &m.Answered, &m.Flagged, &m.Deleted, &m.Draft, &m.Keywords)
 		if !cols.FlagsOnly {
 			m.FolderID, m.MailboxID = folderID, mailboxID
-			dest = append(dest, &m.FolderID, &m.MailboxID, &m.InternalDate, &m.InternalZone, &m.Size, &m.BlobKey, &m.Prefix)
+			dest = append(dest, &m.FolderID, &m.MailboxID, &m.InternalDate, &m.InternalZone, &m.Size, &m.BlobKey, &m.Prefix, &m.SaveDate)
 		}
 		if blobCols {
 			if cols.Header {

@@ -158,9 +158,18 @@ func (s *Store) Message(ctx context.Context, mailboxID, folderID int64, uid uint
 // transaction; it returns the messages whose flags changed, with their new
 // modseq (one for the call).
 func (s *Store) StoreFlags(ctx context.Context, folderID int64, ranges []UIDRange, op FlagOp, fl Flags) ([]Message, error) {
-	var changed []Message
-	err := s.db.Write(ctx, func(tx *gorm.DB) error {
-		changed = nil
+	changed, _, err := s.StoreFlagsUnchangedSince(ctx, folderID, ranges, op, fl, -1)
+	return changed, err
+}
+
+// StoreFlagsUnchangedSince is StoreFlags for IMAP's STORE (UNCHANGEDSINCE
+// n) (RFC 7162 3.1.3): a message whose modseq is past unchangedSince is
+// left as it is and its UID returned in modified, all in the one
+// transaction that reads the modseqs, so a concurrent change is never
+// overwritten. unchangedSince -1 tests nothing; 0 fails every message.
+func (s *Store) StoreFlagsUnchangedSince(ctx context.Context, folderID int64, ranges []UIDRange, op FlagOp, fl Flags, unchangedSince int64) (changed []Message, modified []uint32, err error) {
+	err = s.db.Write(ctx, func(tx *gorm.DB) error {
+		changed, modified = nil, nil
 		// The folder is locked before its messages are read: every
 		// change of a message's flags bumps its folder's modseq, so a
 		// concurrent one has committed by then, and its flags are not
@@ -175,6 +184,10 @@ func (s *Store) StoreFlags(ctx context.Context, folderID int64, ranges []UIDRang
 			return fmt.Errorf("read messages: %w", err)
 		}
 		for i := range ms {
+			if unchangedSince >= 0 && ms[i].ModSeq > unchangedSince {
+				modified = append(modified, ms[i].UID)
+				continue
+			}
 			if op.change(&ms[i], fl) {
 				changed = append(changed, ms[i])
 			}
@@ -195,12 +208,12 @@ func (s *Store) StoreFlags(ctx context.Context, folderID int64, ranges []UIDRang
 		return s.notifyTx(tx, []int64{folderID})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store flags: %w", err)
+		return nil, nil, fmt.Errorf("store flags: %w", err)
 	}
 	if len(changed) > 0 {
 		s.notify.publish(folderID)
 	}
-	return changed, nil
+	return changed, modified, nil
 }
 
 // flagSet is a message's flags, as writeFlags groups messages by them.
@@ -320,10 +333,11 @@ func (s *Store) copyTx(tx *gorm.DB, src, dst *Folder, ranges []UIDRange, quota i
 		return nil, err
 	}
 	res.Src, res.Dst = make([]uint32, len(ms)), make([]uint32, len(ms))
+	saved := s.now().UTC() // a copy is saved now (RFC 8514 4.1)
 	for i := range ms {
 		m := &ms[i]
 		res.Src[i] = m.UID
-		m.ID, m.FolderID, m.UID, m.ModSeq = 0, dst.ID, first+uint32(i), modseq
+		m.ID, m.FolderID, m.UID, m.ModSeq, m.SaveDate = 0, dst.ID, first+uint32(i), modseq, &saved
 		res.Dst[i] = m.UID
 	}
 	for start := 0; start < len(ms); start += insertBatch {

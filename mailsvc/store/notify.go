@@ -128,6 +128,29 @@ func (s *Store) readChanges(ctx context.Context, folderID, since int64, page int
 	return f.HighestModSeq, nil
 }
 
+// ReadExpunged hands fn, a page at a time in UID order, the UIDs expunged
+// from a folder after modseq since: what QRESYNC reports in VANISHED
+// (EARLIER) (RFC 7162 3.2.5.1, 3.2.6). Every expunge is kept (with its
+// modseq, mail_expunged) for as long as the folder lives, so a client
+// resyncing from any modseq of the folder's UIDVALIDITY learns of all.
+func (s *Store) ReadExpunged(ctx context.Context, folderID, since int64, fn func([]uint32) error) error {
+	db := s.db.Read(ctx)
+	gone := func(modseqCond string) *gorm.DB {
+		return db.Model(&expunged{}).Where("folder_id = ? AND "+modseqCond, folderID, since)
+	}
+	scanGone := func(q *gorm.DB) ([]uint32, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var uids []uint32
+		return uids, q.Pluck("uid", &uids).Error
+	}
+	if err := feedPages(gone, changesPage, scanGone, func(u uint32) uint32 { return u }, fn); err != nil {
+		return fmt.Errorf("read expunges: %w", err)
+	}
+	return nil
+}
+
 // feedPages reads the rows of a change-feed query and hands them to emit
 // in pages of at most page rows, in UID order. base gives the folder's
 // rows that pass the condition it is given on their modseq: "modseq > ?",

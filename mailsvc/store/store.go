@@ -135,6 +135,10 @@ type Message struct {
 	Size         int64
 	BlobKey      string
 	Prefix       string
+	// SaveDate is when the message was saved in its folder (IMAP's
+	// SAVEDATE, RFC 8514); nil for rows saved before it was recorded
+	// (migrations/0065).
+	SaveDate *time.Time
 }
 
 // TableName is gorm's table name.
@@ -148,6 +152,15 @@ func (m *Message) InternalTime() time.Time {
 		return m.InternalDate.UTC()
 	}
 	return m.InternalDate.In(time.FixedZone("", m.InternalZone))
+}
+
+// SavedAt is when the message was saved in its folder: its save date, or
+// for a message saved before save dates were kept, its internal date.
+func (m *Message) SavedAt() time.Time {
+	if m.SaveDate != nil {
+		return m.SaveDate.UTC()
+	}
+	return m.InternalDate.UTC()
 }
 
 // BlobRow is a stored body's parsed metadata.

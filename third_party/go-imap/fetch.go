@@ -19,8 +19,23 @@ type FetchOptions struct {
 	BinarySection     []*FetchItemBinarySection     // requires IMAP4rev2 or BINARY
 	BinarySectionSize []*FetchItemBinarySectionSize // requires IMAP4rev2 or BINARY
 	ModSeq            bool                          // requires CONDSTORE
+	EmailID           bool                          // postdesk: requires OBJECTID
+	ThreadID          bool                          // postdesk: requires OBJECTID
+	// Preview asks for a preview of the message's text (RFC 8970);
+	// PreviewLazy is its LAZY modifier: the server may answer NIL rather
+	// than make one.
+	//
+	// postdesk: requires PREVIEW.
+	Preview, PreviewLazy bool
+	SaveDate             bool // postdesk: requires SAVEDATE
 
 	ChangedSince uint64 // requires CONDSTORE
+	// Vanished is UID FETCH's VANISHED modifier (RFC 7162 3.2.6): with
+	// ChangedSince, the server first reports the UIDs of the set expunged
+	// since then in a VANISHED (EARLIER) response.
+	//
+	// postdesk: requires QRESYNC.
+	Vanished bool
 }
 
 // FetchItemBodyStructure contains FETCH options for the body structure.

@@ -59,6 +59,28 @@ type SearchCriteria struct {
 	Or  [][2]SearchCriteria
 
 	ModSeq *SearchCriteriaModSeq // requires CONDSTORE
+
+	// Older and Younger, in seconds, match messages whose internal date
+	// is more, or at most, that long ago; 0 is no limit (OLDER and
+	// YOUNGER, WITHIN, RFC 5032).
+	//
+	// postdesk: requires WITHIN.
+	Older, Younger uint32
+
+	// EmailID and ThreadID match messages by their object ids (EMAILID
+	// and THREADID, RFC 8474 6).
+	//
+	// postdesk: requires OBJECTID.
+	EmailID, ThreadID []string
+
+	// SavedSince and SavedBefore compare the date (not the time) messages
+	// were saved in the mailbox (SAVEDSINCE, SAVEDBEFORE and SAVEDON);
+	// SaveDateSupported matches every message if the mailbox keeps save
+	// dates, none if not (SAVEDATESUPPORTED, RFC 8514 4.2).
+	//
+	// postdesk: requires SAVEDATE.
+	SavedSince, SavedBefore time.Time
+	SaveDateSupported       bool
 }
 
 // And intersects two search criteria.
@@ -84,6 +106,19 @@ func (criteria *SearchCriteria) And(other *SearchCriteria) {
 	if other.Smaller != 0 && (criteria.Smaller == 0 || other.Smaller < criteria.Smaller) {
 		criteria.Smaller = other.Smaller
 	}
+
+	// postdesk: WITHIN and OBJECTID.
+	if other.Older > criteria.Older {
+		criteria.Older = other.Older
+	}
+	if other.Younger != 0 && (criteria.Younger == 0 || other.Younger < criteria.Younger) {
+		criteria.Younger = other.Younger
+	}
+	criteria.EmailID = append(criteria.EmailID, other.EmailID...)
+	criteria.SavedSince = intersectSince(criteria.SavedSince, other.SavedSince)
+	criteria.SavedBefore = intersectBefore(criteria.SavedBefore, other.SavedBefore)
+	criteria.SaveDateSupported = criteria.SaveDateSupported || other.SaveDateSupported
+	criteria.ThreadID = append(criteria.ThreadID, other.ThreadID...)
 
 	criteria.Not = append(criteria.Not, other.Not...)
 	criteria.Or = append(criteria.Or, other.Or...)

@@ -13,6 +13,7 @@ type StatusOptions struct {
 	AppendLimit    bool // requires APPENDLIMIT
 	DeletedStorage bool // requires QUOTA=RES-STORAGE
 	HighestModSeq  bool // requires CONDSTORE
+	MailboxID      bool // postdesk: requires OBJECTID
 }
 
 // StatusData is the data returned by a STATUS command.
@@ -32,4 +33,5 @@ type StatusData struct {
 	AppendLimit    *uint32
 	DeletedStorage *int64
 	HighestModSeq  uint64
+	MailboxID      string // postdesk: requires OBJECTID
 }

@@ -21,6 +21,10 @@ func (c *Conn) handleAppend(tag string, dec *imapwire.Decoder) error {
 	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) || !dec.ExpectSP() {
 		return dec.Err()
 	}
+	// postdesk: MULTIAPPEND (RFC 3502), multiappend.go.
+	if session, ok := c.session.(SessionMultiAppend); ok {
+		return c.handleMultiAppend(tag, dec, mailbox, session)
+	}
 
 	hasFlagList, err := dec.List(func() error {
 		flag, err := internal.ExpectFlag(dec)
@@ -47,7 +51,8 @@ func (c *Conn) handleAppend(tag string, dec *imapwire.Decoder) error {
 	options.Time = t
 
 	var dataExt string
-	if !dec.Special('~') && dec.Atom(&dataExt) { // ignore literal8 prefix if any for BINARY
+	options.Binary = dec.Special('~') // postdesk: literal8 (BINARY, RFC 3516)
+	if !options.Binary && dec.Atom(&dataExt) {
 		switch strings.ToUpper(dataExt) {
 		case "UTF8":
 			// '~' is the literal8 prefix

@@ -93,6 +93,10 @@ func (c *Conn) availableCaps() []imap.Cap {
 			imap.CapCreateSpecialUse,
 			imap.CapLiteralPlus,
 			imap.CapUnauthenticate,
+			imap.CapWithin,   // postdesk: RFC 5032
+			imap.CapObjectID, // postdesk: RFC 8474
+			imap.CapPreview,  // postdesk: RFC 8970
+			imap.CapSaveDate, // postdesk: RFC 8514
 		})
 
 		// postdesk: QUOTA (RFC 9208 3.1, 7) for sessions that implement it.
@@ -102,6 +106,21 @@ func (c *Conn) availableCaps() []imap.Cap {
 				caps = append(caps, imap.Cap("QUOTA=RES-"+string(res)))
 			}
 			addAvailableCaps(&caps, available, []imap.Cap{imap.CapQuotaSet})
+		}
+
+		// postdesk: CONDSTORE and QRESYNC (RFC 7162) for sessions that
+		// implement them.
+		if c.condStoreSession() != nil {
+			caps = append(caps, imap.CapCondStore)
+		}
+		if c.qresyncSession() != nil {
+			caps = append(caps, imap.CapQResync)
+		}
+		// postdesk: SORT and THREAD (RFC 5256), sort.go.
+		caps = append(caps, c.sortCaps()...)
+		// postdesk: MULTIAPPEND (RFC 3502), multiappend.go.
+		if _, ok := c.session.(SessionMultiAppend); ok {
+			caps = append(caps, imap.CapMultiAppend)
 		}
 
 		if appendLimitSession, ok := c.session.(SessionAppendLimit); ok {

@@ -373,6 +373,11 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		err = c.handleGetQuotaRoot(dec)
 	case "SETQUOTA":
 		err = c.handleSetQuota(dec)
+	// postdesk: SORT and THREAD (RFC 5256), see sort.go.
+	case "SORT", "UID SORT":
+		err = c.handleSort(tag, dec, numKind)
+	case "THREAD", "UID THREAD":
+		err = c.handleThread(dec, numKind)
 	default:
 		if c.state == imap.ConnStateNotAuthenticated {
 			// Don't allow a single unknown command before authentication to
@@ -595,7 +600,7 @@ func (c *Conn) poll(cmd string) error {
 
 	allowExpunge := true
 	switch cmd {
-	case "FETCH", "STORE", "SEARCH":
+	case "FETCH", "STORE", "SEARCH", "SORT", "THREAD": // postdesk: SORT, THREAD (RFC 5256)
 		allowExpunge = false
 	}
 

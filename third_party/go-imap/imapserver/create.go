@@ -41,5 +41,16 @@ func (c *Conn) handleCreate(dec *imapwire.Decoder) error {
 	if err := c.checkState(imap.ConnStateAuthenticated); err != nil {
 		return err
 	}
-	return c.session.Create(name, &options)
+	if err := c.session.Create(name, &options); err != nil {
+		return err
+	}
+	// postdesk: OBJECTID (RFC 8474 4.1): the new mailbox's id.
+	if s, ok := c.session.(SessionObjectID); ok && c.server.options.caps().Has(imap.CapObjectID) {
+		id, err := s.MailboxID(name)
+		if err != nil {
+			return err
+		}
+		c.okCode = imap.ResponseCode("MAILBOXID (" + id + ")")
+	}
+	return nil
 }

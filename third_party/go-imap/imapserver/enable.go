@@ -28,12 +28,24 @@ func (c *Conn) handleEnable(dec *imapwire.Decoder) error {
 		switch req {
 		case imap.CapIMAP4rev2, imap.CapUTF8Accept:
 			enabled = append(enabled, req)
+		// postdesk: RFC 7162 3.1, 3.2.3 (condstore.go).
+		case imap.CapCondStore:
+			if c.condStoreSession() != nil {
+				enabled = append(enabled, req)
+			}
+		case imap.CapQResync:
+			if c.qresyncSession() != nil {
+				enabled = append(enabled, req)
+			}
 		}
 	}
 
 	c.mutex.Lock()
 	for _, e := range enabled {
 		c.enabled[e] = struct{}{}
+		if e == imap.CapQResync {
+			c.enabled[imap.CapCondStore] = struct{}{} // RFC 7162 3.2.3
+		}
 	}
 	c.mutex.Unlock()
 

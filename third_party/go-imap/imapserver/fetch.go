@@ -31,11 +31,19 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 
 	var options imap.FetchOptions
 	writerOptions := fetchWriterOptions{obsolete: make(map[*imap.FetchItemBodySection]string)}
+	afterPreview := false
 	isList, err := dec.List(func() error {
+		// postdesk: PREVIEW's modifier list, "PREVIEW (LAZY)" (RFC 8970
+		// 3), reads as the item after PREVIEW.
+		if afterPreview && dec.Special('(') {
+			afterPreview = false
+			return readPreviewMods(dec, &options)
+		}
 		name, err := readFetchAttName(dec)
 		if err != nil {
 			return err
 		}
+		afterPreview = name == "PREVIEW" && c.server.options.caps().Has(imap.CapPreview)
 		switch name {
 		case "ALL", "FAST", "FULL":
 			return newClientBugError("FETCH macros are not allowed in a list")
@@ -75,6 +83,13 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 		}
 	}
 
+	// postdesk: FETCH modifiers (RFC 7162 3.1.4, 3.2.6, condstore.go).
+	if dec.SP() {
+		if err := c.readFetchModifiers(dec, numKind, &options); err != nil {
+			return err
+		}
+	}
+
 	if !dec.ExpectCRLF() {
 		return dec.Err()
 	}
@@ -85,6 +100,12 @@ func (c *Conn) handleFetch(dec *imapwire.Decoder, numKind NumKind) error {
 
 	if numKind == NumKindUID {
 		options.UID = true
+	}
+	// postdesk: MODSEQ and CHANGEDSINCE enable CONDSTORE (RFC 7162 3.1).
+	if options.ModSeq {
+		if err := c.enableCondStore(); err != nil {
+			return err
+		}
 	}
 
 	w := &FetchWriter{conn: c, options: writerOptions}
@@ -108,6 +129,16 @@ func handleFetchAtt(dec *imapwire.Decoder, attName string, options *imap.FetchOp
 		options.RFC822Size = true
 	case "UID":
 		options.UID = true
+	case "MODSEQ": // postdesk: RFC 7162 3.1.4.1
+		options.ModSeq = true
+	case "EMAILID": // postdesk: RFC 8474 5.1
+		options.EmailID = true
+	case "THREADID": // postdesk: RFC 8474 5.2
+		options.ThreadID = true
+	case "PREVIEW": // postdesk: RFC 8970
+		options.Preview = true
+	case "SAVEDATE": // postdesk: RFC 8514 4.1
+		options.SaveDate = true
 	case "RFC822": // equivalent to BODY[]
 		bs := &imap.FetchItemBodySection{}
 		writerOptions.obsolete[bs] = attName
@@ -437,7 +468,13 @@ func (w *FetchResponseWriter) WriteBinarySection(section *imap.FetchItemBinarySe
 
 	enc.Atom("BINARY").Special('[')
 	writeSectionPart(enc, section.Part)
-	enc.Special(']').SP()
+	enc.Special(']')
+	// postdesk: the origin octet of a partial fetch (RFC 3516 4.2),
+	// as BODY[]<n> has it; upstream left it out.
+	if partial := section.Partial; partial != nil {
+		enc.Special('<').Number64(partial.Offset).Special('>')
+	}
+	enc.SP()
 	enc.Special('~') // indicates literal8
 	return w.enc.Literal(size)
 }

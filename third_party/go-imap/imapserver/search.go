@@ -80,6 +80,13 @@ func (c *Conn) handleSearch(tag string, dec *imapwire.Decoder, numKind NumKind) 
 		options.ReturnAll = true
 	}
 
+	// postdesk: the MODSEQ key enables CONDSTORE (RFC 7162 3.1).
+	if searchUsesModSeq(&criteria) {
+		if err := c.enableCondStore(); err != nil {
+			return err
+		}
+	}
+
 	data, err := c.session.Search(numKind, &criteria, &options)
 	if err != nil {
 		return err
@@ -92,7 +99,7 @@ func (c *Conn) handleSearch(tag string, dec *imapwire.Decoder, numKind NumKind) 
 	if c.enabled.Has(imap.CapIMAP4rev2) || extended {
 		return c.writeESearch(tag, data, &options, numKind)
 	} else {
-		return c.writeSearch(data.All)
+		return c.writeSearch(data.All, data.ModSeq)
 	}
 }
 
@@ -121,6 +128,9 @@ func (c *Conn) writeESearch(tag string, data *imap.SearchData, options *imap.Sea
 	if options.ReturnCount {
 		enc.SP().Atom("COUNT").SP().Number(data.Count)
 	}
+	if data.ModSeq > 0 { // postdesk: RFC 7162 3.1.5
+		enc.SP().Atom("MODSEQ").SP().ModSeq(data.ModSeq)
+	}
 	return enc.CRLF()
 }
 
@@ -135,7 +145,7 @@ func isNumSetEmpty(numSet imap.NumSet) bool {
 	}
 }
 
-func (c *Conn) writeSearch(numSet imap.NumSet) error {
+func (c *Conn) writeSearch(numSet imap.NumSet, modSeq uint64) error {
 	enc := newResponseEncoder(c)
 	defer enc.end()
 
@@ -157,6 +167,9 @@ func (c *Conn) writeSearch(numSet imap.NumSet) error {
 	}
 	if !ok {
 		return fmt.Errorf("imapserver: failed to enumerate message numbers in SEARCH response")
+	}
+	if modSeq > 0 { // postdesk: RFC 7162 3.1.5
+		enc.SP().Special('(').Atom("MODSEQ").SP().ModSeq(modSeq).Special(')')
 	}
 	return enc.CRLF()
 }
@@ -332,6 +345,51 @@ func readSearchKeyWithAtom(criteria *imap.SearchCriteria, dec *imapwire.Decoder,
 		criteria.Or = append(criteria.Or, or)
 	case "$":
 		criteria.UID = append(criteria.UID, imap.SearchRes())
+	case "MODSEQ": // postdesk: RFC 7162 3.1.5
+		return readSearchKeyModSeq(criteria, dec)
+	case "OLDER", "YOUNGER": // postdesk: WITHIN, RFC 5032
+		var n uint32
+		if !dec.ExpectSP() || !dec.ExpectNumber(&n) {
+			return dec.Err()
+		}
+		if n == 0 {
+			return newClientBugError(key + " needs a non-zero interval")
+		}
+		if key == "OLDER" {
+			criteria.And(&imap.SearchCriteria{Older: n})
+		} else {
+			criteria.And(&imap.SearchCriteria{Younger: n})
+		}
+	case "SAVEDSINCE", "SAVEDBEFORE", "SAVEDON": // postdesk: SAVEDATE, RFC 8514 4.2
+		if !dec.ExpectSP() {
+			return dec.Err()
+		}
+		t, err := internal.ExpectDate(dec)
+		if err != nil {
+			return err
+		}
+		var c imap.SearchCriteria
+		switch key {
+		case "SAVEDSINCE":
+			c.SavedSince = t
+		case "SAVEDBEFORE":
+			c.SavedBefore = t
+		case "SAVEDON":
+			c.SavedSince, c.SavedBefore = t, t.Add(24*time.Hour)
+		}
+		criteria.And(&c)
+	case "SAVEDATESUPPORTED": // postdesk: RFC 8514 4.2
+		criteria.SaveDateSupported = true
+	case "EMAILID", "THREADID": // postdesk: OBJECTID, RFC 8474 6
+		var id string
+		if !dec.ExpectSP() || !dec.ExpectAtom(&id) {
+			return dec.Err()
+		}
+		if key == "EMAILID" {
+			criteria.EmailID = append(criteria.EmailID, id)
+		} else {
+			criteria.ThreadID = append(criteria.ThreadID, id)
+		}
 	default:
 		seqSet, err := imapwire.ParseSeqSet(key)
 		if err != nil {

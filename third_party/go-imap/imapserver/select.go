@@ -11,7 +11,15 @@ import (
 func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) error {
 	var mailbox string
 	var nameErr error
-	if !dec.ExpectSP() || !dec.ExpectMailbox(&mailbox) || !dec.ExpectCRLF() {
+	options := imap.SelectOptions{ReadOnly: readOnly}
+	ok := dec.ExpectSP() && dec.ExpectMailbox(&mailbox)
+	// postdesk: CONDSTORE and QRESYNC parameters (RFC 7162, condstore.go).
+	if ok && dec.SP() {
+		if err := c.readSelectParams(dec, &options); err != nil {
+			return err
+		}
+	}
+	if !ok || !dec.ExpectCRLF() {
 		// postdesk: a failed SELECT leaves no mailbox selected (RFC 9051
 		// 6.3.2), also for a name that is no mailbox's.
 		var mailboxNameErr *imapwire.MailboxNameError
@@ -43,10 +51,15 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 		return nameErr
 	}
 
-	options := imap.SelectOptions{ReadOnly: readOnly}
 	data, err := c.session.Select(mailbox, &options)
 	if err != nil {
 		return err
+	}
+	// postdesk: SELECT (CONDSTORE) enables CONDSTORE (RFC 7162 3.1).
+	if options.CondStore {
+		c.mutex.Lock()
+		c.enabled[imap.CapCondStore] = struct{}{}
+		c.mutex.Unlock()
 	}
 
 	if err := c.writeExists(data.NumMessages); err != nil {
@@ -79,9 +92,30 @@ func (c *Conn) handleSelect(tag string, dec *imapwire.Decoder, readOnly bool) er
 			return err
 		}
 	}
+	// postdesk: OBJECTID (RFC 8474 4.2).
+	if data.MailboxID != "" {
+		if err := c.writeMailboxID(data.MailboxID); err != nil {
+			return err
+		}
+	}
+	// postdesk: a CONDSTORE server reports HIGHESTMODSEQ on every SELECT
+	// (RFC 7162 3.1.2.1).
+	if c.condStoreSession() != nil {
+		if err := c.writeHighestModSeq(data.HighestModSeq); err != nil {
+			return err
+		}
+	}
 
 	c.state = imap.ConnStateSelected
 	c.readOnly = readOnly || data.ReadOnly
+
+	// postdesk: QRESYNC (RFC 7162 3.2.5.1): what changed since the
+	// client's mod-sequence, if its UIDVALIDITY is still the mailbox's.
+	if q := options.QResync; q != nil && q.UIDValidity == data.UIDValidity {
+		if err := c.qresyncSession().ResyncSelected(&FetchWriter{conn: c}, q); err != nil {
+			return err
+		}
+	}
 	// TODO: forbid write commands in read-only mode
 
 	var (
