@@ -12,6 +12,8 @@ require (
 	github.com/emersion/go-message v0.18.2
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.26.0
+	github.com/emersion/go-vcard v0.0.0-20260618161152-d854b7e0e2d3
+	github.com/emersion/go-webdav v0.6.0
 	github.com/glebarez/sqlite v1.11.0
 	github.com/go-crypt/crypt v0.14.15
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875
@@ -35,11 +37,11 @@ require (
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/cli/browser v1.3.0 // indirect
-	github.com/fatih/color v1.16.0 // indirect
+	github.com/fatih/color v1.17.0 // indirect
 	github.com/fsnotify/fsnotify v1.7.0 // indirect
 	github.com/glebarez/go-sqlite v1.21.2 // indirect
 	github.com/go-crypt/x v0.4.16 // indirect
-	github.com/google/uuid v1.3.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/css v1.0.1 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
@@ -67,3 +69,7 @@ tool github.com/a-h/templ/cmd/templ
 replace github.com/emersion/go-smtp => ./third_party/go-smtp
 
 replace github.com/emersion/go-imap/v2 => ./third_party/go-imap
+
+replace github.com/emersion/go-webdav => ./third_party/go-webdav
+
+replace github.com/jimlambrt/gldap => ./third_party/gldap

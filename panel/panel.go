@@ -15,6 +15,7 @@ import (
 
 	"github.com/postdesk/postdesk/panel/admin"
 	"github.com/postdesk/postdesk/panel/api"
+	"github.com/postdesk/postdesk/panel/carddav"
 	"github.com/postdesk/postdesk/panel/clientsetup"
 	"github.com/postdesk/postdesk/panel/postmaster"
 	"github.com/postdesk/postdesk/panel/request"
@@ -136,10 +137,12 @@ func (s *Server) routes(e *echo.Echo) {
 	api.Routes(e.Group("/api/v1"), s.env)
 	// Routes for clients that are not browsers sit here, outside the
 	// session and CSRF group below, which would refuse their POSTs: the
-	// API (bearer keys), mail clients' set-up (no credentials).
+	// API (bearer keys), mail clients' set-up (no credentials), CardDAV
+	// (HTTP Basic through tenants.ResolveLogin).
 	if s.deps.ClientSetup != nil {
 		clientsetup.Routes(e, s.deps.Tenants, *s.deps.ClientSetup, s.log)
 	}
+	carddav.Routes(e, s.deps.Tenants, s.log)
 
 	// Everything below is the cookie-signed-in panel: sessions and CSRF.
 	g := e.Group("", s.session, s.csrf)
