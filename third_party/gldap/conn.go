@@ -6,12 +6,14 @@ package gldap
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -33,6 +35,9 @@ type conn struct {
 	// inFlight, when set, holds a slot per request being served.
 	maxPacketBytes int64
 	inFlight       chan struct{}
+	// postdesk: remoteAddr and isTLS for Request.RemoteAddr and TLS.
+	remoteAddr net.Addr
+	isTLS      atomic.Bool
 
 	reader   *bufio.Reader
 	writer   *bufio.Writer
@@ -217,6 +222,9 @@ func (c *conn) initConn(netConn net.Conn) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.netConn = netConn
+	c.remoteAddr = netConn.RemoteAddr()
+	_, isTLS := netConn.(*tls.Conn)
+	c.isTLS.Store(isTLS)
 	c.reader = bufio.NewReader(c.netConn)
 	c.writer = bufio.NewWriter(c.netConn)
 	return nil

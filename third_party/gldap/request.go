@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 )
@@ -375,3 +376,12 @@ func readLength(bytes []byte) (length int, read int, err error) {
 func intPtr(i int) *int {
 	return &i
 }
+
+// RemoteAddr is the address of the client that sent the request.
+// postdesk: added, so that a handler can throttle by client.
+func (r *Request) RemoteAddr() net.Addr { return r.conn.remoteAddr }
+
+// TLS reports whether the request came over TLS (LDAPS, or after
+// StartTLS). postdesk: added, so that a handler can refuse a simple bind
+// in the clear (RFC 4513 6.3.3).
+func (r *Request) TLS() bool { return r.conn.isTLS.Load() }

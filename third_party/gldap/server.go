@@ -149,7 +149,6 @@ func validateAddrPort(addrPort string) (string, error) {
 // Options supported: WithTLSConfig
 func (s *Server) Run(addr string, opt ...Option) error {
 	const op = "gldap.(Server).Run"
-	opts := getConfigOpts(opt...)
 
 	var err error
 	addr, err = validateAddrPort(addr)
