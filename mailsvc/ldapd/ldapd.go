@@ -123,6 +123,11 @@ func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 			return fmt.Errorf("ldapd: %w", err)
 		}
 	}
+	for _, add := range []func(gldap.HandlerFunc, ...gldap.Option) error{mux.Add, mux.Modify, mux.Delete} {
+		if err := add(c.readOnly); err != nil {
+			return fmt.Errorf("ldapd: %w", err)
+		}
+	}
 	if err := mux.DefaultRoute(c.other); err != nil {
 		return fmt.Errorf("ldapd: %w", err)
 	}
@@ -276,6 +281,18 @@ func (c *conns) bind(w *gldap.ResponseWriter, r *gldap.Request) {
 	}
 	c.setLogin(r.ConnectionID(), l)
 	reply(gldap.ResultSuccess, "")
+}
+
+// readOnly answers add, modify and delete.
+func (c *conns) readOnly(w *gldap.ResponseWriter, r *gldap.Request) {
+	app := gldap.ApplicationDelResponse
+	if _, err := r.GetAddMessage(); err == nil {
+		app = gldap.ApplicationAddResponse
+	} else if _, err := r.GetModifyMessage(); err == nil {
+		app = gldap.ApplicationModifyResponse
+	}
+	_ = w.Write(r.NewResponse(gldap.WithApplicationCode(app), gldap.WithResponseCode(gldap.ResultUnwillingToPerform),
+		gldap.WithDiagnosticMessage("this directory is read-only")))
 }
 
 func (c *conns) other(w *gldap.ResponseWriter, r *gldap.Request) {

@@ -62,7 +62,7 @@ func Routes(e *echo.Echo, t *tenants.Service, log *slog.Logger) {
 	e.Match([]string{"PROPFIND"}, "/", s.serve)
 	// RFC 6764 5: the well-known URI redirects to the context path; 308
 	// keeps PROPFIND a PROPFIND (a 303 would turn it into GET).
-	e.Any("/.well-known/carddav", func(c echo.Context) error {
+	e.Match([]string{http.MethodGet, http.MethodHead, http.MethodOptions, "PROPFIND"}, "/.well-known/carddav", func(c echo.Context) error {
 		return c.Redirect(http.StatusPermanentRedirect, Prefix+"/")
 	})
 }
@@ -273,6 +273,14 @@ func (b *backend) QueryAddressObjects(ctx context.Context, p string, query *card
 	all, err := b.ListAddressObjects(ctx, p, &query.DataRequest)
 	if err != nil {
 		return nil, err
+	}
+	if len(query.PropFilters) == 0 {
+		// RFC 6352 10.5: an empty filter matches every object
+		// (go-webdav's Filter matches none).
+		if query.Limit > 0 && query.Limit < len(all) {
+			all = all[:query.Limit]
+		}
+		return all, nil
 	}
 	return carddav.Filter(query, all)
 }

@@ -115,9 +115,22 @@ func (c *conn) serveRequests() error {
 		}
 		r, err := c.readRequest(w.requestID)
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected EOF") {
+			if !errors.Is(err, errPacketTooLarge) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected EOF")) {
 				return nil // connection is closed
 			}
+			// postdesk: a request that cannot be read (too large, nested
+			// too deep, malformed) ends the connection with a Notice of
+			// Disconnection (RFC 4511 4.4.1), not silently.
+			req := &Request{
+				ID:           w.requestID,
+				conn:         c,
+				message:      &ExtendedOperationMessage{baseMessage: baseMessage{id: 0}},
+				routeOp:      routeOperation(ExtendedOperationDisconnection),
+				extendedName: ExtendedOperationDisconnection,
+			}
+			resp := req.NewExtendedResponse(WithResponseCode(ResultProtocolError), WithDiagnosticMessage("request too large or malformed"))
+			resp.SetResponseName(ExtendedOperationDisconnection)
+			_ = w.Write(resp)
 			return fmt.Errorf("%s: error reading request: %w", op, err)
 		}
 
@@ -184,7 +197,7 @@ func (c *conn) readPacket(requestID int) (*packet, error) {
 		if c.maxPacketBytes > 0 {
 			// postdesk: a longer packet reads as cut short and ends
 			// the connection before its content is buffered.
-			r = io.LimitReader(c.reader, c.maxPacketBytes)
+			r = &packetLimiter{r: c.reader, n: c.maxPacketBytes}
 		}
 		berPacket, err := ber.ReadPacket(r)
 		switch {
@@ -237,4 +250,27 @@ func (c *conn) close() error {
 		return fmt.Errorf("%s: error closing conn: %w", op, err)
 	}
 	return nil
+}
+
+// errPacketTooLarge is a request packet longer than WithMaxPacketBytes.
+// postdesk: added.
+var errPacketTooLarge = errors.New("request packet too large")
+
+// packetLimiter reads at most n bytes of one packet, then fails with
+// errPacketTooLarge. postdesk: added.
+type packetLimiter struct {
+	r io.Reader
+	n int64
+}
+
+func (l *packetLimiter) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errPacketTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
 }

@@ -1,0 +1,277 @@
+package tenants_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-vcard"
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/database"
+	"github.com/postdesk/postdesk/tenants"
+	"github.com/postdesk/postdesk/tenants/tenantstest"
+)
+
+func (f *fx) login(addr string) *tenants.Login {
+	f.t.Helper()
+	l, err := f.svc.ResolveLogin(f.ctx, tenants.MailboxLogin, addr, fxPassword, "192.0.2.9")
+	if err != nil {
+		f.t.Fatalf("login %s: %v", addr, err)
+	}
+	return l
+}
+
+func testCard(uid, fn, email string) vcard.Card {
+	c := vcard.Card{}
+	c.SetValue(vcard.FieldVersion, "3.0")
+	c.SetValue(vcard.FieldUID, uid)
+	c.SetValue(vcard.FieldFormattedName, fn)
+	c.SetName(&vcard.Name{FamilyName: fn[strings.LastIndexByte(fn, ' ')+1:], GivenName: fn[:max(strings.IndexByte(fn, ' '), 0)]})
+	c.SetValue(vcard.FieldEmail, email)
+	return c
+}
+
+func slugs(books []tenants.ContactBook) []string {
+	var out []string
+	for _, b := range books {
+		out = append(out, fmt.Sprintf("%s:%s:%t", b.Slug, b.Kind, b.Writable))
+	}
+	return out
+}
+
+func emailsOf(cs []tenants.Contact) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Emails...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestContactBooksIsolation: each user reaches their own book, the GAB and
+// the directory of their own domain; another user's private book is not
+// found (same domain or not); the GAB is writable to postmasters and to
+// mailboxes given the permission only.
+func TestContactBooksIsolation(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		f.domain("b.test")
+		f.mailbox("ann@a.test")
+		f.mailbox("bob@a.test")
+		f.mailbox("pm@a.test", func(n *tenants.NewMailbox) { n.Settings.Postmaster = true })
+		f.mailbox("dan@b.test")
+		ann, bob, pm, dan := f.login("ann@a.test"), f.login("bob@a.test"), f.login("pm@a.test"), f.login("dan@b.test")
+
+		books, err := f.svc.ContactBooks(f.ctx, ann)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := slugs(books), []string{"contacts:personal:true", "gab:gab:false", "directory:directory:false"}; !slices.Equal(got, want) {
+			t.Fatalf("ann's books = %v, want %v", got, want)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, ann, "contacts", "x.vcf", testCard("x", "Xena Private", "xena@example.org"), tenants.PutCondition{}); err != nil {
+			t.Fatal(err)
+		}
+		// bob's "contacts" is bob's own: empty, never ann's.
+		for _, who := range []*tenants.Login{bob, dan} {
+			cs, err := f.svc.ListContacts(f.ctx, who, "contacts")
+			if err != nil || len(cs) != 0 {
+				t.Fatalf("%s lists %v, %v in their own book", who.Address, emailsOf(cs), err)
+			}
+			if _, err := f.svc.GetContact(f.ctx, who, "contacts", "x.vcf"); !errors.Is(err, tenants.ErrNotFound) {
+				t.Fatalf("%s reads ann's contact: %v", who.Address, err)
+			}
+		}
+		// The GAB: pm writes, ann reads and may not write, dan sees another GAB.
+		if _, _, err := f.svc.PutContact(f.ctx, ann, "gab", "g.vcf", testCard("g", "Gina Global", "gina@partner.example"), tenants.PutCondition{}); !errors.Is(err, tenants.ErrForbidden) {
+			t.Fatalf("ann writes the GAB: %v", err)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, pm, "gab", "g.vcf", testCard("g", "Gina Global", "gina@partner.example"), tenants.PutCondition{}); err != nil {
+			t.Fatal(err)
+		}
+		if cs, err := f.svc.ListContacts(f.ctx, ann, "gab"); err != nil || !slices.Equal(emailsOf(cs), []string{"gina@partner.example"}) {
+			t.Fatalf("ann's GAB = %v, %v", emailsOf(cs), err)
+		}
+		if err := f.svc.DeleteContact(f.ctx, ann, "gab", "g.vcf", ""); !errors.Is(err, tenants.ErrForbidden) {
+			t.Fatalf("ann deletes from the GAB: %v", err)
+		}
+		if cs, err := f.svc.ListContacts(f.ctx, dan, "gab"); err != nil || len(cs) != 0 {
+			t.Fatalf("dan's GAB = %v, %v", emailsOf(cs), err)
+		}
+		// The permission: bob may edit the GAB once given it.
+		yes := true
+		f.update("bob@a.test", tenants.MailboxUpdate{MayEditGAB: &yes})
+		bob = f.login("bob@a.test")
+		if _, _, err := f.svc.PutContact(f.ctx, bob, "gab", "h.vcf", testCard("h", "Hal Global", "hal@partner.example"), tenants.PutCondition{}); err != nil {
+			t.Fatalf("bob with may_edit_gab: %v", err)
+		}
+		// Nobody reaches an unknown or another kind's slug.
+		if _, err := f.svc.ContactBook(f.ctx, ann, "shared-1"); !errors.Is(err, tenants.ErrNotFound) {
+			t.Fatalf("ann reaches shared-1: %v", err)
+		}
+	})
+}
+
+// TestDirectoryPeople: the directory lists the mailboxes a person reads,
+// with names and the aliases not hidden; hidden, disabled, expired and
+// forward-only mailboxes and other domains never show.
+func TestDirectoryPeople(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		f.domain("b.test")
+		f.mailbox("ann@a.test", func(n *tenants.NewMailbox) { n.FullName = "Ann Marie Able" })
+		f.mailbox("bare@a.test")
+		for _, a := range []string{"hid", "off", "old", "fwd"} {
+			f.mailbox(a + "@a.test")
+		}
+		f.mailbox("dan@b.test")
+		f.alias("sales@a.test", "ann@a.test")
+		f.alias("secret@a.test", "ann@a.test")
+		no, past := false, fxT0.Add(-time.Hour)
+		f.update("hid@a.test", tenants.MailboxUpdate{InDirectory: &no})
+		f.update("off@a.test", tenants.MailboxUpdate{Active: &no})
+		f.update("old@a.test", tenants.MailboxUpdate{ExpiresAt: &past})
+		if err := f.setForwards("fwd@a.test", false, "x@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.Write(f.ctx, func(tx *gorm.DB) error {
+			return tx.Exec("UPDATE addresses SET in_directory = FALSE WHERE local_part = 'secret'").Error
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := f.svc.DirectoryPeople(f.ctx, f.login("ann@a.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []tenants.DirectoryPerson{
+			{LocalPart: "ann", Address: "ann@a.test", Aliases: []string{"sales@a.test"}, Name: "Ann Marie Able", Given: "Ann Marie", Family: "Able"},
+			{LocalPart: "bare", Address: "bare@a.test", Name: "bare@a.test", Family: "bare"},
+		}
+		if fmt.Sprint(ps) != fmt.Sprint(want) {
+			t.Fatalf("directory = %+v\nwant %+v", ps, want)
+		}
+		// Webmail's completion is the same list.
+		l := f.login("ann@a.test")
+		got, err := f.svc.Directory(f.ctx, l.UserScope(""), "", 0)
+		if err != nil || len(got) != 2 || got[0].Address != "ann@a.test" || got[1].Address != "bare@a.test" {
+			t.Fatalf("Directory = %v, %v", got, err)
+		}
+		cs, err := f.svc.ListContacts(f.ctx, l, "directory")
+		if err != nil || !slices.Equal(emailsOf(cs), []string{"ann@a.test", "bare@a.test", "sales@a.test"}) {
+			t.Fatalf("directory book = %v, %v", emailsOf(cs), err)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, l, "directory", "x.vcf", testCard("x", "X Y", "x@a.test"), tenants.PutCondition{}); !errors.Is(err, tenants.ErrForbidden) {
+			t.Fatalf("a write into the directory: %v", err)
+		}
+	})
+}
+
+// TestContactConditionsAndSync: If-Match and If-None-Match fail with
+// ErrPrecondition and change nothing; sync tokens report updates and
+// deletions since them, in bounded pieces.
+func TestContactConditionsAndSync(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		f.mailbox("ann@a.test")
+		ann := f.login("ann@a.test")
+		c1, created, err := f.svc.PutContact(f.ctx, ann, "contacts", "z.vcf", testCard("z", "Zed One", "z@example.org"), tenants.PutCondition{IfNoneMatch: true})
+		if err != nil || !created {
+			t.Fatal(created, err)
+		}
+		start, err := f.svc.SyncContacts(f.ctx, ann, "contacts", "", 0)
+		if err != nil || len(start.Updated) != 1 {
+			t.Fatalf("initial sync: %+v, %v", start, err)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, ann, "contacts", "z.vcf", testCard("z", "Zed Again", "z@example.org"), tenants.PutCondition{IfNoneMatch: true}); !errors.Is(err, tenants.ErrPrecondition) {
+			t.Fatalf("If-None-Match over an existing contact: %v", err)
+		}
+		c2, created, err := f.svc.PutContact(f.ctx, ann, "contacts", "z.vcf", testCard("z", "Zed Two", "z@example.org"), tenants.PutCondition{IfMatch: c1.ETag})
+		if err != nil || created || c2.ETag == c1.ETag {
+			t.Fatalf("If-Match with the current ETag: %v, created %t, etag %s", err, created, c2.ETag)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, ann, "contacts", "z.vcf", testCard("z", "Zed Stale", "z@example.org"), tenants.PutCondition{IfMatch: c1.ETag}); !errors.Is(err, tenants.ErrPrecondition) {
+			t.Fatalf("a stale If-Match: %v", err)
+		}
+		if err := f.svc.DeleteContact(f.ctx, ann, "contacts", "z.vcf", c1.ETag); !errors.Is(err, tenants.ErrPrecondition) {
+			t.Fatalf("a stale If-Match on DELETE: %v", err)
+		}
+		if got, _ := f.svc.GetContact(f.ctx, ann, "contacts", "z.vcf"); got == nil || got.FullName != "Zed Two" {
+			t.Fatalf("after the refused writes: %+v", got)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, ann, "contacts", "other.vcf", testCard("z", "Zed Clash", "z@example.org"), tenants.PutCondition{}); !errors.Is(err, tenants.ErrUIDConflict) {
+			t.Fatalf("a second contact with the same UID: %v", err)
+		}
+		mid, err := f.svc.SyncContacts(f.ctx, ann, "contacts", start.Token, 0)
+		if err != nil || len(mid.Updated) != 1 || mid.Updated[0].FullName != "Zed Two" || len(mid.Deleted) != 0 {
+			t.Fatalf("sync after the edit: %+v, %v", mid, err)
+		}
+		if err := f.svc.DeleteContact(f.ctx, ann, "contacts", "z.vcf", c2.ETag); err != nil {
+			t.Fatal(err)
+		}
+		end, err := f.svc.SyncContacts(f.ctx, ann, "contacts", mid.Token, 0)
+		if err != nil || len(end.Updated) != 0 || !slices.Equal(end.Deleted, []string{"z.vcf"}) {
+			t.Fatalf("sync after the deletion: %+v, %v", end, err)
+		}
+		if _, err := f.svc.SyncContacts(f.ctx, ann, "contacts", "urn:x-postdesk:sync:999999", 0); !errors.Is(err, tenants.ErrSyncToken) {
+			t.Fatalf("a token from the future: %v", err)
+		}
+		// Bounded answers: 5 changes in pieces of 2, the last not truncated.
+		for i := range 5 {
+			if _, _, err := f.svc.PutContact(f.ctx, ann, "contacts", fmt.Sprintf("n%d.vcf", i), testCard(fmt.Sprintf("n%d", i), "N Person", "n@example.org"), tenants.PutCondition{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tok, seen := end.Token, 0
+		for range 3 {
+			ch, err := f.svc.SyncContacts(f.ctx, ann, "contacts", tok, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ch.Updated) > 2 {
+				t.Fatalf("a piece of %d, limit 2", len(ch.Updated))
+			}
+			seen += len(ch.Updated)
+			tok = ch.Token
+			if !ch.Truncated {
+				break
+			}
+		}
+		if seen != 5 {
+			t.Fatalf("synced %d of 5 changes in pieces", seen)
+		}
+	})
+}
+
+// TestContactLimits: an oversized vCard, one without UID and bad names
+// are refused and store nothing.
+func TestContactLimits(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		f.mailbox("ann@a.test")
+		ann := f.login("ann@a.test")
+		big := testCard("big", "Big Photo", "big@example.org")
+		big.SetValue(vcard.FieldNote, strings.Repeat("x", tenants.MaxVCardBytes))
+		noUID := testCard("u", "No Uid", "n@example.org")
+		delete(noUID, vcard.FieldUID)
+		var ve *tenants.ValidationError
+		for _, tc := range []struct {
+			href string
+			card vcard.Card
+		}{{"big.vcf", big}, {"nouid.vcf", noUID}, {"../x.vcf", testCard("a", "A B", "a@example.org")}, {"a/b.vcf", testCard("b", "A B", "a@example.org")}, {"", testCard("c", "A B", "a@example.org")}} {
+			if _, _, err := f.svc.PutContact(f.ctx, ann, "contacts", tc.href, tc.card, tenants.PutCondition{}); !errors.As(err, &ve) {
+				t.Errorf("PutContact(%q) = %v, want a validation error", tc.href, err)
+			}
+		}
+		if n := f.count("contacts", ""); n != 0 {
+			t.Fatalf("%d contacts stored", n)
+		}
+	})
+}
