@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-vcard"
-	"gorm.io/gorm"
 
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/tenants"
@@ -140,10 +139,14 @@ func TestDirectoryPeople(t *testing.T) {
 		if err := f.setForwards("fwd@a.test", false, "x@example.org"); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.db.Write(f.ctx, func(tx *gorm.DB) error {
-			return tx.Exec("UPDATE addresses SET in_directory = FALSE WHERE local_part = 'secret'").Error
-		}); err != nil {
+		if err := f.svc.SetAliasDirectory(f.ctx, f.sys, f.addr("secret@a.test"), false); err != nil {
 			t.Fatal(err)
+		}
+		if err := f.svc.SetAliasDirectory(f.ctx, f.sys, f.addr("nobody@a.test"), false); !errors.Is(err, tenants.ErrNotFound) {
+			t.Fatalf("switch of an unknown alias: %v", err)
+		}
+		if err := f.svc.SetAliasDirectory(f.ctx, f.login("ann@a.test").UserScope(""), f.addr("sales@a.test"), false); !errors.Is(err, tenants.ErrForbidden) {
+			t.Fatalf("a user switches an alias: %v", err)
 		}
 		ps, err := f.svc.DirectoryPeople(f.ctx, f.login("ann@a.test"))
 		if err != nil {
