@@ -328,51 +328,58 @@ func (s *Service) PutContact(ctx context.Context, l *Login, slug, href string, c
 	if err != nil {
 		return nil, false, err
 	}
-	row.BookID, row.Href = b.id, href
 	created := false
 	err = s.db.Write(ctx, func(tx *gorm.DB) error {
-		seq, err := nextSeq(tx, b.id)
-		if err != nil {
-			return err
-		}
-		var old contactRow
-		err = tx.Where("book_id = ? AND href = ?", b.id, href).Take(&old).Error
-		exists := err == nil
-		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			return fmt.Errorf("look up contact: %w", err)
-		}
-		if err := cond.check(exists, old.ETag); err != nil {
-			return err
-		}
-		var clash int64
-		if err := tx.Model(&contactRow{}).Where("book_id = ? AND uid = ? AND href <> ?", b.id, row.UID, href).Count(&clash).Error; err != nil {
-			return fmt.Errorf("look up UID: %w", err)
-		}
-		if clash > 0 {
-			return ErrUIDConflict
-		}
-		row.Seq, row.UpdatedAt = seq, s.clock()
-		if exists {
-			row.ID = old.ID
-			if err := tx.Save(&row).Error; err != nil {
-				return fmt.Errorf("update contact: %w", err)
-			}
-		} else {
-			created = true
-			if err := tx.Create(&row).Error; err != nil {
-				return fmt.Errorf("add contact: %w", err)
-			}
-		}
-		if err := tx.Where("book_id = ? AND href = ?", b.id, href).Delete(&contactTombstone{}).Error; err != nil {
-			return fmt.Errorf("clear tombstone: %w", err)
-		}
-		return nil
+		created, err = s.putContactTx(tx, b.id, href, &row, cond)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	c := row.contact()
 	return &c, created, nil
+}
+
+// putContactTx stores row at href in a book, checking cond; it reports
+// whether the contact is new.
+func (s *Service) putContactTx(tx *gorm.DB, bookID int64, href string, row *contactRow, cond PutCondition) (bool, error) {
+	row.BookID, row.Href = bookID, href
+	seq, err := nextSeq(tx, bookID)
+	if err != nil {
+		return false, err
+	}
+	var old contactRow
+	err = tx.Where("book_id = ? AND href = ?", bookID, href).Take(&old).Error
+	exists := err == nil
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, fmt.Errorf("look up contact: %w", err)
+	}
+	if err := cond.check(exists, old.ETag); err != nil {
+		return false, err
+	}
+	var clash int64
+	if err := tx.Model(&contactRow{}).Where("book_id = ? AND uid = ? AND href <> ?", bookID, row.UID, href).Count(&clash).Error; err != nil {
+		return false, fmt.Errorf("look up UID: %w", err)
+	}
+	if clash > 0 {
+		return false, ErrUIDConflict
+	}
+	row.Seq, row.UpdatedAt = seq, s.clock()
+	if exists {
+		row.ID = old.ID
+		if err := tx.Save(row).Error; err != nil {
+			return false, fmt.Errorf("update contact: %w", err)
+		}
+	} else {
+		row.ID = 0
+		if err := tx.Create(row).Error; err != nil {
+			return false, fmt.Errorf("add contact: %w", err)
+		}
+	}
+	if err := tx.Where("book_id = ? AND href = ?", bookID, href).Delete(&contactTombstone{}).Error; err != nil {
+		return false, fmt.Errorf("clear tombstone: %w", err)
+	}
+	return !exists, nil
 }
 
 // DeleteContact removes a contact from a book the user may write; ifMatch
@@ -385,33 +392,35 @@ func (s *Service) DeleteContact(ctx context.Context, l *Login, slug, href, ifMat
 	if !b.Writable {
 		return fmt.Errorf("the %s is read-only to you: %w", b.Name, ErrForbidden)
 	}
-	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		seq, err := nextSeq(tx, b.id)
-		if err != nil {
-			return err
-		}
-		var old contactRow
-		err = tx.Where("book_id = ? AND href = ?", b.id, href).Take(&old).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("look up contact: %w", err)
-		}
-		if err := (PutCondition{IfMatch: ifMatch}).check(true, old.ETag); err != nil {
-			return err
-		}
-		if err := tx.Delete(&contactRow{}, old.ID).Error; err != nil {
-			return fmt.Errorf("delete contact: %w", err)
-		}
-		if err := tx.Where("book_id = ? AND href = ?", b.id, href).Delete(&contactTombstone{}).Error; err != nil {
-			return fmt.Errorf("clear tombstone: %w", err)
-		}
-		if err := tx.Create(&contactTombstone{BookID: b.id, Href: href, Seq: seq}).Error; err != nil {
-			return fmt.Errorf("record deletion: %w", err)
-		}
-		return nil
-	})
+	return s.db.Write(ctx, func(tx *gorm.DB) error { return s.deleteContactTx(tx, b.id, href, ifMatch) })
+}
+
+func (s *Service) deleteContactTx(tx *gorm.DB, bookID int64, href, ifMatch string) error {
+	seq, err := nextSeq(tx, bookID)
+	if err != nil {
+		return err
+	}
+	var old contactRow
+	err = tx.Where("book_id = ? AND href = ?", bookID, href).Take(&old).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("look up contact: %w", err)
+	}
+	if err := (PutCondition{IfMatch: ifMatch}).check(true, old.ETag); err != nil {
+		return err
+	}
+	if err := tx.Delete(&contactRow{}, old.ID).Error; err != nil {
+		return fmt.Errorf("delete contact: %w", err)
+	}
+	if err := tx.Where("book_id = ? AND href = ?", bookID, href).Delete(&contactTombstone{}).Error; err != nil {
+		return fmt.Errorf("clear tombstone: %w", err)
+	}
+	if err := tx.Create(&contactTombstone{BookID: bookID, Href: href, Seq: seq}).Error; err != nil {
+		return fmt.Errorf("record deletion: %w", err)
+	}
+	return nil
 }
 
 // SyncContacts answers RFC 6578's sync-collection: what changed in a book
