@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +51,9 @@ func snapshotB(t *testing.T, f *paneltest.Fx, q *queue.Queue) string {
 	paneltest.Must(t, err)
 	_, audit, err := f.S.AuditRecords(ctx, f.Sys, tenants.AuditQuery{Domain: "b.test"})
 	paneltest.Must(t, err)
-	out = append(out, as, cr, audit)
+	gab, err := f.S.GABContacts(ctx, f.Sys, "b.test", "", 0)
+	paneltest.Must(t, err)
+	out = append(out, as, cr, audit, gab)
 	if q != nil {
 		ms, _, err := q.QueueMessages(ctx, f.Sys, queueadmin.QueueQuery{Limit: 500})
 		paneltest.Must(t, err)
@@ -86,6 +89,12 @@ func TestIsolationWalk(t *testing.T) {
 		qf.fail("ann@a.test", "gone@remote.test", "550 no such user")
 		qf.fail("dora@b.test", "bgone@remote.test", "550 Secret-B user gone")
 		paneltest.Must(t, qf.q.SetRoute(ctx, f.Sys, queueadmin.Route{Domain: "partner.test", Relay: queueadmin.Relay{Host: "mx.partner.test"}}))
+		for _, c := range []struct{ d, uid, name string }{{"a.test", "gina", "Gina A"}, {"b.test", "gina", "Gina Secret-B"}} {
+			card, err := tenants.ContactFields{UID: c.uid, FullName: c.name, Emails: []string{"gina@partner.test"}}.Card()
+			paneltest.Must(t, err)
+			_, _, err = f.S.PutGABContact(ctx, f.Sys, address.Domain(c.d), card)
+			paneltest.Must(t, err)
+		}
 		before := snapshotB(t, f, qf.q)
 		tried := 0
 		for _, r := range f.E.Routes() {
@@ -98,18 +107,29 @@ func TestIsolationWalk(t *testing.T) {
 			}
 			tried++
 			fill := func(domain, local, alias, id string) string {
-				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias, ":id", id, ":route", "partner.test").Replace(r.Path)
+				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias, ":id", id, ":route", "partner.test",
+					":uid", "gina").Replace(r.Path)
 			}
 			pathB := fill("b.test", "bob", "bobby", idB)
 			pathA := fill("a.test", "ann", "annie", idA)
-			for _, p := range []string{":domain", ":local", ":alias", ":id", ":route"} {
+			for _, p := range []string{":domain", ":local", ":alias", ":id", ":route", ":uid"} {
 				if strings.Contains(pathB, p) {
 					t.Fatalf("route %s: unknown parameter", r.Path)
 				}
 			}
 			c := f.Client()
 			var res *httptest.ResponseRecorder
-			if strings.HasPrefix(r.Path, "/api/") {
+			if dav := strings.HasPrefix(r.Path, "/dav") || r.Path == "/.well-known/carddav"; dav {
+				// CardDAV signs in by HTTP Basic: a.test's postmaster
+				// against a b.test user's book and contact; the control
+				// (reading a.test's own) is panel/carddav_test.go's.
+				pathB = strings.NewReplacer("/*", "/bob@b.test/books/contacts/x.vcf").Replace(r.Path)
+				if r.Path == "/dav" {
+					pathB = "/dav/bob@b.test/books/gab/"
+				}
+				c.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("pm@a.test:"+paneltest.PW)))
+				res = c.Do(r.Method, pathB, "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x\r\nFN:Evil\r\nEND:VCARD\r\n")
+			} else if strings.HasPrefix(r.Path, "/api/") {
 				res = c.API(r.Method, pathB, f.AKey, apiBody(r.Method, r.Path))
 				// The routing table and Delivery Options are an
 				// administrator's: a domain key gets 403 even for its own.
@@ -196,6 +216,8 @@ func apiBody(method, path string) string {
 		return `{"local_part":"evil","mailbox":"bob"}`
 	case method == http.MethodPut && strings.HasSuffix(path, "/forwards"):
 		return `{"addresses":["x@evil.test"],"store_mail":false}`
+	case method == http.MethodPost && strings.HasSuffix(path, "/contacts"):
+		return `{"uid":"gina","full_name":"pwned","emails":["x@evil.test"]}`
 	case method == http.MethodPut && strings.HasSuffix(path, "/responder"):
 		return `{"enabled":true,"subject":"pwned","body":"pwned"}`
 	}

@@ -278,3 +278,56 @@ func TestContactLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestGABManagers: administrators and a domain's postmasters manage its
+// GAB by scope; another domain's postmaster and users may not; imports
+// are bounded and all or nothing.
+func TestGABManagers(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		f.domain("b.test")
+		f.mailbox("ann@a.test")
+		pmB := f.mailbox("pm@b.test", func(n *tenants.NewMailbox) { n.Settings.Postmaster = true })
+		scB := tenants.Scope{Role: tenants.RolePostmaster, Actor: "pm@b.test", DomainID: pmB.DomainID}
+		card, err := tenants.ContactFields{UID: "g", FullName: "Gina Global", Emails: []string{"gina@partner.example"}}.Card()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.PutGABContact(f.ctx, scB, "a.test", card); !errors.Is(err, tenants.ErrNotFound) {
+			t.Fatalf("b.test's postmaster writes a.test's GAB: %v", err)
+		}
+		if _, _, err := f.svc.PutGABContact(f.ctx, f.login("ann@a.test").UserScope(""), "a.test", card); !errors.Is(err, tenants.ErrForbidden) {
+			t.Fatalf("a user writes the GAB by scope: %v", err)
+		}
+		if _, created, err := f.svc.PutGABContact(f.ctx, f.sys, "a.test", card); err != nil || !created {
+			t.Fatalf("the administrator: %v %t", err, created)
+		}
+		// The user sees it through CardDAV's view.
+		if cs, err := f.svc.ListContacts(f.ctx, f.login("ann@a.test"), "gab"); err != nil || len(cs) != 1 {
+			t.Fatalf("ann's GAB: %v %v", cs, err)
+		}
+		if _, err := f.svc.GABContacts(f.ctx, scB, "a.test", "", 0); !errors.Is(err, tenants.ErrNotFound) {
+			t.Fatalf("b.test's postmaster lists a.test's GAB: %v", err)
+		}
+		var ve *tenants.ValidationError
+		big := strings.NewReader(strings.Repeat("x", tenants.MaxContactImportBytes+1))
+		if _, err := f.svc.ImportGAB(f.ctx, f.sys, "a.test", big, false); !errors.As(err, &ve) {
+			t.Fatalf("an import over the size limit: %v", err)
+		}
+		var many strings.Builder
+		for i := range tenants.MaxContactImportCards + 1 {
+			fmt.Fprintf(&many, "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:P%d\r\nEND:VCARD\r\n", i)
+		}
+		if _, err := f.svc.ImportGAB(f.ctx, f.sys, "a.test", strings.NewReader(many.String()), false); !errors.As(err, &ve) {
+			t.Fatalf("an import of too many cards: %v", err)
+		}
+		rep, err := f.svc.ImportGAB(f.ctx, f.sys, "a.test", strings.NewReader("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ok\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nUID:x\r\nFN:Big\r\nNOTE:"+strings.Repeat("x", tenants.MaxVCardBytes)+"\r\nEND:VCARD\r\n"), false)
+		if !errors.As(err, &ve) || rep == nil || len(rep.Errors) != 1 || !strings.HasPrefix(rep.Errors[0], "card 2:") {
+			t.Fatalf("an import with one bad card: %+v, %v", rep, err)
+		}
+		if cs, _ := f.svc.GABContacts(f.ctx, f.sys, "a.test", "", 0); len(cs) != 1 {
+			t.Fatalf("the bad import left %d contacts", len(cs))
+		}
+	})
+}

@@ -3,6 +3,7 @@ package tenants
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -257,4 +258,82 @@ func (s *Service) DomainDirectory(ctx context.Context, sc Scope, domain address.
 		return nil, err
 	}
 	return s.directoryPeople(ctx, d.ID, "", 0)
+}
+
+// ContactFields are a contact's fields as the panel and the API take them.
+type ContactFields struct {
+	UID        string // empty: a new one
+	FullName   string
+	FamilyName string
+	GivenName  string
+	Emails     []string
+	Phones     []string
+	Org        string
+	Title      string
+	Note       string
+}
+
+// Card checks the fields and makes a vCard 4.0 of them.
+func (f ContactFields) Card() (vcard.Card, error) {
+	for _, c := range []struct {
+		field, v string
+		max      int
+	}{{"uid", f.UID, maxHrefLen}, {"full_name", f.FullName, 200}, {"family_name", f.FamilyName, 200},
+		{"given_name", f.GivenName, 200}, {"org", f.Org, 200}, {"title", f.Title, 200}} {
+		if err := checkText(c.field, c.v, c.max); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkText("note", strings.ReplaceAll(f.Note, "\n", " "), 4000); err != nil {
+		return nil, err
+	}
+	if len(f.Emails) > 20 || len(f.Phones) > 20 {
+		return nil, invalid("emails", "at most 20 addresses and 20 phone numbers")
+	}
+	for _, e := range f.Emails {
+		if _, err := address.ParseAddress(e); err != nil {
+			return nil, invalid("emails", "%q is not an address", e)
+		}
+	}
+	for _, p := range f.Phones {
+		if err := checkText("phones", p, 100); err != nil {
+			return nil, err
+		}
+	}
+	if strings.TrimSpace(f.FullName) == "" && len(f.Emails) == 0 {
+		return nil, invalid("full_name", "give a name or an address")
+	}
+	uid := f.UID
+	if uid == "" {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("make a UID: %w", err)
+		}
+		uid = "urn:uuid:" + hex.EncodeToString(b[:])
+	}
+	name := strings.TrimSpace(f.FullName)
+	if name == "" {
+		name = f.Emails[0]
+	}
+	c := vcard.Card{}
+	c.SetValue(vcard.FieldVersion, "4.0")
+	c.SetValue(vcard.FieldUID, uid)
+	c.SetValue(vcard.FieldFormattedName, name)
+	c.SetName(&vcard.Name{FamilyName: f.FamilyName, GivenName: f.GivenName})
+	for _, e := range f.Emails {
+		c.Add(vcard.FieldEmail, &vcard.Field{Value: e})
+	}
+	for _, p := range f.Phones {
+		c.Add(vcard.FieldTelephone, &vcard.Field{Value: p})
+	}
+	if f.Org != "" {
+		c.SetValue(vcard.FieldOrganization, f.Org)
+	}
+	if f.Title != "" {
+		c.SetValue(vcard.FieldTitle, f.Title)
+	}
+	if f.Note != "" {
+		c.SetValue(vcard.FieldNote, f.Note)
+	}
+	return c, nil
 }

@@ -42,6 +42,9 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.PUT("/domains/:domain/mailboxes/:local/forwards", h.forwardsPut)
 	a.GET("/domains/:domain/mailboxes/:local/responder", h.responderGet)
 	a.PUT("/domains/:domain/mailboxes/:local/responder", h.responderPut)
+	a.GET("/domains/:domain/contacts", h.contactList)
+	a.POST("/domains/:domain/contacts", h.contactPut)
+	a.DELETE("/domains/:domain/contacts/:uid", h.contactDelete)
 	if env.Queue != nil {
 		a.GET("/routes", h.routeList)
 		a.PUT("/routes/:domain", h.routePut)
