@@ -199,6 +199,12 @@ func (s *Service) ContactBooks(ctx context.Context, l *Login) ([]ContactBook, er
 	if err := s.ensureBooks(ctx, l); err != nil {
 		return nil, err
 	}
+	return s.readBooks(ctx, l)
+}
+
+// readBooks lists the books ContactBooks does, without making the missing
+// ones (a GAB not made yet is left out).
+func (s *Service) readBooks(ctx context.Context, l *Login) ([]ContactBook, error) {
 	var own []addressBookRow
 	if err := s.db.Read(ctx).Where("domain_id = ? AND owner_mailbox_id = ?", l.Mailbox.DomainID, l.Mailbox.ID).
 		Order("id").Find(&own).Error; err != nil {
@@ -218,9 +224,9 @@ func (s *Service) ContactBooks(ctx context.Context, l *Login) ([]ContactBook, er
 	if err != nil {
 		return nil, fmt.Errorf("list shared address books: %w", err)
 	}
-	var gab addressBookRow
+	var gabs []addressBookRow
 	if err := s.db.Read(ctx).Where("domain_id = ? AND owner_mailbox_id IS NULL AND slug = ?", l.Mailbox.DomainID, gabSlug).
-		Take(&gab).Error; err != nil {
+		Limit(1).Find(&gabs).Error; err != nil {
 		return nil, fmt.Errorf("look up the global address book: %w", err)
 	}
 	out := make([]ContactBook, 0, len(own)+len(shared)+2)
@@ -231,9 +237,10 @@ func (s *Service) ContactBooks(ctx context.Context, l *Login) ([]ContactBook, er
 		out = append(out, ContactBook{Slug: "shared-" + strconv.FormatInt(b.ID, 10), Name: b.Name, Kind: BookShared,
 			Writable: b.MayWrite, id: b.ID, domainID: b.DomainID})
 	}
-	out = append(out,
-		ContactBook{Slug: gabSlug, Name: gab.Name, Kind: BookGAB, Writable: mayEditGAB(l.Mailbox), id: gab.ID, domainID: gab.DomainID},
-		ContactBook{Slug: directorySlug, Name: "Directory", Kind: BookDirectory, domainID: l.Mailbox.DomainID})
+	for _, gab := range gabs {
+		out = append(out, ContactBook{Slug: gabSlug, Name: gab.Name, Kind: BookGAB, Writable: mayEditGAB(l.Mailbox), id: gab.ID, domainID: gab.DomainID})
+	}
+	out = append(out, ContactBook{Slug: directorySlug, Name: "Directory", Kind: BookDirectory, domainID: l.Mailbox.DomainID})
 	return out, nil
 }
 
@@ -755,4 +762,66 @@ func (s *Service) syncDirectory(ctx context.Context, l *Login, token string) (*C
 		return &ContactChanges{Token: cur}, nil
 	}
 	return nil, ErrSyncToken
+}
+
+// AddressCompletion is what a user's address completion offers for
+// search (empty: the first ones): the addresses of the contacts in every
+// book the user reads, own and shared books first, then the GAB, then the
+// directory (the same list as Directory), each address once, at most
+// limit (MaxDirectory when 0 or more).
+func (s *Service) AddressCompletion(ctx context.Context, l *Login, search string, limit int) ([]DirectoryEntry, error) {
+	if err := contactLogin(l); err != nil {
+		return nil, nil
+	}
+	if limit <= 0 || limit > MaxDirectory {
+		limit = MaxDirectory
+	}
+	books, err := s.readBooks(ctx, l) // a page that completes changes nothing
+	if err != nil {
+		return nil, err
+	}
+	search = strings.TrimSpace(search)
+	seen := map[string]bool{}
+	var out []DirectoryEntry
+	add := func(name, addr string) {
+		key := strings.ToLower(addr)
+		if addr == "" || seen[key] || len(out) >= limit {
+			return
+		}
+		seen[key] = true
+		out = append(out, DirectoryEntry{Address: addr, Name: name})
+	}
+	for _, b := range books {
+		if b.Kind == BookDirectory || len(out) >= limit {
+			continue
+		}
+		q := s.db.Read(ctx).Where("book_id = ? AND emails <> ''", b.id)
+		if search != "" {
+			pat := database.Contains(search)
+			q = q.Where("(LOWER(full_name) LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\')", pat, pat)
+		}
+		var rows []contactRow
+		if err := q.Select("full_name, emails").Order("full_name").Limit(limit).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("search contacts: %w", err)
+		}
+		for _, r := range rows {
+			for _, e := range splitLines(r.Emails) {
+				add(r.FullName, e)
+			}
+		}
+	}
+	if len(out) < limit {
+		people, err := s.directoryPeople(ctx, l.Mailbox.DomainID, search, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range people {
+			name := p.Name
+			if name == p.Address {
+				name = ""
+			}
+			add(name, p.Address)
+		}
+	}
+	return out, nil
 }

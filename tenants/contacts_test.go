@@ -331,3 +331,52 @@ func TestGABManagers(t *testing.T) {
 		}
 	})
 }
+
+// TestAddressCompletion: own books first, then the GAB, then the
+// directory; each address once; nothing of another user's private book or
+// another domain.
+func TestAddressCompletion(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		f.domain("b.test")
+		f.mailbox("ann@a.test", func(n *tenants.NewMailbox) { n.FullName = "Ann Able" })
+		f.mailbox("bob@a.test", func(n *tenants.NewMailbox) { n.FullName = "Bob Baker" })
+		f.mailbox("pm@a.test", func(n *tenants.NewMailbox) { n.Settings.Postmaster = true })
+		f.mailbox("dan@b.test")
+		ann, bob, pm := f.login("ann@a.test"), f.login("bob@a.test"), f.login("pm@a.test")
+		// Completion before any book exists changes nothing.
+		if _, err := f.svc.AddressCompletion(f.ctx, ann, "", 0); err != nil || f.count("address_books", "") != 0 {
+			t.Fatalf("completion made books (%d) or failed: %v", f.count("address_books", ""), err)
+		}
+		put := func(l *tenants.Login, slug, uid, fn, email string) {
+			t.Helper()
+			if _, _, err := f.svc.PutContact(f.ctx, l, slug, uid+".vcf", testCard(uid, fn, email), tenants.PutCondition{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put(ann, "contacts", "z", "Zoe Zed", "zoe@example.org")
+		put(ann, "contacts", "b", "Bob Private", "bob@a.test")
+		put(pm, "gab", "g", "Gina Global", "gina@partner.example")
+		put(bob, "contacts", "s", "Sam Secret", "sam@example.org")
+		got, err := f.svc.AddressCompletion(f.ctx, ann, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var addrs []string
+		for _, e := range got {
+			addrs = append(addrs, e.Name+" <"+e.Address+">")
+		}
+		want := []string{"Bob Private <bob@a.test>", "Zoe Zed <zoe@example.org>", "Gina Global <gina@partner.example>", "Ann Able <ann@a.test>", " <pm@a.test>"}
+		if !slices.Equal(addrs, want) {
+			t.Fatalf("completion %q\nwant %q", addrs, want)
+		}
+		got, err = f.svc.AddressCompletion(f.ctx, ann, "gin", 0)
+		if err != nil || len(got) != 1 || got[0].Address != "gina@partner.example" {
+			t.Fatalf("completion of gin: %v %v", got, err)
+		}
+		if got, _ := f.svc.AddressCompletion(f.ctx, f.login("dan@b.test"), "", 0); len(got) != 1 || got[0].Address != "dan@b.test" {
+			t.Fatalf("dan's completion: %v", got)
+		}
+	})
+}
