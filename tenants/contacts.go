@@ -210,13 +210,15 @@ func (s *Service) readBooks(ctx context.Context, l *Login) ([]ContactBook, error
 		Order("id").Find(&own).Error; err != nil {
 		return nil, fmt.Errorf("list own address books: %w", err)
 	}
-	var shared []struct {
-		addressBookRow
+	var shared []struct { // (gorm skips an embedded unexported type)
+		ID       int64
+		DomainID int64
+		Name     string
 		MayWrite bool
 	}
 	// Shares never cross domains: the book's domain is the user's.
 	err := s.db.Read(ctx).Table("address_books").
-		Select("address_books.*, COALESCE(address_book_shares.may_write, FALSE) AS may_write").
+		Select("address_books.id, address_books.domain_id, address_books.name, COALESCE(address_book_shares.may_write, FALSE) AS may_write").
 		Joins("LEFT JOIN address_book_shares ON address_book_shares.book_id = address_books.id AND address_book_shares.mailbox_id = ?", l.Mailbox.ID).
 		Where("address_books.domain_id = ? AND address_books.owner_mailbox_id IS NOT NULL AND address_books.owner_mailbox_id <> ?", l.Mailbox.DomainID, l.Mailbox.ID).
 		Where("address_book_shares.mailbox_id IS NOT NULL OR address_books.domain_read").

@@ -380,3 +380,105 @@ func TestAddressCompletion(t *testing.T) {
 		}
 	})
 }
+
+// TestBookSharing: a private book is not found by another user of the
+// domain until shared; a read-only share reads, a read-write share
+// writes; the whole domain reads a domain-shared book; shares never cross
+// domains, and only the owner shares.
+func TestBookSharing(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		f.domain("b.test")
+		for _, a := range []string{"ann@a.test", "bob@a.test", "cat@a.test", "dan@b.test"} {
+			f.mailbox(a)
+		}
+		f.alias("robert@a.test", "bob@a.test")
+		ann, bob, cat, dan := f.login("ann@a.test"), f.login("bob@a.test"), f.login("cat@a.test"), f.login("dan@b.test")
+		b, err := f.svc.CreateBook(f.ctx, ann, "Team")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, ann, b.Slug, "t.vcf", testCard("t", "Tom Team", "tom@example.org"), tenants.PutCondition{}); err != nil {
+			t.Fatal(err)
+		}
+		slugOf := func(l *tenants.Login) string {
+			t.Helper()
+			books, err := f.svc.ContactBooks(f.ctx, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range books {
+				if x.Kind == tenants.BookShared && x.Name == "Team" {
+					return x.Slug
+				}
+			}
+			return ""
+		}
+		if s := slugOf(bob); s != "" {
+			t.Fatalf("bob reaches ann's private book as %s", s)
+		}
+		if err := f.svc.ShareBook(f.ctx, ann, b.Slug, f.addr("dan@b.test"), false); err == nil {
+			t.Fatal("a share across domains")
+		}
+		if err := f.svc.ShareBook(f.ctx, bob, b.Slug, f.addr("cat@a.test"), true); !errors.Is(err, tenants.ErrNotFound) {
+			t.Fatalf("bob shares ann's book: %v", err)
+		}
+		if err := f.svc.ShareBook(f.ctx, ann, b.Slug, f.addr("robert@a.test"), false); err != nil {
+			t.Fatal(err)
+		}
+		s := slugOf(bob)
+		if s == "" {
+			t.Fatal("bob does not reach the shared book")
+		}
+		if cs, err := f.svc.ListContacts(f.ctx, bob, s); err != nil || len(cs) != 1 {
+			t.Fatalf("bob lists %v, %v", cs, err)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, bob, s, "x.vcf", testCard("x", "X Y", "x@example.org"), tenants.PutCondition{}); !errors.Is(err, tenants.ErrForbidden) {
+			t.Fatalf("bob writes a read-only share: %v", err)
+		}
+		if err := f.svc.ShareBook(f.ctx, ann, b.Slug, f.addr("bob@a.test"), true); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, bob, s, "x.vcf", testCard("x", "X Y", "x@example.org"), tenants.PutCondition{}); err != nil {
+			t.Fatalf("bob writes a read-write share: %v", err)
+		}
+		if sh, dr, err := f.svc.BookShares(f.ctx, ann, b.Slug); err != nil || dr || len(sh) != 1 || sh[0] != (tenants.BookShare{Address: "bob@a.test", MayWrite: true}) {
+			t.Fatalf("shares %v %t %v", sh, dr, err)
+		}
+		if slugOf(cat) != "" {
+			t.Fatal("cat reaches the book shared with bob")
+		}
+		if err := f.svc.SetBookDomainRead(f.ctx, ann, b.Slug, true); err != nil {
+			t.Fatal(err)
+		}
+		cs := slugOf(cat)
+		if cs == "" {
+			t.Fatal("cat does not reach the domain-shared book")
+		}
+		if _, _, err := f.svc.PutContact(f.ctx, cat, cs, "c.vcf", testCard("c", "C D", "c@example.org"), tenants.PutCondition{}); !errors.Is(err, tenants.ErrForbidden) {
+			t.Fatalf("cat writes a domain-shared book: %v", err)
+		}
+		if slugOf(dan) != "" {
+			t.Fatal("dan of b.test reaches a.test's domain-shared book")
+		}
+		if err := f.svc.UnshareBook(f.ctx, ann, b.Slug, f.addr("bob@a.test")); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetBookDomainRead(f.ctx, ann, b.Slug, false); err != nil {
+			t.Fatal(err)
+		}
+		if slugOf(bob) != "" || slugOf(cat) != "" {
+			t.Fatal("the book is still shared")
+		}
+		if err := f.svc.DeleteBook(f.ctx, ann, "contacts"); err == nil {
+			t.Fatal("the Contacts book was deleted")
+		}
+		if err := f.svc.DeleteBook(f.ctx, ann, b.Slug); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count("contacts", ""); n != 0 {
+			t.Fatalf("%d contacts left after the book's deletion", n)
+		}
+	})
+}
