@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,20 +192,12 @@ func (s *Service) ensureBooks(ctx context.Context, l *Login) error {
 
 // ContactBooks lists the books the user reaches: their own, those shared
 // with them (by name or with the whole domain), the domain's GAB and its
-// directory, in that order.
+// directory, in that order. It only reads: the "Contacts" book and the GAB
+// are listed before they exist (empty), and made by the first write.
 func (s *Service) ContactBooks(ctx context.Context, l *Login) ([]ContactBook, error) {
 	if err := contactLogin(l); err != nil {
 		return nil, err
 	}
-	if err := s.ensureBooks(ctx, l); err != nil {
-		return nil, err
-	}
-	return s.readBooks(ctx, l)
-}
-
-// readBooks lists the books ContactBooks does, without making the missing
-// ones (a GAB not made yet is left out).
-func (s *Service) readBooks(ctx context.Context, l *Login) ([]ContactBook, error) {
 	var own []addressBookRow
 	if err := s.db.Read(ctx).Where("domain_id = ? AND owner_mailbox_id = ?", l.Mailbox.DomainID, l.Mailbox.ID).
 		Order("id").Find(&own).Error; err != nil {
@@ -231,13 +224,19 @@ func (s *Service) readBooks(ctx context.Context, l *Login) ([]ContactBook, error
 		Limit(1).Find(&gabs).Error; err != nil {
 		return nil, fmt.Errorf("look up the global address book: %w", err)
 	}
-	out := make([]ContactBook, 0, len(own)+len(shared)+2)
+	out := make([]ContactBook, 0, len(own)+len(shared)+3)
+	if !slices.ContainsFunc(own, func(b addressBookRow) bool { return b.Slug == defaultBookSlug }) {
+		out = append(out, ContactBook{Slug: defaultBookSlug, Name: "Contacts", Kind: BookPersonal, Writable: true, domainID: l.Mailbox.DomainID})
+	}
 	for _, b := range own {
 		out = append(out, ContactBook{Slug: b.Slug, Name: b.Name, Kind: BookPersonal, Writable: true, id: b.ID, domainID: b.DomainID})
 	}
 	for _, b := range shared {
 		out = append(out, ContactBook{Slug: "shared-" + strconv.FormatInt(b.ID, 10), Name: b.Name, Kind: BookShared,
 			Writable: b.MayWrite, id: b.ID, domainID: b.DomainID})
+	}
+	if len(gabs) == 0 {
+		gabs = append(gabs, addressBookRow{Name: "Global address book", DomainID: l.Mailbox.DomainID})
 	}
 	for _, gab := range gabs {
 		out = append(out, ContactBook{Slug: gabSlug, Name: gab.Name, Kind: BookGAB, Writable: mayEditGAB(l.Mailbox), id: gab.ID, domainID: gab.DomainID})
@@ -259,6 +258,30 @@ func (s *Service) ContactBook(ctx context.Context, l *Login, slug string) (*Cont
 		}
 	}
 	return nil, ErrNotFound
+}
+
+// writableBook is a book the user may write, made first when it is the
+// "Contacts" book or the GAB not made yet.
+func (s *Service) writableBook(ctx context.Context, l *Login, slug string) (*ContactBook, error) {
+	b, err := s.ContactBook(ctx, l, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Writable {
+		return nil, fmt.Errorf("the %s is read-only to you: %w", b.Name, ErrForbidden)
+	}
+	if b.id == 0 {
+		if err := s.ensureBooks(ctx, l); err != nil {
+			return nil, err
+		}
+		if b, err = s.ContactBook(ctx, l, slug); err != nil {
+			return nil, err
+		}
+		if b.id == 0 {
+			return nil, fmt.Errorf("address book %s was not made", slug)
+		}
+	}
+	return b, nil
 }
 
 // ListContacts lists a book's contacts by href.
@@ -323,12 +346,9 @@ type PutCondition struct {
 // new contact or over the one there; created says which. A failed
 // condition is ErrPrecondition and changes nothing.
 func (s *Service) PutContact(ctx context.Context, l *Login, slug, href string, card vcard.Card, cond PutCondition) (*Contact, bool, error) {
-	b, err := s.ContactBook(ctx, l, slug)
+	b, err := s.writableBook(ctx, l, slug)
 	if err != nil {
 		return nil, false, err
-	}
-	if !b.Writable {
-		return nil, false, fmt.Errorf("the %s is read-only to you: %w", b.Name, ErrForbidden)
 	}
 	if err := checkHref(href); err != nil {
 		return nil, false, err
@@ -394,12 +414,9 @@ func (s *Service) putContactTx(tx *gorm.DB, bookID int64, href string, row *cont
 // DeleteContact removes a contact from a book the user may write; ifMatch
 // (when set) must be its ETag.
 func (s *Service) DeleteContact(ctx context.Context, l *Login, slug, href, ifMatch string) error {
-	b, err := s.ContactBook(ctx, l, slug)
+	b, err := s.writableBook(ctx, l, slug)
 	if err != nil {
 		return err
-	}
-	if !b.Writable {
-		return fmt.Errorf("the %s is read-only to you: %w", b.Name, ErrForbidden)
 	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error { return s.deleteContactTx(tx, b.id, href, ifMatch) })
 }
@@ -454,6 +471,12 @@ func (s *Service) SyncContacts(ctx context.Context, l *Login, slug, token string
 			return nil, ErrSyncToken
 		}
 		since = n
+	}
+	if b.id == 0 { // not made yet: empty
+		if since > 0 {
+			return nil, ErrSyncToken
+		}
+		return &ContactChanges{Token: syncTokenPrefix + "0"}, nil
 	}
 	var book addressBookRow
 	if err := s.db.Read(ctx).Take(&book, b.id).Error; err != nil {
@@ -778,7 +801,7 @@ func (s *Service) AddressCompletion(ctx context.Context, l *Login, search string
 	if limit <= 0 || limit > MaxDirectory {
 		limit = MaxDirectory
 	}
-	books, err := s.readBooks(ctx, l) // a page that completes changes nothing
+	books, err := s.ContactBooks(ctx, l)
 	if err != nil {
 		return nil, err
 	}
