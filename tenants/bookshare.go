@@ -43,6 +43,17 @@ func (s *Service) ownBook(tx *gorm.DB, l *Login, slug string) (*addressBookRow, 
 	return &b, nil
 }
 
+// ensureOwn makes the "Contacts" book before a change of its settings.
+func (s *Service) ensureOwn(ctx context.Context, l *Login, slug string) error {
+	if err := contactLogin(l); err != nil {
+		return err
+	}
+	if slug != defaultBookSlug {
+		return nil
+	}
+	return s.ensureBooks(ctx, l)
+}
+
 // CreateBook makes a new book of the user's.
 func (s *Service) CreateBook(ctx context.Context, l *Login, name string) (*ContactBook, error) {
 	if err := contactLogin(l); err != nil {
@@ -102,6 +113,9 @@ func (s *Service) DeleteBook(ctx context.Context, l *Login, slug string) error {
 // domain (by any of their addresses), read-only or read-write; sharing
 // again changes the right.
 func (s *Service) ShareBook(ctx context.Context, l *Login, slug string, with address.Address, mayWrite bool) error {
+	if err := s.ensureOwn(ctx, l, slug); err != nil {
+		return err
+	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
 		b, err := s.ownBook(tx, l, slug)
 		if err != nil {
@@ -157,6 +171,9 @@ func (s *Service) UnshareBook(ctx context.Context, l *Login, slug string, with a
 // SetBookDomainRead shares one of the user's books read-only with the
 // whole domain, or stops doing so.
 func (s *Service) SetBookDomainRead(ctx context.Context, l *Login, slug string, on bool) error {
+	if err := s.ensureOwn(ctx, l, slug); err != nil {
+		return err
+	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
 		b, err := s.ownBook(tx, l, slug)
 		if err != nil {

@@ -850,3 +850,63 @@ func (s *Service) AddressCompletion(ctx context.Context, l *Login, search string
 	}
 	return out, nil
 }
+
+// FoundContact is a contact a search found, with its book.
+type FoundContact struct {
+	Book ContactBook
+	Contact
+}
+
+// SearchContacts finds the contacts whose name or address holds search in
+// every book the user reads, own books first, the directory last; at most
+// limit (MaxDirectory when 0 or more), more telling whether there were.
+func (s *Service) SearchContacts(ctx context.Context, l *Login, search string, limit int) (found []FoundContact, more bool, err error) {
+	if err := contactLogin(l); err != nil {
+		return nil, false, err
+	}
+	if limit <= 0 || limit > MaxDirectory {
+		limit = MaxDirectory
+	}
+	search = strings.TrimSpace(search)
+	if search == "" {
+		return nil, false, nil
+	}
+	books, err := s.ContactBooks(ctx, l)
+	if err != nil {
+		return nil, false, err
+	}
+	pat := database.Contains(search)
+	for _, b := range books {
+		left := limit + 1 - len(found)
+		if left <= 0 {
+			break
+		}
+		if b.Kind == BookDirectory {
+			people, err := s.directoryPeople(ctx, l.Mailbox.DomainID, search, left)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, p := range people {
+				found = append(found, FoundContact{Book: b, Contact: directoryCard(p)})
+			}
+			continue
+		}
+		if b.id == 0 {
+			continue
+		}
+		var rows []contactRow
+		err := s.db.Read(ctx).Where("book_id = ?", b.id).
+			Where("(LOWER(full_name) LIKE ? ESCAPE '\\' OR emails LIKE ? ESCAPE '\\' OR LOWER(org) LIKE ? ESCAPE '\\')", pat, pat, pat).
+			Order("full_name, href").Limit(left).Find(&rows).Error
+		if err != nil {
+			return nil, false, fmt.Errorf("search contacts: %w", err)
+		}
+		for i := range rows {
+			found = append(found, FoundContact{Book: b, Contact: rows[i].contact()})
+		}
+	}
+	if len(found) > limit {
+		return found[:limit], true, nil
+	}
+	return found, false, nil
+}
