@@ -24,7 +24,7 @@ import (
 
 // Import limits: one file, all or nothing.
 const (
-	MaxContactImportBytes = 10 << 20
+	MaxContactImportBytes = MaxImportBytes
 	MaxContactImportCards = 10000
 )
 

@@ -1,6 +1,7 @@
 // Package postmaster is a domain's area of the panel (/d/DOMAIN): the
 // MailMax-style mailbox list, a mailbox's settings, aliases, forwards and
 // responder, the catchrest account, the CSV import and export, the
+// global address book and the directory switches (contacts), the
 // domain's audit log, and, when the panel has the outbound queue, the
 // domain's queued messages and failed deliveries. A postmaster reaches
 // their own domain only; a system administrator reaches every domain.
@@ -45,6 +46,12 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/import/confirm", h.importConfirm)
 	g.GET("/export.csv", h.export)
 	g.GET("/audit", h.audit)
+	g.GET("/contacts", h.contacts)
+	g.POST("/contacts", h.gabAdd)
+	g.POST("/contacts/delete", h.gabDelete)
+	g.POST("/contacts/import", h.gabImport)
+	g.GET("/contacts.vcf", h.gabExport)
+	g.POST("/contacts/switches", h.contactSwitches)
 	if env.Queue != nil {
 		g.GET("/queue", h.queueList)
 		g.GET("/queue/failures", h.queueFailures)

@@ -163,6 +163,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		}
 		add("Mailboxes", d)
 		add("Aliases", d+"/aliases")
+		add("Contacts", d+"/contacts")
 		add("Import", d+"/import")
 		if e.Queue != nil {
 			add("Queue", d+"/queue")
