@@ -28,6 +28,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/jimlambrt/gldap"
 
+	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -49,6 +50,10 @@ const (
 	maxInFlight = 4
 	// idleTimeout ends a connection that sends nothing for that long.
 	idleTimeout = 5 * time.Minute
+	// Open connections, LDAP and LDAPS together, by default: address
+	// books hold one or two each.
+	defaultMaxConns      = 500
+	defaultMaxConnsPerIP = 32
 )
 
 // Config is what the server needs.
@@ -59,12 +64,18 @@ type Config struct {
 	TLS *tls.Config
 	// AllowPlaintextAuth lets a simple bind through without TLS (tests).
 	AllowPlaintextAuth bool
+	// MaxConnections and MaxConnectionsPerIP cap the open connections
+	// (0: the defaults, 500 and 32); past a cap a new connection is
+	// closed at once.
+	MaxConnections      int
+	MaxConnectionsPerIP int
 }
 
 // Server serves LDAP on any number of listeners.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	limiter *connlimit.Limiter
 
 	mu      sync.Mutex
 	servers []*gldap.Server
@@ -80,7 +91,14 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: log}, nil
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = defaultMaxConns
+	}
+	if cfg.MaxConnectionsPerIP == 0 {
+		cfg.MaxConnectionsPerIP = defaultMaxConnsPerIP
+	}
+	lim := connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP})
+	return &Server{cfg: cfg, log: log, limiter: lim}, nil
 }
 
 // Serve answers LDAP on ln, with StartTLS (RFC 4511 4.14).
@@ -91,12 +109,12 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 	if s.cfg.TLS == nil {
 		return errors.New("ldapd: LDAPS needs a TLS configuration")
 	}
-	return s.serve(tls.NewListener(idleListener{ln}, s.cfg.TLS), true)
+	return s.serve(tls.NewListener(idleListener{connlimit.Listen(ln, s.limiter, nil)}, s.cfg.TLS), true)
 }
 
 func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 	if !implicitTLS {
-		ln = idleListener{ln}
+		ln = idleListener{connlimit.Listen(ln, s.limiter, nil)}
 	}
 	c := &conns{srv: s, state: map[int]*connState{}}
 	g, err := gldap.NewServer(

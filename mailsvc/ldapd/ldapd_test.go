@@ -45,7 +45,7 @@ func tcheck(t testing.TB, err error, what string) {
 
 // newEnv: a.test (ann, bob, hidden carol, postmaster pm with a GAB
 // contact), b.test (dan); the server on two loopback listeners.
-func newEnv(t *testing.T, db *database.DB, plaintext bool) *env {
+func newEnv(t *testing.T, db *database.DB, plaintext bool, mod ...func(*ldapd.Config)) *env {
 	ctx := context.Background()
 	e := &env{t: t, ts: tenantstest.Service(db, nil)}
 	sc := tenants.SystemScope("test")
@@ -86,8 +86,11 @@ func newEnv(t *testing.T, db *database.DB, plaintext bool) *env {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	e.tls = &tls.Config{RootCAs: pool, ServerName: "localhost"}
-	srv, err := ldapd.New(ldapd.Config{Tenants: e.ts, TLS: certs.Config(), AllowPlaintextAuth: plaintext,
-		Logger: slog.New(slog.DiscardHandler)})
+	cfg := ldapd.Config{Tenants: e.ts, TLS: certs.Config(), AllowPlaintextAuth: plaintext, Logger: slog.New(slog.DiscardHandler)}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	srv, err := ldapd.New(cfg)
 	tcheck(t, err, "server")
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	tln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -261,8 +264,8 @@ func TestRefusals(t *testing.T) {
 		}
 		// Parallel wrong-password binds: each refused, ann still served.
 		var wg sync.WaitGroup
-		codes := make(chan uint16, 20)
-		for range 20 {
+		codes := make(chan uint16, 16)
+		for range 16 {
 			wg.Go(func() {
 				x, err := ldap.DialURL("ldaps://"+e.tlsAddr, ldap.DialWithTLSConfig(e.tls))
 				if err != nil {
@@ -306,4 +309,26 @@ func TestLdapsearch(t *testing.T) {
 			t.Fatalf("ldapsearch output:\n%s", out)
 		}
 	})
+}
+
+// TestConnectionCap: past the cap per address a new connection is closed
+// at once; one ending makes room.
+func TestConnectionCap(t *testing.T) {
+	e := newEnv(t, tenantstest.Open(t, database.SQLite), false, func(c *ldapd.Config) { c.MaxConnectionsPerIP = 2 })
+	a, err := e.dial("ann@a.test", true)
+	tcheck(t, err, "first")
+	_, err = e.dial("bob@a.test", false)
+	tcheck(t, err, "second")
+	if _, err := e.dial("ann@a.test", false); err == nil {
+		t.Fatal("a third connection from one address was served")
+	}
+	a.Close()
+	var last error
+	for range 50 { // the server notices the close asynchronously
+		if _, last = e.dial("ann@a.test", false); last == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no room after a connection ended: %v", last)
 }
