@@ -658,23 +658,62 @@ func (s *Service) DirectoryPeople(ctx context.Context, l *Login) ([]DirectoryPer
 // directoryPeople is the one query of the local directory: search (when
 // set) matches the address or the full name; limit 0: no limit.
 func (s *Service) directoryPeople(ctx context.Context, domainID int64, search string, limit int) ([]DirectoryPerson, error) {
+	return s.directoryPage(ctx, domainID, dirQuery{search: search, limit: limit})
+}
+
+// dirQuery narrows a directory read: search (webmail's: in the local part
+// or the full name), terms (any of them in the full name or an address),
+// after (the local parts after this one), limit (0: none).
+type dirQuery struct {
+	search string
+	terms  []string
+	after  string
+	limit  int
+	// scanned, when set, gets the number of rows read and the last local
+	// part among them (expired mailboxes are read but not listed).
+	scanned *dirScanned
+}
+
+type dirScanned struct {
+	rows int
+	last string
+}
+
+func (s *Service) directoryPage(ctx context.Context, domainID int64, dq dirQuery) ([]DirectoryPerson, error) {
 	db := s.db.Read(ctx).Model(&Mailbox{}).
 		Joins("JOIN domains ON domains.id = mailboxes.domain_id").
 		Where("mailboxes.domain_id = ? AND mailboxes.active AND domains.active AND mailboxes.store_mail AND mailboxes.in_directory", domainID)
-	if search = strings.TrimSpace(search); search != "" {
+	if search := strings.TrimSpace(dq.search); search != "" {
 		pat := database.Contains(search)
 		db = db.Where("(mailboxes.local_part LIKE ? ESCAPE '\\' OR LOWER(mailboxes.full_name) LIKE ? ESCAPE '\\')", pat, pat)
+	}
+	if len(dq.terms) > 0 {
+		var ors []string
+		var args []any
+		for _, t := range dq.terms {
+			pat := database.Contains(t)
+			ors = append(ors, "LOWER(mailboxes.full_name) LIKE ? ESCAPE '\\'",
+				"mailboxes.id IN (SELECT mailbox_id FROM addresses WHERE addresses.domain_id = mailboxes.domain_id AND LOWER(addresses.local_part || '@' || domains.name) LIKE ? ESCAPE '\\')")
+			args = append(args, pat, pat)
+		}
+		db = db.Where("("+strings.Join(ors, " OR ")+")", args...)
+	}
+	if dq.after != "" {
+		db = db.Where("mailboxes.local_part > ?", dq.after)
 	}
 	var rows []struct {
 		Mailbox
 		DomainName string
 	}
 	q := db.Select("mailboxes.*, domains.name AS domain_name").Order("mailboxes.local_part")
-	if limit > 0 {
-		q = q.Limit(limit)
+	if dq.limit > 0 {
+		q = q.Limit(dq.limit)
 	}
 	if err := q.Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list directory: %w", err)
+	}
+	if dq.scanned != nil && len(rows) > 0 {
+		dq.scanned.rows, dq.scanned.last = len(rows), rows[len(rows)-1].LocalPart
 	}
 	now := s.clock()
 	ids := make([]int64, 0, len(rows))

@@ -407,44 +407,95 @@ func (s *Server) answer(ctx context.Context, l *tenants.Login, m *gldap.SearchMe
 		}
 		return normDN(dn) == want || strings.HasSuffix(normDN(dn), ","+want)
 	}
-	var entries []entry
-	if want == base || want == people || strings.HasSuffix(want, ","+people) {
-		ps, err := s.cfg.Tenants.DirectoryPeople(ctx, l)
-		if err != nil {
-			s.log.Error("ldap search: directory", "err", err)
-			return gldap.ResultOperationsError, "internal error"
-		}
-		for _, p := range ps {
-			entries = append(entries, personEntry(p, people))
-		}
+	wantPeople := want == base || want == people || strings.HasSuffix(want, ","+people)
+	wantGAB := want == base || want == contacts || strings.HasSuffix(want, ","+contacts)
+	terms, all := scanTerms(f)
+	if all {
+		terms = nil
 	}
-	if want == base || want == contacts || strings.HasSuffix(want, ","+contacts) {
-		cs, err := s.cfg.Tenants.ListContacts(ctx, l, "gab")
-		if err != nil {
-			s.log.Error("ldap search: global address book", "err", err)
-			return gldap.ResultOperationsError, "internal error"
-		}
-		for _, c := range cs {
-			entries = append(entries, contactEntry(c, contacts))
-		}
-	}
-	n := 0
-	for _, e := range entries {
-		if ctx.Err() != nil {
-			return gldap.ResultTimeLimitExceeded, "time limit exceeded"
+	code, msg, n := gldap.ResultSuccess, "", 0
+	err := s.cfg.Tenants.DirectoryScan(ctx, l, wantPeople, wantGAB, terms, func(p *tenants.DirectoryPerson, c *tenants.Contact) bool {
+		var e entry
+		if p != nil {
+			e = personEntry(*p, people)
+		} else {
+			e = contactEntry(*c, contacts)
 		}
 		if !inScope(e.dn) || !e.matches(f) {
-			continue
+			return true
 		}
 		if n == limit {
-			return gldap.ResultSizeLimitExceeded, "size limit exceeded"
+			code, msg = gldap.ResultSizeLimitExceeded, "size limit exceeded"
+			return false
 		}
 		if err := send(e); err != nil {
-			return gldap.ResultOther, "write failed"
+			code, msg = gldap.ResultOther, "write failed"
+			return false
 		}
 		n++
+		return true
+	})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return gldap.ResultTimeLimitExceeded, "time limit exceeded"
+	case err != nil:
+		s.log.Error("ldap search", "err", err)
+		return gldap.ResultOperationsError, "internal error"
 	}
-	return gldap.ResultSuccess, ""
+	return code, msg
+}
+
+// scanTerms is what a filter lets the search read only: entries holding
+// one of terms, or all of them (all). It over-approximates: every entry
+// the filter matches holds a term; the filter itself decides.
+func scanTerms(f *ber.Packet) (terms []string, all bool) {
+	switch f.Tag {
+	case ldap.FilterOr:
+		for _, ch := range f.Children {
+			t, a := scanTerms(ch)
+			if a {
+				return nil, true
+			}
+			terms = append(terms, t...)
+		}
+		return terms, len(terms) == 0 && len(f.Children) == 0
+	case ldap.FilterAnd:
+		for _, ch := range f.Children {
+			if t, a := scanTerms(ch); !a {
+				return t, false
+			}
+		}
+		return nil, true
+	case ldap.FilterEqualityMatch:
+		if len(f.Children) == 2 && textAttr(str(f.Children[0])) {
+			if v := str(f.Children[1]); v != "" {
+				return []string{v}, false
+			}
+		}
+	case ldap.FilterSubstrings:
+		if len(f.Children) == 2 && textAttr(str(f.Children[0])) {
+			longest := ""
+			for _, p := range f.Children[1].Children {
+				if v := str(p); len(v) > len(longest) {
+					longest = v
+				}
+			}
+			if longest != "" {
+				return []string{longest}, false
+			}
+		}
+	}
+	return nil, true
+}
+
+// textAttr says whether an attribute's values are among the texts
+// tenants.DirectoryScan narrows by.
+func textAttr(name string) bool {
+	switch strings.ToLower(name) {
+	case "cn", "sn", "givenname", "displayname", "mail", "uid", "telephonenumber", "o", "title":
+		return true
+	}
+	return false
 }
 
 // domainBase is a domain's base DN: its labels as dc components.

@@ -29,7 +29,7 @@ import (
 const password = "Xk9#mq2!pLw7z"
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	ts      *tenants.Service
 	addr    string // StartTLS
 	tlsAddr string // LDAPS
@@ -45,7 +45,7 @@ func tcheck(t testing.TB, err error, what string) {
 
 // newEnv: a.test (ann, bob, hidden carol, postmaster pm with a GAB
 // contact), b.test (dan); the server on two loopback listeners.
-func newEnv(t *testing.T, db *database.DB, plaintext bool, mod ...func(*ldapd.Config)) *env {
+func newEnv(t testing.TB, db *database.DB, plaintext bool, mod ...func(*ldapd.Config)) *env {
 	ctx := context.Background()
 	e := &env{t: t, ts: tenantstest.Service(db, nil)}
 	sc := tenants.SystemScope("test")
