@@ -61,6 +61,9 @@ func newEnv(t testing.TB, db *database.DB, plaintext bool, mod ...func(*ldapd.Co
 		_, err := e.ts.CreateMailbox(ctx, sc, tenants.NewMailbox{Address: a, Password: password, FullName: m.name, Settings: st})
 		tcheck(t, err, "mailbox")
 	}
+	sales, _ := address.ParseAddress("sales@a.test")
+	annA, _ := address.ParseAddress("ann@a.test")
+	tcheck(t, e.ts.AddAlias(ctx, sc, sales, annA), "alias")
 	no := false
 	carol, _ := address.ParseAddress("carol@a.test")
 	_, err := e.ts.UpdateMailbox(ctx, sc, carol, tenants.MailboxUpdate{InDirectory: &no})
@@ -166,7 +169,7 @@ func TestSearchConfined(t *testing.T) {
 		tcheck(t, err, "bind")
 		all, err := search(c, "dc=a,dc=test", "(objectClass=inetOrgPerson)")
 		tcheck(t, err, "search all")
-		if got := mails(all); !slices.Equal(got, []string{"ann@a.test", "bob@a.test", "gina@partner.example", "pm@a.test"}) {
+		if got := mails(all); !slices.Equal(got, []string{"ann@a.test", "bob@a.test", "gina@partner.example", "pm@a.test", "sales@a.test"}) {
 			t.Fatalf("all of a.test = %v", got)
 		}
 		res, err := search(c, "ou=contacts,dc=a,dc=test", "(mail=gina@partner.example)", "cn", "sn", "givenName", "mail", "telephoneNumber", "o", "title")
@@ -178,6 +181,26 @@ func TestSearchConfined(t *testing.T) {
 		for attr, want := range map[string]string{"cn": "Gina Global", "sn": "Global", "givenName": "Gina", "telephoneNumber": "+1 555 0100", "o": "Partner Ltd", "title": "Buyer"} {
 			if got := g.GetAttributeValue(attr); got != want {
 				t.Errorf("GAB %s = %q, want %q", attr, got, want)
+			}
+		}
+		// Filters of every shape find what they match, whatever terms the
+		// search reads by.
+		for _, tc := range []struct{ filter, want string }{
+			{"(mail=sales*)", "ann@a.test sales@a.test"},
+			{"(mail=*@a.test)", "ann@a.test bob@a.test pm@a.test sales@a.test"},
+			{"(&(objectClass=inetOrgPerson)(|(cn=*GIN*)(mail=gin*)))", "gina@partner.example"},
+			{"(&(sn=Baker)(givenName=Bob))", "bob@a.test"},
+			{"(!(|(mail=*@a.test)(cn=*gina*)))", ""},
+			{"(telephoneNumber=+1 555 0100)", "gina@partner.example"},
+			{"(|(o=partner*)(title=buyer))", "gina@partner.example"},
+			{"(uid=pm)", "pm@a.test"},
+			{"(cn=Ann Able)", "ann@a.test sales@a.test"},
+			{"(|)", ""},
+		} {
+			res, err := search(c, "dc=a,dc=test", tc.filter, "mail")
+			tcheck(t, err, tc.filter)
+			if got := strings.Join(mails(res), " "); got != tc.want {
+				t.Errorf("%s finds %q, want %q", tc.filter, got, tc.want)
 			}
 		}
 		// Another domain's base: noSuchObject; a base above: own domain only.
