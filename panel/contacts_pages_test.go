@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/panel/paneltest"
 	"github.com/postdesk/postdesk/tenants"
@@ -76,6 +78,20 @@ func TestPostmasterContacts(t *testing.T) {
 			if p.Address == "ann@a.test" {
 				t.Fatal("ann is still in the directory")
 			}
+		}
+		// The administrator's domain list counts the contacts.
+		adm := f.Client()
+		adm.Login("root", paneltest.AdminPW)
+		d = adm.Get("/admin", http.StatusOK)
+		counts := map[string]string{}
+		d.Find(`[data-testid=domain-row]`).Each(func(_ int, r *goquery.Selection) {
+			counts[strings.TrimSpace(r.Find(`[data-testid=domain-name]`).Text())] = r.Find(`[data-testid=contacts]`).Text()
+		})
+		if counts["a.test"] != "1 shared, 0 personal" || counts["b.test"] != "0 shared, 0 personal" {
+			t.Errorf("contact counts %v", counts)
+		}
+		if _, err := f.S.ContactCounts(t.Context(), tenants.Scope{Role: tenants.RolePostmaster, Actor: "pm@a.test", DomainID: ann.DomainID}, []int64{ann.DomainID}); err == nil {
+			t.Error("a postmaster counts contacts of domains")
 		}
 		// A user has no such page.
 		u := f.Client()

@@ -337,3 +337,44 @@ func (f ContactFields) Card() (vcard.Card, error) {
 	}
 	return c, nil
 }
+
+// ContactCount is how many contacts a domain's books hold.
+type ContactCount struct {
+	GAB      int64 // in its global address book
+	Personal int64 // in its users' own books
+}
+
+// ContactCounts counts the contacts of the given domains, for the system
+// administrator's domain list.
+func (s *Service) ContactCounts(ctx context.Context, sc Scope, domainIDs []int64) (map[int64]ContactCount, error) {
+	if !sc.AllDomains() {
+		return nil, ErrForbidden
+	}
+	out := map[int64]ContactCount{}
+	if len(domainIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		DomainID int64
+		GAB      bool
+		N        int64
+	}
+	err := s.db.Read(ctx).Table("address_books").
+		Select("address_books.domain_id, address_books.owner_mailbox_id IS NULL AS gab, COUNT(contacts.id) AS n").
+		Joins("JOIN contacts ON contacts.book_id = address_books.id").
+		Where("address_books.domain_id IN ?", domainIDs).
+		Group("address_books.domain_id, address_books.owner_mailbox_id IS NULL").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count contacts: %w", err)
+	}
+	for _, r := range rows {
+		c := out[r.DomainID]
+		if r.GAB {
+			c.GAB += r.N
+		} else {
+			c.Personal += r.N
+		}
+		out[r.DomainID] = c
+	}
+	return out, nil
+}
