@@ -1,6 +1,7 @@
 package tenants_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -479,6 +480,77 @@ func TestBookSharing(t *testing.T) {
 		}
 		if n := f.count("contacts", ""); n != 0 {
 			t.Fatalf("%d contacts left after the book's deletion", n)
+		}
+	})
+}
+
+// TestImportCSV: the CSV of Outlook (UTF-16), Google Contacts and
+// Thunderbird (Windows-1252) import with their headers mapped; a formula
+// cell, broken quoting and too many rows are refused, all or nothing;
+// the export escapes formulas.
+func TestImportCSV(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := newFx(t, db)
+		f.domain("a.test")
+		imp := func(data []byte) (*tenants.ImportReport, error) {
+			return f.svc.ImportGAB(f.ctx, f.sys, "a.test", bytes.NewReader(data), false)
+		}
+		outlook := "First Name,Middle Name,Last Name,Company,Job Title,E-mail Address,E-mail Type,Business Phone,Custom Field\r\n" +
+			"Olga,,Outlook,Acme,Buyer,olga@acme.example,SMTP,+1 555 0101,x\r\n"
+		u16 := []byte{0xFF, 0xFE}
+		for _, r := range outlook {
+			u16 = append(u16, byte(r), byte(r>>8))
+		}
+		rep, err := imp(u16)
+		if err != nil || rep.Imported != 1 || !slices.Equal(rep.Ignored, []string{"Custom Field", "E-mail Type", "Middle Name"}) {
+			t.Fatalf("Outlook CSV: %+v %v", rep, err)
+		}
+		google := "Name,Given Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,Phone 1 - Value,Organization 1 - Name\n" +
+			"\"Gus, Google\",Gus,Google,* Work,gus@g.example,+1 555 0102,\"G \"\"Corp\"\"\"\n"
+		if rep, err := imp([]byte(google)); err != nil || rep.Imported != 1 {
+			t.Fatalf("Google CSV: %+v %v", rep, err)
+		}
+		tb := []byte("First Name,Last Name,Display Name,Primary Email\nJ\xfcrgen,M\xfcller,J\xfcrgen M\xfcller,jm@t.example\n")
+		if rep, err := imp(tb); err != nil || rep.Imported != 1 {
+			t.Fatalf("Thunderbird CSV: %+v %v", rep, err)
+		}
+		cs, err := f.svc.GABContacts(f.ctx, f.sys, "a.test", "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byMail := map[string]tenants.Contact{}
+		for _, c := range cs {
+			byMail[c.Emails[0]] = c
+		}
+		if c := byMail["olga@acme.example"]; c.FullName != "Olga Outlook" || c.Org != "Acme" || c.Title != "Buyer" || !slices.Equal(c.Phones, []string{"+1 555 0101"}) {
+			t.Errorf("Outlook row %+v", c)
+		}
+		if c := byMail["gus@g.example"]; c.FullName != "Gus, Google" || c.Org != `G "Corp"` {
+			t.Errorf("Google row %+v", c)
+		}
+		if c := byMail["jm@t.example"]; c.FullName != "Jürgen Müller" {
+			t.Errorf("Windows-1252 row %+v", c)
+		}
+		var ve *tenants.ValidationError
+		for name, data := range map[string]string{
+			"a formula": "Name,E-mail Address\nOk,ok@x.example\n\"=HYPERLINK(\"\"http://evil\"\")\",bad@x.example\n",
+			"broken quoting": "Name,E-mail Address\n\"Unclosed,u@x.example\n",
+			"no known column": "Foo,Bar\n1,2\n",
+			"too many rows": "Name\n" + strings.Repeat("P\n", tenants.MaxContactImportCards+1),
+		} {
+			if _, err := imp([]byte(data)); !errors.As(err, &ve) {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+		if n := f.count("contacts", ""); n != 3 {
+			t.Fatalf("%d contacts after the refused imports, want 3", n)
+		}
+		var out bytes.Buffer
+		if err := tenants.ContactsCSV(&out, []tenants.Contact{{FullName: "=cmd()", Emails: []string{"a@x.example"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "'=cmd()") {
+			t.Errorf("export %q", out.String())
 		}
 	})
 }

@@ -32,7 +32,8 @@ const (
 type ImportReport struct {
 	Imported int
 	Skipped  []string // duplicates (an address already in the book), by name
-	Errors   []string // per card; any error leaves the book unchanged
+	Errors   []string // per card or row; any error leaves the book unchanged
+	Ignored  []string // CSV columns not imported
 }
 
 // gabTx is the GAB of a domain the scope manages, made when missing.
@@ -149,8 +150,9 @@ func (s *Service) DeleteGABContact(ctx context.Context, sc Scope, domain address
 	})
 }
 
-// ImportGAB adds the vCards of a file (3.0 or 4.0, any number up to
-// MaxContactImportCards, MaxContactImportBytes at most) to a domain's GAB, all or
+// ImportGAB adds the contacts of a file to a domain's GAB: vCards (3.0 or
+// 4.0) or CSV (contactsFromCSV), in UTF-8, UTF-16 with a byte order mark
+// or Windows-1252, up to MaxContactImportCards and MaxContactImportBytes; all or
 // nothing: any invalid card leaves the book as it was and is named in the
 // report. A card without UID gets one made from its content; a card with
 // an address the book (or an earlier card of the file) already has is
@@ -166,21 +168,38 @@ func (s *Service) ImportGAB(ctx context.Context, sc Scope, domain address.Domain
 	if len(data) > MaxContactImportBytes {
 		return nil, invalid("file", "is larger than %d MiB", MaxContactImportBytes>>20)
 	}
+	text, err := decodeText(data)
+	if err != nil {
+		return nil, err
+	}
 	rep := &ImportReport{}
-	var rows []contactRow
-	dec := vcard.NewDecoder(bytes.NewReader(data))
-	for n := 1; ; n++ {
-		card, err := dec.Decode()
-		if err == io.EOF {
-			break
+	var cards []vcard.Card
+	if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(text)), "BEGIN:VCARD") {
+		dec := vcard.NewDecoder(strings.NewReader(text))
+		for n := 1; ; n++ {
+			card, err := dec.Decode()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				rep.Errors = append(rep.Errors, fmt.Sprintf("card %d: not a valid vCard: %v", n, err))
+				break // the decoder cannot resynchronise
+			}
+			if n > MaxContactImportCards {
+				return nil, invalid("file", "holds more than %d vCards", MaxContactImportCards)
+			}
+			cards = append(cards, card)
 		}
+	} else {
+		var rowErrs []string
+		cards, rowErrs, rep.Ignored, err = contactsFromCSV(text)
 		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("card %d: not a valid vCard: %v", n, err))
-			break // the decoder cannot resynchronise
+			return nil, err
 		}
-		if n > MaxContactImportCards {
-			return nil, invalid("file", "holds more than %d vCards", MaxContactImportCards)
-		}
+		rep.Errors = append(rep.Errors, rowErrs...)
+	}
+	var rows []contactRow
+	for n, card := range cards {
 		if card.Value(vcard.FieldUID) == "" {
 			var buf bytes.Buffer
 			_ = vcard.NewEncoder(&buf).Encode(card)
@@ -189,7 +208,7 @@ func (s *Service) ImportGAB(ctx context.Context, sc Scope, domain address.Domain
 		}
 		row, err := contactFromCard(card)
 		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("card %d: %v", n, err))
+			rep.Errors = append(rep.Errors, fmt.Sprintf("card %d: %v", n+1, err))
 			continue
 		}
 		rows = append(rows, row)
