@@ -533,10 +533,10 @@ func TestImportCSV(t *testing.T) {
 		}
 		var ve *tenants.ValidationError
 		for name, data := range map[string]string{
-			"a formula": "Name,E-mail Address\nOk,ok@x.example\n\"=HYPERLINK(\"\"http://evil\"\")\",bad@x.example\n",
-			"broken quoting": "Name,E-mail Address\n\"Unclosed,u@x.example\n",
+			"a formula":       "Name,E-mail Address\nOk,ok@x.example\n\"=HYPERLINK(\"\"http://evil\"\")\",bad@x.example\n",
+			"broken quoting":  "Name,E-mail Address\n\"Unclosed,u@x.example\n",
 			"no known column": "Foo,Bar\n1,2\n",
-			"too many rows": "Name\n" + strings.Repeat("P\n", tenants.MaxContactImportCards+1),
+			"too many rows":   "Name\n" + strings.Repeat("P\n", tenants.MaxContactImportCards+1),
 		} {
 			if _, err := imp([]byte(data)); !errors.As(err, &ve) {
 				t.Errorf("%s: %v", name, err)
