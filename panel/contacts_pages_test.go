@@ -51,6 +51,13 @@ func TestPostmasterContacts(t *testing.T) {
 		if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), "BEGIN:VCARD") != 2 {
 			t.Fatalf("export %d %q", rec.Code, paneltest.Snippet(rec.Body.String()))
 		}
+		rec = c.Do("GET", "/d/a.test/contacts.csv", nil)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "hal@partner.test") {
+			t.Fatalf("CSV export %d %q", rec.Code, paneltest.Snippet(rec.Body.String()))
+		}
+		c.Get("/d/b.test/contacts.csv", http.StatusNotFound)
+		c.Get("/d/a.test/contacts", http.StatusOK)
+		c.PostUpload("/d/a.test/contacts/import", url.Values{"csrf": {c.CSRF}}, "Name,E-mail Address\nCsv Person,csv@partner.test\n", http.StatusSeeOther)
 		c.Post("/d/a.test/contacts/delete", url.Values{"uid": {"hal"}}, http.StatusSeeOther)
 		c.Post("/d/a.test/contacts/delete", url.Values{"uid": {"hal"}}, http.StatusNotFound)
 
@@ -87,7 +94,7 @@ func TestPostmasterContacts(t *testing.T) {
 		d.Find(`[data-testid=domain-row]`).Each(func(_ int, r *goquery.Selection) {
 			counts[strings.TrimSpace(r.Find(`[data-testid=domain-name]`).Text())] = r.Find(`[data-testid=contacts]`).Text()
 		})
-		if counts["a.test"] != "1 shared, 0 personal" || counts["b.test"] != "0 shared, 0 personal" {
+		if counts["a.test"] != "2 shared, 0 personal" || counts["b.test"] != "0 shared, 0 personal" {
 			t.Errorf("contact counts %v", counts)
 		}
 		if _, err := f.S.ContactCounts(t.Context(), tenants.Scope{Role: tenants.RolePostmaster, Actor: "pm@a.test", DomainID: ann.DomainID}, []int64{ann.DomainID}); err == nil {

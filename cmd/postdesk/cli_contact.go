@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
@@ -22,14 +23,15 @@ func runContact(ctx context.Context, a *app, fs *flag.FlagSet, args []string) er
 	directory := fs.Bool("directory", false, "list: the domain's directory instead of its global address book")
 	search := fs.String("search", "", "list: only contacts whose name, address or organisation holds this")
 	duplicates := fs.Bool("duplicates", false, "import: also import cards with an address the book already has")
+	asCSV := fs.Bool("csv", false, "export: CSV instead of vCards")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return errUsage
 	}
 	usage := map[string]string{
 		"list":   "usage: postdesk contact list DOMAIN [--directory] [--search TEXT]",
-		"import": "usage: postdesk contact import DOMAIN FILE.vcf|- [--duplicates]",
-		"export": "usage: postdesk contact export DOMAIN   (the global address book as vCards on standard output)",
+		"import": "usage: postdesk contact import DOMAIN FILE.vcf|FILE.csv|- [--duplicates]",
+		"export": "usage: postdesk contact export DOMAIN [--csv]   (the global address book on standard output)",
 		"rm":     "usage: postdesk contact rm DOMAIN UID",
 	}
 	u, ok := usage[sub]
@@ -94,6 +96,9 @@ func runContact(ctx context.Context, a *app, fs *flag.FlagSet, args []string) er
 		if err != nil {
 			return err
 		}
+		if len(rep.Ignored) > 0 {
+			fmt.Fprintf(a.stdout, "columns not imported: %s\n", strings.Join(rep.Ignored, ", "))
+		}
 		for _, s := range rep.Skipped {
 			fmt.Fprintf(a.stdout, "skipped (address already in the book): %s\n", s)
 		}
@@ -103,6 +108,9 @@ func runContact(ctx context.Context, a *app, fs *flag.FlagSet, args []string) er
 		cs, err := a.tenants.GABContacts(ctx, cli(), d, "", 0)
 		if err != nil {
 			return err
+		}
+		if *asCSV {
+			return tenants.ContactsCSV(a.stdout, cs)
 		}
 		for _, c := range cs {
 			if _, err := io.WriteString(a.stdout, c.VCard); err != nil {

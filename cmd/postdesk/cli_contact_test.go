@@ -55,6 +55,14 @@ func TestCLIContacts(t *testing.T) {
 			if out := e.ok("contact", "export", "a.test"); strings.Count(out, "BEGIN:VCARD") != 2 {
 				t.Fatalf("export:\n%s", out)
 			}
+			csvFile := filepath.Join(dir, "outlook.csv")
+			os.WriteFile(csvFile, []byte("First Name,Last Name,E-mail Address,Pager\r\nOlga,Outlook,olga@acme.example,1\r\n"), 0o600)
+			if out := e.ok("contact", "import", "a.test", csvFile); !strings.Contains(out, "1 contacts imported") || !strings.Contains(out, "columns not imported: Pager") {
+				t.Fatalf("CSV import:\n%s", out)
+			}
+			if out := e.ok("contact", "export", "a.test", "--csv"); !strings.Contains(out, "Olga Outlook,Olga,Outlook,olga@acme.example") {
+				t.Fatalf("CSV export:\n%s", out)
+			}
 			e.ok("contact", "rm", "a.test", "gina")
 			e.fails("not found", "contact", "rm", "a.test", "gina")
 			if out := e.ok("contact", "list", "a.test", "--search", "partner"); strings.Contains(out, "gina") || !strings.Contains(out, "hal@") {

@@ -104,6 +104,17 @@ func testContacts(t *testing.T, f *wmFx) {
 		t.Fatal("bob of b.test sees a.test's domain-shared book")
 	}
 
+	// Export of a book the user reads, as vCards and CSV; not of another's.
+	_, rec = ann.get("/webmail/contacts/export?format=vcf&book="+url.QueryEscape(slug), http.StatusOK)
+	if strings.Count(rec.Body.String(), "BEGIN:VCARD") != 2 {
+		t.Errorf("vCard export: %s", wmSnippet(rec.Body.String()))
+	}
+	_, rec = ann.get("/webmail/contacts/export?format=csv&book=directory", http.StatusOK)
+	if b := rec.Body.String(); !strings.HasPrefix(b, "Name,") || !strings.Contains(b, "carl@a.test") || strings.Contains(b, "b.test") {
+		t.Errorf("CSV export: %s", wmSnippet(b))
+	}
+	bob.get("/webmail/contacts/export?format=vcf&book="+url.QueryEscape(slug), http.StatusNotFound)
+
 	// Search across every book; delete.
 	d, _ = ann.get("/webmail/contacts?q=example.org", http.StatusOK)
 	if s := wmText(d, `[data-testid=contact-table]`); !strings.Contains(s, "Zoe Zed") || !strings.Contains(s, "Tom Team") {

@@ -153,7 +153,7 @@ func (h handlers) gabImport(c echo.Context) error {
 	return h.Done(c, msg, domainHref(name)+"/contacts")
 }
 
-// gabExport: GET /d/DOMAIN/contacts.vcf — the GAB as vCards.
+// gabExport: GET /d/DOMAIN/contacts.vcf or .csv — the GAB as vCards or CSV.
 func (h handlers) gabExport(c echo.Context) error {
 	_, name, err := h.domain(c)
 	if err != nil {
@@ -164,6 +164,13 @@ func (h handlers) gabExport(c echo.Context) error {
 		return request.Status(err)
 	}
 	var buf bytes.Buffer
+	if strings.HasSuffix(c.Path(), ".csv") {
+		if err := tenants.ContactsCSV(&buf, cs); err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name.String()+`-contacts.csv"`)
+		return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	}
 	for _, ct := range cs {
 		buf.WriteString(ct.VCard)
 	}

@@ -51,6 +51,7 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/contacts/delete", h.gabDelete)
 	g.POST("/contacts/import", h.gabImport)
 	g.GET("/contacts.vcf", h.gabExport)
+	g.GET("/contacts.csv", h.gabExport)
 	g.POST("/contacts/switches", h.contactSwitches)
 	if env.Queue != nil {
 		g.GET("/queue", h.queueList)

@@ -1,6 +1,7 @@
 package webmail
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
@@ -214,4 +215,28 @@ func (h handlers) bookDomainRead(c echo.Context) error {
 		msg = "Only those you share it with see it now."
 	}
 	return h.Done(c, msg, contactsHref(slug))
+}
+
+// contactsExport: GET /webmail/contacts/export?book=SLUG&format=vcf|csv —
+// any book the user reads, as vCards or CSV.
+func (h handlers) contactsExport(c echo.Context) error {
+	slug := c.QueryParam("book")
+	cs, err := h.Tenants.ListContacts(c.Request().Context(), accountOf(c).id.Login, slug)
+	if err != nil {
+		return h.contactFail(c, slug, err, vwebmail.ContactForm{})
+	}
+	var buf bytes.Buffer
+	name, ctype := "contacts.vcf", "text/vcard; charset=utf-8"
+	if c.QueryParam("format") == "csv" {
+		name, ctype = "contacts.csv", "text/csv; charset=utf-8"
+		if err := tenants.ContactsCSV(&buf, cs); err != nil {
+			return err
+		}
+	} else {
+		for _, ct := range cs {
+			buf.WriteString(ct.VCard)
+		}
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	return c.Blob(http.StatusOK, ctype, buf.Bytes())
 }

@@ -88,6 +88,7 @@ func Routes(g *echo.Group, env *request.Env, cfg Config) {
 	g.POST("/compose", h.composeSubmit)
 	g.GET("/directory", h.directory)
 	g.GET("/contacts", h.contacts)
+	g.GET("/contacts/export", h.contactsExport)
 	g.POST("/contacts/add", h.contactAdd)
 	g.POST("/contacts/delete", h.contactDelete)
 	g.POST("/contacts/books", h.bookCreate)
