@@ -949,3 +949,46 @@ func (s *Service) SearchContacts(ctx context.Context, l *Login, search string, l
 	}
 	return found, false, nil
 }
+
+// CopyContact copies a contact the user reads into a book they may write
+// (the same UID; ErrUIDConflict when the target has it already), and with
+// move deletes it from its book, which the user must then also write.
+func (s *Service) CopyContact(ctx context.Context, l *Login, fromSlug, href, toSlug string, move bool) error {
+	c, err := s.GetContact(ctx, l, fromSlug, href)
+	if err != nil {
+		return err
+	}
+	var from *ContactBook
+	if move {
+		if from, err = s.writableBook(ctx, l, fromSlug); err != nil {
+			return err
+		}
+	}
+	to, err := s.writableBook(ctx, l, toSlug)
+	if err != nil {
+		return err
+	}
+	if to.Slug == fromSlug {
+		return invalid("book", "the contact is in that book already")
+	}
+	card, err := vcard.NewDecoder(strings.NewReader(c.VCard)).Decode()
+	if err != nil {
+		return fmt.Errorf("decode stored vCard: %w", err)
+	}
+	row, err := contactFromCard(card)
+	if err != nil {
+		return err
+	}
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		if _, err := s.putContactTx(tx, to.id, c.Href, &row, PutCondition{IfNoneMatch: true}); err != nil {
+			if errors.Is(err, ErrPrecondition) {
+				return ErrUIDConflict
+			}
+			return err
+		}
+		if !move {
+			return nil
+		}
+		return s.deleteContactTx(tx, from.id, c.Href, "")
+	})
+}

@@ -54,6 +54,40 @@ func testContacts(t *testing.T, f *wmFx) {
 	loc, _ := url.Parse(rec.Header().Get("Location"))
 	slug := loc.Query().Get("book")
 	ann.post("/webmail/contacts/add", url.Values{"book": {slug}, "name": {"Tom Team"}, "emails": {"tom@example.org"}}, http.StatusSeeOther)
+	// Copy and move between books; a directory entry copies, never moves.
+	hrefOf := func(book, name string) string {
+		d, _ := ann.get("/webmail/contacts?book="+url.QueryEscape(book), http.StatusOK)
+		h := ""
+		d.Find(`[data-testid=contact-row]`).Each(func(_ int, r *goquery.Selection) {
+			if strings.Contains(r.Text(), name) {
+				h, _ = r.Find(`input[name=href]`).Attr("value")
+			}
+		})
+		if h == "" {
+			t.Fatalf("%s is not in %s", name, book)
+		}
+		return h
+	}
+	tom := hrefOf(slug, "Tom Team")
+	ann.post("/webmail/contacts/copy", url.Values{"book": {slug}, "href": {tom}, "to": {"contacts"}}, http.StatusSeeOther)
+	rec = ann.post("/webmail/contacts/copy", url.Values{"book": {slug}, "href": {tom}, "to": {"contacts"}}, http.StatusUnprocessableEntity)
+	if !strings.Contains(rec.Body.String(), "has this contact already") {
+		t.Errorf("a second copy: %s", wmSnippet(rec.Body.String()))
+	}
+	carlEntry := hrefOf("directory", "carl@a.test")
+	ann.post("/webmail/contacts/copy", url.Values{"book": {"directory"}, "href": {carlEntry}, "to": {slug}, "move": {"yes"}}, http.StatusForbidden)
+	ann.post("/webmail/contacts/copy", url.Values{"book": {"directory"}, "href": {carlEntry}, "to": {slug}}, http.StatusSeeOther)
+	ann.post("/webmail/contacts/copy", url.Values{"book": {"contacts"}, "href": {hrefOf("contacts", "Tom Team")}, "to": {"gab"}}, http.StatusForbidden)
+	hrefOf(slug, "Carl Example")
+	moved := hrefOf("contacts", "Tom Team")
+	ann.post("/webmail/contacts/delete", url.Values{"book": {slug}, "href": {tom}}, http.StatusSeeOther)
+	ann.post("/webmail/contacts/copy", url.Values{"book": {"contacts"}, "href": {moved}, "to": {slug}, "move": {"yes"}}, http.StatusSeeOther)
+	hrefOf(slug, "Tom Team")
+	d, _ = ann.get("/webmail/contacts?book=contacts", http.StatusOK)
+	if strings.Contains(wmText(d, `[data-testid=contact-table]`), "Tom Team") {
+		t.Error("the moved contact is still in Contacts")
+	}
+
 	carl := f.client()
 	carl.login("carl@a.test")
 	teamOf := func(c *wmClient) string {
@@ -107,7 +141,7 @@ func testContacts(t *testing.T, f *wmFx) {
 
 	// Export of a book the user reads, as vCards and CSV; not of another's.
 	_, rec = ann.get("/webmail/contacts/export?format=vcf&book="+url.QueryEscape(slug), http.StatusOK)
-	if strings.Count(rec.Body.String(), "BEGIN:VCARD") != 2 {
+	if strings.Count(rec.Body.String(), "BEGIN:VCARD") != 3 { // Tom, Carl (from the directory), Cat
 		t.Errorf("vCard export: %s", wmSnippet(rec.Body.String()))
 	}
 	_, rec = ann.get("/webmail/contacts/export?format=csv&book=directory", http.StatusOK)

@@ -56,6 +56,11 @@ func (h handlers) renderContacts(c echo.Context, status int, slug, q string, err
 		}
 		vm.Books = append(vm.Books, link)
 	}
+	for _, b := range books {
+		if b.Writable && b.Slug != slug {
+			vm.CopyTargets = append(vm.CopyTargets, vwebmail.Option{Value: b.Slug, Label: b.Name})
+		}
+	}
 	row := func(b tenants.ContactBook, ct tenants.Contact) vwebmail.ContactRow {
 		r := vwebmail.ContactRow{Name: ct.FullName, Emails: strings.Join(ct.Emails, ", "), Phones: strings.Join(ct.Phones, ", "),
 			Org: ct.Org, Book: b.Name, Href: ct.Href, CanEdit: b.Writable && q == ""}
@@ -239,4 +244,22 @@ func (h handlers) contactsExport(c echo.Context) error {
 	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	return c.Blob(http.StatusOK, ctype, buf.Bytes())
+}
+
+// contactCopy: POST /webmail/contacts/copy — copies (or with move=yes
+// moves) a contact into another book the user may write.
+func (h handlers) contactCopy(c echo.Context) error {
+	slug, to := c.FormValue("book"), c.FormValue("to")
+	move := c.FormValue("move") == "yes"
+	if err := h.Tenants.CopyContact(c.Request().Context(), accountOf(c).id.Login, slug, c.FormValue("href"), to, move); err != nil {
+		if errors.Is(err, tenants.ErrUIDConflict) {
+			err = &tenants.ValidationError{Message: "that book has this contact already"}
+		}
+		return h.contactFail(c, slug, err, vwebmail.ContactForm{})
+	}
+	msg := "Contact copied."
+	if move {
+		msg = "Contact moved."
+	}
+	return h.Done(c, msg, contactsHref(to))
 }

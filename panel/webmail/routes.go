@@ -91,6 +91,7 @@ func Routes(g *echo.Group, env *request.Env, cfg Config) {
 	g.GET("/contacts/export", h.contactsExport)
 	g.POST("/contacts/add", h.contactAdd)
 	g.POST("/contacts/delete", h.contactDelete)
+	g.POST("/contacts/copy", h.contactCopy)
 	g.POST("/contacts/books", h.bookCreate)
 	g.POST("/contacts/share", h.bookShare)
 	g.POST("/contacts/unshare", h.bookUnshare)
