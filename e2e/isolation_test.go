@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +51,9 @@ func snapshotB(t *testing.T, f *paneltest.Fx, q *queue.Queue) string {
 	paneltest.Must(t, err)
 	_, audit, err := f.S.AuditRecords(ctx, f.Sys, tenants.AuditQuery{Domain: "b.test"})
 	paneltest.Must(t, err)
-	out = append(out, as, cr, audit)
+	gab, err := f.S.GABContacts(ctx, f.Sys, "b.test", "", 0)
+	paneltest.Must(t, err)
+	out = append(out, as, cr, audit, gab)
 	ls, err := f.S.Lists(ctx, f.Sys, "b.test")
 	paneltest.Must(t, err)
 	for _, l := range ls {
@@ -99,6 +102,12 @@ func TestIsolationWalk(t *testing.T) {
 			paneltest.Must(t, f.S.AddListMembers(ctx, f.Sys, paneltest.Addr(l), []address.Address{paneltest.Addr("x@ext.test")}))
 		}
 		paneltest.Must(t, f.S.AddListMembers(ctx, f.Sys, paneltest.Addr("bteam@b.test"), []address.Address{paneltest.Addr("secret-member-b@ext.test")}))
+		for _, c := range []struct{ d, uid, name string }{{"a.test", "gina", "Gina A"}, {"b.test", "gina", "Gina Secret-B"}} {
+			card, err := tenants.ContactFields{UID: c.uid, FullName: c.name, Emails: []string{"gina@partner.test"}}.Card()
+			paneltest.Must(t, err)
+			_, _, err = f.S.PutGABContact(ctx, f.Sys, address.Domain(c.d), card)
+			paneltest.Must(t, err)
+		}
 		before := snapshotB(t, f, qf.q)
 		tried := 0
 		for _, r := range f.E.Routes() {
@@ -119,18 +128,28 @@ func TestIsolationWalk(t *testing.T) {
 			tried++
 			fill := func(domain, local, alias, id, list string) string {
 				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias, ":id", id, ":route", "partner.test",
-					":list", list, ":member", "x@ext.test").Replace(r.Path)
+					":list", list, ":member", "x@ext.test", ":uid", "gina").Replace(r.Path)
 			}
 			pathB := fill("b.test", "bob", "bobby", idB, "bteam")
 			pathA := fill("a.test", "ann", "annie", idA, "team")
-			for _, p := range []string{":domain", ":local", ":alias", ":id", ":route", ":list", ":member"} {
+			for _, p := range []string{":domain", ":local", ":alias", ":id", ":route", ":list", ":member", ":uid"} {
 				if strings.Contains(pathB, p) {
 					t.Fatalf("route %s: unknown parameter", r.Path)
 				}
 			}
 			c := f.Client()
 			var res *httptest.ResponseRecorder
-			if strings.HasPrefix(r.Path, "/api/") {
+			if dav := strings.HasPrefix(r.Path, "/dav") || r.Path == "/.well-known/carddav"; dav {
+				// CardDAV signs in by HTTP Basic: a.test's postmaster
+				// against a b.test user's book and contact; the control
+				// (reading a.test's own) is panel/carddav_test.go's.
+				pathB = strings.NewReplacer("/*", "/bob@b.test/books/contacts/x.vcf").Replace(r.Path)
+				if r.Path == "/dav" {
+					pathB = "/dav/bob@b.test/books/gab/"
+				}
+				c.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("pm@a.test:"+paneltest.PW)))
+				res = c.Do(r.Method, pathB, "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x\r\nFN:Evil\r\nEND:VCARD\r\n")
+			} else if strings.HasPrefix(r.Path, "/api/") {
 				res = c.API(r.Method, pathB, f.AKey, apiBody(r.Method, r.Path))
 				// The routing table and Delivery Options are an
 				// administrator's: a domain key gets 403 even for its own.
@@ -221,6 +240,8 @@ func apiBody(method, path string) string {
 		return `{"local_part":"evil","mailbox":"bob"}`
 	case method == http.MethodPut && strings.HasSuffix(path, "/forwards"):
 		return `{"addresses":["x@evil.test"],"store_mail":false}`
+	case method == http.MethodPost && strings.HasSuffix(path, "/contacts"):
+		return `{"uid":"gina","full_name":"pwned","emails":["x@evil.test"]}`
 	case method == http.MethodPut && strings.HasSuffix(path, "/responder"):
 		return `{"enabled":true,"subject":"pwned","body":"pwned"}`
 	}

@@ -190,7 +190,7 @@ func (s *Server) bodyLimit(c echo.Context, id *request.Identity) int64 {
 		if s.uploadLimit > 0 && id.Login.Mailbox != nil && id.Login.Mailbox.Webmail {
 			return s.uploadLimit
 		}
-	case "/d/:domain/import":
+	case "/d/:domain/import", "/d/:domain/contacts/import":
 		if id.IsAdmin() || id.IsPostmaster() {
 			return maxImportBody
 		}

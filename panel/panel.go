@@ -15,6 +15,7 @@ import (
 
 	"github.com/postdesk/postdesk/panel/admin"
 	"github.com/postdesk/postdesk/panel/api"
+	"github.com/postdesk/postdesk/panel/carddav"
 	"github.com/postdesk/postdesk/panel/clientsetup"
 	"github.com/postdesk/postdesk/panel/lists"
 	"github.com/postdesk/postdesk/panel/postmaster"
@@ -145,13 +146,15 @@ func (s *Server) routes(e *echo.Echo) {
 	api.Routes(e.Group("/api/v1"), s.env)
 	// Routes for clients that are not browsers sit here, outside the
 	// session and CSRF group below, which would refuse their POSTs: the
-	// API (bearer keys), mail clients' set-up (no credentials).
+	// API (bearer keys), mail clients' set-up (no credentials), CardDAV
+	// (HTTP Basic through tenants.ResolveLogin).
 	if s.deps.ClientSetup != nil {
 		clientsetup.Routes(e, s.deps.Tenants, *s.deps.ClientSetup, s.log)
 	}
 	// Mailing lists' one-click unsubscribe (RFC 8058) and confirmation
 	// links: a signed or one-time token authenticates them.
 	lists.Routes(e, s.deps.Tenants, s.deps.ListModeration, s.env, s.log)
+	carddav.Routes(e, s.deps.Tenants, s.log)
 
 	// Everything below is the cookie-signed-in panel: sessions and CSRF.
 	g := e.Group("", s.session, s.csrf)

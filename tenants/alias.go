@@ -15,8 +15,9 @@ const CatchrestLocalpart = "catchrest"
 
 // Alias is an extra address that delivers to a mailbox.
 type Alias struct {
-	Address string // alias@domain
-	Mailbox string // mailbox@domain
+	Address     string // alias@domain
+	Mailbox     string // mailbox@domain
+	InDirectory bool   // shown in the domain's directory with its mailbox
 }
 
 // AddAlias makes alias deliver to the mailbox at target, both in the same
@@ -102,7 +103,7 @@ func (s *Service) Aliases(ctx context.Context, sc Scope, domain address.Domain, 
 		return nil, err
 	}
 	q := db.Table("addresses").
-		Select("addresses.local_part || '@' || ? AS address, mailboxes.local_part || '@' || ? AS mailbox", d.Name, d.Name).
+		Select("addresses.local_part || '@' || ? AS address, mailboxes.local_part || '@' || ? AS mailbox, addresses.in_directory", d.Name, d.Name).
 		Joins("JOIN mailboxes ON mailboxes.id = addresses.mailbox_id").
 		Where("addresses.domain_id = ? AND addresses.is_alias", d.ID)
 	if sc.Role == RoleUser {
@@ -149,4 +150,28 @@ func (s *Service) Addresses(ctx context.Context, sc Scope, m *Mailbox) ([]addres
 		}
 	}
 	return out, nil
+}
+
+// SetAliasDirectory sets an alias's "show in directory" switch: a shown
+// alias is listed with its mailbox in the domain's directory (webmail,
+// CardDAV, LDAP), as long as the mailbox itself is shown.
+func (s *Service) SetAliasDirectory(ctx context.Context, sc Scope, alias address.Address, show bool) error {
+	if sc.Role == RoleUser {
+		return ErrForbidden
+	}
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		d, err := s.domainTx(tx, sc, alias.Domain)
+		if err != nil {
+			return err
+		}
+		res := tx.Model(&addressRow{}).Where("domain_id = ? AND local_part = ? AND is_alias", d.ID, string(alias.Local)).
+			Update("in_directory", show)
+		if res.Error != nil {
+			return fmt.Errorf("set alias directory switch: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("alias %s: %w", alias, ErrNotFound)
+		}
+		return s.audit(tx, sc, &d.ID, "alias.update", "%s: in_directory=%t", alias, show)
+	})
 }

@@ -70,6 +70,8 @@ type MailboxUpdate struct {
 	MayForward         *bool
 	Webmail            *bool
 	Postmaster         *bool
+	InDirectory        *bool
+	MayEditGAB         *bool
 	ExpiresAt          *time.Time
 	ClearExpiry        bool
 	ExpireInactiveDays *int64
@@ -423,7 +425,7 @@ func (s *Service) Mailboxes(ctx context.Context, sc Scope, q MailboxQuery) ([]Ma
 // only a system administrator names postmasters.
 func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address, u MailboxUpdate) (*Mailbox, error) {
 	if sc.Role == RoleUser && (u.FullName != nil || u.QuotaBytes != nil || u.Active != nil || u.StoreMail != nil ||
-		u.MaySend != nil || u.MayResponder != nil || u.MayForward != nil || u.Webmail != nil || u.Postmaster != nil ||
+		u.MaySend != nil || u.MayResponder != nil || u.MayForward != nil || u.Webmail != nil || u.Postmaster != nil || u.InDirectory != nil || u.MayEditGAB != nil ||
 		u.ExpiresAt != nil || u.ClearExpiry || u.ExpireInactiveDays != nil || u.PasswordHash != nil) {
 		return nil, ErrForbidden
 	}
@@ -489,6 +491,8 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		set("may_forward", &m.MayForward, u.MayForward)
 		set("webmail", &m.Webmail, u.Webmail)
 		set("postmaster", &m.Postmaster, u.Postmaster)
+		set("in_directory", &m.InDirectory, u.InDirectory)
+		set("may_edit_gab", &m.MayEditGAB, u.MayEditGAB)
 		if u.ClearExpiry {
 			m.ExpiresAt = nil
 			changes = append(changes, "expires=never")

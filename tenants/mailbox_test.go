@@ -115,7 +115,7 @@ func TestCreateMailboxAddressIsUnique(t *testing.T) {
 			t.Errorf("%d address rows, want 5", n)
 		}
 		as, err := f.svc.Aliases(f.ctx, f.sys, f.dom("a.example"), address.Address{})
-		if err != nil || len(as) != 1 || as[0] != (tenants.Alias{Address: "info@a.example", Mailbox: "jane@a.example"}) {
+		if err != nil || len(as) != 1 || as[0] != (tenants.Alias{Address: "info@a.example", Mailbox: "jane@a.example", InDirectory: true}) {
 			t.Errorf("aliases %+v, %v", as, err)
 		}
 	})

@@ -28,19 +28,25 @@ func (d *Domain) IsAlias() bool { return d.AliasOfID != nil }
 
 // Mailbox is an account: an address that stores mail and may log in.
 type Mailbox struct {
-	ID                 int64
-	DomainID           int64
-	LocalPart          string
-	FullName           string
-	PasswordHash       string `json:"-"`
-	QuotaBytes         int64  // 0: the domain's default
-	Active             bool
-	StoreMail          bool
-	MaySend            bool
-	MayResponder       bool
-	MayForward         bool
-	Webmail            bool
-	Postmaster         bool
+	ID           int64
+	DomainID     int64
+	LocalPart    string
+	FullName     string
+	PasswordHash string `json:"-"`
+	QuotaBytes   int64  // 0: the domain's default
+	Active       bool
+	StoreMail    bool
+	MaySend      bool
+	MayResponder bool
+	MayForward   bool
+	Webmail      bool
+	Postmaster   bool
+	// InDirectory is the "show in directory" switch (the local directory,
+	// CardDAV and LDAP); the postmaster sets it.
+	InDirectory bool `gorm:"default:true"`
+	// MayEditGAB lets the mailbox add, edit and delete contacts of its
+	// domain's global address book (postmasters always may).
+	MayEditGAB         bool `gorm:"column:may_edit_gab"`
 	ExpiresAt          *time.Time
 	ExpireInactiveDays int64 // 0: never
 	LastLoginAt        *time.Time

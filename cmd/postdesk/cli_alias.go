@@ -12,9 +12,10 @@ import (
 
 func runAlias(ctx context.Context, a *app, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("alias: say add, rm or list")
+		return fmt.Errorf("alias: say add, set, rm or list")
 	}
 	sub, args := args[0], args[1:]
+	inDirectory := fs.Bool("directory", true, "alias set: shown in the domain's directory with its mailbox")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return errUsage
@@ -40,6 +41,23 @@ func runAlias(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 			return err
 		}
 		fmt.Fprintf(a.stdout, "alias %s -> %s added\n", alias, target)
+		return nil
+	case "set":
+		if len(pos) != 1 {
+			return fmt.Errorf("usage: postdesk alias set ALIAS_ADDRESS --directory=false|true")
+		}
+		alias, err := address.ParseAddress(pos[0])
+		if err != nil {
+			return err
+		}
+		if err := a.open(ctx); err != nil {
+			return err
+		}
+		defer a.close()
+		if err := a.tenants.SetAliasDirectory(ctx, cli(), alias, *inDirectory); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "alias %s updated\n", alias)
 		return nil
 	case "rm":
 		if len(pos) != 1 {
@@ -87,5 +105,5 @@ func runAlias(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		}
 		return tw.Flush()
 	}
-	return fmt.Errorf("alias: unknown subcommand %q (add, rm, list)", sub)
+	return fmt.Errorf("alias: unknown subcommand %q (add, set, rm, list)", sub)
 }

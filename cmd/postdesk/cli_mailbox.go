@@ -135,6 +135,8 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	storeMail := newOptBool(fs, "store-mail", "keep mail (off: only forward)")
 	mayResponder := newOptBool(fs, "may-responder", "may set their own autoresponder")
 	mayForward := newOptBool(fs, "may-forward", "may set their own forwards")
+	inDirectory := newOptBool(fs, "directory", "shown in the domain's directory (webmail, CardDAV, LDAP)")
+	mayEditGAB := newOptBool(fs, "may-edit-gab", "may edit the domain's global address book")
 	expires := fs.String("expires", "", "expiry date, RFC 3339 ('never' clears it)")
 	inactive := fs.Int64("expire-inactive-days", -1, "expire after N days without login (0: never)")
 	quotaFlag := fs.String("quota", "", "quota, e.g. 1G (0: the domain's default)")
@@ -144,7 +146,7 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 		return errUsage
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: postdesk mailbox set ADDRESS [--active=false] [--postmaster] [--may-send=false] [--webmail=false] [--store-mail=false] [--expires DATE] [--expire-inactive-days N] [--quota Q]")
+		return fmt.Errorf("usage: postdesk mailbox set ADDRESS [--active=false] [--postmaster] [--may-send=false] [--webmail=false] [--store-mail=false] [--directory=false] [--may-edit-gab] [--expires DATE] [--expire-inactive-days N] [--quota Q]")
 	}
 	addr, err := address.ParseAddress(pos[0])
 	if err != nil {
@@ -155,6 +157,7 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	u := tenants.MailboxUpdate{
 		Active: active.ptr(), Postmaster: postmaster.ptr(), MaySend: maySend.ptr(), Webmail: webmail.ptr(),
 		StoreMail: storeMail.ptr(), MayResponder: mayResponder.ptr(), MayForward: mayForward.ptr(),
+		InDirectory: inDirectory.ptr(), MayEditGAB: mayEditGAB.ptr(),
 	}
 	if set["expires"] {
 		if strings.EqualFold(*expires, "never") || *expires == "" {

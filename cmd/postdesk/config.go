@@ -38,6 +38,8 @@ type Config struct {
 	IMAPSAddr       string // --imaps, POSTDESK_IMAPS_ADDR: default 127.0.0.1:1993
 	POP3Addr        string // --pop3, POSTDESK_POP3_ADDR: default 127.0.0.1:1110
 	POP3SAddr       string // --pop3s, POSTDESK_POP3S_ADDR: default 127.0.0.1:1995
+	LDAPAddr        string // --ldap, POSTDESK_LDAP_ADDR: read-only LDAP with StartTLS, default 127.0.0.1:1389
+	LDAPSAddr       string // --ldaps, POSTDESK_LDAPS_ADDR: LDAP over implicit TLS, default 127.0.0.1:1636
 
 	TLSCert string // --tls-cert, POSTDESK_TLS_CERT: PEM certificate chain; empty: a self-signed one in the data folder
 	TLSKey  string // --tls-key, POSTDESK_TLS_KEY: PEM private key
@@ -97,6 +99,8 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"imaps", "POSTDESK_IMAPS_ADDR", "127.0.0.1:1993", "IMAP over implicit TLS (empty: off)", &c.IMAPSAddr},
 		{"pop3", "POSTDESK_POP3_ADDR", "127.0.0.1:1110", "POP3 listen address (empty: off)", &c.POP3Addr},
 		{"pop3s", "POSTDESK_POP3S_ADDR", "127.0.0.1:1995", "POP3 over implicit TLS (empty: off)", &c.POP3SAddr},
+		{"ldap", "POSTDESK_LDAP_ADDR", "127.0.0.1:1389", "read-only LDAP directory with StartTLS (empty: off)", &c.LDAPAddr},
+		{"ldaps", "POSTDESK_LDAPS_ADDR", "127.0.0.1:1636", "read-only LDAP directory over implicit TLS (empty: off)", &c.LDAPSAddr},
 		{"tls-cert", "POSTDESK_TLS_CERT", "", "TLS certificate (PEM); empty: self-signed", &c.TLSCert},
 		{"tls-key", "POSTDESK_TLS_KEY", "", "TLS key (PEM)", &c.TLSKey},
 		{"max-message-size", "POSTDESK_MAX_MESSAGE_SIZE", "50M", "largest message SMTP accepts", &c.MaxMessageSize},

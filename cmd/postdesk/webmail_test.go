@@ -329,6 +329,8 @@ func TestWebmailHandlers(t *testing.T) {
 		}
 		pc.get("/webmail", http.StatusSeeOther)
 
+		testContacts(t, f)
+
 		if missing := f.unhitRoutes(); len(missing) > 0 {
 			t.Errorf("webmail routes without a handler test: %v", missing)
 		}

@@ -34,8 +34,19 @@ func (h handlers) domainsPage(c echo.Context) (vadmin.DomainsPage, error) {
 		q.Set("q", search)
 	}
 	vm := vadmin.DomainsPage{Page: h.Page(c, "Domains"), Search: search, Pager: viewmodel.MakePager("/admin", q, page, total, "domain", "domains")}
+	ids := make([]int64, len(rows))
+	for i, d := range rows {
+		ids[i] = d.ID
+	}
+	counts, err := h.Tenants.ContactCounts(c.Request().Context(), id.Scope, ids)
+	if err != nil {
+		return vadmin.DomainsPage{}, err
+	}
 	for _, d := range rows {
-		vm.Rows = append(vm.Rows, domainRow(d))
+		r := domainRow(d)
+		n := counts[d.ID]
+		r.Contacts = viewmodel.Num(n.GAB) + " shared, " + viewmodel.Num(n.Personal) + " personal"
+		vm.Rows = append(vm.Rows, r)
 	}
 	return vm, nil
 }

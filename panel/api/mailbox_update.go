@@ -19,6 +19,8 @@ type mailboxPatchBody struct {
 	MayForward         *bool     `json:"may_forward"`
 	Webmail            *bool     `json:"webmail"`
 	Postmaster         *bool     `json:"postmaster"`
+	InDirectory        *bool     `json:"in_directory"`
+	MayEditGAB         *bool     `json:"may_edit_gab"`
 	ExpiresAt          optString `json:"expires_at"`
 	ExpireInactiveDays *int64    `json:"expire_inactive_days"`
 }
@@ -37,7 +39,7 @@ func (h handlers) mailboxUpdate(c echo.Context) error {
 	u := tenants.MailboxUpdate{
 		FullName: b.FullName, Password: b.Password, QuotaBytes: b.QuotaBytes, Active: b.Active, StoreMail: b.StoreMail,
 		MaySend: b.MaySend, MayResponder: b.MayResponder, MayForward: b.MayForward, Webmail: b.Webmail,
-		Postmaster: b.Postmaster, ExpireInactiveDays: b.ExpireInactiveDays,
+		Postmaster: b.Postmaster, InDirectory: b.InDirectory, MayEditGAB: b.MayEditGAB, ExpireInactiveDays: b.ExpireInactiveDays,
 	}
 	if b.ExpiresAt.Set {
 		t, err := parseTime("expires_at", b.ExpiresAt.Value)

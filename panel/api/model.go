@@ -45,6 +45,8 @@ type MailboxJSON struct {
 	MayForward         bool       `json:"may_forward"`
 	Webmail            bool       `json:"webmail"`
 	Postmaster         bool       `json:"postmaster"`
+	InDirectory        bool       `json:"in_directory"`
+	MayEditGAB         bool       `json:"may_edit_gab"`
 	ExpiresAt          *time.Time `json:"expires_at"`
 	ExpireInactiveDays int64      `json:"expire_inactive_days"`
 	LastLoginAt        *time.Time `json:"last_login_at"`
@@ -56,7 +58,7 @@ func mailboxJSON(m *tenants.Mailbox, domain string) MailboxJSON {
 	return MailboxJSON{
 		Address: m.LocalPart + "@" + domain, LocalPart: m.LocalPart, Domain: domain, FullName: m.FullName,
 		QuotaBytes: m.QuotaBytes, Active: m.Active, StoreMail: m.StoreMail, MaySend: m.MaySend, MayResponder: m.MayResponder,
-		MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster, ExpiresAt: utc(m.ExpiresAt),
+		MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster, InDirectory: m.InDirectory, MayEditGAB: m.MayEditGAB, ExpiresAt: utc(m.ExpiresAt),
 		ExpireInactiveDays: m.ExpireInactiveDays, LastLoginAt: utc(m.LastLoginAt), CreatedAt: m.CreatedAt.UTC(),
 	}
 }

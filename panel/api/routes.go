@@ -53,6 +53,9 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.POST("/domains/:domain/dkim/rotate", h.dkimRotate)
 	a.GET("/domains/:domain/dmarc/forwarders", h.dmarcForwardersGet)
 	a.PUT("/domains/:domain/dmarc/forwarders", h.dmarcForwardersPut)
+	a.GET("/domains/:domain/contacts", h.contactList)
+	a.POST("/domains/:domain/contacts", h.contactPut)
+	a.DELETE("/domains/:domain/contacts/:uid", h.contactDelete)
 	if env.Queue != nil {
 		a.GET("/routes", h.routeList)
 		a.PUT("/routes/:domain", h.routePut)

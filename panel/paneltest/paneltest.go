@@ -420,7 +420,7 @@ func APIOperations(t *testing.T, f *Fx) (documented, routes map[string]bool) {
 	documented = map[string]bool{}
 	for p, ops := range doc.Paths {
 		for m := range ops {
-			path := "/api/v1" + strings.NewReplacer("{domain}", ":domain", "{local_part}", ":local", "{list}", ":list", "{member}", ":member").Replace(p)
+			path := "/api/v1" + strings.NewReplacer("{domain}", ":domain", "{local_part}", ":local", "{list}", ":list", "{member}", ":member", "{uid}", ":uid").Replace(p)
 			documented[strings.ToUpper(m)+" "+path] = true
 		}
 	}

@@ -2,7 +2,8 @@
 // MailMax-style mailbox list, a mailbox's settings, aliases, forwards and
 // responder, the catchrest account, the CSV import and export, the
 // domain's audit log, its mailing lists and their members, its DNS records
-// and DKIM keys, and, when the panel has the outbound queue, the domain's
+// and DKIM keys, its global address book and the directory switches
+// (contacts), and, when the panel has the outbound queue, the domain's
 // queued messages and failed deliveries. A postmaster reaches their own
 // domain only; a system administrator reaches every domain.
 // Which domain is reachable is decided by the Scope of the signed-in
@@ -58,6 +59,13 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.GET("/dns", h.dnsShow)
 	g.POST("/dkim", h.dkimAdd)
 	g.POST("/dkim/rotate", h.dkimRotate)
+	g.GET("/contacts", h.contacts)
+	g.POST("/contacts", h.gabAdd)
+	g.POST("/contacts/delete", h.gabDelete)
+	g.POST("/contacts/import", h.gabImport)
+	g.GET("/contacts.vcf", h.gabExport)
+	g.GET("/contacts.csv", h.gabExport)
+	g.POST("/contacts/switches", h.contactSwitches)
 	if env.Queue != nil {
 		g.GET("/queue", h.queueList)
 		g.GET("/queue/failures", h.queueFailures)

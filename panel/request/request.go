@@ -195,7 +195,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 func (e *Env) domainTabs(d string) []views.NavLink {
 	base := "/d/" + url.PathEscape(d)
 	tabs := []views.NavLink{{Label: "Mailboxes", Href: base}, {Label: "Aliases", Href: base + "/aliases"}, {Label: "Lists", Href: base + "/lists"},
-		{Label: "DNS", Href: base + "/dns"}, {Label: "Import", Href: base + "/import"}}
+		{Label: "Contacts", Href: base + "/contacts"}, {Label: "DNS", Href: base + "/dns"}, {Label: "Import", Href: base + "/import"}}
 	if e.Queue != nil {
 		tabs = append(tabs, views.NavLink{Label: "Queue", Href: base + "/queue"})
 	}

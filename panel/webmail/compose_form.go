@@ -139,7 +139,7 @@ func (h handlers) renderCompose(c echo.Context, status int, vm vwebmail.ComposeP
 		}
 		vm.From = append(vm.From, vwebmail.Option{Value: a.String(), Label: label, Selected: a == from})
 	}
-	dir, err := h.Tenants.Directory(ctx, acct.id.Self, "", tenants.MaxDirectory)
+	dir, err := h.Tenants.AddressCompletion(ctx, acct.id.Login, "", tenants.MaxDirectory)
 	if err != nil {
 		return err
 	}

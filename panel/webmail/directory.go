@@ -12,12 +12,13 @@ type directoryEntry struct {
 	Label string `json:"label"`
 }
 
-// directory answers address completion: the mailboxes of the user's own
-// domain whose address or name contains q, as JSON for the compose
-// form's script (without it, the form's datalist offers the first ones).
+// directory answers address completion: the contacts of every book the
+// user reads (own books first) and the mailboxes of the user's own domain
+// whose address or name contains q, as JSON for the compose form's script
+// (without it, the form's datalist offers the first ones).
 func (h handlers) directory(c echo.Context) error {
 	id := accountOf(c).id
-	list, err := h.Tenants.Directory(c.Request().Context(), id.Self, c.QueryParam("q"), 20)
+	list, err := h.Tenants.AddressCompletion(c.Request().Context(), id.Login, c.QueryParam("q"), 20)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,9 @@ func (h handlers) messageShow(c echo.Context) error {
 	if f.SpecialUse == UseDrafts {
 		vm.EditHref = "/webmail/compose?draft=" + r
 	}
+	if from, err := pm.Header.AddressList("From"); err == nil && len(from) == 1 {
+		vm.SenderName, vm.SenderAddress = from[0].Name, from[0].Address
+	}
 	images := c.QueryParam("images") == "1"
 	var cids map[string]bool
 	if pm.HTML != "" && c.QueryParam("view") != "text" {

@@ -87,6 +87,15 @@ func Routes(g *echo.Group, env *request.Env, cfg Config) {
 	g.GET("/compose", h.composeForm)
 	g.POST("/compose", h.composeSubmit)
 	g.GET("/directory", h.directory)
+	g.GET("/contacts", h.contacts)
+	g.GET("/contacts/export", h.contactsExport)
+	g.POST("/contacts/add", h.contactAdd)
+	g.POST("/contacts/delete", h.contactDelete)
+	g.POST("/contacts/copy", h.contactCopy)
+	g.POST("/contacts/books", h.bookCreate)
+	g.POST("/contacts/share", h.bookShare)
+	g.POST("/contacts/unshare", h.bookUnshare)
+	g.POST("/contacts/domain-read", h.bookDomainRead)
 }
 
 // UploadLimit is the largest request body the compose form may send:
