@@ -34,8 +34,7 @@ func (c countedConn) Write(b []byte) (int, error) {
 
 // TestFetchCoalesced: FETCH 1:* FLAGS on a large folder goes out in a few
 // writes to the connection (go-imap coalesces, third_party/go-imap
-// PATCHES.md 3, and the front layer passes each batch on in one write),
-// not one per message.
+// PATCHES.md 3), not one per message.
 func TestFetchCoalesced(t *testing.T) {
 	const n = 2000
 	e, _ := bigEnv(t, database.SQLite, n, func(c *imapd.Config) { c.AllowPlaintextAuth = true })

@@ -60,7 +60,9 @@ func (s *Session) ResyncSelected(w *imapserver.FetchWriter, params *imap.SelectQ
 				continue // arrived after the view was taken: EXISTS tells
 			}
 			flags := m.Flags()
-			sel.announceDirect(keywordsOf(flags))
+			if err := sel.announceDirect(w, keywordsOf(flags)); err != nil {
+				return err
+			}
 			resp := w.CreateMessage(uint32(seq + 1))
 			resp.WriteUID(imap.UID(m.UID))
 			resp.WriteFlags(sel.imapFlags(m.UID, flags))

@@ -152,7 +152,9 @@ func (s *Session) fetchChunk(w *imapserver.FetchWriter, items []item, options *i
 		for i := range rows {
 			kws = append(kws, strings.Fields(rows[i].Keywords)...)
 		}
-		sel.announceDirect(kws)
+		if err := sel.announceDirect(w, kws); err != nil {
+			return err
+		}
 	}
 
 	for _, it := range items {
@@ -503,9 +505,7 @@ func (f *fetchMsg) stream(resp *imapserver.FetchResponseWriter, bs *imap.FetchIt
 // literal data.
 func (f *fetchMsg) broken(err error) error {
 	f.s.log.Warn("message not sent whole; closing the connection", "uid", f.m.UID, "err", err)
-	if fc := f.s.cs.front; fc != nil {
-		fc.Close()
-	}
+	f.s.cs.imap.NetConn().Close()
 	return fmt.Errorf("send message %d: %w", f.m.UID, err)
 }
 

@@ -701,9 +701,7 @@ func TestFetchLargePartMemory(t *testing.T) {
 // BenchmarkFetchLargePart reports the bytes allocated per FETCH of the
 // attachment of a message with a 15 MiB attachment (about 20 MiB stored),
 // as streamed and, for rows indexed before part offsets were recorded, as
-// extracted by go-imap; whole and in a 4 KiB partial range. The whole part
-// costs about its size in the connection layers (frontconn.go copies every
-// write) on either path.
+// extracted by go-imap; whole and in a 4 KiB partial range.
 func BenchmarkFetchLargePart(b *testing.B) {
 	e := newEnv(b, tenantstest.Open(b, database.SQLite), nil)
 	msg := bigAttachment(15 << 20)

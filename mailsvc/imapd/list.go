@@ -113,7 +113,7 @@ func (s *Session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		return &out[len(out)-1]
 	}
 
-	lsub := s.cs.command() == "LSUB"
+	lsub := s.cs.imap.Command() == "LSUB"
 	if !lsub {
 		// go-imap announces CHILDREN (implied by IMAP4rev2): LIST always
 		// says which names have children (RFC 3348), as Dovecot does.

@@ -392,10 +392,7 @@ func (sel *selected) resync(w *imapserver.UpdateWriter) error {
 // bye ends the connection with an untagged BYE: for when the session can
 // no longer give correct sequence numbers.
 func (sel *selected) bye(text string) error {
-	if f := sel.sess.cs.front; f != nil {
-		f.bye(text)
-		f.Close()
-	}
+	sel.sess.cs.imap.Bye(text)
 	return errors.New("connection closed: " + text)
 }
 
@@ -435,33 +432,24 @@ func (sel *selected) allKeywords(extra []string) []string {
 }
 
 // announceDirect tells the client of new keywords before a response of a
-// command that shows them (FETCH, STORE). go-imap gives those commands no
-// UpdateWriter, so the front layer writes the lines, after go-imap has sent
-// the responses it holds back (whole ones: those of the messages before).
-func (sel *selected) announceDirect(keywords []string) {
+// command that shows them (FETCH, STORE), between two messages' responses
+// (third_party/go-imap PATCHES.md 16).
+func (sel *selected) announceDirect(w *imapserver.FetchWriter, keywords []string) error {
 	if !sel.unannounced(keywords) {
-		return
+		return nil
 	}
 	all := sel.allKeywords(keywords)
 	for _, k := range all {
 		sel.announced[k] = true
 	}
-	list := make([]string, len(all))
-	for i, k := range all {
-		list[i] = k
+	flags := mailboxFlags(all)
+	if err := w.WriteMailboxFlags(flags); err != nil {
+		return err
 	}
-	flags := `\Seen \Answered \Flagged \Deleted \Draft`
-	if len(list) > 0 {
-		flags += " " + strings.Join(list, " ")
+	if sel.readOnly {
+		return nil
 	}
-	if err := sel.sess.cs.imap.Flush(); err != nil {
-		return
-	}
-	f := sel.sess.cs.front
-	f.writeLine("* FLAGS (" + flags + ")")
-	if !sel.readOnly {
-		f.writeLine(`* OK [PERMANENTFLAGS (` + flags + ` \*)] Flags permitted`)
-	}
+	return w.WritePermanentFlags(append(flags, imap.FlagWildcard))
 }
 
 func keywordsOf(flags []string) []string {
@@ -564,7 +552,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err != nil {
 		return s.fail(err, "store flags")
 	}
-	withUID := strings.HasPrefix(s.cs.command(), "UID ")
+	withUID := strings.HasPrefix(s.cs.imap.Command(), "UID ")
 	failed := make(map[uint32]bool, len(modified))
 	if len(modified) > 0 {
 		var set imap.NumSet
@@ -630,7 +618,9 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		}
 		// New keywords are announced before the first response showing
 		// them; the previous chunk's responses are complete by now.
-		sel.announceDirect(kws)
+		if err := sel.announceDirect(w, kws); err != nil {
+			return err
+		}
 		for _, it := range chunk {
 			m := byUID[it.uid]
 			if m == nil || failed[it.uid] {
@@ -658,7 +648,7 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 func (s *Session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
 	sel := s.sel
 	if sel.readOnly {
-		if s.cs.command() == "CLOSE" {
+		if s.cs.imap.Command() == "CLOSE" {
 			return nil // CLOSE after EXAMINE expunges nothing
 		}
 		return errReadOnly

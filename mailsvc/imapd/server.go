@@ -4,10 +4,8 @@
 //
 // The parts:
 //
-//   - frontconn.go: a thin layer on the cleartext stream go-imap reads and
-//     writes that covers what go-imap v2 still mishandles (overlong command
-//     lines, bad tags, long IDLE and SASL lines); the rest is patched in
-//     third_party/go-imap (PATCHES.md).
+//   - go-imap (third_party/go-imap, patched: PATCHES.md) owns the wire:
+//     commands, literals, responses, STARTTLS.
 //   - session.go: one Session per connection: login through
 //     tenants.ResolveLogin, folders (CREATE, DELETE, RENAME, SUBSCRIBE,
 //     STATUS, APPEND, NAMESPACE), ID (RFC 2971) and QUOTA (RFC 9208);
@@ -104,8 +102,7 @@ type Server struct {
 	hubs   map[int64]*hub
 
 	connsMu sync.Mutex
-	conns   map[*frontConn]struct{}
-	fronts  map[*imapserver.Conn]*frontConn
+	conns   map[*imapserver.Conn]struct{} // those with a Session, for Shutdown
 	nextID  atomic.Uint64
 
 	limiter *connlimit.Limiter
@@ -134,8 +131,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PreAuthTimeout <= 0 {
 		cfg.PreAuthTimeout = time.Minute
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*frontConn]struct{}{},
-		fronts: map[*imapserver.Conn]*frontConn{},
+	s := &Server{cfg: cfg, log: cfg.Logger, hubs: map[int64]*hub{}, conns: map[*imapserver.Conn]struct{}{},
 		limiter: connlimit.New(connlimit.Limits{Total: cfg.MaxConnections, PerIP: cfg.MaxConnectionsPerIP,
 			PreAuthTimeout: cfg.PreAuthTimeout}),
 		refuser:    &connlimit.Refuser{Log: cfg.Logger, TLS: cfg.TLS, Line: imapRefusal},
@@ -154,10 +150,9 @@ func New(cfg Config) (*Server, error) {
 		Logger: libLogger{s.log},
 		// go-imap does STARTTLS (pipelined bytes discarded), announces
 		// STARTTLS, LOGINDISABLED and AUTH= and refuses logins without
-		// TLS; the front layer sits on the cleartext stream.
-		TLSConfig:      cfg.TLS,
-		InsecureAuth:   cfg.AllowPlaintextAuth,
-		WrapReadWriter: s.wrapConn,
+		// TLS.
+		TLSConfig:    cfg.TLS,
+		InsecureAuth: cfg.AllowPlaintextAuth,
 	})
 	return s, nil
 }
@@ -189,11 +184,19 @@ func imapRefusal(w io.Writer, text string) { fmt.Fprintf(w, "* BYE [UNAVAILABLE]
 // clients to log out.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() {
+		// BYE between two responses (Conn.Bye waits a moment for one),
+		// to all connections at once.
 		s.connsMu.Lock()
-		for f := range s.conns {
-			f.bye("Server shutting down")
+		var byes sync.WaitGroup
+		for c := range s.conns {
+			byes.Add(1)
+			go func() {
+				defer byes.Done()
+				c.Bye("Server shutting down")
+			}()
 		}
 		s.connsMu.Unlock()
+		byes.Wait()
 		if err := s.imap.Close(); err != nil {
 			s.log.Debug("close", "err", err)
 		}
@@ -224,49 +227,29 @@ func (s *Server) watch() *tenants.SessionWatch {
 	return s.cfg.Sessions
 }
 
-func (s *Server) forget(f *frontConn) {
+func (s *Server) forget(c *imapserver.Conn) {
 	s.connsMu.Lock()
-	delete(s.conns, f)
-	delete(s.fronts, f.cs.imap)
+	delete(s.conns, c)
 	s.connsMu.Unlock()
 }
 
-// wrapConn puts the front layer on the stream go-imap reads and writes: a
-// new connection's, or the TLS connection STARTTLS made on it.
-func (s *Server) wrapConn(c *imapserver.Conn, rw io.ReadWriter) io.ReadWriter {
+// newSession makes the Session of a new connection, with its own logger.
+func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 	nc := c.NetConn()
 	t, isTLS := nc.(*tls.Conn)
-	s.connsMu.Lock()
-	f := s.fronts[c]
-	if f == nil {
-		raw := nc
-		if isTLS {
-			raw = t.NetConn()
-		}
-		log := s.log.With("conn", s.nextID.Add(1), "remote", raw.RemoteAddr().String())
-		if isTLS {
-			log = log.With("tls", "implicit")
-		}
-		f = newFrontConn(s, raw, log)
-		f.cs.imap = c
-		s.fronts[c] = f
-		s.conns[f] = struct{}{}
-		log.Debug("connected")
+	raw := nc
+	if isTLS {
+		raw = t.NetConn()
 	}
-	s.connsMu.Unlock()
-	return f.wrap(rw)
-}
-
-func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-	s.connsMu.Lock()
-	f := s.fronts[c]
-	s.connsMu.Unlock()
-	if f == nil {
-		return nil, nil, errors.New("imapd: a connection without the front layer")
+	log := s.log.With("conn", s.nextID.Add(1), "remote", raw.RemoteAddr().String())
+	if isTLS {
+		log = log.With("tls", "implicit")
 	}
-	sess := newSession(s, f.cs, f.log)
-	f.cs.sess = sess
-	return sess, nil, nil
+	s.connsMu.Lock()
+	s.conns[c] = struct{}{}
+	s.connsMu.Unlock()
+	log.Debug("connected")
+	return newSession(s, &connState{remote: raw.RemoteAddr().String(), imap: c}, log), nil, nil
 }
 
 // libLogger passes go-imap's messages to slog. Most are a client going

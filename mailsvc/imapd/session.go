@@ -15,6 +15,12 @@ import (
 	"github.com/postdesk/postdesk/tenants"
 )
 
+// connState is the connection a Session serves.
+type connState struct {
+	remote string
+	imap   *imapserver.Conn
+}
+
 // Session is one IMAP connection's backend state.
 type Session struct {
 	srv    *Server
@@ -52,9 +58,7 @@ func (s *Session) Close() error {
 		s.unwatch()
 	}
 	s.cancel()
-	if s.cs.front != nil {
-		s.srv.forget(s.cs.front)
-	}
+	s.srv.forget(s.cs.imap)
 	s.log.Debug("disconnected")
 	return nil
 }
@@ -64,7 +68,7 @@ func (s *Session) Close() error {
 // folders on first use. go-imap refuses it without TLS, unless
 // AllowPlaintextAuth (InsecureAuth).
 func (s *Session) Login(username, password string) error {
-	defer connlimit.Busy(s.cs.front.raw)()
+	defer connlimit.Busy(s.cs.imap.NetConn())()
 	// A mailbox login: an administrator's bare name is nobody here.
 	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, tenants.MailboxLogin, username, password, s.cs.remote)
 	var le *tenants.LoginError
@@ -82,7 +86,7 @@ func (s *Session) Login(username, password string) error {
 	s.log = s.log.With("user", s.user)
 	// Logged in: no longer evicted for new connections nor closed at
 	// PreAuthTimeout.
-	connlimit.Authenticated(s.cs.front.raw)
+	connlimit.Authenticated(s.cs.imap.NetConn())
 	s.unwatch = s.srv.watch().Watch(l, s.end)
 	s.log.Info("logged in")
 	return nil
@@ -94,8 +98,7 @@ func (s *Session) Login(username, password string) error {
 // closed.
 func (s *Session) end() {
 	s.log.Info("session ended: the login no longer holds")
-	s.cs.front.bye("Session ended: the account changed; log in again")
-	s.cs.front.Close()
+	s.cs.imap.Bye("Session ended: the account changed; log in again")
 	s.cancel()
 }
 

@@ -92,11 +92,18 @@ func (c *Conn) handleAuthenticate(tag string, dec *imapwire.Decoder) error {
 			return err
 		}
 
-		encodedResp, isPrefix, err := c.br.ReadLine()
+		// postdesk: a response line too long is read to its end and
+		// cancels AUTHENTICATE; upstream answered NO [SERVERBUG] and read
+		// the rest of the line as commands.
+		encodedResp, tooLong, err := c.readLine(maxCommandSize)
 		if err != nil {
 			return err
-		} else if isPrefix {
-			return fmt.Errorf("SASL response too long")
+		} else if tooLong {
+			return &imap.Error{
+				Type: imap.StatusResponseTypeBad,
+				Code: imap.ResponseCodeTooBig,
+				Text: "SASL response too long",
+			}
 		} else if string(encodedResp) == "*" {
 			return &imap.Error{
 				Type: imap.StatusResponseTypeBad,

@@ -58,6 +58,9 @@ type Conn struct {
 	// command being handled, if the handler sets one (SEARCH's
 	// EXPUNGEISSUED). Only the command-reading goroutine uses it.
 	okCode imap.ResponseCode
+	// postdesk: command is the name of the command being handled (see
+	// Command). Only the command-reading goroutine uses it.
+	command string
 }
 
 // postdesk: writeBufferSize is bw's size: a TLS record's largest payload.
@@ -128,17 +131,72 @@ func (c *Conn) NetConn() net.Conn {
 }
 
 // Bye terminates the IMAP connection.
+//
+// postdesk: Bye may be called from any goroutine, also while a command is
+// being answered (a server shutting down, an account disabled meanwhile):
+// the BYE goes out between two responses, after those held back. It waits
+// at most byeWait for the response being written to end; if it does not (a
+// large literal to a slow client, AUTHENTICATE waiting for the client's
+// answer), the connection is closed without BYE, as a client must expect
+// anyway (RFC 9051 7.1.5). The BYE is written within byeWriteTimeout.
+// Upstream's Bye waited for the encoder however long and used the
+// connection without its lock.
 func (c *Conn) Bye(text string) error {
-	respErr := c.writeStatusResp("", &imap.StatusResponse{
-		Type: imap.StatusResponseTypeBye,
-		Text: text,
-	})
-	c.setCoalesce(false) // postdesk: flush before closing
-	closeErr := c.conn.Close()
-	if respErr != nil {
+	respErr := errByeSkipped
+	quotedUTF8 := c.quotedUTF8()
+	if c.lockEncoder(byeWait) {
+		c.coalesce = false
+		enc := newLockedResponseEncoder(c, quotedUTF8)
+		c.setWriteTimeout(byeWriteTimeout)
+		respErr = writeStatusResp(enc.Encoder, "", &imap.StatusResponse{
+			Type: imap.StatusResponseTypeBye,
+			Text: text,
+		})
+		if respErr == nil {
+			respErr = enc.Flush()
+		}
+		enc.end()
+	}
+	closeErr := c.NetConn().Close()
+	if respErr != nil && respErr != errByeSkipped {
 		return respErr
 	}
 	return closeErr
+}
+
+// postdesk: see Bye.
+const (
+	byeWait         = time.Second
+	byeWriteTimeout = 5 * time.Second
+)
+
+var errByeSkipped = errors.New("imapserver: BYE skipped in the middle of a response")
+
+// lockEncoder locks encMutex, waiting at most d.
+//
+// postdesk: see Bye.
+func (c *Conn) lockEncoder(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !c.encMutex.TryLock() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// Command returns the name of the command being handled, upper-case, with
+// "UID " before the name of a UID command ("UID FETCH"), for a Session
+// method called for it: a Session may answer LIST and LSUB, or FETCH and
+// UID FETCH, from one method each. It is only valid on the goroutine that
+// calls the Session's methods for commands.
+//
+// postdesk: upstream gave the Session no way to tell them apart where the
+// arguments do not (LSUB and LIST (SUBSCRIBED RECURSIVEMATCH) make the
+// same ListOptions, and $ the same NumSet for STORE and UID STORE).
+func (c *Conn) Command() string {
+	return c.command
 }
 
 // Flush sends the responses held back while a command is being answered.
@@ -266,13 +324,25 @@ func (c *Conn) serve() {
 }
 
 func (c *Conn) readCommand(dec *imapwire.Decoder) error {
+	// postdesk: a line that is no command (empty, a bad tag, no command
+	// name) is answered BAD and skipped; upstream ignored an empty line
+	// and closed the connection for the others.
 	if dec.CRLF() {
-		return nil // allow empty newlines
+		return c.badCommand(dec, "", "Empty command line")
 	}
 
 	var tag, name string
-	if !dec.ExpectAtom(&tag) || !dec.ExpectSP() || !dec.ExpectAtom(&name) {
-		return fmt.Errorf("in command: %w", dec.Err())
+	if !dec.Func(&tag, isTagChar) {
+		return c.badCommand(dec, "", "Invalid tag")
+	}
+	if !dec.Special(' ') {
+		if dec.CRLF() {
+			return c.badCommand(dec, tag, "Missing command")
+		}
+		return c.badCommand(dec, "", "Invalid tag")
+	}
+	if !dec.Atom(&name) {
+		return c.badCommand(dec, tag, "Missing command")
 	}
 	name = strings.ToUpper(name)
 
@@ -291,8 +361,8 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 	if name == "UID" {
 		numKind = NumKindUID
 		var subName string
-		if !dec.ExpectSP() || !dec.ExpectAtom(&subName) {
-			return fmt.Errorf("in command: %w", dec.Err())
+		if !dec.SP() || !dec.Atom(&subName) {
+			return c.badCommand(dec, tag, "Missing command") // postdesk
 		}
 		name = "UID " + strings.ToUpper(subName)
 	}
@@ -300,6 +370,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 	// TODO: handle multiple commands concurrently
 	sendOK := true
 	c.okCode = ""
+	c.command = name // postdesk: see Command
 	var err error
 	switch name {
 	case "NOOP", "CHECK":
@@ -392,7 +463,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		}
 	}
 
-	dec.DiscardLine()
+	discardErr := dec.DiscardLine() // postdesk: see Decoder.DiscardLine
 
 	var (
 		resp    *imap.StatusResponse
@@ -400,7 +471,11 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		decErr  *imapwire.DecoderExpectError
 		nameErr *imapwire.MailboxNameError
 	)
-	if errors.As(err, &imapErr) {
+	if err != nil && dec.MaxSizeExceeded() {
+		// postdesk: the line was too long, whatever the handler made of
+		// it.
+		resp = tooLongResp
+	} else if errors.As(err, &imapErr) {
 		resp = (*imap.StatusResponse)(imapErr)
 	} else if errors.As(err, &nameErr) {
 		// postdesk: the arguments parsed; the name is no mailbox's.
@@ -419,7 +494,7 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		resp = internalServerErrorResp
 	} else {
 		if !sendOK {
-			return nil
+			return discardErr
 		}
 		if err := c.poll(name); err != nil {
 			return err
@@ -430,7 +505,92 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 			Text: fmt.Sprintf("%v completed", name),
 		}
 	}
-	return c.writeStatusResp(tag, resp)
+	if err := c.writeStatusResp(tag, resp); err != nil {
+		return err
+	}
+	return c.discardFailed(discardErr)
+}
+
+// readLine reads a line that is not a command (a SASL response, the DONE
+// that ends IDLE), without its CRLF. A line longer than max is read to its
+// end and dropped, and tooLong reported.
+//
+// postdesk: upstream read these lines with bufio.Reader.ReadLine, and the
+// rest of one longer than its buffer (4 KiB) was read as commands.
+func (c *Conn) readLine(max int) (line []byte, tooLong bool, err error) {
+	for {
+		frag, isPrefix, err := c.br.ReadLine()
+		if err != nil {
+			return nil, false, err
+		}
+		if !tooLong {
+			line = append(line, frag...)
+			if len(line) > max {
+				line, tooLong = nil, true
+			}
+		}
+		if !isPrefix {
+			return line, tooLong, nil
+		}
+	}
+}
+
+// tooLongResp answers a command line longer than maxCommandSize.
+//
+// postdesk: upstream answered NO [SERVERBUG] and read the rest of the line
+// as the next command (or closed the connection, if the limit was reached
+// before the command's name).
+var tooLongResp = &imap.StatusResponse{
+	Type: imap.StatusResponseTypeBad,
+	Code: imap.ResponseCodeTooBig,
+	Text: "Command line too long",
+}
+
+// badCommand answers BAD for a line that is not a command and skips it.
+//
+// postdesk: see readCommand.
+func (c *Conn) badCommand(dec *imapwire.Decoder, tag, text string) error {
+	resp := &imap.StatusResponse{Type: imap.StatusResponseTypeBad, Text: text}
+	if err := dec.Err(); errors.Is(err, imapwire.ErrMaxSize) {
+		resp = tooLongResp
+	} else if err != nil {
+		return err // reading failed
+	}
+	discardErr := dec.DiscardLine()
+	if dec.MaxSizeExceeded() {
+		resp = tooLongResp
+	}
+	if err := c.writeStatusResp(tag, resp); err != nil {
+		return err
+	}
+	return c.discardFailed(discardErr)
+}
+
+// discardFailed ends the connection when the rest of a command could not
+// be skipped: a literal too large to read and drop gets BYE [TOOBIG].
+//
+// postdesk: see Decoder.DiscardLine.
+func (c *Conn) discardFailed(err error) error {
+	if errors.Is(err, imapwire.ErrDiscardTooLarge) {
+		c.state = imap.ConnStateLogout
+		return c.writeStatusResp("", &imap.StatusResponse{
+			Type: imap.StatusResponseTypeBye,
+			Code: imap.ResponseCodeTooBig,
+			Text: "Literal too large",
+		})
+	}
+	return err
+}
+
+// isTagChar reports whether ch may be part of a tag: tag = 1*<any
+// ASTRING-CHAR except "+"> (RFC 9051 9).
+//
+// postdesk: upstream took any atom as a tag.
+func isTagChar(ch byte) bool {
+	if ch <= ' ' || ch >= 0x7f {
+		return false
+	}
+	return !strings.ContainsRune(`(){%*"\+`, rune(ch))
 }
 
 func (c *Conn) handleNoop(dec *imapwire.Decoder) error {
@@ -614,14 +774,24 @@ type responseEncoder struct {
 }
 
 func newResponseEncoder(conn *Conn) *responseEncoder {
-	conn.mutex.Lock()
-	quotedUTF8 := conn.enabled.Has(imap.CapIMAP4rev2) || conn.enabled.Has(imap.CapUTF8Accept)
-	conn.mutex.Unlock()
+	quotedUTF8 := conn.quotedUTF8()
+	conn.encMutex.Lock() // released by responseEncoder.end
+	return newLockedResponseEncoder(conn, quotedUTF8)
+}
 
+func (conn *Conn) quotedUTF8() bool {
+	conn.mutex.Lock()
+	defer conn.mutex.Unlock()
+	return conn.enabled.Has(imap.CapIMAP4rev2) || conn.enabled.Has(imap.CapUTF8Accept)
+}
+
+// newLockedResponseEncoder is newResponseEncoder with encMutex held.
+//
+// postdesk: for Bye, which waits for the lock a bounded time.
+func newLockedResponseEncoder(conn *Conn, quotedUTF8 bool) *responseEncoder {
 	wireEnc := imapwire.NewEncoder(conn.bw, imapwire.ConnSideServer)
 	wireEnc.QuotedUTF8 = quotedUTF8
 
-	conn.encMutex.Lock() // released by responseEncoder.end
 	// postdesk: hold back or flush (see Conn.coalesce).
 	wireEnc.DeferFlush = conn.coalesce
 	conn.setWriteTimeout(respWriteTimeout)

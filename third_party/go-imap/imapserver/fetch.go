@@ -368,6 +368,25 @@ func (cmd *FetchWriter) CreateMessage(seqNum uint32) *FetchResponseWriter {
 	return &FetchResponseWriter{enc: enc, options: cmd.options}
 }
 
+// WriteMailboxFlags writes a FLAGS response between two messages' FETCH
+// responses: a FETCH or STORE about to show a keyword the client has not
+// been told of yet announces it first (RFC 9051 7.3.5).
+//
+// postdesk: upstream's FetchWriter could not; UpdateWriter can, but FETCH
+// and STORE get none.
+func (cmd *FetchWriter) WriteMailboxFlags(flags []imap.Flag) error {
+	return cmd.conn.writeFlags(flags)
+}
+
+// WritePermanentFlags writes an OK [PERMANENTFLAGS] response between two
+// messages' FETCH responses, along with WriteMailboxFlags for a mailbox
+// opened read-write.
+//
+// postdesk: see WriteMailboxFlags.
+func (cmd *FetchWriter) WritePermanentFlags(flags []imap.Flag) error {
+	return cmd.conn.writePermanentFlags(flags)
+}
+
 // FetchResponseWriter writes a single FETCH response for a message.
 type FetchResponseWriter struct {
 	enc     *responseEncoder

@@ -9,6 +9,11 @@ import (
 	"github.com/emersion/go-imap/v2/internal/imapwire"
 )
 
+// maxIdleLine bounds what is kept of the line that ends IDLE.
+//
+// postdesk: see Conn.readLine.
+const maxIdleLine = 64
+
 func (c *Conn) handleIdle(dec *imapwire.Decoder) error {
 	if !dec.ExpectCRLF() {
 		return dec.Err()
@@ -43,13 +48,15 @@ func (c *Conn) handleIdle(dec *imapwire.Decoder) error {
 	}()
 
 	c.setReadTimeout(idleReadTimeout)
-	line, isPrefix, err := c.br.ReadLine()
+	// postdesk: a long line is read to its end (readLine), not left to be
+	// read as commands.
+	line, tooLong, err := c.readLine(maxIdleLine)
 	close(stop)
 	if err == io.EOF {
 		return nil
 	} else if err != nil {
 		return err
-	} else if isPrefix || string(line) != "DONE" {
+	} else if tooLong || string(line) != "DONE" {
 		return newClientBugError("Syntax error: expected DONE to end IDLE command")
 	}
 

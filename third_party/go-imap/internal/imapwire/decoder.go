@@ -83,7 +83,15 @@ type Decoder struct {
 	nameErr   error // postdesk: see ExpectMailbox
 	listDepth int
 	readBytes int64
+	// postdesk: the last bytes read outside literals, indexed by readBytes,
+	// so that DiscardLine can tell whether the line it ends announced a
+	// literal.
+	tail [tailSize]byte
 }
+
+// tailSize holds the longest literal announcement, "{" 19 digits "+}",
+// and the line's end.
+const tailSize = 32
 
 // NewDecoder creates a new decoder.
 func NewDecoder(r *bufio.Reader, side ConnSide) *Decoder {
@@ -124,7 +132,7 @@ func (dec *Decoder) readByte() (byte, bool) {
 		return 0, false
 	}
 	if dec.MaxSize > 0 && dec.readBytes > dec.MaxSize {
-		return 0, dec.returnErr(fmt.Errorf("imapwire: max size exceeded"))
+		return 0, dec.returnErr(ErrMaxSize)
 	}
 	dec.crlf = false
 	if dec.literal {
@@ -137,9 +145,19 @@ func (dec *Decoder) readByte() (byte, bool) {
 		}
 		return b, dec.returnErr(err)
 	}
+	dec.tail[dec.readBytes%tailSize] = b
 	dec.readBytes++
 	return b, true
 }
+
+// ErrMaxSize is the decoder error once more than MaxSize bytes were read
+// outside literals: a server answers BAD and DiscardLine skips the rest of
+// the line.
+//
+// postdesk: upstream's error was a plain one (the server answered NO
+// [SERVERBUG]), and DiscardLine stopped at the limit, so the rest of the
+// line was read as the next command.
+var ErrMaxSize = errors.New("imapwire: max size exceeded")
 
 func (dec *Decoder) acceptByte(want byte) bool {
 	got, ok := dec.readByte()
@@ -160,7 +178,10 @@ func (dec *Decoder) EOF() bool {
 	} else if err != nil {
 		return dec.returnErr(err)
 	}
-	dec.mustUnreadByte()
+	// postdesk: not mustUnreadByte: the byte was not counted in readBytes.
+	if err := dec.r.UnreadByte(); err != nil {
+		panic(fmt.Errorf("imapwire: failed to unread byte: %v", err))
+	}
 	return false
 }
 
@@ -369,15 +390,105 @@ func (dec *Decoder) DiscardUntilByte(untilCh byte) {
 	}
 }
 
-func (dec *Decoder) DiscardLine() {
+// DiscardLine discards the rest of the command's line, after an error.
+//
+// postdesk: it returns an error only if reading fails or a literal to skip
+// is larger than MaxDiscardLiteral. The rest is skipped whatever its length
+// (past MaxSize). On the server side, a non-synchronizing literal ("{n+}")
+// at the end of a discarded line is read and dropped, with the line that
+// follows it, and so on: the client sends its data without waiting, and
+// it is not a command. The client sends the data of a synchronizing one
+// ("{n}") only after a continuation request, which it does not get, so the
+// command ends there. Upstream read such data as commands.
+func (dec *Decoder) DiscardLine() error {
 	dec.stopped = false
 	dec.nameErr = nil // postdesk: see ExpectMailbox
 	if dec.crlf {
-		return
+		return nil
 	}
-	var text string
-	dec.Text(&text)
-	dec.CRLF()
+	if dec.literal {
+		return fmt.Errorf("imapwire: cannot discard while a literal is open")
+	}
+	for {
+		for {
+			b, err := dec.r.ReadByte()
+			if err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+			dec.tail[dec.readBytes%tailSize] = b
+			dec.readBytes++
+			if b == '\n' {
+				break
+			}
+		}
+		dec.crlf = true
+		size, nonSync, ok := dec.tailLiteral()
+		if !ok || !nonSync || dec.side != ConnSideServer {
+			return nil
+		}
+		if size > MaxDiscardLiteral {
+			return ErrDiscardTooLarge
+		}
+		if _, err := io.CopyN(io.Discard, dec.r, size); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		dec.crlf = false
+	}
+}
+
+// MaxSizeExceeded reports whether more than MaxSize bytes were read outside
+// literals, counting those DiscardLine skipped.
+//
+// postdesk: see ErrMaxSize.
+func (dec *Decoder) MaxSizeExceeded() bool {
+	return dec.MaxSize > 0 && dec.readBytes > dec.MaxSize
+}
+
+// MaxDiscardLiteral is the largest literal DiscardLine reads and drops;
+// past it, a server closes the connection.
+//
+// postdesk: see DiscardLine.
+const MaxDiscardLiteral = 1 << 20
+
+// ErrDiscardTooLarge is DiscardLine's error for a literal larger than
+// MaxDiscardLiteral.
+var ErrDiscardTooLarge = errors.New("imapwire: literal too large to discard")
+
+// tailLiteral parses "{n}" or "{n+}" at the end of the line just read, up
+// to its CRLF or LF.
+func (dec *Decoder) tailLiteral() (size int64, nonSync, ok bool) {
+	// The line's last bytes, at most tailSize of them.
+	var buf [tailSize]byte
+	k := dec.readBytes
+	if k > tailSize {
+		k = tailSize
+	}
+	for i := int64(0); i < k; i++ {
+		buf[i] = dec.tail[(dec.readBytes-k+i)%tailSize]
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(buf[:k]), "\n"), "\r")
+	open := strings.LastIndexByte(s, '{')
+	if open < 0 || !strings.HasSuffix(s, "}") {
+		return 0, false, false
+	}
+	num := s[open+1 : len(s)-1]
+	if strings.HasSuffix(num, "+") {
+		num, nonSync = num[:len(num)-1], true
+	}
+	if num == "" || strings.Trim(num, "0123456789") != "" {
+		return 0, false, false
+	}
+	size, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		size = 1<<63 - 1 // too large for anything
+	}
+	return size, nonSync, true
 }
 
 func (dec *Decoder) DiscardValue() bool {
@@ -721,6 +832,10 @@ func (dec *Decoder) LiteralReader() (lit *LiteralReader, nonSync, ok bool) {
 	if !dec.ExpectSpecial('}') || !dec.Expect(dec.CRLF(), "CRLF") {
 		return nil, false, false
 	}
+	// postdesk: the CRLF after a literal's size does not end the command,
+	// which goes on after the literal's data (DiscardLine would think it
+	// over and leave the rest of its line to be read as a command).
+	dec.crlf = false
 	dec.literal = true
 	lit = &LiteralReader{
 		dec:  dec,
