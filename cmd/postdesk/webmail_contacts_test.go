@@ -105,7 +105,7 @@ func testContacts(t *testing.T, f *wmFx) {
 	}
 	carl.get("/webmail/contacts?book="+url.QueryEscape(slug), http.StatusNotFound)
 	rec = ann.post("/webmail/contacts/share", url.Values{"book": {slug}, "address": {"bob@b.test"}}, http.StatusUnprocessableEntity)
-	if !strings.Contains(rec.Body.String(), "share only with users of a.test") {
+	if !strings.Contains(rec.Body.String(), "hare only with users of a.test") {
 		t.Errorf("a share across domains: %s", wmSnippet(rec.Body.String()))
 	}
 	ann.post("/webmail/contacts/share", url.Values{"book": {slug}, "address": {"carl@a.test"}, "write": {"yes"}}, http.StatusSeeOther)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/postdesk/postdesk/database"
 	"github.com/postdesk/postdesk/mailsvc/ldapd"
+	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
@@ -315,10 +316,7 @@ func TestRefusals(t *testing.T) {
 // TestLdapsearch: OpenLDAP's ldapsearch, as address books use it, over
 // StartTLS with a Thunderbird-shaped filter.
 func TestLdapsearch(t *testing.T) {
-	bin, err := exec.LookPath("ldapsearch")
-	if err != nil {
-		t.Skip("ldapsearch not installed (Debian ldap-utils)")
-	}
+	bin := mailtest.Ldapsearch(t)
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		e := newEnv(t, db, false)
 		cmd := exec.Command(bin, "-x", "-LLL", "-ZZ", "-H", "ldap://"+e.addr, "-D", "ann/a.test", "-w", password,

@@ -75,16 +75,24 @@ func Python3(t testing.TB) string {
 }
 
 // Mbsync finds mbsync (Debian's isync), for the IMAP tests that sync with
-// it, a client that is not ours. Without it the test is skipped, except
-// under CI=true, where its absence is a failure (.ci/run installs isync).
-func Mbsync(t testing.TB) string {
+// it, a client that is not ours (.ci/run installs isync).
+func Mbsync(t testing.TB) string { t.Helper(); return Tool(t, "mbsync", "isync") }
+
+// Ldapsearch finds OpenLDAP's ldapsearch (Debian's ldap-utils), the LDAP
+// client of the directory tests (.ci/run installs ldap-utils).
+func Ldapsearch(t testing.TB) string { t.Helper(); return Tool(t, "ldapsearch", "ldap-utils") }
+
+// Tool finds the program bin of Debian's package pkg, a client that is
+// not ours. Without it the test is skipped, except under CI=true, where
+// its absence is a failure.
+func Tool(t testing.TB, bin, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath("mbsync")
+	p, err := exec.LookPath(bin)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but mbsync (isync) is not installed")
+			t.Fatalf("CI=true but %s (Debian's %s) is not installed", bin, pkg)
 		}
-		t.Skip("mbsync not installed: the mbsync client test did not run")
+		t.Skipf("%s not installed (Debian's %s): the client test did not run", bin, pkg)
 	}
 	return p
 }
