@@ -16,7 +16,10 @@ type Domain struct {
 	MaxMailboxQuota int64
 	// StorageTotal bounds the sum of the quotas of the domain's
 	// mailboxes that postmasters may grant (bytes; 0: no bound).
-	StorageTotal        int64
+	StorageTotal int64
+	// RequireTwoFactor: the domain's users must sign in to the panel
+	// and webmail with two factors (migration 0067).
+	RequireTwoFactor    bool
 	AliasOfID           *int64
 	PostmasterMailboxID *int64
 	CreatedAt           time.Time

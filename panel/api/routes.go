@@ -42,6 +42,9 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.PUT("/domains/:domain/mailboxes/:local/forwards", h.forwardsPut)
 	a.GET("/domains/:domain/mailboxes/:local/responder", h.responderGet)
 	a.PUT("/domains/:domain/mailboxes/:local/responder", h.responderPut)
+	a.GET("/domains/:domain/mailboxes/:local/app-passwords", h.appPasswordList)
+	a.POST("/domains/:domain/mailboxes/:local/app-passwords", h.appPasswordCreate)
+	a.DELETE("/domains/:domain/mailboxes/:local/app-passwords/:name", h.appPasswordDelete)
 	if env.Queue != nil {
 		a.GET("/routes", h.routeList)
 		a.PUT("/routes/:domain", h.routePut)

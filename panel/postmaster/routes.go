@@ -45,6 +45,8 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/import/confirm", h.importConfirm)
 	g.GET("/export.csv", h.export)
 	g.GET("/audit", h.audit)
+	g.GET("/rules", h.rulesShow)
+	g.POST("/rules", h.rulesSet)
 	if env.Queue != nil {
 		g.GET("/queue", h.queueList)
 		g.GET("/queue/failures", h.queueFailures)

@@ -156,6 +156,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		}
 		add("System mail", "/admin/system-mail")
 		add("Audit log", "/admin/audit")
+		add("Two-factor sign-in", "/two-factor")
 	case id.IsPostmaster():
 		d := "/d/" + id.Login.Address.Domain.String()
 		if e.Webmail && id.Login.Mailbox.Webmail {
@@ -167,6 +168,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 		if e.Queue != nil {
 			add("Queue", d+"/queue")
 		}
+		add("Rules", d+"/rules")
 		add("Audit log", d+"/audit")
 		add("My settings", "/settings")
 	default:

@@ -19,4 +19,7 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/password", h.password)
 	g.POST("/responder", h.responder)
 	g.POST("/forwards", h.forwards)
+	g.POST("/app-passwords", h.appPasswordCreate)
+	g.POST("/app-passwords/revoke", h.appPasswordRevoke)
+
 }

@@ -1,0 +1,30 @@
+package postmaster
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/postdesk/postdesk/panel/request"
+	"github.com/postdesk/postdesk/tenants"
+	vpm "github.com/postdesk/postdesk/views/postmaster"
+)
+
+// rulesSet sets the domain's rules for its users.
+func (h handlers) rulesSet(c echo.Context) error {
+	_, name, err := h.domain(c)
+	if err != nil {
+		return err
+	}
+	r := tenants.DomainRules{RequireTwoFactor: c.FormValue("require_two_factor") == "on"}
+	if err := h.Tenants.SetDomainRules(c.Request().Context(), request.IdentityOf(c).Scope, name, r); err != nil {
+		var errs map[string]string
+		if !request.MergeErrors(&errs, err) {
+			return request.Status(err)
+		}
+		vm := h.rulesPage(c, name.String(), &r)
+		vm.Errors = errs
+		return request.Render(c, http.StatusUnprocessableEntity, vpm.Rules(vm))
+	}
+	return h.Done(c, "The rules of "+name.String()+" are saved.", domainHref(name)+"/rules")
+}

@@ -1,0 +1,46 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/postdesk/postdesk/tenants/address"
+)
+
+// DomainRules are the rules a postmaster sets for the domain's users.
+type DomainRules struct {
+	// RequireTwoFactor: users must sign in to the panel and webmail with
+	// two factors (and so log mail programs in with app passwords).
+	RequireTwoFactor bool
+}
+
+// DomainRules returns the domain's rules.
+func (s *Service) DomainRules(ctx context.Context, sc Scope, name address.Domain) (*DomainRules, error) {
+	d, err := s.domainTx(s.db.Read(ctx), sc, name)
+	if err != nil {
+		return nil, err
+	}
+	return &DomainRules{RequireTwoFactor: d.RequireTwoFactor}, nil
+}
+
+// SetDomainRules sets the domain's rules (its postmaster or an
+// administrator).
+func (s *Service) SetDomainRules(ctx context.Context, sc Scope, name address.Domain, r DomainRules) error {
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		d, err := s.domainTx(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if !sc.mayManageDomain(d.ID) {
+			return ErrForbidden
+		}
+		if err := tx.Model(&Domain{}).Where("id = ?", d.ID).Updates(map[string]any{
+			"require_two_factor": r.RequireTwoFactor,
+		}).Error; err != nil {
+			return fmt.Errorf("set domain rules: %w", err)
+		}
+		return s.audit(tx, sc, &d.ID, "domain.rules", "%s: two factors required %v", d.Name, r.RequireTwoFactor)
+	})
+}
