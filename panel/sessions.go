@@ -149,3 +149,21 @@ func (st *sessionStore) setFlash(ctx context.Context, idHash, msg string) error 
 		return tx.Model(&sessionRow{}).Where("id_hash = ?", idHash).Update("flash", msg).Error
 	})
 }
+
+// sessionRef names a session on its owner's page without giving its id
+// (or the stored hash): a hash of the hash, shortened.
+func sessionRef(idHash string) string {
+	h := sha256.Sum256([]byte("ref:" + idHash))
+	return hex.EncodeToString(h[:8])
+}
+
+// ofMailbox lists the live, signed-in sessions of a mailbox.
+func (st *sessionStore) ofMailbox(ctx context.Context, mailboxID int64) ([]sessionRow, error) {
+	var rows []sessionRow
+	err := st.db.Read(ctx).Where("mailbox_id = ? AND expires_at > ? AND second_factor_pending = ?", mailboxID, st.now().UTC(), false).
+		Order("created_at DESC").Limit(200).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return rows, nil
+}

@@ -2,6 +2,7 @@ package panel
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -235,4 +236,42 @@ func safeNext(next string) string {
 // 0x7F) or a backslash.
 func unsafeInURL(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' })
+}
+
+// OwnSessions lists the signed-in mailbox's sessions (request.Sessions).
+func (s *Server) OwnSessions(c echo.Context) ([]request.SessionInfo, error) {
+	id := request.IdentityOf(c)
+	if id == nil || id.Login.Mailbox == nil {
+		return nil, tenants.ErrForbidden
+	}
+	rows, err := s.sessions.ofMailbox(c.Request().Context(), id.Login.Mailbox.ID)
+	if err != nil {
+		return nil, err
+	}
+	cur, _ := c.Get(sessionHashKey).(string)
+	out := make([]request.SessionInfo, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, request.SessionInfo{Ref: sessionRef(r.IDHash), RemoteAddr: r.RemoteAddr, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Current: r.IDHash == cur})
+	}
+	return out, nil
+}
+
+// EndOwnSession ends one of the signed-in mailbox's sessions by its Ref
+// (request.Sessions); another account's is not found.
+func (s *Server) EndOwnSession(c echo.Context, ref string) error {
+	id := request.IdentityOf(c)
+	if id == nil || id.Login.Mailbox == nil {
+		return tenants.ErrForbidden
+	}
+	ctx := c.Request().Context()
+	rows, err := s.sessions.ofMailbox(ctx, id.Login.Mailbox.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if sessionRef(r.IDHash) == ref {
+			return s.sessions.destroy(ctx, r.IDHash)
+		}
+	}
+	return fmt.Errorf("session %q: %w", ref, tenants.ErrNotFound)
 }

@@ -190,7 +190,7 @@ func (s *Service) ResolveLogin(ctx context.Context, kind LoginKind, name, passwo
 	if reason != 0 {
 		return nil, &LoginError{Reason: reason, Name: name}
 	}
-	if err := s.recordLogin(ctx, login, checked, rehash, now); err != nil {
+	if err := s.recordLogin(ctx, login, kind, remote, checked, rehash, now); err != nil {
 		return nil, err
 	}
 	return login, nil
@@ -341,10 +341,11 @@ func (s *Service) findMailbox(ctx context.Context, a address.Address) (*Login, s
 	return l, m.PasswordHash, nil
 }
 
-// recordLogin stores the login time (inactivity expiry counts from it) and
+// recordLogin stores the login time (inactivity expiry counts from it),
+// where a mailbox logged in from (seeLogin), and
 // replaces an imported or weaker hash with a current one; a login with an
 // app password stamps that instead of the account's hash.
-func (s *Service) recordLogin(ctx context.Context, l *Login, password string, rehash bool, now time.Time) error {
+func (s *Service) recordLogin(ctx context.Context, l *Login, kind LoginKind, remote, password string, rehash bool, now time.Time) error {
 	updates := map[string]any{"last_login_at": now}
 	if ap := l.AppPassword; ap != nil {
 		ap.LastUsedAt = &now
@@ -376,7 +377,10 @@ func (s *Service) recordLogin(ctx context.Context, l *Login, password string, re
 			return tx.Model(&Admin{}).Where("id = ?", l.Admin.ID).Updates(updates).Error
 		}
 		l.Mailbox.LastLoginAt = &now
-		return tx.Model(&Mailbox{}).Where("id = ?", l.Mailbox.ID).Updates(updates).Error
+		if err := tx.Model(&Mailbox{}).Where("id = ?", l.Mailbox.ID).Updates(updates).Error; err != nil {
+			return err
+		}
+		return s.seeLogin(tx, l.Mailbox.ID, kind, remote, now)
 	})
 }
 

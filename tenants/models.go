@@ -19,7 +19,10 @@ type Domain struct {
 	StorageTotal int64
 	// RequireTwoFactor: the domain's users must sign in to the panel
 	// and webmail with two factors (migration 0067).
-	RequireTwoFactor    bool
+	RequireTwoFactor bool
+	// PasswordChangeOff: the domain's users may not change their own
+	// password (migration 0068).
+	PasswordChangeOff   bool
 	AliasOfID           *int64
 	PostmasterMailboxID *int64
 	CreatedAt           time.Time
@@ -46,9 +49,13 @@ type Mailbox struct {
 	Postmaster         bool
 	ExpiresAt          *time.Time
 	ExpireInactiveDays int64 // 0: never
+	ExpireAfterDays    int64 // days after creation; 0: never
 	LastLoginAt        *time.Time
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// SessionsEndedAt: the user ended their protocol sessions; those
+	// logged in before it end (SessionWatch).
+	SessionsEndedAt *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 	// CredentialsVersion moves on with every password change or imported
 	// hash (not with the rehash at login); a panel session signed in with
 	// another version has ended. Only the SQL that moves it writes it.
@@ -58,10 +65,14 @@ type Mailbox struct {
 // TableName is gorm's table name.
 func (Mailbox) TableName() string { return "mailboxes" }
 
-// Expired reports whether the mailbox is past its expiry date or has been
-// unused longer than its inactivity limit.
+// Expired reports whether the mailbox is past its expiry date, its days
+// after creation, or has been unused longer than its inactivity limit:
+// the one expiry rule, for logins, sessions and pages.
 func (m *Mailbox) Expired(now time.Time) bool {
 	if m.ExpiresAt != nil && !now.Before(*m.ExpiresAt) {
+		return true
+	}
+	if m.ExpireAfterDays > 0 && !now.Before(m.CreatedAt.Add(time.Duration(m.ExpireAfterDays)*24*time.Hour)) {
 		return true
 	}
 	if m.ExpireInactiveDays > 0 {

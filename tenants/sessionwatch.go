@@ -34,6 +34,7 @@ type watchedSession struct {
 	mailboxID int64
 	version   int64
 	appPassID int64 // the app password it logged in with; 0: none
+	since     time.Time
 	end       func()
 }
 
@@ -54,7 +55,7 @@ func (w *SessionWatch) Watch(l *Login, end func()) (stop func()) {
 	w.mu.Lock()
 	w.next++
 	id := w.next
-	ws := watchedSession{mailboxID: l.Mailbox.ID, version: l.Mailbox.CredentialsVersion, end: end}
+	ws := watchedSession{mailboxID: l.Mailbox.ID, version: l.Mailbox.CredentialsVersion, since: w.svc.clock(), end: end}
 	if l.AppPassword != nil {
 		ws.appPassID = l.AppPassword.ID
 	}
@@ -128,7 +129,9 @@ func (w *SessionWatch) Check(ctx context.Context) error {
 		if id > upTo {
 			continue
 		}
-		if v, ok := valid[s.mailboxID]; !ok || v != s.version || (s.appPassID != 0 && !apps[s.appPassID]) {
+		v, ok := valid[s.mailboxID]
+		ended := ok && v.endedAt != nil && !s.since.After(*v.endedAt)
+		if !ok || v.version != s.version || ended || (s.appPassID != 0 && !apps[s.appPassID]) {
 			delete(w.open, id)
 			ends = append(ends, s.end)
 		}
@@ -143,14 +146,21 @@ func (w *SessionWatch) Check(ctx context.Context) error {
 // sessionCheckChunk bounds the ids of one query.
 const sessionCheckChunk = 500
 
+// holding is a mailbox whose login holds: its credentials version and
+// when its user last ended their protocol sessions.
+type holding struct {
+	version int64
+	endedAt *time.Time
+}
+
 // loginsHolding returns, of the mailboxes ids, those that may still log in
 // (exist, are active in an active domain, have not expired: the rule
 // ResolveLogin and SessionLogin apply, mailboxRefusal), each with its
 // current credentials version. A system-scope entry point.
-func (s *Service) loginsHolding(ctx context.Context, ids []int64) (map[int64]int64, error) {
+func (s *Service) loginsHolding(ctx context.Context, ids []int64) (map[int64]holding, error) {
 	db := s.db.Read(ctx)
 	now := s.clock()
-	out := make(map[int64]int64, len(ids))
+	out := make(map[int64]holding, len(ids))
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), sessionCheckChunk)]
 		ids = ids[len(chunk):]
@@ -175,7 +185,7 @@ func (s *Service) loginsHolding(ctx context.Context, ids []int64) (map[int64]int
 		for i := range ms {
 			m := &ms[i]
 			if d := byID[m.DomainID]; d != nil && mailboxRefusal(m, d, now) == 0 {
-				out[m.ID] = m.CredentialsVersion
+				out[m.ID] = holding{version: m.CredentialsVersion, endedAt: m.SessionsEndedAt}
 			}
 		}
 	}

@@ -321,7 +321,7 @@ func TwoFactorSummaryCard(f TwoFactorSummary) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<p><a href=\"/two-factor\">Manage two-factor sign-in</a></p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<p><a href=\"/two-factor\">Manage two-factor sign-in</a></p><p><a href=\"/settings/sessions\">Your sessions and recent logins</a></p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
