@@ -14,6 +14,8 @@ type DomainRules struct {
 	// RequireTwoFactor: users must sign in to the panel and webmail with
 	// two factors (and so log mail programs in with app passwords).
 	RequireTwoFactor bool
+	// UsersChangePassword: users may change their own password.
+	UsersChangePassword bool
 }
 
 // DomainRules returns the domain's rules.
@@ -22,7 +24,7 @@ func (s *Service) DomainRules(ctx context.Context, sc Scope, name address.Domain
 	if err != nil {
 		return nil, err
 	}
-	return &DomainRules{RequireTwoFactor: d.RequireTwoFactor}, nil
+	return &DomainRules{RequireTwoFactor: d.RequireTwoFactor, UsersChangePassword: !d.PasswordChangeOff}, nil
 }
 
 // SetDomainRules sets the domain's rules (its postmaster or an
@@ -37,10 +39,26 @@ func (s *Service) SetDomainRules(ctx context.Context, sc Scope, name address.Dom
 			return ErrForbidden
 		}
 		if err := tx.Model(&Domain{}).Where("id = ?", d.ID).Updates(map[string]any{
-			"require_two_factor": r.RequireTwoFactor,
+			"require_two_factor":  r.RequireTwoFactor,
+			"password_change_off": !r.UsersChangePassword,
 		}).Error; err != nil {
 			return fmt.Errorf("set domain rules: %w", err)
 		}
-		return s.audit(tx, sc, &d.ID, "domain.rules", "%s: two factors required %v", d.Name, r.RequireTwoFactor)
+		return s.audit(tx, sc, &d.ID, "domain.rules", "%s: two factors required %v, users change their password %v", d.Name, r.RequireTwoFactor, r.UsersChangePassword)
 	})
+}
+
+// userMayChangePassword is the one check of the domain's "users may change
+// their own password" rule, for every path by which a user changes it
+// (UpdateMailbox with a user's scope: the settings page, and
+// ChangeOwnPassword through it).
+func (s *Service) userMayChangePassword(tx *gorm.DB, domainID int64) error {
+	var d Domain
+	if err := tx.Select("password_change_off").Take(&d, domainID).Error; err != nil {
+		return fmt.Errorf("look up domain: %w", err)
+	}
+	if d.PasswordChangeOff {
+		return invalid("password", "your domain does not let users change their own password; ask your postmaster")
+	}
+	return nil
 }

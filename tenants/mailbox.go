@@ -27,6 +27,7 @@ type MailboxSettings struct {
 	Postmaster         bool
 	ExpiresAt          *time.Time
 	ExpireInactiveDays int64
+	ExpireAfterDays    int64
 }
 
 // DefaultMailboxSettings: may send, webmail, own responder and forwards;
@@ -40,7 +41,7 @@ func SettingsOf(m *Mailbox) MailboxSettings {
 	return MailboxSettings{
 		QuotaBytes: m.QuotaBytes, Active: m.Active, StoreMail: m.StoreMail, MaySend: m.MaySend,
 		MayResponder: m.MayResponder, MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster,
-		ExpiresAt: m.ExpiresAt, ExpireInactiveDays: m.ExpireInactiveDays,
+		ExpiresAt: m.ExpiresAt, ExpireInactiveDays: m.ExpireInactiveDays, ExpireAfterDays: m.ExpireAfterDays,
 	}
 }
 
@@ -73,6 +74,7 @@ type MailboxUpdate struct {
 	ExpiresAt          *time.Time
 	ClearExpiry        bool
 	ExpireInactiveDays *int64
+	ExpireAfterDays    *int64
 }
 
 // MailboxInfo is a mailbox with its address and domain, for display.
@@ -127,6 +129,9 @@ func checkSettings(st MailboxSettings) error {
 	}
 	if st.ExpireInactiveDays < 0 {
 		return invalid("expire_inactive_days", "must not be negative")
+	}
+	if st.ExpireAfterDays < 0 {
+		return invalid("expire_after_days", "must not be negative")
 	}
 	return nil
 }
@@ -216,7 +221,7 @@ func (s *Service) insertMailbox(tx *gorm.DB, sc Scope, p *preparedMailbox) (*Mai
 		DomainID: d.ID, LocalPart: string(in.Address.Local), FullName: in.FullName, PasswordHash: p.hash,
 		QuotaBytes: st.QuotaBytes, Active: st.Active, StoreMail: st.StoreMail, MaySend: st.MaySend,
 		MayResponder: st.MayResponder, MayForward: st.MayForward, Webmail: st.Webmail, Postmaster: st.Postmaster,
-		ExpiresAt: st.ExpiresAt, ExpireInactiveDays: st.ExpireInactiveDays, CreatedAt: now, UpdatedAt: now,
+		ExpiresAt: st.ExpiresAt, ExpireInactiveDays: st.ExpireInactiveDays, ExpireAfterDays: st.ExpireAfterDays, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.checkFree(tx, d, in.Address.Local); err != nil {
 		return nil, err
@@ -403,7 +408,7 @@ func (s *Service) Mailboxes(ctx context.Context, sc Scope, q MailboxQuery) ([]Ma
 func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address, u MailboxUpdate) (*Mailbox, error) {
 	if sc.Role == RoleUser && (u.FullName != nil || u.QuotaBytes != nil || u.Active != nil || u.StoreMail != nil ||
 		u.MaySend != nil || u.MayResponder != nil || u.MayForward != nil || u.Webmail != nil || u.Postmaster != nil ||
-		u.ExpiresAt != nil || u.ClearExpiry || u.ExpireInactiveDays != nil || u.PasswordHash != nil) {
+		u.ExpiresAt != nil || u.ClearExpiry || u.ExpireInactiveDays != nil || u.ExpireAfterDays != nil || u.PasswordHash != nil) {
 		return nil, ErrForbidden
 	}
 	if u.Postmaster != nil && !sc.AllDomains() {
@@ -419,6 +424,9 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 	}
 	if u.ExpireInactiveDays != nil && *u.ExpireInactiveDays < 0 {
 		return nil, invalid("expire_inactive_days", "must not be negative")
+	}
+	if u.ExpireAfterDays != nil && *u.ExpireAfterDays < 0 {
+		return nil, invalid("expire_after_days", "must not be negative")
 	}
 	var hash string
 	if u.Password != nil || u.PasswordHash != nil {
@@ -438,6 +446,11 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		m, err = s.mailboxTx(tx, sc, a)
 		if err != nil {
 			return err
+		}
+		if sc.Role == RoleUser && hash != "" {
+			if err := s.userMayChangePassword(tx, m.DomainID); err != nil {
+				return err
+			}
 		}
 		var changes []string
 		set := func(name string, dst *bool, v *bool) {
@@ -479,6 +492,10 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		if u.ExpireInactiveDays != nil {
 			m.ExpireInactiveDays = *u.ExpireInactiveDays
 			changes = append(changes, fmt.Sprintf("expire_inactive_days=%d", m.ExpireInactiveDays))
+		}
+		if u.ExpireAfterDays != nil {
+			m.ExpireAfterDays = *u.ExpireAfterDays
+			changes = append(changes, fmt.Sprintf("expire_after_days=%d", m.ExpireAfterDays))
 		}
 		if !m.StoreMail {
 			var n int64

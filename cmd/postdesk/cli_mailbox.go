@@ -137,6 +137,7 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	mayForward := newOptBool(fs, "may-forward", "may set their own forwards")
 	expires := fs.String("expires", "", "expiry date, RFC 3339 ('never' clears it)")
 	inactive := fs.Int64("expire-inactive-days", -1, "expire after N days without login (0: never)")
+	afterDays := fs.Int64("expire-after-days", -1, "expire N days after the mailbox was made (0: never)")
 	quotaFlag := fs.String("quota", "", "quota, e.g. 1G (0: the domain's default)")
 	name := fs.String("name", "", "full name")
 	pos, err := parseInterspersed(fs, args)
@@ -144,7 +145,7 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 		return errUsage
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: postdesk mailbox set ADDRESS [--active=false] [--postmaster] [--may-send=false] [--webmail=false] [--store-mail=false] [--expires DATE] [--expire-inactive-days N] [--quota Q]")
+		return fmt.Errorf("usage: postdesk mailbox set ADDRESS [--active=false] [--postmaster] [--may-send=false] [--webmail=false] [--store-mail=false] [--expires DATE] [--expire-inactive-days N] [--expire-after-days N] [--quota Q]")
 	}
 	addr, err := address.ParseAddress(pos[0])
 	if err != nil {
@@ -169,6 +170,9 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	}
 	if set["expire-inactive-days"] {
 		u.ExpireInactiveDays = inactive
+	}
+	if set["expire-after-days"] {
+		u.ExpireAfterDays = afterDays
 	}
 	if set["quota"] {
 		q, err := tenants.ParseSize(*quotaFlag)

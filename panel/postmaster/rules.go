@@ -25,5 +25,5 @@ func (h handlers) rulesShow(c echo.Context) error {
 
 func (h handlers) rulesPage(c echo.Context, domain string, r *tenants.DomainRules) vpm.RulesPage {
 	return vpm.RulesPage{Page: h.Page(c, "Rules of "+domain), Domain: domain, Action: "/d/" + domain + "/rules",
-		CSRFToken: request.IdentityOf(c).CSRF, RequireTwoFactor: r.RequireTwoFactor}
+		CSRFToken: request.IdentityOf(c).CSRF, RequireTwoFactor: r.RequireTwoFactor, UsersChangePassword: r.UsersChangePassword}
 }

@@ -16,7 +16,7 @@ func (h handlers) rulesSet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r := tenants.DomainRules{RequireTwoFactor: c.FormValue("require_two_factor") == "on"}
+	r := tenants.DomainRules{RequireTwoFactor: c.FormValue("require_two_factor") == "on", UsersChangePassword: c.FormValue("users_change_password") == "on"}
 	if err := h.Tenants.SetDomainRules(c.Request().Context(), request.IdentityOf(c).Scope, name, r); err != nil {
 		var errs map[string]string
 		if !request.MergeErrors(&errs, err) {

@@ -39,6 +39,11 @@ func (h handlers) page(c echo.Context) (*vsettings.SettingsPage, error) {
 		Page: h.Page(c, "My settings"), Address: a.String(),
 		Password: views.PasswordForm{Action: "/settings/password", CSRFToken: id.CSRF, Current: true},
 	}
+	rules, err := h.Tenants.DomainRules(ctx, id.Self, a.Domain)
+	if err != nil {
+		return nil, request.Status(err)
+	}
+	vm.PasswordLocked = !rules.UsersChangePassword
 	addrs, err := h.Tenants.Addresses(ctx, id.Self, m)
 	if err != nil {
 		return nil, request.Status(err)
