@@ -3,6 +3,7 @@ package panel_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/postdesk/postdesk/database"
@@ -42,6 +43,44 @@ func TestPasswordChangeRule(t *testing.T) {
 		paneltest.Must(t, err)
 		if m.ExpireAfterDays != 30 {
 			t.Fatalf("expire after days %d", m.ExpireAfterDays)
+		}
+	})
+}
+
+// TestRetentionPages: the postmaster sets the domain's message expiry
+// defaults and lets users change their own; a user sees the defaults and
+// sets their own, refused once the domain no longer lets them.
+func TestRetentionPages(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := paneltest.NewFx(t, db)
+		pm := f.Client()
+		pm.Login("pm@a.test", paneltest.PW)
+		pm.Get("/d/a.test/rules", http.StatusOK)
+		pm.Post("/d/a.test/rules", url.Values{"users_change_password": {"on"}, "retention": {"Trash x"}}, http.StatusUnprocessableEntity)
+		pm.Post("/d/a.test/rules", url.Values{"users_change_password": {"on"}, "users_set_retention": {"on"}, "retention": {"Trash 30\nJunk 30"}}, http.StatusSeeOther)
+		if d := pm.Get("/d/a.test/rules", http.StatusOK); paneltest.Text(d, `#retention`) != "Junk 30 Trash 30" {
+			t.Fatalf("retention %q", paneltest.Text(d, `#retention`))
+		}
+		ann := f.Client()
+		ann.Login("ann@a.test", paneltest.PW)
+		d := ann.Get("/settings", http.StatusOK)
+		if !strings.Contains(paneltest.Text(d, `[data-testid=retention]`), "Trash after 30 days") || d.Find(`[data-testid=retention-form]`).Length() != 1 {
+			t.Fatal("settings page lacks the message expiry")
+		}
+		ann.Post("/settings/retention", url.Values{"retention": {"Junk 7"}}, http.StatusSeeOther)
+		own, _, _, err := f.S.MailboxRetention(t.Context(), f.Sys, paneltest.Addr("ann@a.test"))
+		paneltest.Must(t, err)
+		if len(own) != 1 || own[0].Folder != "Junk" || own[0].Days != 7 {
+			t.Fatalf("own %+v", own)
+		}
+		pm.Get("/d/a.test/rules", http.StatusOK)
+		pm.Post("/d/a.test/rules", url.Values{"users_change_password": {"on"}, "retention": {"Trash 30"}}, http.StatusSeeOther)
+		ann.Get("/settings", http.StatusOK)
+		ann.Post("/settings/retention", url.Values{"retention": {"Junk 1"}}, http.StatusUnprocessableEntity)
+		own, _, _, err = f.S.MailboxRetention(t.Context(), f.Sys, paneltest.Addr("ann@a.test"))
+		paneltest.Must(t, err)
+		if own[0].Days != 7 {
+			t.Fatal("the user changed their expiry without the permission")
 		}
 	})
 }

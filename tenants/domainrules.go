@@ -16,6 +16,9 @@ type DomainRules struct {
 	RequireTwoFactor bool
 	// UsersChangePassword: users may change their own password.
 	UsersChangePassword bool
+	// UsersSetRetention: users may change their own folders' message
+	// expiry (Mailtraq's "Change Mailbox Auto-Expiry").
+	UsersSetRetention bool
 }
 
 // DomainRules returns the domain's rules.
@@ -24,7 +27,7 @@ func (s *Service) DomainRules(ctx context.Context, sc Scope, name address.Domain
 	if err != nil {
 		return nil, err
 	}
-	return &DomainRules{RequireTwoFactor: d.RequireTwoFactor, UsersChangePassword: !d.PasswordChangeOff}, nil
+	return &DomainRules{RequireTwoFactor: d.RequireTwoFactor, UsersChangePassword: !d.PasswordChangeOff, UsersSetRetention: d.UsersSetRetention}, nil
 }
 
 // SetDomainRules sets the domain's rules (its postmaster or an
@@ -41,10 +44,11 @@ func (s *Service) SetDomainRules(ctx context.Context, sc Scope, name address.Dom
 		if err := tx.Model(&Domain{}).Where("id = ?", d.ID).Updates(map[string]any{
 			"require_two_factor":  r.RequireTwoFactor,
 			"password_change_off": !r.UsersChangePassword,
+			"users_set_retention": r.UsersSetRetention,
 		}).Error; err != nil {
 			return fmt.Errorf("set domain rules: %w", err)
 		}
-		return s.audit(tx, sc, &d.ID, "domain.rules", "%s: two factors required %v, users change their password %v", d.Name, r.RequireTwoFactor, r.UsersChangePassword)
+		return s.audit(tx, sc, &d.ID, "domain.rules", "%s: two factors required %v, users change their password %v, users set retention %v", d.Name, r.RequireTwoFactor, r.UsersChangePassword, r.UsersSetRetention)
 	})
 }
 

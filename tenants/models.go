@@ -22,7 +22,10 @@ type Domain struct {
 	RequireTwoFactor bool
 	// PasswordChangeOff: the domain's users may not change their own
 	// password (migration 0068).
-	PasswordChangeOff   bool
+	PasswordChangeOff bool
+	// UsersSetRetention: users may change their own folders' message
+	// expiry (migration 0069).
+	UsersSetRetention   bool
 	AliasOfID           *int64
 	PostmasterMailboxID *int64
 	CreatedAt           time.Time

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postdesk/postdesk/mailsvc/retention"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
 	"github.com/postdesk/postdesk/panel"
 )
@@ -104,6 +105,13 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	}
 	mail.start(ctx)
 	defer mail.stop()
+	// Message expiry: one process of those sharing the database runs it
+	// at a time (its lease); it stops before the database closes.
+	expiry := &retention.Job{Tenants: a.tenants, Store: mail.store, Log: log.With("job", "message expiry")}
+	jobCtx, stopJob := context.WithCancel(ctx)
+	jobDone := make(chan struct{})
+	go func() { defer close(jobDone); expiry.Run(jobCtx) }()
+	defer func() { stopJob(); <-jobDone }()
 	return serveAll(ctx, a, listeners)
 }
 

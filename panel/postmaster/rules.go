@@ -20,10 +20,17 @@ func (h handlers) rulesShow(c echo.Context) error {
 	if err != nil {
 		return request.Status(err)
 	}
-	return request.Render(c, http.StatusOK, vpm.Rules(h.rulesPage(c, name.String(), r)))
+	rs, err := h.Tenants.DomainRetention(c.Request().Context(), request.IdentityOf(c).Scope, name)
+	if err != nil {
+		return request.Status(err)
+	}
+	vm := h.rulesPage(c, name.String(), r)
+	vm.Retention = tenants.FormatRetention(rs)
+	return request.Render(c, http.StatusOK, vpm.Rules(vm))
 }
 
 func (h handlers) rulesPage(c echo.Context, domain string, r *tenants.DomainRules) vpm.RulesPage {
 	return vpm.RulesPage{Page: h.Page(c, "Rules of "+domain), Domain: domain, Action: "/d/" + domain + "/rules",
-		CSRFToken: request.IdentityOf(c).CSRF, RequireTwoFactor: r.RequireTwoFactor, UsersChangePassword: r.UsersChangePassword}
+		CSRFToken: request.IdentityOf(c).CSRF, RequireTwoFactor: r.RequireTwoFactor, UsersChangePassword: r.UsersChangePassword,
+		UsersSetRetention: r.UsersSetRetention}
 }

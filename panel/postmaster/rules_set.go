@@ -16,14 +16,23 @@ func (h handlers) rulesSet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r := tenants.DomainRules{RequireTwoFactor: c.FormValue("require_two_factor") == "on", UsersChangePassword: c.FormValue("users_change_password") == "on"}
-	if err := h.Tenants.SetDomainRules(c.Request().Context(), request.IdentityOf(c).Scope, name, r); err != nil {
+	r := tenants.DomainRules{RequireTwoFactor: c.FormValue("require_two_factor") == "on", UsersChangePassword: c.FormValue("users_change_password") == "on",
+		UsersSetRetention: c.FormValue("users_set_retention") == "on"}
+	ctx, sc := c.Request().Context(), request.IdentityOf(c).Scope
+	rs, err := tenants.ParseRetention(c.FormValue("retention"))
+	if err == nil {
+		err = h.Tenants.SetDomainRetention(ctx, sc, name, rs)
+	}
+	if err == nil {
+		err = h.Tenants.SetDomainRules(ctx, sc, name, r)
+	}
+	if err != nil {
 		var errs map[string]string
 		if !request.MergeErrors(&errs, err) {
 			return request.Status(err)
 		}
 		vm := h.rulesPage(c, name.String(), &r)
-		vm.Errors = errs
+		vm.Errors, vm.Retention = errs, c.FormValue("retention")
 		return request.Render(c, http.StatusUnprocessableEntity, vpm.Rules(vm))
 	}
 	return h.Done(c, "The rules of "+name.String()+" are saved.", domainHref(name)+"/rules")

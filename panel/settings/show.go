@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -108,6 +109,16 @@ func (h handlers) security(c echo.Context, vm *vsettings.SettingsPage) error {
 	labels := map[tenants.Protocol]string{tenants.IMAP: "IMAP", tenants.POP3: "POP3", tenants.SMTP: "SMTP (sending)", tenants.CardDAV: "CardDAV (contacts)", tenants.LDAP: "LDAP (directory)"}
 	for _, p := range tenants.Protocols {
 		vm.AppPasswords.Protocols = append(vm.AppPasswords.Protocols, vsettings.ProtocolChoice{Value: string(p), Label: labels[p]})
+	}
+	own, defaults, may, err := h.Tenants.MailboxRetention(ctx, id.Self, id.Login.Address)
+	if err != nil {
+		return request.Status(err)
+	}
+	vm.Retention = vsettings.RetentionForm{CSRFToken: id.CSRF, Own: tenants.FormatRetention(own), MayChange: may}
+	for _, r := range defaults {
+		if r.Days > 0 {
+			vm.Retention.Defaults = append(vm.Retention.Defaults, fmt.Sprintf("%s after %d days", r.Folder, r.Days))
+		}
 	}
 	st, err := h.Tenants.TwoFactor(ctx, id.Login)
 	if err != nil {
