@@ -15,6 +15,10 @@ CREATE TABLE login_seen (
 -- logged in before this end (the SessionWatch reads it).
 ALTER TABLE mailboxes ADD COLUMN sessions_ended_at {{TIME}};
 
+-- A mailbox that still takes mail but whose sign-in is off (a leaver):
+-- no login, on any protocol or the panel.
+ALTER TABLE mailboxes ADD COLUMN sign_in_off BOOLEAN NOT NULL DEFAULT FALSE;
+
 -- Account expiry N days after creation (0: never), beside expires_at and
 -- expire_inactive_days.
 ALTER TABLE mailboxes ADD COLUMN expire_after_days BIGINT NOT NULL DEFAULT 0;

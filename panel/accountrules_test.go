@@ -84,3 +84,34 @@ func TestRetentionPages(t *testing.T) {
 		}
 	})
 }
+
+// TestLeaverPage: the postmaster sets a departing user up in one form:
+// sign-in off (the user's panel session ends, their sign-in is refused),
+// the forward and the responder; another domain's mailbox is not found.
+func TestLeaverPage(t *testing.T) {
+	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
+		f := paneltest.NewFx(t, db)
+		carl := f.Client()
+		carl.Login("carl@a.test", paneltest.PW)
+		carl.Get("/settings", http.StatusOK)
+		pm := f.Client()
+		pm.Login("pm@a.test", paneltest.PW)
+		pm.Get("/d/a.test/mailboxes/carl", http.StatusOK)
+		pm.Post("/d/b.test/mailboxes/bob/leaver", url.Values{"addresses": {"pm@a.test"}}, http.StatusNotFound)
+		pm.Post("/d/a.test/mailboxes/carl/leaver", url.Values{"addresses": {"carl@a.test"}}, http.StatusUnprocessableEntity)
+		pm.Post("/d/a.test/mailboxes/carl/leaver", url.Values{"addresses": {"pm@a.test"}, "subject": {"Carl has left"}, "body": {"Write to pm@a.test"}}, http.StatusSeeOther)
+		if d := pm.Get("/d/a.test/mailboxes/carl", http.StatusOK); d.Find(`[data-testid=sign-in-off]`).Length() != 1 {
+			t.Fatal("the page does not say sign-in is off")
+		}
+		carl.Get("/settings", http.StatusSeeOther)
+		carl.Get("/login", http.StatusOK)
+		carl.Post("/login", url.Values{"login": {"carl@a.test"}, "password": {paneltest.PW}}, http.StatusUnauthorized)
+		fw, store, err := f.S.Forwards(t.Context(), f.Sys, paneltest.Addr("carl@a.test"))
+		paneltest.Must(t, err)
+		r, err := f.S.Responder(t.Context(), f.Sys, paneltest.Addr("carl@a.test"))
+		paneltest.Must(t, err)
+		if len(fw) != 1 || store || !r.Enabled {
+			t.Fatalf("forwards %v store %v responder %v", fw, store, r.Enabled)
+		}
+	})
+}

@@ -252,7 +252,7 @@ func (s *Service) throttledCheck(ctx context.Context, acctKey, remote string, lo
 // log in now: disabled (it or its domain) or expired. 0: it may.
 func mailboxRefusal(m *Mailbox, d *Domain, now time.Time) LoginFailure {
 	switch {
-	case !m.Active || !d.Active:
+	case !m.Active || !d.Active || m.SignInOff:
 		return Inactive
 	case m.Expired(now):
 		return Expired

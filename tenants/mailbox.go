@@ -75,6 +75,7 @@ type MailboxUpdate struct {
 	ClearExpiry        bool
 	ExpireInactiveDays *int64
 	ExpireAfterDays    *int64
+	SignInOff          *bool
 }
 
 // MailboxInfo is a mailbox with its address and domain, for display.
@@ -408,7 +409,7 @@ func (s *Service) Mailboxes(ctx context.Context, sc Scope, q MailboxQuery) ([]Ma
 func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address, u MailboxUpdate) (*Mailbox, error) {
 	if sc.Role == RoleUser && (u.FullName != nil || u.QuotaBytes != nil || u.Active != nil || u.StoreMail != nil ||
 		u.MaySend != nil || u.MayResponder != nil || u.MayForward != nil || u.Webmail != nil || u.Postmaster != nil ||
-		u.ExpiresAt != nil || u.ClearExpiry || u.ExpireInactiveDays != nil || u.ExpireAfterDays != nil || u.PasswordHash != nil) {
+		u.ExpiresAt != nil || u.ClearExpiry || u.ExpireInactiveDays != nil || u.ExpireAfterDays != nil || u.SignInOff != nil || u.PasswordHash != nil) {
 		return nil, ErrForbidden
 	}
 	if u.Postmaster != nil && !sc.AllDomains() {
@@ -481,6 +482,7 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		set("may_forward", &m.MayForward, u.MayForward)
 		set("webmail", &m.Webmail, u.Webmail)
 		set("postmaster", &m.Postmaster, u.Postmaster)
+		set("sign_in_off", &m.SignInOff, u.SignInOff)
 		if u.ClearExpiry {
 			m.ExpiresAt = nil
 			changes = append(changes, "expires=never")

@@ -57,8 +57,10 @@ type Mailbox struct {
 	// SessionsEndedAt: the user ended their protocol sessions; those
 	// logged in before it end (SessionWatch).
 	SessionsEndedAt *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// SignInOff: the mailbox takes mail but may not log in (a leaver).
+	SignInOff bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// CredentialsVersion moves on with every password change or imported
 	// hash (not with the rehash at login); a panel session signed in with
 	// another version has ended. Only the SQL that moves it writes it.

@@ -135,6 +135,7 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	storeMail := newOptBool(fs, "store-mail", "keep mail (off: only forward)")
 	mayResponder := newOptBool(fs, "may-responder", "may set their own autoresponder")
 	mayForward := newOptBool(fs, "may-forward", "may set their own forwards")
+	signIn := newOptBool(fs, "sign-in", "may log in (off: a leaver's mailbox, which still takes mail)")
 	expires := fs.String("expires", "", "expiry date, RFC 3339 ('never' clears it)")
 	inactive := fs.Int64("expire-inactive-days", -1, "expire after N days without login (0: never)")
 	afterDays := fs.Int64("expire-after-days", -1, "expire N days after the mailbox was made (0: never)")
@@ -156,6 +157,10 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	u := tenants.MailboxUpdate{
 		Active: active.ptr(), Postmaster: postmaster.ptr(), MaySend: maySend.ptr(), Webmail: webmail.ptr(),
 		StoreMail: storeMail.ptr(), MayResponder: mayResponder.ptr(), MayForward: mayForward.ptr(),
+	}
+	if p := signIn.ptr(); p != nil {
+		off := !*p
+		u.SignInOff = &off
 	}
 	if set["expires"] {
 		if strings.EqualFold(*expires, "never") || *expires == "" {

@@ -22,6 +22,7 @@ type mailboxPatchBody struct {
 	ExpiresAt          optString `json:"expires_at"`
 	ExpireInactiveDays *int64    `json:"expire_inactive_days"`
 	ExpireAfterDays    *int64    `json:"expire_after_days"`
+	SignInOff          *bool     `json:"sign_in_off"`
 }
 
 // mailboxUpdate: PATCH /domains/{domain}/mailboxes/{local_part} — only
@@ -38,7 +39,7 @@ func (h handlers) mailboxUpdate(c echo.Context) error {
 	u := tenants.MailboxUpdate{
 		FullName: b.FullName, Password: b.Password, QuotaBytes: b.QuotaBytes, Active: b.Active, StoreMail: b.StoreMail,
 		MaySend: b.MaySend, MayResponder: b.MayResponder, MayForward: b.MayForward, Webmail: b.Webmail,
-		Postmaster: b.Postmaster, ExpireInactiveDays: b.ExpireInactiveDays, ExpireAfterDays: b.ExpireAfterDays,
+		Postmaster: b.Postmaster, ExpireInactiveDays: b.ExpireInactiveDays, ExpireAfterDays: b.ExpireAfterDays, SignInOff: b.SignInOff,
 	}
 	if b.ExpiresAt.Set {
 		t, err := parseTime("expires_at", b.ExpiresAt.Value)

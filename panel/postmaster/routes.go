@@ -37,6 +37,7 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/mailboxes/:local/aliases/:alias/delete", h.aliasRemove)
 	g.POST("/mailboxes/:local/forwards", h.forwardsSet)
 	g.POST("/mailboxes/:local/responder", h.responderSet)
+	g.POST("/mailboxes/:local/leaver", h.leaver)
 	g.GET("/aliases", h.aliasList)
 	g.POST("/aliases/:alias/delete", h.aliasRemove)
 	g.POST("/catchrest", h.catchrestSet)
