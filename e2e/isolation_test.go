@@ -49,7 +49,9 @@ func snapshotB(t *testing.T, f *paneltest.Fx, q *queue.Queue) string {
 		}
 		rules, err := f.S.DomainRules(ctx, f.Sys, "b.test")
 		paneltest.Must(t, err)
-		out = append(out, m.Mailbox, fw, store, r, aps, rules)
+		own, defaults, _, err := f.S.MailboxRetention(ctx, f.Sys, a)
+		paneltest.Must(t, err)
+		out = append(out, m.Mailbox, fw, store, r, aps, rules, own, defaults)
 	}
 	as, _, err := f.S.SearchAliases(ctx, f.Sys, "b.test", "", 0, 0)
 	paneltest.Must(t, err)
@@ -187,7 +189,7 @@ func formBody() url.Values {
 		"max_mailboxes": {"1"}, "max_aliases": {"1"}, "default_quota": {"1K"}, "quota": {"1K"},
 		"max_connections": {"1"}, "smart_host": {"evil.test"}, "smart_host_clear": {"on"}, "lifetime": {"1h"},
 		"retry_intervals": {"1m"}, "archive_address": {"bob@b.test"}, "report_address": {"x@evil.test"},
-		"domain": {"b.test"}, "host": {"evil.test"}, "protocols": {"imap"}, "require_two_factor": {"on"}, "code": {"123456"}, "clear_credentials": {"on"}, "return": {"list"},
+		"domain": {"b.test"}, "host": {"evil.test"}, "protocols": {"imap"}, "require_two_factor": {"on"}, "code": {"123456"}, "retention": {"Trash 1"}, "clear_credentials": {"on"}, "return": {"list"},
 	}
 }
 
