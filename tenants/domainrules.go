@@ -19,6 +19,10 @@ type DomainRules struct {
 	// UsersSetRetention: users may change their own folders' message
 	// expiry (Mailtraq's "Change Mailbox Auto-Expiry").
 	UsersSetRetention bool
+	// Retention, when not nil, replaces the domain's message expiry
+	// defaults in the same transaction (SetDomainRetention alone sets
+	// only those).
+	Retention *[]Retention
 }
 
 // DomainRules returns the domain's rules.
@@ -33,6 +37,11 @@ func (s *Service) DomainRules(ctx context.Context, sc Scope, name address.Domain
 // SetDomainRules sets the domain's rules (its postmaster or an
 // administrator).
 func (s *Service) SetDomainRules(ctx context.Context, sc Scope, name address.Domain, r DomainRules) error {
+	if r.Retention != nil {
+		if err := checkRetention(*r.Retention); err != nil {
+			return err
+		}
+	}
 	return s.db.Write(ctx, func(tx *gorm.DB) error {
 		d, err := s.domainTx(tx, sc, name)
 		if err != nil {
@@ -47,6 +56,11 @@ func (s *Service) SetDomainRules(ctx context.Context, sc Scope, name address.Dom
 			"users_set_retention": r.UsersSetRetention,
 		}).Error; err != nil {
 			return fmt.Errorf("set domain rules: %w", err)
+		}
+		if r.Retention != nil {
+			if err := s.setRetentionTx(tx, d.ID, 0, *r.Retention); err != nil {
+				return err
+			}
 		}
 		return s.audit(tx, sc, &d.ID, "domain.rules", "%s: two factors required %v, users change their password %v, users set retention %v", d.Name, r.RequireTwoFactor, r.UsersChangePassword, r.UsersSetRetention)
 	})

@@ -21,9 +21,8 @@ func (h handlers) rulesSet(c echo.Context) error {
 	ctx, sc := c.Request().Context(), request.IdentityOf(c).Scope
 	rs, err := tenants.ParseRetention(c.FormValue("retention"))
 	if err == nil {
-		err = h.Tenants.SetDomainRetention(ctx, sc, name, rs)
-	}
-	if err == nil {
+		// Rules and message expiry in one transaction: all or nothing.
+		r.Retention = &rs
 		err = h.Tenants.SetDomainRules(ctx, sc, name, r)
 	}
 	if err != nil {
