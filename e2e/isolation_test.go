@@ -43,7 +43,16 @@ func snapshotB(t *testing.T, f *paneltest.Fx, q *queue.Queue) string {
 		paneltest.Must(t, err)
 		r, err := f.S.Responder(ctx, f.Sys, a)
 		paneltest.Must(t, err)
-		out = append(out, m.Mailbox, fw, store, r)
+		aps, err := f.S.AppPasswords(ctx, f.Sys, a)
+		paneltest.Must(t, err)
+		for i := range aps {
+			aps[i].LastUsedAt = nil
+		}
+		rules, err := f.S.DomainRules(ctx, f.Sys, "b.test")
+		paneltest.Must(t, err)
+		own, defaults, _, err := f.S.MailboxRetention(ctx, f.Sys, a)
+		paneltest.Must(t, err)
+		out = append(out, m.Mailbox, fw, store, r, aps, rules, own, defaults)
 	}
 	as, _, err := f.S.SearchAliases(ctx, f.Sys, "b.test", "", 0, 0)
 	paneltest.Must(t, err)
@@ -91,6 +100,10 @@ func TestIsolationWalk(t *testing.T) {
 		f := qf.Fx
 		ctx := context.Background()
 		paneltest.Must(t, f.S.AddAlias(ctx, f.Sys, paneltest.Addr("annie@a.test"), paneltest.Addr("ann@a.test")))
+		for _, a := range []string{"ann@a.test", "bob@b.test"} {
+			_, _, err := f.S.CreateAppPassword(ctx, f.Sys, paneltest.Addr(a), "Phone", []tenants.Protocol{tenants.IMAP})
+			paneltest.Must(t, err)
+		}
 		idA := strconv.FormatInt(qf.enqueue("ann@a.test", "Hello from A", "x@remote.test"), 10)
 		idB := strconv.FormatInt(qf.enqueue("dora@b.test", "Secret-B queued", "victim@remote.test"), 10)
 		qf.fail("ann@a.test", "gone@remote.test", "550 no such user")
@@ -115,7 +128,7 @@ func TestIsolationWalk(t *testing.T) {
 				continue
 			}
 			switch r.Path {
-			case "/login", "/logout", "/healthz", "/api/v1/openapi.json":
+			case "/login", "/login/code", "/logout", "/healthz", "/api/v1/openapi.json":
 				continue // no tenant data; /logout would end the walker's session
 			}
 			if strings.HasPrefix(r.Path, "/lists/") {
@@ -128,11 +141,11 @@ func TestIsolationWalk(t *testing.T) {
 			tried++
 			fill := func(domain, local, alias, id, list string) string {
 				return strings.NewReplacer(":domain", domain, ":local", local, ":alias", alias, ":id", id, ":route", "partner.test",
-					":list", list, ":member", "x@ext.test", ":uid", "gina").Replace(r.Path)
+					":list", list, ":member", "x@ext.test", ":uid", "gina", ":name", "Phone").Replace(r.Path)
 			}
 			pathB := fill("b.test", "bob", "bobby", idB, "bteam")
 			pathA := fill("a.test", "ann", "annie", idA, "team")
-			for _, p := range []string{":domain", ":local", ":alias", ":id", ":route", ":list", ":member", ":uid"} {
+			for _, p := range []string{":domain", ":local", ":alias", ":id", ":route", ":list", ":member", ":uid", ":name"} {
 				if strings.Contains(pathB, p) {
 					t.Fatalf("route %s: unknown parameter", r.Path)
 				}
@@ -184,10 +197,10 @@ func TestIsolationWalk(t *testing.T) {
 					t.Errorf("%s %s (%d) shows %q of b.test", r.Method, pathB, code, s)
 				}
 			}
-			if code < 300 && !strings.HasPrefix(r.Path, "/settings") && r.Path != "/" {
+			if code < 300 && !strings.HasPrefix(r.Path, "/settings") && !strings.HasPrefix(r.Path, "/two-factor") && r.Path != "/" {
 				// Only answers that refuse (3xx to sign in, 4xx) are fine for
-				// b.test's objects; the own-settings pages act on the
-				// walker's own mailbox, and / redirects.
+				// b.test's objects; the own-settings and two-factor pages
+				// act on the walker's own account, and / redirects.
 				if !(r.Method == http.MethodGet && (r.Path == "/api/v1/domains")) {
 					t.Errorf("%s %s answered %d for b.test", r.Method, pathB, code)
 				}
@@ -216,7 +229,7 @@ func formBody() url.Values {
 		"max_mailboxes": {"1"}, "max_aliases": {"1"}, "default_quota": {"1K"}, "quota": {"1K"},
 		"max_connections": {"1"}, "smart_host": {"evil.test"}, "smart_host_clear": {"on"}, "lifetime": {"1h"},
 		"retry_intervals": {"1m"}, "archive_address": {"bob@b.test"}, "report_address": {"x@evil.test"},
-		"domain": {"b.test"}, "host": {"evil.test"}, "clear_credentials": {"on"}, "return": {"list"},
+		"domain": {"b.test"}, "host": {"evil.test"}, "protocols": {"imap"}, "require_two_factor": {"on"}, "code": {"123456"}, "retention": {"Trash 1"}, "clear_credentials": {"on"}, "return": {"list"},
 	}
 }
 
@@ -242,6 +255,8 @@ func apiBody(method, path string) string {
 		return `{"addresses":["x@evil.test"],"store_mail":false}`
 	case method == http.MethodPost && strings.HasSuffix(path, "/contacts"):
 		return `{"uid":"gina","full_name":"pwned","emails":["x@evil.test"]}`
+	case method == http.MethodPost && strings.HasSuffix(path, "/app-passwords"):
+		return `{"name":"evil","protocols":["imap"]}`
 	case method == http.MethodPut && strings.HasSuffix(path, "/responder"):
 		return `{"enabled":true,"subject":"pwned","body":"pwned"}`
 	}

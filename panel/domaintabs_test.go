@@ -17,8 +17,8 @@ func TestDomainTabs(t *testing.T) {
 	a := f.Client()
 	a.Login("root", paneltest.AdminPW)
 	d := a.Get("/d/a.test/aliases", http.StatusOK)
-	if got := paneltest.Text(d, `[data-testid=domain-tabs] a`); got != "Domain settings Mailboxes Aliases Lists Contacts DNS Import Queue Audit log" &&
-		got != "Domain settings Mailboxes Aliases Lists Contacts DNS Import Audit log" {
+	if got := paneltest.Text(d, `[data-testid=domain-tabs] a`); got != "Domain settings Mailboxes Aliases Lists Contacts DNS Import Queue Rules Audit log" &&
+		got != "Domain settings Mailboxes Aliases Lists Contacts DNS Import Rules Audit log" {
 		t.Errorf("admin's domain tabs: %q", got)
 	}
 	if got := paneltest.Text(d, `[data-testid=domain-tabs] a[aria-current=page]`); got != "Aliases" {

@@ -53,6 +53,10 @@ func BodyTimeout(n int64) time.Duration {
 
 const sessionHashKey = "postdesk.session"
 
+// pendingKey holds the *sessionRow of a sign-in waiting for its second
+// factor.
+const pendingKey = "postdesk.pending"
+
 // session finds the signed-in identity from the session cookie. The login
 // is looked up again on every request, so that a removed, disabled or
 // expired account, a mailbox that lost its panel permission, or an account
@@ -72,6 +76,12 @@ func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if row == nil {
 			s.clearCookie(c, sessionCookie)
+			return next(c)
+		}
+		if row.SecondFactorPending {
+			// Only the second step reads it; everywhere else the
+			// browser is not signed in.
+			c.Set(pendingKey, row)
 			return next(c)
 		}
 		l, err := s.deps.Tenants.SessionLogin(ctx, row.AdminID, row.MailboxID)
@@ -142,6 +152,8 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			want = id.CSRF
 		} else if ck, err := c.Cookie(preCSRFCookie); err == nil && c.Path() == "/login" {
 			want = ck.Value
+		} else if p, ok := c.Get(pendingKey).(*sessionRow); ok && c.Path() == "/login/code" {
+			want = p.CSRF
 		}
 		if want == "" {
 			return refuseUnread(c)
@@ -253,6 +265,35 @@ func requireMailbox(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.NewHTTPError(http.StatusForbidden)
 		}
 		return next(c)
+	}
+}
+
+// requireSignedIn lets any signed-in identity through.
+func requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if request.IdentityOf(c) == nil {
+			return toSignIn(c)
+		}
+		return next(c)
+	}
+}
+
+// enrolFirst keeps an account that must sign in with two factors, and has
+// none yet, on its two-factor page until it has (and lets it sign out).
+func enrolFirst(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := request.IdentityOf(c)
+		if id == nil || !id.Login.TwoFactorRequired || id.Login.TwoFactor {
+			return next(c)
+		}
+		p := c.Path()
+		if strings.HasPrefix(p, "/two-factor") || p == "/logout" || p == "/login" {
+			return next(c)
+		}
+		if c.Request().Method == http.MethodGet {
+			return c.Redirect(http.StatusSeeOther, "/two-factor")
+		}
+		return echo.NewHTTPError(http.StatusForbidden, "set up two-factor sign-in first")
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/postdesk/postdesk/panel/postmaster"
 	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/panel/settings"
+	"github.com/postdesk/postdesk/panel/twofactor"
 	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/static"
 	"github.com/postdesk/postdesk/tenants"
@@ -157,11 +158,14 @@ func (s *Server) routes(e *echo.Echo) {
 	carddav.Routes(e, s.deps.Tenants, s.log)
 
 	// Everything below is the cookie-signed-in panel: sessions and CSRF.
-	g := e.Group("", s.session, s.csrf)
+	g := e.Group("", s.session, s.csrf, enrolFirst)
 	g.GET("/", s.home)
 	g.GET("/login", s.signInPage)
 	g.POST("/login", s.signIn)
+	g.GET("/login/code", s.secondStepPage)
+	g.POST("/login/code", s.secondStep)
 	g.POST("/logout", s.signOut)
+	twofactor.Routes(g.Group("/two-factor", requireSignedIn), s.env)
 
 	admin.Routes(g.Group("/admin", requireRole(tenants.RoleAdmin)), s.env)
 	postmaster.Routes(g.Group("/d/:domain", requireRole(tenants.RoleAdmin, tenants.RolePostmaster)), s.env)

@@ -39,6 +39,9 @@ type sessionRow struct {
 	// CredentialsVersion is the account's at sign-in; a password change
 	// moves the account's on, which ends the session (migration 0042).
 	CredentialsVersion int64
+	// SecondFactorPending: the password was right, the second factor is
+	// still to give (migration 0067); the session opens nothing else.
+	SecondFactorPending bool
 }
 
 func (sessionRow) TableName() string { return "panel_sessions" }
@@ -60,6 +63,20 @@ func hashID(id string) string {
 // session gets the CSRF token csrf, or a new one when csrf is "". Expired
 // sessions are swept on the way.
 func (st *sessionStore) create(ctx context.Context, l *tenants.Login, remote, csrf string) (string, *sessionRow, error) {
+	return st.start(ctx, l, remote, csrf, false)
+}
+
+// pendingTTL bounds the time between a right password and its second
+// factor.
+const pendingTTL = 10 * time.Minute
+
+// createPending starts the session of a sign-in whose second factor is
+// still to give.
+func (st *sessionStore) createPending(ctx context.Context, l *tenants.Login, remote string) (string, *sessionRow, error) {
+	return st.start(ctx, l, remote, "", true)
+}
+
+func (st *sessionStore) start(ctx context.Context, l *tenants.Login, remote, csrf string, pending bool) (string, *sessionRow, error) {
 	id, err := randomToken()
 	if err != nil {
 		return "", nil, err
@@ -70,7 +87,10 @@ func (st *sessionStore) create(ctx context.Context, l *tenants.Login, remote, cs
 		}
 	}
 	now := st.now().UTC()
-	row := &sessionRow{IDHash: hashID(id), CSRF: csrf, RemoteAddr: remote, CreatedAt: now, ExpiresAt: now.Add(st.ttl)}
+	row := &sessionRow{IDHash: hashID(id), CSRF: csrf, RemoteAddr: remote, CreatedAt: now, ExpiresAt: now.Add(st.ttl), SecondFactorPending: pending}
+	if pending {
+		row.ExpiresAt = now.Add(min(st.ttl, pendingTTL))
+	}
 	if l.Admin != nil {
 		row.AdminID = l.Admin.ID
 	} else {
@@ -128,4 +148,22 @@ func (st *sessionStore) setFlash(ctx context.Context, idHash, msg string) error 
 	return st.db.Write(ctx, func(tx *gorm.DB) error {
 		return tx.Model(&sessionRow{}).Where("id_hash = ?", idHash).Update("flash", msg).Error
 	})
+}
+
+// sessionRef names a session on its owner's page without giving its id
+// (or the stored hash): a hash of the hash, shortened.
+func sessionRef(idHash string) string {
+	h := sha256.Sum256([]byte("ref:" + idHash))
+	return hex.EncodeToString(h[:8])
+}
+
+// ofMailbox lists the live, signed-in sessions of a mailbox.
+func (st *sessionStore) ofMailbox(ctx context.Context, mailboxID int64) ([]sessionRow, error) {
+	var rows []sessionRow
+	err := st.db.Read(ctx).Where("mailbox_id = ? AND expires_at > ? AND second_factor_pending = ?", mailboxID, st.now().UTC(), false).
+		Order("created_at DESC").Limit(200).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return rows, nil
 }

@@ -2,6 +2,7 @@ package panel
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/views"
+	vtwofactor "github.com/postdesk/postdesk/views/twofactor"
 )
 
 func (s *Server) signInPage(c echo.Context) error {
@@ -63,15 +65,43 @@ func (s *Server) signIn(c echo.Context) error {
 		vm.Error = "This account may not sign in to webmail or the panel."
 		return s.renderSignIn(c, http.StatusForbidden, vm)
 	}
+	if err := s.endCurrent(c); err != nil {
+		return err
+	}
+	if l.TwoFactor {
+		// The password was right; the session opens once the second
+		// factor is given too (secondStep).
+		id, _, err := s.sessions.createPending(ctx, l, request.ClientOf(c).Addr)
+		if err != nil {
+			return err
+		}
+		s.setCookie(c, sessionCookie, id)
+		s.clearCookie(c, preCSRFCookie)
+		return c.Redirect(http.StatusSeeOther, "/login/code?next="+url.QueryEscape(safeNext(vm.Next)))
+	}
+	return s.startSession(c, l, vm.Next)
+}
+
+// endCurrent ends whatever session the browser had, a pending one too.
+func (s *Server) endCurrent(c echo.Context) error {
+	h, _ := c.Get(sessionHashKey).(string)
+	if p, ok := c.Get(pendingKey).(*sessionRow); ok {
+		h = p.IDHash
+	}
+	if h == "" {
+		return nil
+	}
+	return s.sessions.destroy(c.Request().Context(), h)
+}
+
+// startSession starts a signed-in session (a fresh id: no fixation) and
+// goes on to next.
+func (s *Server) startSession(c echo.Context, l *tenants.Login, next string) error {
+	ctx := c.Request().Context()
 	if s.deps.Webmail != nil {
 		// The sign-in makes the mailbox's folders, so that webmail's
 		// pages only read (as an IMAP login makes them).
 		if err := webmail.SignedIn(ctx, *s.deps.Webmail, l); err != nil {
-			return err
-		}
-	}
-	if h, _ := c.Get(sessionHashKey).(string); h != "" {
-		if err := s.sessions.destroy(ctx, h); err != nil {
 			return err
 		}
 	}
@@ -81,7 +111,66 @@ func (s *Server) signIn(c echo.Context) error {
 	}
 	s.setCookie(c, sessionCookie, id)
 	s.clearCookie(c, preCSRFCookie)
-	return c.Redirect(http.StatusSeeOther, safeNext(vm.Next))
+	return c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+// secondStepPage asks a sign-in whose password was right for its second
+// factor.
+func (s *Server) secondStepPage(c echo.Context) error {
+	p, ok := c.Get(pendingKey).(*sessionRow)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	return s.renderSecondStep(c, http.StatusOK, p, c.QueryParam("next"), "")
+}
+
+func (s *Server) renderSecondStep(c echo.Context, status int, p *sessionRow, next, msg string) error {
+	return request.Render(c, status, vtwofactor.SecondStepPage(vtwofactor.SecondStep{
+		Page: s.env.Page(c, "Two-factor sign-in"), CSRFToken: p.CSRF, Next: next, Error: msg,
+	}))
+}
+
+// secondStep checks the second factor (tenants.CheckSecondFactor, which
+// counts against the shared login throttle) and, when it is right, ends
+// the pending session and starts a signed-in one with a new id.
+func (s *Server) secondStep(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, ok := c.Get(pendingKey).(*sessionRow)
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	next := c.FormValue("next")
+	l, err := s.deps.Tenants.SessionLogin(ctx, p.AdminID, p.MailboxID)
+	var le *tenants.LoginError
+	if err == nil && (credentialsVersion(l) != p.CredentialsVersion || !panelAllowed(l)) {
+		err = &tenants.LoginError{Reason: tenants.BadCredentials}
+	}
+	if errors.Is(err, tenants.ErrNotFound) || errors.As(err, &le) {
+		// The account changed since its password was given.
+		if err := s.sessions.destroy(ctx, p.IDHash); err != nil {
+			return err
+		}
+		s.clearCookie(c, sessionCookie)
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	if err != nil {
+		return err
+	}
+	err = s.deps.Tenants.CheckSecondFactor(ctx, l, c.FormValue("code"), request.ClientOf(c).Addr)
+	switch {
+	case errors.As(err, &le) && le.Reason == tenants.Locked:
+		s.log.InfoContext(ctx, "panel second factor refused", "reason", le.Reason, "remote", request.ClientOf(c).Addr)
+		return s.renderSecondStep(c, http.StatusUnauthorized, p, next, le.Error())
+	case errors.As(err, &le):
+		s.log.InfoContext(ctx, "panel second factor refused", "reason", le.Reason, "remote", request.ClientOf(c).Addr)
+		return s.renderSecondStep(c, http.StatusUnauthorized, p, next, "This code is not right, or was used before.")
+	case err != nil:
+		return err
+	}
+	if err := s.sessions.destroy(ctx, p.IDHash); err != nil {
+		return err
+	}
+	return s.startSession(c, l, next)
 }
 
 // RenewSession ends the request's session and starts a new one for l
@@ -153,4 +242,42 @@ func safeNext(next string) string {
 // 0x7F) or a backslash.
 func unsafeInURL(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' })
+}
+
+// OwnSessions lists the signed-in mailbox's sessions (request.Sessions).
+func (s *Server) OwnSessions(c echo.Context) ([]request.SessionInfo, error) {
+	id := request.IdentityOf(c)
+	if id == nil || id.Login.Mailbox == nil {
+		return nil, tenants.ErrForbidden
+	}
+	rows, err := s.sessions.ofMailbox(c.Request().Context(), id.Login.Mailbox.ID)
+	if err != nil {
+		return nil, err
+	}
+	cur, _ := c.Get(sessionHashKey).(string)
+	out := make([]request.SessionInfo, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, request.SessionInfo{Ref: sessionRef(r.IDHash), RemoteAddr: r.RemoteAddr, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Current: r.IDHash == cur})
+	}
+	return out, nil
+}
+
+// EndOwnSession ends one of the signed-in mailbox's sessions by its Ref
+// (request.Sessions); another account's is not found.
+func (s *Server) EndOwnSession(c echo.Context, ref string) error {
+	id := request.IdentityOf(c)
+	if id == nil || id.Login.Mailbox == nil {
+		return tenants.ErrForbidden
+	}
+	ctx := c.Request().Context()
+	rows, err := s.sessions.ofMailbox(ctx, id.Login.Mailbox.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if sessionRef(r.IDHash) == ref {
+			return s.sessions.destroy(ctx, r.IDHash)
+		}
+	}
+	return fmt.Errorf("session %q: %w", ref, tenants.ErrNotFound)
 }

@@ -39,18 +39,29 @@ func (s *Service) Forwards(ctx context.Context, sc Scope, a address.Address) ([]
 // other local mailboxes' forwards, are refused, and so are more than
 // MaxRemoteForwards to domains not hosted here.
 func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, to []address.Address, storeMail bool) error {
+	uniq, list, err := checkForwards(to, storeMail)
+	if err != nil {
+		return err
+	}
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		return s.setForwardsTx(tx, sc, a, uniq, list, storeMail)
+	})
+}
+
+// checkForwards checks forwards as given and returns them once each.
+func checkForwards(to []address.Address, storeMail bool) ([]address.Address, []string, error) {
 	if len(to) > MaxForwards {
-		return invalid("addresses", "at most %d forwards", MaxForwards)
+		return nil, nil, invalid("addresses", "at most %d forwards", MaxForwards)
 	}
 	if !storeMail && len(to) == 0 {
-		return invalid("store_mail", "with no forwards the mailbox must store mail, or accepted mail would vanish")
+		return nil, nil, invalid("store_mail", "with no forwards the mailbox must store mail, or accepted mail would vanish")
 	}
 	seen := map[string]bool{}
 	var list []string
 	var uniq []address.Address
 	for _, t := range to {
 		if t.IsZero() {
-			return invalid("addresses", "an empty address")
+			return nil, nil, invalid("addresses", "an empty address")
 		}
 		k := t.String()
 		if !seen[k] {
@@ -59,59 +70,63 @@ func (s *Service) SetForwards(ctx context.Context, sc Scope, a address.Address, 
 			uniq = append(uniq, t)
 		}
 	}
-	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		m, err := s.mailboxTx(tx, sc, a)
+	return uniq, list, nil
+}
+
+// setForwardsTx is SetForwards' change in tx, after its checks of the
+// input (uniq: the addresses once each, list: their strings).
+func (s *Service) setForwardsTx(tx *gorm.DB, sc Scope, a address.Address, uniq []address.Address, list []string, storeMail bool) error {
+	m, err := s.mailboxTx(tx, sc, a)
+	if err != nil {
+		return err
+	}
+	if sc.Role == RoleUser && !m.MayForward {
+		return fmt.Errorf("this mailbox may not set its own forwards: %w", ErrForbidden)
+	}
+	remote := 0
+	for _, t := range uniq {
+		_, _, list, err := s.lookup(tx.Statement.Context, tx, t)
+		switch {
+		case err == nil && list != nil:
+			// Delivery never posts a forwarded message to a list
+			// (it would post as whoever wrote to the mailbox).
+			return invalid("addresses", "%s is a mailing list's address; a forward can't post to a list", t)
+		case errors.Is(err, ErrNotHosted):
+			remote++
+		case err != nil && !errors.Is(err, ErrNoSuchUser) && !errors.Is(err, ErrDisabled):
+			return err
+		}
+	}
+	if remote > MaxRemoteForwards {
+		return invalid("addresses", "at most %d forwards to other servers", MaxRemoteForwards)
+	}
+	walk := &forwardWalk{s: s, tx: tx, origin: m.ID, visited: map[int64]bool{}}
+	for _, t := range uniq {
+		back, err := walk.leadsBack(t)
 		if err != nil {
 			return err
 		}
-		if sc.Role == RoleUser && !m.MayForward {
-			return fmt.Errorf("this mailbox may not set its own forwards: %w", ErrForbidden)
+		if back {
+			// The path may pass through other tenants' mailboxes:
+			// say only that it would loop, naming nothing but the
+			// caller's own input.
+			return invalid("addresses", "a forward to %s would loop", t)
 		}
-		remote := 0
-		for _, t := range uniq {
-			_, _, list, err := s.lookup(tx.Statement.Context, tx, t)
-			switch {
-			case err == nil && list != nil:
-				// Delivery never posts a forwarded message to a list
-				// (it would post as whoever wrote to the mailbox).
-				return invalid("addresses", "%s is a mailing list's address; a forward can't post to a list", t)
-			case errors.Is(err, ErrNotHosted):
-				remote++
-			case err != nil && !errors.Is(err, ErrNoSuchUser) && !errors.Is(err, ErrDisabled):
-				return err
-			}
+	}
+	if err := tx.Where("mailbox_id = ?", m.ID).Delete(&forwardRow{}).Error; err != nil {
+		return fmt.Errorf("clear forwards: %w", err)
+	}
+	for _, f := range list {
+		if err := tx.Create(&forwardRow{MailboxID: m.ID, Address: f}).Error; err != nil {
+			return fmt.Errorf("insert forward: %w", err)
 		}
-		if remote > MaxRemoteForwards {
-			return invalid("addresses", "at most %d forwards to other servers", MaxRemoteForwards)
+	}
+	if m.StoreMail != storeMail {
+		if err := tx.Model(&Mailbox{}).Where("id = ?", m.ID).Updates(map[string]any{"store_mail": storeMail, "updated_at": s.clock()}).Error; err != nil {
+			return fmt.Errorf("set store mail: %w", err)
 		}
-		walk := &forwardWalk{s: s, tx: tx, origin: m.ID, visited: map[int64]bool{}}
-		for _, t := range uniq {
-			back, err := walk.leadsBack(t)
-			if err != nil {
-				return err
-			}
-			if back {
-				// The path may pass through other tenants' mailboxes:
-				// say only that it would loop, naming nothing but the
-				// caller's own input.
-				return invalid("addresses", "a forward to %s would loop", t)
-			}
-		}
-		if err := tx.Where("mailbox_id = ?", m.ID).Delete(&forwardRow{}).Error; err != nil {
-			return fmt.Errorf("clear forwards: %w", err)
-		}
-		for _, f := range list {
-			if err := tx.Create(&forwardRow{MailboxID: m.ID, Address: f}).Error; err != nil {
-				return fmt.Errorf("insert forward: %w", err)
-			}
-		}
-		if m.StoreMail != storeMail {
-			if err := tx.Model(&Mailbox{}).Where("id = ?", m.ID).Updates(map[string]any{"store_mail": storeMail, "updated_at": s.clock()}).Error; err != nil {
-				return fmt.Errorf("set store mail: %w", err)
-			}
-		}
-		return s.audit(tx, sc, &m.DomainID, "forwards.set", "%s: [%s] store_mail=%t", a, strings.Join(list, " "), storeMail)
-	})
+	}
+	return s.audit(tx, sc, &m.DomainID, "forwards.set", "%s: [%s] store_mail=%t", a, strings.Join(list, " "), storeMail)
 }
 
 // maxForwardLookups bounds the work of one loop check, so that forwards

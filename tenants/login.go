@@ -22,6 +22,11 @@ const (
 	Locked
 	Inactive
 	Expired
+	// AppPasswordRequired: the account has two factors on, so a protocol
+	// login takes an app password only (said after the right password).
+	AppPasswordRequired
+	// NotForProtocol: a right app password limited to other protocols.
+	NotForProtocol
 )
 
 // LoginError is a refused login.
@@ -38,6 +43,10 @@ func (e *LoginError) Error() string {
 		return "this account is disabled"
 	case Expired:
 		return "this account has expired"
+	case AppPasswordRequired:
+		return "two-factor sign-in is on: log in with an app password"
+	case NotForProtocol:
+		return "this app password is not for this protocol"
 	}
 	return "wrong user name or password"
 }
@@ -48,6 +57,16 @@ type Login struct {
 	Mailbox *Mailbox
 	Domain  *Domain         // the mailbox's (primary) domain
 	Address address.Address // the mailbox's own address
+	// AppPassword is the app password a protocol login gave (nil: the
+	// account's own password).
+	AppPassword *AppPassword
+	// TwoFactor says the account has two factors on: the panel asks for
+	// the second step (CheckSecondFactor) before it starts a session.
+	TwoFactor bool
+	// TwoFactorRequired says the account must have two factors on (its
+	// domain's or the administrators' rule); the panel lets it only
+	// enrol until it has.
+	TwoFactorRequired bool
 
 	viaInactive bool // the login named a disabled alias domain
 }
@@ -82,7 +101,33 @@ const (
 	// PanelLogin is the panel's and webmail's sign-in: a bare name is a
 	// system administrator's.
 	PanelLogin
+	// IMAPLogin, POP3Login, SMTPLogin, CardDAVLogin and LDAPLogin are
+	// mailbox logins (as MailboxLogin) over that protocol: they take the
+	// app passwords allowed for it, and with two factors on nothing
+	// else. MailboxLogin names no protocol, so it takes no app password.
+	IMAPLogin
+	POP3Login
+	SMTPLogin
+	CardDAVLogin
+	LDAPLogin
 )
+
+// protocol is the protocol of a per-protocol mailbox login ("": none).
+func (k LoginKind) protocol() Protocol {
+	switch k {
+	case IMAPLogin:
+		return IMAP
+	case POP3Login:
+		return POP3
+	case SMTPLogin:
+		return SMTP
+	case CardDAVLogin:
+		return CardDAV
+	case LDAPLogin:
+		return LDAP
+	}
+	return ""
+}
 
 // ResolveLogin is the one check of a login, for every protocol and the
 // panel alike: user@domain, user/domain or user%domain for a mailbox
@@ -107,17 +152,35 @@ func (s *Service) ResolveLogin(ctx context.Context, kind LoginKind, name, passwo
 	if err != nil {
 		return nil, err
 	}
+	checked := password
+	if login != nil && login.Mailbox != nil && kind != PanelLogin {
+		// A password shaped like an app password of the mailbox is
+		// checked as that app password alone. The row is read afresh
+		// here, before the auth cache is asked: a revoked one is gone.
+		ap, form, err := s.appPasswordFor(ctx, login.Mailbox.ID, password)
+		if err != nil {
+			return nil, err
+		}
+		if ap != nil {
+			login.AppPassword, stored, checked = ap, ap.Hash, form
+		}
+	}
 	var now time.Time // when the right password was found
-	reason, rehash, err := s.throttledCheck(ctx, acctKey, remote, login, stored, password, func() LoginFailure {
+	reason, rehash, err := s.throttledCheck(ctx, acctKey, remote, login, stored, checked, func() LoginFailure {
 		now = s.clock()
-		if login.Mailbox == nil {
-			return 0
+		if login.Mailbox != nil {
+			if r := mailboxRefusal(login.Mailbox, login.Domain, now); r != 0 {
+				return r
+			}
+			if login.viaInactive {
+				return Inactive
+			}
 		}
-		if r := mailboxRefusal(login.Mailbox, login.Domain, now); r != 0 {
-			return r
-		}
-		if login.viaInactive {
-			return Inactive
+		switch {
+		case login.AppPassword != nil && !login.AppPassword.Allows(kind.protocol()):
+			return NotForProtocol
+		case login.AppPassword == nil && login.TwoFactor && kind != PanelLogin:
+			return AppPasswordRequired
 		}
 		return 0
 	})
@@ -127,7 +190,7 @@ func (s *Service) ResolveLogin(ctx context.Context, kind LoginKind, name, passwo
 	if reason != 0 {
 		return nil, &LoginError{Reason: reason, Name: name}
 	}
-	if err := s.recordLogin(ctx, login, password, rehash, now); err != nil {
+	if err := s.recordLogin(ctx, login, kind, remote, checked, rehash, now); err != nil {
 		return nil, err
 	}
 	return login, nil
@@ -189,7 +252,7 @@ func (s *Service) throttledCheck(ctx context.Context, acctKey, remote string, lo
 // log in now: disabled (it or its domain) or expired. 0: it may.
 func mailboxRefusal(m *Mailbox, d *Domain, now time.Time) LoginFailure {
 	switch {
-	case !m.Active || !d.Active:
+	case !m.Active || !d.Active || m.SignInOff:
 		return Inactive
 	case m.Expired(now):
 		return Expired
@@ -216,6 +279,15 @@ func (s *Service) findLogin(ctx context.Context, kind LoginKind, name string) (*
 	}
 	if err != nil {
 		return nil, "", "", err
+	}
+	if login != nil {
+		db := s.db.Read(ctx)
+		if login.TwoFactor, err = s.twoFactorOn(db, login); err != nil {
+			return nil, "", "", err
+		}
+		if login.TwoFactorRequired, err = s.twoFactorRequired(db, login); err != nil {
+			return nil, "", "", err
+		}
 	}
 	switch {
 	case login != nil && login.Admin != nil:
@@ -269,10 +341,29 @@ func (s *Service) findMailbox(ctx context.Context, a address.Address) (*Login, s
 	return l, m.PasswordHash, nil
 }
 
-// recordLogin stores the login time (inactivity expiry counts from it) and
-// replaces an imported or weaker hash with a current one.
-func (s *Service) recordLogin(ctx context.Context, l *Login, password string, rehash bool, now time.Time) error {
+// recordLogin stores the login time (inactivity expiry counts from it),
+// where a mailbox logged in from (seeLogin), and
+// replaces an imported or weaker hash with a current one; a login with an
+// app password stamps that instead of the account's hash.
+func (s *Service) recordLogin(ctx context.Context, l *Login, kind LoginKind, remote, password string, rehash bool, now time.Time) error {
 	updates := map[string]any{"last_login_at": now}
+	if ap := l.AppPassword; ap != nil {
+		ap.LastUsedAt = &now
+		apUpdates := map[string]any{"last_used_at": now}
+		if rehash {
+			h, err := s.hasher.Hash(password)
+			if err != nil {
+				return fmt.Errorf("rehash app password: %w", err)
+			}
+			apUpdates["hash"] = h
+		}
+		rehash = false
+		if err := s.db.Write(ctx, func(tx *gorm.DB) error {
+			return tx.Model(&AppPassword{}).Where("id = ?", ap.ID).Updates(apUpdates).Error
+		}); err != nil {
+			return fmt.Errorf("record app password use: %w", err)
+		}
+	}
 	if rehash {
 		h, err := s.hasher.Hash(password)
 		if err != nil {
@@ -286,7 +377,10 @@ func (s *Service) recordLogin(ctx context.Context, l *Login, password string, re
 			return tx.Model(&Admin{}).Where("id = ?", l.Admin.ID).Updates(updates).Error
 		}
 		l.Mailbox.LastLoginAt = &now
-		return tx.Model(&Mailbox{}).Where("id = ?", l.Mailbox.ID).Updates(updates).Error
+		if err := tx.Model(&Mailbox{}).Where("id = ?", l.Mailbox.ID).Updates(updates).Error; err != nil {
+			return err
+		}
+		return s.seeLogin(tx, l.Mailbox.ID, kind, remote, now)
 	})
 }
 

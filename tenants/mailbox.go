@@ -27,6 +27,7 @@ type MailboxSettings struct {
 	Postmaster         bool
 	ExpiresAt          *time.Time
 	ExpireInactiveDays int64
+	ExpireAfterDays    int64
 }
 
 // DefaultMailboxSettings: may send, webmail, own responder and forwards;
@@ -40,7 +41,7 @@ func SettingsOf(m *Mailbox) MailboxSettings {
 	return MailboxSettings{
 		QuotaBytes: m.QuotaBytes, Active: m.Active, StoreMail: m.StoreMail, MaySend: m.MaySend,
 		MayResponder: m.MayResponder, MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster,
-		ExpiresAt: m.ExpiresAt, ExpireInactiveDays: m.ExpireInactiveDays,
+		ExpiresAt: m.ExpiresAt, ExpireInactiveDays: m.ExpireInactiveDays, ExpireAfterDays: m.ExpireAfterDays,
 	}
 }
 
@@ -75,6 +76,8 @@ type MailboxUpdate struct {
 	ExpiresAt          *time.Time
 	ClearExpiry        bool
 	ExpireInactiveDays *int64
+	ExpireAfterDays    *int64
+	SignInOff          *bool
 }
 
 // MailboxInfo is a mailbox with its address and domain, for display.
@@ -141,6 +144,9 @@ func checkSettings(st MailboxSettings) error {
 	}
 	if st.ExpireInactiveDays < 0 {
 		return invalid("expire_inactive_days", "must not be negative")
+	}
+	if st.ExpireAfterDays < 0 {
+		return invalid("expire_after_days", "must not be negative")
 	}
 	return nil
 }
@@ -230,7 +236,7 @@ func (s *Service) insertMailbox(tx *gorm.DB, sc Scope, p *preparedMailbox) (*Mai
 		DomainID: d.ID, LocalPart: string(in.Address.Local), FullName: in.FullName, PasswordHash: p.hash,
 		QuotaBytes: st.QuotaBytes, Active: st.Active, StoreMail: st.StoreMail, MaySend: st.MaySend,
 		MayResponder: st.MayResponder, MayForward: st.MayForward, Webmail: st.Webmail, Postmaster: st.Postmaster,
-		ExpiresAt: st.ExpiresAt, ExpireInactiveDays: st.ExpireInactiveDays, CreatedAt: now, UpdatedAt: now,
+		ExpiresAt: st.ExpiresAt, ExpireInactiveDays: st.ExpireInactiveDays, ExpireAfterDays: st.ExpireAfterDays, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.checkFree(tx, d, in.Address.Local); err != nil {
 		return nil, err
@@ -426,7 +432,7 @@ func (s *Service) Mailboxes(ctx context.Context, sc Scope, q MailboxQuery) ([]Ma
 func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address, u MailboxUpdate) (*Mailbox, error) {
 	if sc.Role == RoleUser && (u.FullName != nil || u.QuotaBytes != nil || u.Active != nil || u.StoreMail != nil ||
 		u.MaySend != nil || u.MayResponder != nil || u.MayForward != nil || u.Webmail != nil || u.Postmaster != nil || u.InDirectory != nil || u.MayEditGAB != nil ||
-		u.ExpiresAt != nil || u.ClearExpiry || u.ExpireInactiveDays != nil || u.PasswordHash != nil) {
+		u.ExpiresAt != nil || u.ClearExpiry || u.ExpireInactiveDays != nil || u.ExpireAfterDays != nil || u.SignInOff != nil || u.PasswordHash != nil) {
 		return nil, ErrForbidden
 	}
 	if u.Postmaster != nil && !sc.AllDomains() {
@@ -442,6 +448,9 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 	}
 	if u.ExpireInactiveDays != nil && *u.ExpireInactiveDays < 0 {
 		return nil, invalid("expire_inactive_days", "must not be negative")
+	}
+	if u.ExpireAfterDays != nil && *u.ExpireAfterDays < 0 {
+		return nil, invalid("expire_after_days", "must not be negative")
 	}
 	var hash string
 	if u.Password != nil || u.PasswordHash != nil {
@@ -461,6 +470,11 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		m, err = s.mailboxTx(tx, sc, a)
 		if err != nil {
 			return err
+		}
+		if sc.Role == RoleUser && hash != "" {
+			if err := s.userMayChangePassword(tx, m.DomainID); err != nil {
+				return err
+			}
 		}
 		var changes []string
 		set := func(name string, dst *bool, v *bool) {
@@ -493,6 +507,7 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		set("postmaster", &m.Postmaster, u.Postmaster)
 		set("in_directory", &m.InDirectory, u.InDirectory)
 		set("may_edit_gab", &m.MayEditGAB, u.MayEditGAB)
+		set("sign_in_off", &m.SignInOff, u.SignInOff)
 		if u.ClearExpiry {
 			m.ExpiresAt = nil
 			changes = append(changes, "expires=never")
@@ -504,6 +519,10 @@ func (s *Service) UpdateMailbox(ctx context.Context, sc Scope, a address.Address
 		if u.ExpireInactiveDays != nil {
 			m.ExpireInactiveDays = *u.ExpireInactiveDays
 			changes = append(changes, fmt.Sprintf("expire_inactive_days=%d", m.ExpireInactiveDays))
+		}
+		if u.ExpireAfterDays != nil {
+			m.ExpireAfterDays = *u.ExpireAfterDays
+			changes = append(changes, fmt.Sprintf("expire_after_days=%d", m.ExpireAfterDays))
 		}
 		if !m.StoreMail {
 			var n int64

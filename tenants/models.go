@@ -16,7 +16,16 @@ type Domain struct {
 	MaxMailboxQuota int64
 	// StorageTotal bounds the sum of the quotas of the domain's
 	// mailboxes that postmasters may grant (bytes; 0: no bound).
-	StorageTotal        int64
+	StorageTotal int64
+	// RequireTwoFactor: the domain's users must sign in to the panel
+	// and webmail with two factors (migration 0067).
+	RequireTwoFactor bool
+	// PasswordChangeOff: the domain's users may not change their own
+	// password (migration 0068).
+	PasswordChangeOff bool
+	// UsersSetRetention: users may change their own folders' message
+	// expiry (migration 0069).
+	UsersSetRetention   bool
 	AliasOfID           *int64
 	PostmasterMailboxID *int64
 	CreatedAt           time.Time
@@ -49,9 +58,15 @@ type Mailbox struct {
 	MayEditGAB         bool `gorm:"column:may_edit_gab"`
 	ExpiresAt          *time.Time
 	ExpireInactiveDays int64 // 0: never
+	ExpireAfterDays    int64 // days after creation; 0: never
 	LastLoginAt        *time.Time
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// SessionsEndedAt: the user ended their protocol sessions; those
+	// logged in before it end (SessionWatch).
+	SessionsEndedAt *time.Time
+	// SignInOff: the mailbox takes mail but may not log in (a leaver).
+	SignInOff bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// CredentialsVersion moves on with every password change or imported
 	// hash (not with the rehash at login); a panel session signed in with
 	// another version has ended. Only the SQL that moves it writes it.
@@ -61,10 +76,14 @@ type Mailbox struct {
 // TableName is gorm's table name.
 func (Mailbox) TableName() string { return "mailboxes" }
 
-// Expired reports whether the mailbox is past its expiry date or has been
-// unused longer than its inactivity limit.
+// Expired reports whether the mailbox is past its expiry date, its days
+// after creation, or has been unused longer than its inactivity limit:
+// the one expiry rule, for logins, sessions and pages.
 func (m *Mailbox) Expired(now time.Time) bool {
 	if m.ExpiresAt != nil && !now.Before(*m.ExpiresAt) {
+		return true
+	}
+	if m.ExpireAfterDays > 0 && !now.Before(m.CreatedAt.Add(time.Duration(m.ExpireAfterDays)*24*time.Hour)) {
 		return true
 	}
 	if m.ExpireInactiveDays > 0 {

@@ -51,49 +51,64 @@ func (s *Service) Responder(ctx context.Context, sc Scope, a address.Address) (*
 
 // SetResponder sets a mailbox's responder.
 func (s *Service) SetResponder(ctx context.Context, sc Scope, a address.Address, in ResponderInput) error {
-	if err := checkText("subject", in.Subject, MaxResponderSubject); err != nil {
+	in, err := checkResponder(in, s.clock())
+	if err != nil {
 		return err
+	}
+	return s.db.Write(ctx, func(tx *gorm.DB) error {
+		return s.setResponderTx(tx, sc, a, in)
+	})
+}
+
+// checkResponder checks a responder as given at now, with its defaults
+// filled.
+func checkResponder(in ResponderInput, now time.Time) (ResponderInput, error) {
+	if err := checkText("subject", in.Subject, MaxResponderSubject); err != nil {
+		return in, err
 	}
 	if err := checkBody("body", in.Body, MaxResponderBody); err != nil {
-		return err
+		return in, err
 	}
 	if in.Enabled && strings.TrimSpace(in.Subject) == "" {
-		return invalid("subject", "a responder needs a subject")
+		return in, invalid("subject", "a responder needs a subject")
 	}
 	if in.Enabled && strings.TrimSpace(in.Body) == "" {
-		return invalid("body", "a responder needs a text")
+		return in, invalid("body", "a responder needs a text")
 	}
 	if in.StartsAt != nil && in.EndsAt != nil && !in.EndsAt.After(*in.StartsAt) {
-		return invalid("end", "the end must be after the start")
+		return in, invalid("end", "the end must be after the start")
 	}
-	if in.Enabled && in.EndsAt != nil && !in.EndsAt.After(s.clock()) {
-		return invalid("end", "this end has already passed, so the responder would never answer: give a later date, or leave it off")
+	if in.Enabled && in.EndsAt != nil && !in.EndsAt.After(now) {
+		return in, invalid("end", "this end has already passed, so the responder would never answer: give a later date, or leave it off")
 	}
 	if in.IntervalDays == 0 {
 		in.IntervalDays = DefaultReplyDays
 	}
 	if in.IntervalDays < 1 || in.IntervalDays > 365 {
-		return invalid("interval_days", "between 1 and 365 days")
+		return in, invalid("interval_days", "between 1 and 365 days")
 	}
-	return s.db.Write(ctx, func(tx *gorm.DB) error {
-		m, err := s.mailboxTx(tx, sc, a)
-		if err != nil {
-			return err
-		}
-		if sc.Role == RoleUser && !m.MayResponder {
-			return fmt.Errorf("this mailbox may not set its own responder: %w", ErrForbidden)
-		}
-		r := Responder{MailboxID: m.ID, Enabled: in.Enabled, Subject: in.Subject, Body: in.Body,
-			StartsAt: utcPtr(in.StartsAt), EndsAt: utcPtr(in.EndsAt), IntervalDays: in.IntervalDays, UpdatedAt: s.clock()}
-		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&r).Error; err != nil {
-			return fmt.Errorf("save responder: %w", err)
-		}
-		// A new text answers everyone again.
-		if err := tx.Where("mailbox_id = ?", m.ID).Delete(&responderReply{}).Error; err != nil {
-			return fmt.Errorf("reset responder replies: %w", err)
-		}
-		return s.audit(tx, sc, &m.DomainID, "responder.set", "%s: enabled=%t", a, in.Enabled)
-	})
+	return in, nil
+}
+
+// setResponderTx is SetResponder's change in tx, after checkResponder.
+func (s *Service) setResponderTx(tx *gorm.DB, sc Scope, a address.Address, in ResponderInput) error {
+	m, err := s.mailboxTx(tx, sc, a)
+	if err != nil {
+		return err
+	}
+	if sc.Role == RoleUser && !m.MayResponder {
+		return fmt.Errorf("this mailbox may not set its own responder: %w", ErrForbidden)
+	}
+	r := Responder{MailboxID: m.ID, Enabled: in.Enabled, Subject: in.Subject, Body: in.Body,
+		StartsAt: utcPtr(in.StartsAt), EndsAt: utcPtr(in.EndsAt), IntervalDays: in.IntervalDays, UpdatedAt: s.clock()}
+	if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&r).Error; err != nil {
+		return fmt.Errorf("save responder: %w", err)
+	}
+	// A new text answers everyone again.
+	if err := tx.Where("mailbox_id = ?", m.ID).Delete(&responderReply{}).Error; err != nil {
+		return fmt.Errorf("reset responder replies: %w", err)
+	}
+	return s.audit(tx, sc, &m.DomainID, "responder.set", "%s: enabled=%t", a, in.Enabled)
 }
 
 // DisableResponder turns a mailbox's responder off, keeping its text.

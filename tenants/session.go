@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"gorm.io/gorm"
+
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
@@ -23,7 +25,8 @@ func (s *Service) SessionLogin(ctx context.Context, adminID, mailboxID int64) (*
 			}
 			return nil, fmt.Errorf("look up administrator: %w", err)
 		}
-		return &Login{Admin: &a}, nil
+		l := &Login{Admin: &a}
+		return l, s.sessionTwoFactor(db, l)
 	}
 	var m Mailbox
 	if err := db.Take(&m, mailboxID).Error; err != nil {
@@ -40,5 +43,16 @@ func (s *Service) SessionLogin(ctx context.Context, adminID, mailboxID int64) (*
 	if reason := mailboxRefusal(&m, &d, s.clock()); reason != 0 {
 		return nil, &LoginError{Reason: reason, Name: l.Address.String()}
 	}
-	return l, nil
+	return l, s.sessionTwoFactor(db, l)
+}
+
+// sessionTwoFactor fills the login's two-factor state: a session of an
+// account that must have two factors and has none may only enrol.
+func (s *Service) sessionTwoFactor(db *gorm.DB, l *Login) error {
+	var err error
+	if l.TwoFactor, err = s.twoFactorOn(db, l); err != nil {
+		return err
+	}
+	l.TwoFactorRequired, err = s.twoFactorRequired(db, l)
+	return err
 }

@@ -33,6 +33,8 @@ type SessionWatch struct {
 type watchedSession struct {
 	mailboxID int64
 	version   int64
+	appPassID int64 // the app password it logged in with; 0: none
+	since     time.Time
 	end       func()
 }
 
@@ -53,7 +55,11 @@ func (w *SessionWatch) Watch(l *Login, end func()) (stop func()) {
 	w.mu.Lock()
 	w.next++
 	id := w.next
-	w.open[id] = watchedSession{mailboxID: l.Mailbox.ID, version: l.Mailbox.CredentialsVersion, end: end}
+	ws := watchedSession{mailboxID: l.Mailbox.ID, version: l.Mailbox.CredentialsVersion, since: w.svc.clock(), end: end}
+	if l.AppPassword != nil {
+		ws.appPassID = l.AppPassword.ID
+	}
+	w.open[id] = ws
 	w.mu.Unlock()
 	return func() {
 		w.mu.Lock()
@@ -95,10 +101,14 @@ func (w *SessionWatch) Check(ctx context.Context) error {
 	upTo := w.next
 	seen := map[int64]bool{}
 	ids := make([]int64, 0, len(w.open))
+	var appIDs []int64
 	for _, s := range w.open {
 		if !seen[s.mailboxID] {
 			seen[s.mailboxID] = true
 			ids = append(ids, s.mailboxID)
+		}
+		if s.appPassID != 0 {
+			appIDs = append(appIDs, s.appPassID)
 		}
 	}
 	w.mu.Unlock()
@@ -109,13 +119,19 @@ func (w *SessionWatch) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	apps, err := w.svc.appPasswordsHolding(ctx, appIDs)
+	if err != nil {
+		return err
+	}
 	var ends []func()
 	w.mu.Lock()
 	for id, s := range w.open {
 		if id > upTo {
 			continue
 		}
-		if v, ok := valid[s.mailboxID]; !ok || v != s.version {
+		v, ok := valid[s.mailboxID]
+		ended := ok && v.endedAt != nil && !s.since.After(*v.endedAt)
+		if !ok || v.version != s.version || ended || (s.appPassID != 0 && !apps[s.appPassID]) {
 			delete(w.open, id)
 			ends = append(ends, s.end)
 		}
@@ -130,14 +146,21 @@ func (w *SessionWatch) Check(ctx context.Context) error {
 // sessionCheckChunk bounds the ids of one query.
 const sessionCheckChunk = 500
 
+// holding is a mailbox whose login holds: its credentials version and
+// when its user last ended their protocol sessions.
+type holding struct {
+	version int64
+	endedAt *time.Time
+}
+
 // loginsHolding returns, of the mailboxes ids, those that may still log in
 // (exist, are active in an active domain, have not expired: the rule
 // ResolveLogin and SessionLogin apply, mailboxRefusal), each with its
 // current credentials version. A system-scope entry point.
-func (s *Service) loginsHolding(ctx context.Context, ids []int64) (map[int64]int64, error) {
+func (s *Service) loginsHolding(ctx context.Context, ids []int64) (map[int64]holding, error) {
 	db := s.db.Read(ctx)
 	now := s.clock()
-	out := make(map[int64]int64, len(ids))
+	out := make(map[int64]holding, len(ids))
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), sessionCheckChunk)]
 		ids = ids[len(chunk):]
@@ -162,8 +185,27 @@ func (s *Service) loginsHolding(ctx context.Context, ids []int64) (map[int64]int
 		for i := range ms {
 			m := &ms[i]
 			if d := byID[m.DomainID]; d != nil && mailboxRefusal(m, d, now) == 0 {
-				out[m.ID] = m.CredentialsVersion
+				out[m.ID] = holding{version: m.CredentialsVersion, endedAt: m.SessionsEndedAt}
 			}
+		}
+	}
+	return out, nil
+}
+
+// appPasswordsHolding returns which of the app passwords ids still exist
+// (a revoked one is deleted).
+func (s *Service) appPasswordsHolding(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(ids))
+	db := s.db.Read(ctx)
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), sessionCheckChunk)]
+		ids = ids[len(chunk):]
+		var found []int64
+		if err := db.Model(&AppPassword{}).Where("id IN ?", chunk).Pluck("id", &found).Error; err != nil {
+			return nil, fmt.Errorf("check sessions' app passwords: %w", err)
+		}
+		for _, id := range found {
+			out[id] = true
 		}
 	}
 	return out, nil

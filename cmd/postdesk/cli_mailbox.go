@@ -137,8 +137,10 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	mayForward := newOptBool(fs, "may-forward", "may set their own forwards")
 	inDirectory := newOptBool(fs, "directory", "shown in the domain's directory (webmail, CardDAV, LDAP)")
 	mayEditGAB := newOptBool(fs, "may-edit-gab", "may edit the domain's global address book")
+	signIn := newOptBool(fs, "sign-in", "may log in (off: a leaver's mailbox, which still takes mail)")
 	expires := fs.String("expires", "", "expiry date, RFC 3339 ('never' clears it)")
 	inactive := fs.Int64("expire-inactive-days", -1, "expire after N days without login (0: never)")
+	afterDays := fs.Int64("expire-after-days", -1, "expire N days after the mailbox was made (0: never)")
 	quotaFlag := fs.String("quota", "", "quota, e.g. 1G (0: the domain's default)")
 	name := fs.String("name", "", "full name")
 	pos, err := parseInterspersed(fs, args)
@@ -146,7 +148,7 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 		return errUsage
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: postdesk mailbox set ADDRESS [--active=false] [--postmaster] [--may-send=false] [--webmail=false] [--store-mail=false] [--directory=false] [--may-edit-gab] [--expires DATE] [--expire-inactive-days N] [--quota Q]")
+		return fmt.Errorf("usage: postdesk mailbox set ADDRESS [--active=false] [--postmaster] [--may-send=false] [--webmail=false] [--store-mail=false] [--directory=false] [--may-edit-gab] [--sign-in=false] [--expires DATE] [--expire-after-days N] [--expire-inactive-days N] [--quota Q]")
 	}
 	addr, err := address.ParseAddress(pos[0])
 	if err != nil {
@@ -158,6 +160,10 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 		Active: active.ptr(), Postmaster: postmaster.ptr(), MaySend: maySend.ptr(), Webmail: webmail.ptr(),
 		StoreMail: storeMail.ptr(), MayResponder: mayResponder.ptr(), MayForward: mayForward.ptr(),
 		InDirectory: inDirectory.ptr(), MayEditGAB: mayEditGAB.ptr(),
+	}
+	if p := signIn.ptr(); p != nil {
+		off := !*p
+		u.SignInOff = &off
 	}
 	if set["expires"] {
 		if strings.EqualFold(*expires, "never") || *expires == "" {
@@ -172,6 +178,9 @@ func runMailboxSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string)
 	}
 	if set["expire-inactive-days"] {
 		u.ExpireInactiveDays = inactive
+	}
+	if set["expire-after-days"] {
+		u.ExpireAfterDays = afterDays
 	}
 	if set["quota"] {
 		q, err := tenants.ParseSize(*quotaFlag)

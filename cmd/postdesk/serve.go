@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
+	"github.com/postdesk/postdesk/mailsvc/retention"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
 	"github.com/postdesk/postdesk/panel"
 )
@@ -106,6 +107,13 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 	}
 	mail.start(ctx)
 	defer mail.stop()
+	// Message expiry: one process of those sharing the database runs it
+	// at a time (its lease); it stops before the database closes.
+	expiry := &retention.Job{Tenants: a.tenants, Store: mail.store, Log: log.With("job", "message expiry")}
+	jobCtx, stopJob := context.WithCancel(ctx)
+	jobDone := make(chan struct{})
+	go func() { defer close(jobDone); expiry.Run(jobCtx) }()
+	defer func() { stopJob(); <-jobDone }()
 	return serveAll(ctx, a, listeners)
 }
 

@@ -70,7 +70,7 @@ func (s *Session) Close() error {
 func (s *Session) Login(username, password string) error {
 	defer connlimit.Busy(s.cs.imap.NetConn())()
 	// A mailbox login: an administrator's bare name is nobody here.
-	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, tenants.MailboxLogin, username, password, s.cs.remote)
+	l, err := s.srv.cfg.Tenants.ResolveLogin(s.ctx, tenants.IMAPLogin, username, password, s.cs.remote)
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):

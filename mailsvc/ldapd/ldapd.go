@@ -283,7 +283,7 @@ func (c *conns) bind(w *gldap.ResponseWriter, r *gldap.Request) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := c.srv.cfg.Tenants.ResolveLogin(ctx, tenants.MailboxLogin, m.UserName, string(m.Password), remote(r))
+	l, err := c.srv.cfg.Tenants.ResolveLogin(ctx, tenants.LDAPLogin, m.UserName, string(m.Password), remote(r))
 	if err != nil {
 		var le *tenants.LoginError
 		if errors.As(err, &le) {

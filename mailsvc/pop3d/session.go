@@ -324,7 +324,7 @@ func (ss *session) auth(arg string) error {
 func (ss *session) login(user, pass string) {
 	defer connlimit.Busy(ss.raw)()
 	// A mailbox login: an administrator's bare name is nobody here.
-	l, err := ss.srv.cfg.Tenants.ResolveLogin(ss.ctx, tenants.MailboxLogin, user, pass, ss.raw.RemoteAddr().String())
+	l, err := ss.srv.cfg.Tenants.ResolveLogin(ss.ctx, tenants.POP3Login, user, pass, ss.raw.RemoteAddr().String())
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le):

@@ -84,7 +84,7 @@ func (ss *session) watchLogin(l *tenants.Login) {
 func (ss *session) authenticate(name, password string) error {
 	defer ss.command(ss.s.cfg.CommandTimeout)()
 	defer connlimit.Busy(ss.conn.Conn())()
-	login, err := ss.s.tenants.ResolveLogin(ss.ctx, tenants.MailboxLogin, name, password, ss.remote)
+	login, err := ss.s.tenants.ResolveLogin(ss.ctx, tenants.SMTPLogin, name, password, ss.remote)
 	var le *tenants.LoginError
 	switch {
 	case errors.As(err, &le) && le.Reason == tenants.Locked:

@@ -23,6 +23,8 @@ type mailboxPatchBody struct {
 	MayEditGAB         *bool     `json:"may_edit_gab"`
 	ExpiresAt          optString `json:"expires_at"`
 	ExpireInactiveDays *int64    `json:"expire_inactive_days"`
+	ExpireAfterDays    *int64    `json:"expire_after_days"`
+	SignInOff          *bool     `json:"sign_in_off"`
 }
 
 // mailboxUpdate: PATCH /domains/{domain}/mailboxes/{local_part} — only
@@ -39,7 +41,7 @@ func (h handlers) mailboxUpdate(c echo.Context) error {
 	u := tenants.MailboxUpdate{
 		FullName: b.FullName, Password: b.Password, QuotaBytes: b.QuotaBytes, Active: b.Active, StoreMail: b.StoreMail,
 		MaySend: b.MaySend, MayResponder: b.MayResponder, MayForward: b.MayForward, Webmail: b.Webmail,
-		Postmaster: b.Postmaster, InDirectory: b.InDirectory, MayEditGAB: b.MayEditGAB, ExpireInactiveDays: b.ExpireInactiveDays,
+		Postmaster: b.Postmaster, InDirectory: b.InDirectory, MayEditGAB: b.MayEditGAB, ExpireInactiveDays: b.ExpireInactiveDays, ExpireAfterDays: b.ExpireAfterDays, SignInOff: b.SignInOff,
 	}
 	if b.ExpiresAt.Set {
 		t, err := parseTime("expires_at", b.ExpiresAt.Value)

@@ -49,6 +49,8 @@ type MailboxJSON struct {
 	MayEditGAB         bool       `json:"may_edit_gab"`
 	ExpiresAt          *time.Time `json:"expires_at"`
 	ExpireInactiveDays int64      `json:"expire_inactive_days"`
+	ExpireAfterDays    int64      `json:"expire_after_days"`
+	SignInOff          bool       `json:"sign_in_off"`
 	LastLoginAt        *time.Time `json:"last_login_at"`
 	CreatedAt          time.Time  `json:"created_at"`
 	Aliases            []string   `json:"aliases,omitempty"`
@@ -59,7 +61,7 @@ func mailboxJSON(m *tenants.Mailbox, domain string) MailboxJSON {
 		Address: m.LocalPart + "@" + domain, LocalPart: m.LocalPart, Domain: domain, FullName: m.FullName,
 		QuotaBytes: m.QuotaBytes, Active: m.Active, StoreMail: m.StoreMail, MaySend: m.MaySend, MayResponder: m.MayResponder,
 		MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster, InDirectory: m.InDirectory, MayEditGAB: m.MayEditGAB, ExpiresAt: utc(m.ExpiresAt),
-		ExpireInactiveDays: m.ExpireInactiveDays, LastLoginAt: utc(m.LastLoginAt), CreatedAt: m.CreatedAt.UTC(),
+		ExpireInactiveDays: m.ExpireInactiveDays, ExpireAfterDays: m.ExpireAfterDays, SignInOff: m.SignInOff, LastLoginAt: utc(m.LastLoginAt), CreatedAt: m.CreatedAt.UTC(),
 	}
 }
 

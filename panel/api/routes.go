@@ -56,6 +56,9 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.GET("/domains/:domain/contacts", h.contactList)
 	a.POST("/domains/:domain/contacts", h.contactPut)
 	a.DELETE("/domains/:domain/contacts/:uid", h.contactDelete)
+	a.GET("/domains/:domain/mailboxes/:local/app-passwords", h.appPasswordList)
+	a.POST("/domains/:domain/mailboxes/:local/app-passwords", h.appPasswordCreate)
+	a.DELETE("/domains/:domain/mailboxes/:local/app-passwords/:name", h.appPasswordDelete)
 	if env.Queue != nil {
 		a.GET("/routes", h.routeList)
 		a.PUT("/routes/:domain", h.routePut)

@@ -94,7 +94,7 @@ func (s *server) serve(c echo.Context) error {
 	if !ok {
 		return challenge(w, "")
 	}
-	l, err := s.tenants.ResolveLogin(r.Context(), tenants.MailboxLogin, name, pw, request.ClientOf(c).Addr)
+	l, err := s.tenants.ResolveLogin(r.Context(), tenants.CardDAVLogin, name, pw, request.ClientOf(c).Addr)
 	if err != nil {
 		var le *tenants.LoginError
 		if errors.As(err, &le) {

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
@@ -120,7 +121,14 @@ type Fx struct {
 // NewFx builds the panel; deps add dependencies to its panel.Deps.
 func NewFx(t *testing.T, db *database.DB, deps ...func(*panel.Deps)) *Fx {
 	t.Helper()
-	s := tenantstest.SealedService(t, db, nil)
+	return NewFxAt(t, db, nil, deps...)
+}
+
+// NewFxAt is NewFx with tenants on a clock the test controls (nil: the
+// real one), for codes that depend on the time (TOTP).
+func NewFxAt(t *testing.T, db *database.DB, now func() time.Time, deps ...func(*panel.Deps)) *Fx {
+	t.Helper()
+	s := tenantstest.SealedService(t, db, now)
 	d := panel.Deps{Tenants: s, Health: db.Ping}
 	for _, f := range deps {
 		f(&d)
@@ -420,7 +428,7 @@ func APIOperations(t *testing.T, f *Fx) (documented, routes map[string]bool) {
 	documented = map[string]bool{}
 	for p, ops := range doc.Paths {
 		for m := range ops {
-			path := "/api/v1" + strings.NewReplacer("{domain}", ":domain", "{local_part}", ":local", "{list}", ":list", "{member}", ":member", "{uid}", ":uid").Replace(p)
+			path := "/api/v1" + strings.NewReplacer("{domain}", ":domain", "{local_part}", ":local", "{list}", ":list", "{member}", ":member", "{uid}", ":uid", "{name}", ":name").Replace(p)
 			documented[strings.ToUpper(m)+" "+path] = true
 		}
 	}

@@ -17,7 +17,8 @@ func settingsForm(c echo.Context, showPostmaster bool) (vpm.MailboxForm, tenants
 	f := vpm.MailboxForm{
 		FullName: c.FormValue("full_name"), Quota: strings.TrimSpace(c.FormValue("quota")),
 		Expires: strings.TrimSpace(c.FormValue("expires")), ExpireInactiveDays: strings.TrimSpace(c.FormValue("expire_inactive_days")),
-		Active: c.FormValue("active") == "on", MaySend: c.FormValue("may_send") == "on",
+		ExpireAfterDays: strings.TrimSpace(c.FormValue("expire_after_days")),
+		Active:          c.FormValue("active") == "on", MaySend: c.FormValue("may_send") == "on",
 		MayResponder: c.FormValue("may_responder") == "on", MayForward: c.FormValue("may_forward") == "on",
 		Webmail: c.FormValue("webmail") == "on", Postmaster: c.FormValue("postmaster") == "on", ShowPostmaster: showPostmaster,
 	}
@@ -51,6 +52,15 @@ func settingsForm(c echo.Context, showPostmaster bool) (vpm.MailboxForm, tenants
 	} else {
 		u.ExpireInactiveDays = &n
 	}
+	after := f.ExpireAfterDays
+	if after == "" {
+		after = "0"
+	}
+	if n, err := strconv.ParseInt(after, 10, 64); err != nil {
+		errs["expire_after_days"] = "give a number of days"
+	} else {
+		u.ExpireAfterDays = &n
+	}
 	if len(errs) == 0 {
 		errs = nil
 	}
@@ -70,6 +80,9 @@ func settingsOf(u tenants.MailboxUpdate) tenants.MailboxSettings {
 	if u.ExpireInactiveDays != nil {
 		st.ExpireInactiveDays = *u.ExpireInactiveDays
 	}
+	if u.ExpireAfterDays != nil {
+		st.ExpireAfterDays = *u.ExpireAfterDays
+	}
 	if u.Postmaster != nil {
 		st.Postmaster = *u.Postmaster
 	}
@@ -82,6 +95,7 @@ func formOf(m *tenants.Mailbox, showPostmaster bool) vpm.MailboxForm {
 		FullName: m.FullName, Active: m.Active, MaySend: m.MaySend, MayResponder: m.MayResponder,
 		MayForward: m.MayForward, Webmail: m.Webmail, Postmaster: m.Postmaster, ShowPostmaster: showPostmaster,
 		Expires: viewmodel.Date(m.ExpiresAt), ExpireInactiveDays: strconv.FormatInt(m.ExpireInactiveDays, 10),
+		ExpireAfterDays: strconv.FormatInt(m.ExpireAfterDays, 10),
 	}
 	if m.QuotaBytes > 0 {
 		f.Quota = tenants.FormatSize(m.QuotaBytes)

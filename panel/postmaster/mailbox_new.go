@@ -20,7 +20,7 @@ func (h handlers) mailboxNew(c echo.Context) error {
 	f := vpm.MailboxForm{
 		New: true, Action: domainHref(name) + "/mailboxes", Active: st.Active, MaySend: st.MaySend,
 		MayResponder: st.MayResponder, MayForward: st.MayForward, Webmail: st.Webmail,
-		ShowPostmaster: request.IdentityOf(c).IsAdmin(), ExpireInactiveDays: "0",
+		ShowPostmaster: request.IdentityOf(c).IsAdmin(), ExpireInactiveDays: "0", ExpireAfterDays: "0",
 	}
 	return request.Render(c, http.StatusOK, vpm.MailboxNew(vpm.MailboxNewPage{Page: h.Page(c, "Add mailbox"), Domain: d.Name, BackHref: domainHref(name), Form: f}))
 }

@@ -52,6 +52,8 @@ func (h handlers) mailboxPage(c echo.Context, a address.Address, m *tenants.Mail
 		status = "disabled"
 	case m.Expired(now):
 		status = "expired"
+	case m.SignInOff:
+		status = "sign-in off"
 	}
 	settings := formOf(m, id.IsAdmin())
 	settings.Action = base
@@ -64,6 +66,7 @@ func (h handlers) mailboxPage(c echo.Context, a address.Address, m *tenants.Mail
 		Forwards:     request.ForwardsView(fwd, store, base+"/forwards", id.CSRF),
 		Responder:    request.ResponderView(r, now, base+"/responder", id.CSRF),
 		DeleteAction: base + "/delete",
+		Leaver:       vpm.LeaverForm{Action: base + "/leaver", CSRFToken: id.CSRF, SignInOff: m.SignInOff, StoreMail: true},
 	}
 	for _, al := range aliases {
 		local, _, _ := cut(al.Address)

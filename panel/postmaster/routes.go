@@ -39,6 +39,7 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/mailboxes/:local/aliases/:alias/delete", h.aliasRemove)
 	g.POST("/mailboxes/:local/forwards", h.forwardsSet)
 	g.POST("/mailboxes/:local/responder", h.responderSet)
+	g.POST("/mailboxes/:local/leaver", h.leaver)
 	g.GET("/aliases", h.aliasList)
 	g.POST("/aliases", h.aliasCreate)
 	g.POST("/aliases/:alias/delete", h.aliasRemove)
@@ -66,6 +67,8 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.GET("/contacts.vcf", h.gabExport)
 	g.GET("/contacts.csv", h.gabExport)
 	g.POST("/contacts/switches", h.contactSwitches)
+	g.GET("/rules", h.rulesShow)
+	g.POST("/rules", h.rulesSet)
 	if env.Queue != nil {
 		g.GET("/queue", h.queueList)
 		g.GET("/queue/failures", h.queueFailures)

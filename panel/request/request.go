@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -87,6 +88,21 @@ type Sessions interface {
 	// of the user's own password has ended every session of theirs, the
 	// browser that made it stays signed in.
 	RenewSession(c echo.Context, l *tenants.Login) error
+	// OwnSessions lists the signed-in mailbox's panel and webmail
+	// sessions.
+	OwnSessions(c echo.Context) ([]SessionInfo, error)
+	// EndOwnSession ends one of them, by its Ref; ErrNotFound when the
+	// mailbox has none of that Ref.
+	EndOwnSession(c echo.Context, ref string) error
+}
+
+// SessionInfo is one panel session of the signed-in account.
+type SessionInfo struct {
+	Ref        string // names the session without opening it
+	RemoteAddr string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	Current    bool // this browser's
 }
 
 // ImportUpload is a CSV import file waiting for its confirmation.
@@ -174,6 +190,7 @@ func (e *Env) Page(c echo.Context, title string) views.Page {
 				markCurrent(p.DomainNav, path)
 			}
 		}
+		add("Two-factor sign-in", "/two-factor")
 	case id.IsPostmaster():
 		if e.Webmail && id.Login.Mailbox.Webmail {
 			add("Mail", "/webmail")
@@ -199,7 +216,7 @@ func (e *Env) domainTabs(d string) []views.NavLink {
 	if e.Queue != nil {
 		tabs = append(tabs, views.NavLink{Label: "Queue", Href: base + "/queue"})
 	}
-	return append(tabs, views.NavLink{Label: "Audit log", Href: base + "/audit"})
+	return append(tabs, views.NavLink{Label: "Rules", Href: base + "/rules"}, views.NavLink{Label: "Audit log", Href: base + "/audit"})
 }
 
 // markCurrent marks the link whose path is the longest prefix of the

@@ -19,4 +19,11 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/password", h.password)
 	g.POST("/responder", h.responder)
 	g.POST("/forwards", h.forwards)
+	g.POST("/app-passwords", h.appPasswordCreate)
+	g.POST("/app-passwords/revoke", h.appPasswordRevoke)
+	g.POST("/retention", h.retention)
+	g.GET("/sessions", h.sessions)
+	g.POST("/sessions/end", h.sessionEnd)
+	g.POST("/sessions/end-mail", h.sessionsEndMail)
+
 }
