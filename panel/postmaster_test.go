@@ -112,8 +112,8 @@ func TestPostmasterPages(t *testing.T) {
 		// The page has one store-mail switch, with the forwards; "Active"
 		// is no permission. Saving the settings leaves store mail alone.
 		d = c.Get("/d/a.test/mailboxes/dave", http.StatusOK)
-		if n := d.Find(`input[name=store_mail]`).Length(); n != 1 || d.Find(`[data-testid=forwards-form] input[name=store_mail]`).Length() != 1 {
-			t.Errorf("%d store-mail switches on the mailbox page", n)
+		if n := d.Find(`[data-testid=mailbox-form] input[name=store_mail]`).Length(); n != 0 || d.Find(`[data-testid=forwards-form] input[name=store_mail]`).Length() != 1 {
+			t.Errorf("%d store-mail switches in the settings form, want it with the forwards only", n)
 		}
 		if d.Find(`fieldset input[name=active]`).Length() != 0 {
 			t.Error("Active sits under Permissions")
