@@ -11,7 +11,7 @@ import (
 
 // TestAPIDKIM: a domain key makes, lists and rotates its domain's DKIM keys
 // (the records to publish, never a private key) and sets the forwarders it
-// trusts, and reaches no other domain's.
+// trusts and its MTA-STS mode, and reaches no other domain's.
 func TestAPIDKIM(t *testing.T) {
 	tenantstest.ForEachEngine(t, func(t *testing.T, db *database.DB) {
 		f := paneltest.NewFx(t, db)
@@ -37,6 +37,12 @@ func TestAPIDKIM(t *testing.T) {
 			{"PUT", "/api/v1/domains/a.test/dmarc/forwarders", f.BKey, 404, `"error"`, `{"networks":["192.0.2.1"]}`},
 			{"PUT", "/api/v1/domains/a.test/dmarc/forwarders", f.AKey, 200, `{"networks":["192.0.2.1/32"]}`, `{"networks":["192.0.2.1"]}`},
 			{"GET", "/api/v1/domains/a.test/dmarc/forwarders", f.BKey, 404, `"error"`, ""},
+			{"GET", "/api/v1/domains/a.test/mta-sts", f.AKey, 200, `{"mode":"none"}`, ""},
+			{"PUT", "/api/v1/domains/a.test/mta-sts", f.AKey, 422, `"field":"mode"`, `{"mode":"strict"}`},
+			{"PUT", "/api/v1/domains/a.test/mta-sts", f.BKey, 404, `"error"`, `{"mode":"enforce"}`},
+			{"PUT", "/api/v1/domains/a.test/mta-sts", f.AKey, 200, `{"mode":"testing"}`, `{"mode":"testing"}`},
+			{"PUT", "/api/v1/domains/b.test/mta-sts", f.AdmKey, 200, `{"mode":"enforce"}`, `{"mode":"enforce"}`},
+			{"GET", "/api/v1/domains/a.test/mta-sts", f.BKey, 404, `"error"`, ""},
 		} {
 			rec := c.API(s.method, s.path, s.key, s.body)
 			body := rec.Body.String()

@@ -21,6 +21,7 @@ import (
 	"github.com/postdesk/postdesk/panel/postmaster"
 	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/panel/settings"
+	"github.com/postdesk/postdesk/panel/stspolicy"
 	"github.com/postdesk/postdesk/panel/twofactor"
 	"github.com/postdesk/postdesk/panel/webmail"
 	"github.com/postdesk/postdesk/static"
@@ -152,6 +153,9 @@ func (s *Server) routes(e *echo.Echo) {
 	if s.deps.ClientSetup != nil {
 		clientsetup.Routes(e, s.deps.Tenants, *s.deps.ClientSetup, s.log)
 	}
+	// Hosted domains' MTA-STS policies, asked for by other mail servers
+	// at mta-sts.DOMAIN.
+	stspolicy.Routes(e, s.deps.Tenants, s.deps.MailHost)
 	// Mailing lists' one-click unsubscribe (RFC 8058) and confirmation
 	// links: a signed or one-time token authenticates them.
 	lists.Routes(e, s.deps.Tenants, s.deps.ListModeration, s.env, s.log)

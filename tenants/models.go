@@ -28,8 +28,11 @@ type Domain struct {
 	UsersSetRetention   bool
 	AliasOfID           *int64
 	PostmasterMailboxID *int64
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// MTASTSMode is the mode of the domain's own MTA-STS policy:
+	// MTASTSNone, MTASTSTesting or MTASTSEnforce (tenants/mtasts.go).
+	MTASTSMode string `gorm:"column:mta_sts_mode;default:none"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // IsAlias reports whether the domain is an alias of another.

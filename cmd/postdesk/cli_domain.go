@@ -111,12 +111,13 @@ func runDomainSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string) 
 	active := newOptBool(fs, "active", "true or false")
 	postmaster := fs.String("postmaster", "", "the mailbox postmaster@ and abuse@ reach ('-': none)")
 	desc := fs.String("description", "", "description")
+	mtasts := fs.String("mta-sts", "", "the mode of the domain's own MTA-STS policy: none, testing or enforce")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return errUsage
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: postdesk domain set NAME [--max-mailboxes N] [--max-aliases N] [--default-quota 1G] [--max-mailbox-quota 5G] [--storage-total 100G] [--alias-of OTHER] [--active=false] [--postmaster ADDRESS]")
+		return fmt.Errorf("usage: postdesk domain set NAME [--max-mailboxes N] [--max-aliases N] [--default-quota 1G] [--max-mailbox-quota 5G] [--storage-total 100G] [--alias-of OTHER] [--active=false] [--postmaster ADDRESS] [--mta-sts none|testing|enforce]")
 	}
 	name, err := address.ParseDomain(pos[0])
 	if err != nil {
@@ -176,12 +177,27 @@ func runDomainSet(ctx context.Context, a *app, fs *flag.FlagSet, args []string) 
 	if len(set) == 0 {
 		return fmt.Errorf("domain set: nothing to change")
 	}
+	if set["mta-sts"] {
+		if _, err := tenants.ParseMTASTSMode(*mtasts); err != nil {
+			return err
+		}
+	}
 	if err := a.open(ctx); err != nil {
 		return err
 	}
 	defer a.close()
-	if _, err := a.tenants.UpdateDomain(ctx, cli(), name, u); err != nil {
-		return err
+	// The mode was checked above, so once the other settings are saved
+	// it can only fail as the database does.
+	mode, others := set["mta-sts"], len(set) > 1 || !set["mta-sts"]
+	if others {
+		if _, err := a.tenants.UpdateDomain(ctx, cli(), name, u); err != nil {
+			return err
+		}
+	}
+	if mode {
+		if err := a.tenants.SetMTASTSMode(ctx, cli(), name, *mtasts); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(a.stdout, "domain %s updated\n", name)
 	return nil

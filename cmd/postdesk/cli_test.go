@@ -110,6 +110,10 @@ func TestCLI(t *testing.T) {
 				t.Fatalf("domain list after quota limits:\n%s", out)
 			}
 			e.ok("domain", "set", "example.test", "--max-mailbox-quota", "0", "--storage-total", "0")
+			e.fails("give none, testing or enforce", "domain", "set", "example.test", "--mta-sts", "strict")
+			e.fails("not found", "domain", "set", "nowhere.test", "--mta-sts", "enforce")
+			e.ok("domain", "set", "example.test", "--mta-sts", "enforce")
+			e.ok("domain", "set", "example.test", "--mta-sts", "testing", "--description", "Example")
 
 			e.ok("mailbox", "set", "ann@example.test", "--active=false", "--may-send=false", "--webmail=false", "--expires", "2026-12-24", "--expire-inactive-days", "90", "--postmaster")
 			out = e.ok("mailbox", "list", "example.test", "--search", "ann")

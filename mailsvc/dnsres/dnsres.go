@@ -190,6 +190,16 @@ func (r *Resolver) LookupMX(ctx context.Context, name string) ([]string, error) 
 	return out, nil
 }
 
+// LookupCNAME returns the target of a name's CNAME record, lower case,
+// without the trailing dot.
+func (r *Resolver) LookupCNAME(ctx context.Context, name string) (string, error) {
+	rrs, err := r.lookup(ctx, name, dns.TypeCNAME)
+	if err != nil {
+		return "", err
+	}
+	return strings.ToLower(strings.TrimSuffix(rrs[0].(*dns.CNAME).Target, ".")), nil
+}
+
 // ParseServer turns "IP" or "IP:port" (--dns-server, the Delivery Options'
 // DNS server) into "IP:port"; "" stays.
 func ParseServer(s string) (string, error) {

@@ -21,9 +21,15 @@ func DNSCheck(ctx context.Context, res *dnsres.Resolver, recs []tenants.DNSRecor
 		st := tenants.DNSStatus{DNSRecord: r}
 		name := strings.TrimSuffix(r.Name, ".")
 		var err error
-		if r.Type == "MX" {
+		switch r.Type {
+		case "MX":
 			st.Published, err = res.LookupMX(ctx, name)
-		} else {
+		case "CNAME":
+			var target string
+			if target, err = res.LookupCNAME(ctx, name); err == nil {
+				st.Published = []string{target}
+			}
+		default:
 			st.Published, err = res.LookupTXT(ctx, name)
 		}
 		switch {
@@ -99,8 +105,51 @@ func judge(r tenants.DNSRecord, published []string) (string, string) {
 			return "wrong", "the DMARC policy does not parse: " + err.Error()
 		}
 		return "ok", ""
+	case tenants.DNSMTASTS:
+		return judgeOne(published, "v=STSv1", "MTA-STS record", func(t string) string {
+			if squeeze(t) != squeeze(r.Value) {
+				return "the id is not the current policy's: senders keep the policy they have; publish this one"
+			}
+			return ""
+		})
+	case tenants.DNSMTASTSHost:
+		if len(published) == 0 {
+			return "missing", "no CNAME: senders can't fetch the policy here (an A record works too if it is this server)"
+		}
+		if want := strings.TrimSuffix(r.Value, "."); !strings.EqualFold(published[0], want) {
+			return "wrong", "the name points to " + published[0] + ", not " + want
+		}
+		return "ok", ""
+	case tenants.DNSTLSRPT:
+		return judgeOne(published, "v=TLSRPTv1", "TLS-RPT record", func(t string) string {
+			if !strings.Contains(t, "rua=") {
+				return "the record names no rua address"
+			}
+			return ""
+		})
 	}
 	return "unknown", ""
+}
+
+// judgeOne judges a TXT record of which there must be one starting with
+// prefix; problem says what is wrong with it, "" nothing.
+func judgeOne(published []string, prefix, what string, problem func(string) string) (string, string) {
+	var recs []string
+	for _, t := range published {
+		if strings.HasPrefix(t, prefix) {
+			recs = append(recs, t)
+		}
+	}
+	switch {
+	case len(recs) == 0:
+		return "missing", "no " + what
+	case len(recs) > 1:
+		return "wrong", "more than one " + what + ": senders ignore them all"
+	}
+	if p := problem(recs[0]); p != "" {
+		return "wrong", p
+	}
+	return "ok", ""
 }
 
 // CheckDNS is DNSCheck through the Checker's resolver, for the panel's DNS

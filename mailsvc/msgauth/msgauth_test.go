@@ -346,3 +346,54 @@ func TestDNSCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSCheckMTASTS: with the domain's MTA-STS mode set, its DNS page asks
+// for the _mta-sts record of the current policy, the mta-sts host and the
+// TLS-RPT record; an old id is wrong, and with mode none only TLS-RPT is
+// asked for.
+func TestDNSCheckMTASTS(t *testing.T) {
+	s, _ := dkimKeys(t)
+	d := mailtest.StartDNS(t)
+	ctx := context.Background()
+	sys := tenants.SystemScope("test")
+	check := func() map[string]tenants.DNSStatus {
+		recs, err := s.ExpectedDNS(ctx, sys, address.Domain("a.test"), "mx.postdesk.test")
+		tcheck(t, err, "expected records")
+		got := map[string]tenants.DNSStatus{}
+		for _, st := range msgauth.DNSCheck(ctx, resolver(d), recs) {
+			got[st.Kind] = st
+		}
+		return got
+	}
+	d.TXT("_smtp._tls.a.test", "v=TLSRPTv1; rua=mailto:postmaster@a.test")
+	got := check()
+	if _, ok := got[tenants.DNSMTASTS]; ok {
+		t.Errorf("MTA-STS record asked for with mode none")
+	}
+	if got[tenants.DNSTLSRPT].Status != "ok" {
+		t.Errorf("TLS-RPT: %+v", got[tenants.DNSTLSRPT])
+	}
+	tcheck(t, s.SetMTASTSMode(ctx, sys, address.Domain("a.test"), "enforce"), "set mode")
+	d.TXT("_mta-sts.a.test", "v=STSv1; id=old")
+	d.Add("mta-sts.a.test. 300 IN CNAME mx.postdesk.test.")
+	got = check()
+	if st := got[tenants.DNSMTASTS]; st.Status != "wrong" || !strings.Contains(st.Problem, "not the current policy's") ||
+		!strings.HasPrefix(st.Zone(), `_mta-sts.a.test. IN TXT "v=STSv1; id=`) {
+		t.Errorf("old id: %+v %s", st, st.Zone())
+	}
+	if st := got[tenants.DNSMTASTSHost]; st.Status != "ok" || st.Zone() != "mta-sts.a.test. IN CNAME mx.postdesk.test." {
+		t.Errorf("mta-sts host: %+v %s", st, st.Zone())
+	}
+	want := got[tenants.DNSMTASTS].Value
+	d2 := mailtest.StartDNS(t)
+	d2.TXT("_mta-sts.a.test", want)
+	d = d2
+	if st := check()[tenants.DNSMTASTS]; st.Status != "ok" {
+		t.Errorf("current id: %+v", st)
+	}
+	// A new mode is a new policy, with a new id.
+	tcheck(t, s.SetMTASTSMode(ctx, sys, address.Domain("a.test"), "testing"), "set mode")
+	if st := check()[tenants.DNSMTASTS]; st.Status != "wrong" || st.Value == want {
+		t.Errorf("after the mode changed: %+v", st)
+	}
+}

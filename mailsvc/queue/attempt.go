@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postdesk/postdesk/mailsvc/mtasts"
 	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 )
@@ -257,11 +258,24 @@ type dest struct {
 	delay       time.Duration
 	// resolver finds MX hosts' addresses.
 	resolver *resolver
+	// sts is the MTA-STS policy (mode enforce or testing) of domain,
+	// the recipients' domain (RFC 8461); nil: none.
+	sts    *mtasts.Policy
+	domain string
 }
 
 func (d *dest) key() string {
-	return d.kind + ":" + strings.Join(d.hosts, ",") + ":" + strconv.Itoa(d.port) + ":" + d.username
+	k := d.kind + ":" + strings.Join(d.hosts, ",") + ":" + strconv.Itoa(d.port) + ":" + d.username
+	if d.sts != nil {
+		// A domain with a policy goes alone, even when it shares its MX
+		// hosts with others.
+		k += ":sts:" + d.domain
+	}
+	return k
 }
+
+// enforced reports whether d's MTA-STS policy is in force (not testing).
+func (d *dest) enforced() bool { return d.sts != nil && d.sts.Mode == mtasts.ModeEnforce }
 
 // relay reports whether the hosts are a configured relay, not MX hosts.
 func (d *dest) relay() bool { return d.kind != "mx" }
@@ -310,7 +324,11 @@ func (q *Queue) destination(ctx context.Context, st *settings, domain string) (*
 		}
 		return nil, r
 	}
-	return &dest{kind: "mx", hosts: hosts, port: q.opts.RemotePort, implicitMX: implicit, resolver: res}, result{}
+	d := &dest{kind: "mx", hosts: hosts, port: q.opts.RemotePort, implicitMX: implicit, resolver: res, domain: domain}
+	if d.sts, err = q.stsPolicy(ctx, res, domain); err != nil {
+		return nil, deferral("4.3.0", "local error finding the MTA-STS policy of %s", domain).because(err)
+	}
+	return d, result{}
 }
 
 func (q *Queue) resolver(st *settings) *resolver {

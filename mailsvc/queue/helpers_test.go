@@ -392,7 +392,13 @@ func newImplicitTLSMX(t *testing.T, cert tls.Certificate) *mxServer {
 	return serveMX(t, "127.0.0.1", 0, &cert, true)
 }
 
-func serveMX(t *testing.T, ip string, port int, cert *tls.Certificate, implicitTLS bool) *mxServer {
+// newPlainMX is an MX that offers no STARTTLS.
+func newPlainMX(t *testing.T) *mxServer {
+	m := serveMX(t, "127.0.0.1", 0, nil, false, func(s *smtp.Server) { s.TLSConfig = nil })
+	return m
+}
+
+func serveMX(t *testing.T, ip string, port int, cert *tls.Certificate, implicitTLS bool, change ...func(*smtp.Server)) *mxServer {
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
 	tcheck(t, err, "mx listen")
 	m := &mxServer{t: t, addr: l.Addr().String(), port: l.Addr().(*net.TCPAddr).Port, rcptCount: map[string]int{}}
@@ -410,6 +416,9 @@ func serveMX(t *testing.T, ip string, port int, cert *tls.Certificate, implicitT
 	if implicitTLS {
 		sl = tls.NewListener(sl, m.srv.TLSConfig)
 		m.srv.TLSConfig = nil
+	}
+	for _, f := range change {
+		f(m.srv)
 	}
 	go m.srv.Serve(sl)
 	t.Cleanup(func() { m.srv.Close() })

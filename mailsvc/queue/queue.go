@@ -121,9 +121,13 @@ type Options struct {
 	// RemotePort is the port of MX hosts (25); tests point it at their
 	// server.
 	RemotePort int
-	// RootCAs verifies the certificates of relays that get credentials;
+	// RootCAs verifies the certificates of relays that get credentials,
+	// of MTA-STS policy hosts and of MX hosts under an MTA-STS policy;
 	// nil: the system's roots.
 	RootCAs *x509.CertPool
+	// MTASTSPort is the HTTPS port MTA-STS policies are fetched from
+	// (443); tests point it at their server.
+	MTASTSPort int
 	// PollInterval is how often the queue looks for work that another
 	// process added or whose lease ran out (15s).
 	PollInterval time.Duration

@@ -61,6 +61,17 @@ tries:
 		if actx.Err() != nil || addrs >= maxAddrsPerAttempt || sessions >= maxSessionsPerAttempt {
 			break
 		}
+		if d.sts != nil && !d.sts.AllowsMX(host) {
+			// RFC 8461 4.1: an MX host the policy does not name gets
+			// no mail when it is enforced.
+			if d.enforced() {
+				noAddress = false
+				last = deferral("4.7.5", "MX host %s is not named by the MTA-STS policy of %s", host, d.domain)
+				last.host = host
+				continue
+			}
+			q.stsTesting(actx, d, host, "MX host not named by the policy", nil)
+		}
 		ips, err := q.hostIPs(actx, d, host)
 		if err != nil {
 			perm, status := isDNSPermanent(err)
@@ -143,15 +154,36 @@ func (q *Queue) transact(ctx context.Context, d *dest, host string, ip netip.Add
 	// so a relay that gets them must do TLS with a certificate that
 	// verifies; other hosts get opportunistic TLS (RFC 7435), and fall
 	// back to plain text when the TLS handshake fails.
-	c, secure, err := q.connect(ctx, d, host, ip, true)
+	// A domain's MTA-STS policy (RFC 8461 4.2) asks for TLS with a
+	// certificate that verifies for the MX host's name: enforced, nothing
+	// less will do; in testing mode a failure is only reported.
+	var sts stsCheck
+	c, secure, err := q.connect(ctx, d, host, ip, true, &sts)
+	if errors.Is(err, errTLSHandshake) && d.enforced() {
+		r := deferral("4.7.5", "TLS with %s failed, and the MTA-STS policy of %s requires it", host, d.domain).because(err)
+		if sts.err != nil {
+			r = deferral("4.7.5", "the certificate of %s does not verify, as the MTA-STS policy of %s requires", host, d.domain).because(sts.err)
+		}
+		return false, at(r), false
+	}
 	if errors.Is(err, errTLSHandshake) && d.username == "" {
 		q.log.InfoContext(ctx, "queue: TLS handshake failed; trying without TLS", "remote_host", where, "err", err)
-		c, secure, err = q.connect(ctx, d, host, ip, false)
+		c, secure, err = q.connect(ctx, d, host, ip, false, nil)
 	}
 	if err != nil {
 		return false, at(connResult(ctx, host, err)), false
 	}
 	defer c.Close()
+	if d.sts != nil {
+		switch {
+		case !secure && d.enforced():
+			return false, at(deferral("4.7.5", "%s offers no STARTTLS, which the MTA-STS policy of %s requires", host, d.domain)), true
+		case !secure:
+			q.stsTesting(ctx, d, where, "no TLS", nil)
+		case sts.err != nil:
+			q.stsTesting(ctx, d, where, "certificate does not verify", sts.err)
+		}
+	}
 	if d.username != "" {
 		if !secure {
 			return false, at(deferral("4.7.10", "%s offers no TLS; credentials are only sent over TLS", host)), true
@@ -260,7 +292,10 @@ var errTLSHandshake = errors.New("TLS handshake failed")
 // (implicit, or STARTTLS when offered and tryTLS), AUTH left to the
 // caller. secure says TLS is on, with a verified certificate when the
 // destination gets credentials.
-func (q *Queue) connect(ctx context.Context, d *dest, host string, ip netip.Addr, tryTLS bool) (*smtp.Client, bool, error) {
+//
+// With sts not nil, the certificate is checked as d's MTA-STS policy
+// asks and sts says how that went.
+func (q *Queue) connect(ctx context.Context, d *dest, host string, ip netip.Addr, tryTLS bool, sts *stsCheck) (*smtp.Client, bool, error) {
 	dialer := net.Dialer{Timeout: q.opts.DialTimeout}
 	conn, err := dialer.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, uint16(d.port)).String())
 	if err != nil {
@@ -269,7 +304,7 @@ func (q *Queue) connect(ctx context.Context, d *dest, host string, ip netip.Addr
 	// go-smtp's client takes no context: closing the connection when ctx
 	// ends stops it wherever it waits.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	cfg := q.tlsConfig(d, host)
+	cfg := q.tlsConfig(d, host, sts)
 	var nc net.Conn = conn
 	if d.implicitTLS {
 		tc := tls.Client(conn, cfg)
@@ -313,12 +348,17 @@ func (c *ctxConn) Close() error {
 // tlsConfig verifies the certificate of a relay that gets credentials
 // (against Options.RootCAs); for everything else TLS is opportunistic and
 // unauthenticated, as on the public MX network, where certificates rarely
-// match (RFC 7435).
-func (q *Queue) tlsConfig(d *dest, host string) *tls.Config {
+// match (RFC 7435), unless the domain's MTA-STS policy asks for a
+// certificate that verifies (see stsVerify).
+func (q *Queue) tlsConfig(d *dest, host string, sts *stsCheck) *tls.Config {
 	cfg := &tls.Config{ServerName: strings.Trim(host, "[]"), MinVersion: tls.VersionTLS12}
-	if d.username != "" {
+	switch {
+	case d.username != "":
 		cfg.RootCAs = q.opts.RootCAs
-	} else {
+	case d.sts != nil && sts != nil:
+		cfg.InsecureSkipVerify = true
+		cfg.VerifyConnection = q.stsVerify(d, cfg.ServerName, sts)
+	default:
 		cfg.InsecureSkipVerify = true
 	}
 	return cfg

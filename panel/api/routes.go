@@ -53,6 +53,8 @@ func Routes(g *echo.Group, env *request.Env) {
 	a.POST("/domains/:domain/dkim/rotate", h.dkimRotate)
 	a.GET("/domains/:domain/dmarc/forwarders", h.dmarcForwardersGet)
 	a.PUT("/domains/:domain/dmarc/forwarders", h.dmarcForwardersPut)
+	a.GET("/domains/:domain/mta-sts", h.mtastsGet)
+	a.PUT("/domains/:domain/mta-sts", h.mtastsPut)
 	a.GET("/domains/:domain/contacts", h.contactList)
 	a.POST("/domains/:domain/contacts", h.contactPut)
 	a.DELETE("/domains/:domain/contacts/:uid", h.contactDelete)

@@ -26,15 +26,12 @@ func (h handlers) dnsPage(c echo.Context) (*vpm.DNSPage, error) {
 		return nil, err
 	}
 	ctx, sc := c.Request().Context(), request.IdentityOf(c).Scope
-	host := h.MailHost
-	if host == "" {
-		host = "mail." + d.Name
-	}
-	recs, err := h.Tenants.ExpectedDNS(ctx, sc, name, host)
+	recs, err := h.Tenants.ExpectedDNS(ctx, sc, name, h.MailHost)
 	if err != nil {
 		return nil, request.Status(err)
 	}
-	vm := &vpm.DNSPage{Page: h.Page(c, "DNS records of "+d.Name), Domain: d.Name}
+	vm := &vpm.DNSPage{Page: h.Page(c, "DNS records of "+d.Name), Domain: d.Name,
+		MTASTSAction: domainHref(name) + "/mta-sts", MTASTSMode: d.MTASTSMode}
 	statuses := make([]tenants.DNSStatus, len(recs))
 	for i, r := range recs {
 		statuses[i].DNSRecord = r

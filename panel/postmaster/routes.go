@@ -60,6 +60,7 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.GET("/dns", h.dnsShow)
 	g.POST("/dkim", h.dkimAdd)
 	g.POST("/dkim/rotate", h.dkimRotate)
+	g.POST("/mta-sts", h.mtastsSet)
 	g.GET("/contacts", h.contacts)
 	g.POST("/contacts", h.gabAdd)
 	g.POST("/contacts/delete", h.gabDelete)
