@@ -358,6 +358,10 @@ type Message struct {
 	// Quarantine files the local copies into Junk (the author domain's
 	// DMARC policy asks so).
 	Quarantine bool
+	// Verdict is what the MX's checks (SPF, DKIM, DMARC) found; nil when
+	// none ran. A list takes a post from an envelope sender only as far
+	// as this or Login vouches for it (listPosterVouched).
+	Verdict *msgauth.Verdict
 }
 
 // sendCount is what m counts against the send limits when it commits: a

@@ -122,6 +122,16 @@ func (d *Deliverer) expandLists(ctx context.Context, m *Message) (*listWork, err
 				if err != nil {
 					return nil, err
 				}
+				if dec == tenants.PostAccept {
+					ok, why, err := d.listPosterVouched(ctx, m, lt)
+					if err != nil {
+						return nil, err
+					}
+					if !ok {
+						log.InfoContext(ctx, "list post held: the sender is not authenticated", "why", why)
+						dec = tenants.PostHold
+					}
+				}
 				switch dec {
 				case tenants.PostRefuse:
 					log.InfoContext(ctx, "post from a sender the list does not take; dropped")
@@ -175,6 +185,35 @@ func (d *Deliverer) expandLists(ctx context.Context, m *Message) (*listWork, err
 		}
 	}
 	return w, nil
+}
+
+// listPosterVouched says whether a post the list takes from its envelope
+// sender (tenants.ListPoster) is known to come from that sender, since
+// anyone can write any MAIL FROM: a sender hosted here must have logged in
+// (submission), or the MX's checks must vouch for its domain
+// (msgauth.Verdict.Vouches: aligned SPF or DKIM); so must they for a remote
+// sender to an announce or moderated list. A remote member's post to a
+// discussion list needs nothing more (its domain may publish nothing).
+// A post that fails is held for the moderators, not lost.
+func (d *Deliverer) listPosterVouched(ctx context.Context, m *Message, lt *tenants.ListTarget) (bool, string, error) {
+	if m.Login != nil {
+		// Submission checked the sender against the login (SendAs).
+		return true, "", nil
+	}
+	hosted, err := d.hosted(ctx, m.From.Address.Domain)
+	if err != nil {
+		return false, "", err
+	}
+	if !hosted && lt.List.Kind == tenants.ListDiscussion {
+		return true, "", nil
+	}
+	if m.Verdict != nil && m.Verdict.Vouches(m.From.Address.Domain.String()) {
+		return true, "", nil
+	}
+	if hosted {
+		return false, "sender hosted here, not logged in, no aligned SPF or DKIM pass", nil
+	}
+	return false, "no aligned SPF or DKIM pass", nil
 }
 
 func autoSubmitted(h *Header) bool {
