@@ -2,6 +2,8 @@ package smtpd_test
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -70,8 +72,22 @@ func TestListPostStatements(t *testing.T) {
 				t.Errorf("%s holds %d messages, want 1", who, len(got))
 			}
 		}
-		if ls := e.kinds(queue.KindList); len(ls) != remote {
+		ls := e.kinds(queue.KindList)
+		if len(ls) != remote {
 			t.Errorf("queued %d list envelopes, want %d", len(ls), remote)
+		}
+		// Each envelope's VERP sender names the member it goes to: the
+		// multi-row INSERTs paired every recipient with its own message.
+		ms, err := e.ten.ListMembers(e.ctx, sys, addr("team@example.test"))
+		tcheck(t, err, "members")
+		idOf := map[string]string{}
+		for _, m := range ms {
+			idOf[m.Address] = strconv.FormatInt(m.ID, 10)
+		}
+		for _, q := range ls {
+			if len(q.Rcpts) != 1 || !strings.HasPrefix(q.From, "team-bounces+"+idOf[q.Rcpts[0]]+"-") {
+				t.Errorf("envelope from %s to %v: its VERP sender names another member", q.From, q.Rcpts)
+			}
 		}
 	}, envOptions{publicURL: "https://mail.example.test"})
 }
