@@ -59,7 +59,7 @@ type Deps struct {
 	SystemMail request.SystemMail
 	// ListModeration approves and rejects lists' held posts through
 	// their signed links (mailsvc/delivery); nil leaves those links out.
-	ListModeration lists.Moderation
+	ListModeration request.ListModeration
 	// DNS checks a domain's published records on its DNS page
 	// (mailsvc/msgauth); nil shows what to publish without checking.
 	// MailHost is the host the domains' MX records should name.
@@ -111,7 +111,7 @@ func New(deps Deps) (*echo.Echo, error) {
 	s.sessions = &sessionStore{db: deps.Tenants.DB(), now: deps.Now, ttl: deps.SessionTTL}
 	s.imports = &importStore{db: deps.Tenants.DB(), now: deps.Now}
 	s.env = &request.Env{Tenants: deps.Tenants, Assets: assets, Log: s.log, Flash: s, Sessions: s, Imports: s, Webmail: deps.Webmail != nil, Queue: deps.Queue, ClientSetup: deps.ClientSetup,
-		SystemMail: deps.SystemMail, DNS: deps.DNS, MailHost: deps.MailHost}
+		SystemMail: deps.SystemMail, DNS: deps.DNS, MailHost: deps.MailHost, Moderation: deps.ListModeration}
 	if deps.Webmail != nil {
 		s.uploadLimit = webmail.UploadLimit(deps.Webmail.MaxMessageBytes)
 	}

@@ -169,3 +169,14 @@ func (s *Service) ConfirmListRequest(ctx context.Context, token, remote string) 
 	}
 	return ch, nil
 }
+
+// HeldPost is a post a list holds for its moderators, as the panel lists
+// it (mailsvc/delivery keeps the rows).
+type HeldPost struct {
+	ID         int64
+	From       string // the envelope sender
+	Subject    string
+	Size       int64
+	ReceivedAt time.Time
+	ExpiresAt  time.Time
+}

@@ -62,6 +62,8 @@ const (
 type Queue interface {
 	// EnqueueTx adds e inside tx, the delivery's transaction.
 	EnqueueTx(tx database.Tx, e queue.Envelope) error
+	// EnqueueBatchTx adds es inside tx, in a few multi-row statements.
+	EnqueueBatchTx(tx database.Tx, es []queue.Envelope) error
 	// Kick wakes the queue's workers after the commit.
 	Kick()
 }
@@ -356,6 +358,10 @@ type Message struct {
 	// Quarantine files the local copies into Junk (the author domain's
 	// DMARC policy asks so).
 	Quarantine bool
+	// Verdict is what the MX's checks (SPF, DKIM, DMARC) found; nil when
+	// none ran. A list takes a post from an envelope sender only as far
+	// as this or Login vouches for it (listPosterVouched).
+	Verdict *msgauth.Verdict
 }
 
 // sendCount is what m counts against the send limits when it commits: a
@@ -487,12 +493,16 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 					return fmt.Errorf("held post %d moderated already: %w", m.heldID, tenants.ErrBadToken)
 				}
 			}
-			for _, e := range envs {
-				e.BlobKey = key
-				if err := d.queue.EnqueueTx(t, e.Envelope); err != nil {
-					return fmt.Errorf("queue for %s: %w", strings.Join(e.Rcpts, ", "), err)
+			if len(envs) > 0 {
+				batch := make([]queue.Envelope, len(envs))
+				for i, e := range envs {
+					batch[i] = e.Envelope
+					batch[i].BlobKey = key
+					queued += len(e.Rcpts)
 				}
-				queued += len(e.Rcpts)
+				if err := d.queue.EnqueueBatchTx(t, batch); err != nil {
+					return fmt.Errorf("queue for %d envelopes: %w", len(batch), err)
+				}
 			}
 			if d.limiter != nil {
 				for _, b := range bounces {

@@ -122,6 +122,16 @@ func (d *Deliverer) expandLists(ctx context.Context, m *Message) (*listWork, err
 				if err != nil {
 					return nil, err
 				}
+				if dec == tenants.PostAccept {
+					ok, why, err := d.listPosterVouched(ctx, m, lt)
+					if err != nil {
+						return nil, err
+					}
+					if !ok {
+						log.InfoContext(ctx, "list post held: the sender is not authenticated", "why", why)
+						dec = tenants.PostHold
+					}
+				}
 				switch dec {
 				case tenants.PostRefuse:
 					log.InfoContext(ctx, "post from a sender the list does not take; dropped")
@@ -177,6 +187,35 @@ func (d *Deliverer) expandLists(ctx context.Context, m *Message) (*listWork, err
 	return w, nil
 }
 
+// listPosterVouched says whether a post the list takes from its envelope
+// sender (tenants.ListPoster) is known to come from that sender, since
+// anyone can write any MAIL FROM: a sender hosted here must have logged in
+// (submission), or the MX's checks must vouch for its domain
+// (msgauth.Verdict.Vouches: aligned SPF or DKIM); so must they for a remote
+// sender to an announce or moderated list. A remote member's post to a
+// discussion list needs nothing more (its domain may publish nothing).
+// A post that fails is held for the moderators, not lost.
+func (d *Deliverer) listPosterVouched(ctx context.Context, m *Message, lt *tenants.ListTarget) (bool, string, error) {
+	if m.Login != nil {
+		// Submission checked the sender against the login (SendAs).
+		return true, "", nil
+	}
+	hosted, err := d.hosted(ctx, m.From.Address.Domain)
+	if err != nil {
+		return false, "", err
+	}
+	if !hosted && lt.List.Kind == tenants.ListDiscussion {
+		return true, "", nil
+	}
+	if m.Verdict != nil && m.Verdict.Vouches(m.From.Address.Domain.String()) {
+		return true, "", nil
+	}
+	if hosted {
+		return false, "sender hosted here, not logged in, no aligned SPF or DKIM pass", nil
+	}
+	return false, "no aligned SPF or DKIM pass", nil
+}
+
 func autoSubmitted(h *Header) bool {
 	v := strings.ToLower(strings.TrimSpace(h.Fields.Get("Auto-Submitted")))
 	if v != "" && v != "no" {
@@ -223,21 +262,44 @@ func (d *Deliverer) expandPost(ctx context.Context, m *Message, lt *tenants.List
 			d.log.WarnContext(ctx, "list archive full; post not archived", "list", lt.Address.String(), "archive", arch.Address.String())
 		}
 	}
-	hosted := map[address.Domain]bool{}
+	// The members' addresses, then their mailboxes in a few queries
+	// (tenants.ListMemberTargets); only those it leaves out are
+	// resolved one by one.
+	addrs := make([]address.Address, len(members))
+	ok := make([]bool, len(members))
 	for i := range members {
-		mb := &members[i]
-		a, err := address.ParseAddress(mb.Address)
+		a, err := address.ParseAddress(members[i].Address)
 		if err != nil {
-			d.log.WarnContext(ctx, "list member address unparsable; skipped", "list", lt.Address.String(), "member", mb.Address)
+			d.log.WarnContext(ctx, "list member address unparsable; skipped", "list", lt.Address.String(), "member", members[i].Address)
 			continue
 		}
-		local, ok := hosted[a.Domain]
-		if !ok {
-			if local, err = d.hosted(ctx, a.Domain); err != nil {
-				return err
-			}
-			hosted[a.Domain] = local
+		addrs[i], ok[i] = a, true
+	}
+	var parsed []address.Address
+	for i, a := range addrs {
+		if ok[i] {
+			parsed = append(parsed, a)
 		}
+	}
+	hosted, targets, err := d.tenants.ListMemberTargets(ctx, parsed)
+	if err != nil {
+		return err
+	}
+	var quotaIDs []int64
+	for _, t := range targets {
+		if t.QuotaBytes > 0 {
+			quotaIDs = append(quotaIDs, t.MailboxID)
+		}
+	}
+	used, err := d.store.Usages(ctx, quotaIDs)
+	if err != nil {
+		return err
+	}
+	for i := range members {
+		if !ok[i] {
+			continue
+		}
+		mb, a := &members[i], addrs[i]
 		verp, err := d.tenants.VERPLocal(ctx, &lt.List, mb)
 		if err != nil {
 			return err
@@ -247,30 +309,39 @@ func (d *Deliverer) expandPost(ctx context.Context, m *Message, lt *tenants.List
 		if err != nil {
 			return err
 		}
-		if !local {
+		if !hosted[a.Domain] {
 			w.envs = append(w.envs, outbound{Envelope: queue.Envelope{From: sender, Rcpts: []string{a.String()}, DomainID: lt.List.DomainID,
 				Kind: queue.KindList, Prefix: head}, signer: lt.Address.Domain})
 			continue
 		}
-		plan, err := d.tenants.ResolveRecipient(ctx, a)
-		switch {
-		case errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled), errors.Is(err, tenants.ErrNotHosted):
-			d.log.InfoContext(ctx, "list member takes no mail here; skipped", "list", lt.Address.String(), "member", mb.Address, "err", err)
-			continue
-		case err != nil:
-			return err
-		case plan.List != nil || plan.System:
-			continue
-		}
-		if err := d.CheckQuota(ctx, plan, 0); err != nil {
-			d.log.InfoContext(ctx, "list member's mailbox is full; skipped", "list", lt.Address.String(), "member", mb.Address)
-			continue
+		target, found := targets[a.String()]
+		if found {
+			if target.QuotaBytes > 0 && used[target.MailboxID] >= target.QuotaBytes {
+				d.log.InfoContext(ctx, "list member's mailbox is full; skipped", "list", lt.Address.String(), "member", mb.Address)
+				continue
+			}
+		} else {
+			plan, err := d.tenants.ResolveRecipient(ctx, a)
+			switch {
+			case errors.Is(err, tenants.ErrNoSuchUser), errors.Is(err, tenants.ErrDisabled), errors.Is(err, tenants.ErrNotHosted):
+				d.log.InfoContext(ctx, "list member takes no mail here; skipped", "list", lt.Address.String(), "member", mb.Address, "err", err)
+				continue
+			case err != nil:
+				return err
+			case plan.List != nil || plan.System:
+				continue
+			}
+			if err := d.CheckQuota(ctx, plan, 0); err != nil {
+				d.log.InfoContext(ctx, "list member's mailbox is full; skipped", "list", lt.Address.String(), "member", mb.Address)
+				continue
+			}
+			target = plan.Mailbox
 		}
 		// A member's own mailbox takes the copy; its forwards and
 		// responder are not followed for list mail (RFC 3834 2: no
 		// automatic answers to lists).
-		w.stores = append(w.stores, listStore{target: plan.Mailbox,
-			prefix: "Return-Path: <" + sender + ">\r\nDelivered-To: " + plan.Mailbox.Address.String() + "\r\n" + head})
+		w.stores = append(w.stores, listStore{target: target,
+			prefix: "Return-Path: <" + sender + ">\r\nDelivered-To: " + target.Address.String() + "\r\n" + head})
 	}
 	return nil
 }

@@ -228,3 +228,17 @@ func (d *Deliverer) RunHeldExpiry(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// HeldPosts returns the posts list l holds, oldest first, for the panel,
+// whose approve and reject buttons go through Moderate as the links do.
+func (d *Deliverer) HeldPosts(ctx context.Context, l *tenants.List) ([]tenants.HeldPost, error) {
+	var rows []heldRow
+	if err := d.store.DB().Read(ctx).Where("list_id = ?", l.ID).Order("id").Limit(MaxHeldPerList).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read held posts of list %d: %w", l.ID, err)
+	}
+	out := make([]tenants.HeldPost, len(rows))
+	for i, r := range rows {
+		out[i] = tenants.HeldPost{ID: r.ID, From: r.MailFrom, Subject: r.Subject, Size: r.Size, ReceivedAt: r.ReceivedAt, ExpiresAt: r.ExpiresAt}
+	}
+	return out, nil
+}

@@ -225,3 +225,25 @@ func (v Verdict) Rejects() bool { return v.DMARC == Fail && v.Policy == string(d
 func (v Verdict) Quarantines() bool {
 	return v.DMARC == Fail && v.Policy == string(dmarc.PolicyQuarantine)
 }
+
+// Vouches reports whether the checks authenticate mail from domain (an
+// envelope sender's, a poster's): SPF passed for a MAIL FROM in domain's
+// organizational domain, or a DKIM signature of that organizational domain
+// verified (RFC 7489 3.1's relaxed alignment, with domain in the author's
+// place). A DMARC pass for a From aligned with domain is one of these.
+func (v Verdict) Vouches(domain string) bool {
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	if domain == "" {
+		return false
+	}
+	org := orgDomain(domain)
+	if v.SPF == Pass && !v.SPFHELO && orgDomain(v.SPFDomain) == org {
+		return true
+	}
+	for _, d := range v.DKIM {
+		if d.Result == Pass && d.Domain != "" && orgDomain(strings.ToLower(d.Domain)) == org {
+			return true
+		}
+	}
+	return false
+}

@@ -397,3 +397,30 @@ func TestDNSCheckMTASTS(t *testing.T) {
 		t.Errorf("after the mode changed: %+v", st)
 	}
 }
+
+// TestVouches: a verdict vouches for a sender's domain only through an
+// SPF pass of MAIL FROM or a verified DKIM signature within the same
+// organizational domain; the HELO name's SPF, a failed signature or
+// another domain's don't.
+func TestVouches(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		v      msgauth.Verdict
+		domain string
+		want   bool
+	}{
+		{"spf pass", msgauth.Verdict{SPF: msgauth.Pass, SPFDomain: "mail.example.org"}, "example.org", true},
+		{"spf pass other domain", msgauth.Verdict{SPF: msgauth.Pass, SPFDomain: "evil.test"}, "example.org", false},
+		{"spf pass of the HELO name", msgauth.Verdict{SPF: msgauth.Pass, SPFDomain: "example.org", SPFHELO: true}, "example.org", false},
+		{"spf softfail", msgauth.Verdict{SPF: msgauth.SoftFail, SPFDomain: "example.org"}, "example.org", false},
+		{"dkim pass", msgauth.Verdict{DKIM: []msgauth.DKIMResult{{Result: msgauth.Pass, Domain: "Example.ORG"}}}, "lists.example.org", true},
+		{"dkim fail", msgauth.Verdict{DKIM: []msgauth.DKIMResult{{Result: msgauth.Fail, Domain: "example.org"}}}, "example.org", false},
+		{"dkim pass other domain", msgauth.Verdict{DKIM: []msgauth.DKIMResult{{Result: msgauth.Pass, Domain: "evil.test"}}}, "example.org", false},
+		{"nothing", msgauth.Verdict{SPF: msgauth.None}, "example.org", false},
+		{"empty domain", msgauth.Verdict{SPF: msgauth.Pass, SPFDomain: ""}, "", false},
+	} {
+		if got := c.v.Vouches(c.domain); got != c.want {
+			t.Errorf("%s: Vouches(%q) = %v, want %v", c.name, c.domain, got, c.want)
+		}
+	}
+}

@@ -30,33 +30,93 @@ func (q *Queue) EnqueueTx(tx database.Tx, e Envelope) error { return q.outbox.En
 // delivery commits. When an archive mailbox is set, a copy for it is
 // queued with the message. Call Kick after the commit.
 func (o *Outbox) EnqueueTx(t database.Tx, e Envelope) error {
+	return o.EnqueueBatchTx(t, []Envelope{e})
+}
+
+// EnqueueBatchTx is the queue's EnqueueBatchTx.
+func (q *Queue) EnqueueBatchTx(tx database.Tx, es []Envelope) error {
+	return q.outbox.EnqueueBatchTx(tx, es)
+}
+
+// enqueueBatch bounds the rows of one multi-row INSERT: PostgreSQL takes
+// 65535 parameters a statement, SQLite 32766.
+const enqueueBatch = 500
+
+// EnqueueBatchTx queues envelopes as EnqueueTx does, all in tx: the
+// settings and each blob's size are read once for them all, and their
+// rows are written with multi-row INSERTs (a list post's thousands of VERP
+// envelopes, one per remote member, in a few statements). Any envelope's
+// error queues none of them.
+func (o *Outbox) EnqueueBatchTx(t database.Tx, es []Envelope) error {
 	tx := t.Gorm()
-	if len(e.Rcpts) == 0 {
-		return errors.New("enqueue: no recipients")
-	}
-	rcpts := make([]newRcpt, 0, len(e.Rcpts)+1)
-	for _, r := range e.Rcpts {
-		r = strings.TrimSpace(r)
-		d, err := rcptDomain(r)
-		if err != nil {
-			return fmt.Errorf("enqueue: %w", err)
-		}
-		rcpts = append(rcpts, newRcpt{addr: r, domain: d, notify: true})
+	if len(es) == 0 {
+		return nil
 	}
 	st, err := loadSettings(tx)
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	if st.ArchiveAddress != "" && e.Kind != KindList {
+	var archive *newRcpt
+	if st.ArchiveAddress != "" {
 		a, err := address.ParseAddress(st.ArchiveAddress)
 		if err != nil {
 			return fmt.Errorf("enqueue: archive address: %w", err)
 		}
 		// The archive gets a copy but never causes a bounce.
-		rcpts = append(rcpts, newRcpt{addr: a.String(), domain: a.Domain.String(), local: true})
+		archive = &newRcpt{addr: a.String(), domain: a.Domain.String(), local: true}
 	}
-	_, err = o.insertTx(tx, e, rcpts)
-	return err
+	sizes := map[string]int64{}
+	now := o.clock()
+	msgs := make([]messageRow, len(es))
+	rcpts := make([][]newRcpt, len(es))
+	for i, e := range es {
+		if len(e.Rcpts) == 0 {
+			return errors.New("enqueue: no recipients")
+		}
+		rs := make([]newRcpt, 0, len(e.Rcpts)+1)
+		for _, r := range e.Rcpts {
+			r = strings.TrimSpace(r)
+			d, err := rcptDomain(r)
+			if err != nil {
+				return fmt.Errorf("enqueue: %w", err)
+			}
+			rs = append(rs, newRcpt{addr: r, domain: d, notify: true})
+		}
+		if archive != nil && e.Kind != KindList {
+			rs = append(rs, *archive)
+		}
+		rcpts[i] = rs
+		if err := checkEnvelope(e); err != nil {
+			return err
+		}
+		size, ok := sizes[e.BlobKey]
+		if !ok {
+			if size, err = blobSize(tx, e.BlobKey); err != nil {
+				return err
+			}
+			sizes[e.BlobKey] = size
+		}
+		msgs[i] = messageRow{
+			BlobKey: e.BlobKey, Prefix: e.Prefix, MailFrom: e.From, MailboxID: e.MailboxID, DomainID: e.DomainID,
+			Kind: e.Kind, Size: size + int64(len(e.Prefix)), CreatedAt: now, NextAttemptAt: now,
+		}
+	}
+	if err := tx.CreateInBatches(&msgs, enqueueBatch).Error; err != nil {
+		return fmt.Errorf("enqueue: insert messages: %w", err)
+	}
+	var rows []rcptRow
+	for i, rs := range rcpts {
+		if msgs[i].ID == 0 {
+			return errors.New("enqueue: insert messages: no id returned")
+		}
+		for _, r := range rs {
+			rows = append(rows, rcptRow{MessageID: msgs[i].ID, Rcpt: r.addr, Domain: r.domain, IsLocal: r.local, Notify: r.notify, NextAttemptAt: now})
+		}
+	}
+	if err := tx.CreateInBatches(&rows, enqueueBatch).Error; err != nil {
+		return fmt.Errorf("enqueue: insert recipients: %w", err)
+	}
+	return nil
 }
 
 func (q *Queue) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error) {
@@ -65,29 +125,17 @@ func (q *Queue) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error
 
 // insertTx writes a message's rows; its recipients are due at once.
 func (o *Outbox) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, error) {
-	if e.BlobKey == "" {
-		return 0, errors.New("enqueue: no blob")
+	if err := checkEnvelope(e); err != nil {
+		return 0, err
 	}
-	if !validKind(e.Kind) {
-		return 0, fmt.Errorf("enqueue: unknown kind %q", e.Kind)
-	}
-	if err := checkSender(e.From); err != nil {
-		return 0, fmt.Errorf("enqueue: sender: %w", err)
-	}
-	if strings.ContainsAny(e.Prefix, "\x00") {
-		return 0, errors.New("enqueue: NUL in prefix")
-	}
-	var sizes []int64
-	if err := tx.Model(&store.BlobRow{}).Where("blob_key = ?", e.BlobKey).Pluck("size", &sizes).Error; err != nil {
-		return 0, fmt.Errorf("enqueue: read blob: %w", err)
-	}
-	if len(sizes) == 0 {
-		return 0, fmt.Errorf("enqueue: blob %s has no row", e.BlobKey)
+	size, err := blobSize(tx, e.BlobKey)
+	if err != nil {
+		return 0, err
 	}
 	now := o.clock()
 	m := messageRow{
 		BlobKey: e.BlobKey, Prefix: e.Prefix, MailFrom: e.From, MailboxID: e.MailboxID, DomainID: e.DomainID,
-		Kind: e.Kind, Size: sizes[0] + int64(len(e.Prefix)), CreatedAt: now, NextAttemptAt: now,
+		Kind: e.Kind, Size: size + int64(len(e.Prefix)), CreatedAt: now, NextAttemptAt: now,
 	}
 	if err := tx.Create(&m).Error; err != nil {
 		return 0, fmt.Errorf("enqueue: insert message: %w", err)
@@ -100,6 +148,35 @@ func (o *Outbox) insertTx(tx *gorm.DB, e Envelope, rcpts []newRcpt) (int64, erro
 		return 0, fmt.Errorf("enqueue: insert recipients: %w", err)
 	}
 	return m.ID, nil
+}
+
+// checkEnvelope checks what an envelope carries besides its recipients.
+func checkEnvelope(e Envelope) error {
+	if e.BlobKey == "" {
+		return errors.New("enqueue: no blob")
+	}
+	if !validKind(e.Kind) {
+		return fmt.Errorf("enqueue: unknown kind %q", e.Kind)
+	}
+	if err := checkSender(e.From); err != nil {
+		return fmt.Errorf("enqueue: sender: %w", err)
+	}
+	if strings.ContainsAny(e.Prefix, "\x00") {
+		return errors.New("enqueue: NUL in prefix")
+	}
+	return nil
+}
+
+// blobSize reads the size of a blob whose row is in tx.
+func blobSize(tx *gorm.DB, key string) (int64, error) {
+	var sizes []int64
+	if err := tx.Model(&store.BlobRow{}).Where("blob_key = ?", key).Pluck("size", &sizes).Error; err != nil {
+		return 0, fmt.Errorf("enqueue: read blob: %w", err)
+	}
+	if len(sizes) == 0 {
+		return 0, fmt.Errorf("enqueue: blob %s has no row", key)
+	}
+	return sizes[0], nil
 }
 
 // maxSRSLocalpart is the longest local part of an SRS sender the queue

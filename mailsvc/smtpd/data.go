@@ -174,6 +174,7 @@ func (ss *session) checkAuthenticity(log *slog.Logger, m *delivery.Message, pend
 	cancel()
 	m.AuthResults = v.AuthResults(ss.s.cfg.Hostname, extra...)
 	m.Quarantine = v.Quarantines()
+	m.Verdict = &v
 	if !v.Rejects() {
 		return nil
 	}

@@ -52,7 +52,7 @@ func BenchmarkListPost(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				tcheck(b, send(e.mx, "john@example.test", []string{"team@example.test"}, body), "post")
+				tcheck(b, e.post(b, "john@example.test", "team@example.test", body), "post")
 				b.ReportMetric(time.Since(start).Seconds(), "DATA-to-250-s")
 			}
 			b.StopTimer()

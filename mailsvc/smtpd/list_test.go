@@ -49,7 +49,7 @@ func (e *env) queuedBlobs(kind string) []string {
 func TestListPost(t *testing.T) {
 	forEachWith(t, func(t *testing.T, e *env) {
 		listEnv(t, e)
-		tcheck(t, send(e.mx, "john@example.test", []string{"team@example.test"}, msg("john@example.test", "team@example.test", "first post", "")), "post")
+		tcheck(t, e.post(t, "john@example.test", "team@example.test", msg("john@example.test", "team@example.test", "first post", "")), "post")
 		for _, who := range []string{"john@example.test", "ann@example.test"} {
 			got := e.stored(who)
 			if len(got) != 1 {
@@ -105,7 +105,7 @@ func TestListPost(t *testing.T) {
 		c.expect("QUIT", 221, "")
 
 		// The post back with our List-Id (a list of members looping): 554.
-		err := send(e.mx, "john@example.test", []string{"team@example.test"}, msg("john@example.test", "team@example.test", "loop", "List-Id: Team <team.example.test>\r\n"))
+		err := e.post(t, "john@example.test", "team@example.test", msg("john@example.test", "team@example.test", "loop", "List-Id: Team <team.example.test>\r\n"))
 		if code(err) != 554 {
 			t.Errorf("post carrying the list's List-Id: %v, want 554", err)
 		}
@@ -285,7 +285,7 @@ func TestListArchive(t *testing.T) {
 			Archive: addr("nosend@example.test")})
 		tcheck(t, err, "list")
 		tcheck(t, e.ten.AddListMembers(e.ctx, sys, addr("team@example.test"), []address.Address{addr("ann@example.test")}), "members")
-		tcheck(t, send(e.mx, "john@example.test", []string{"team@example.test"}, msg("john@example.test", "team@example.test", "archived", "")), "post")
+		tcheck(t, e.post(t, "john@example.test", "team@example.test", msg("john@example.test", "team@example.test", "archived", "")), "post")
 		got := e.stored("nosend@example.test")
 		if len(got) != 1 || !strings.Contains(got[0], "Hello archived") || !strings.Contains(got[0], "List-Id: <team.example.test>") {
 			t.Fatalf("archive holds %v", got)

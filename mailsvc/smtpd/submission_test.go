@@ -31,7 +31,7 @@ func plain(user, pass string) string {
 }
 
 // submitClient logs in over STARTTLS with go-smtp's client.
-func (e *env) submitClient(t *testing.T, login string) *smtp.Client {
+func (e *env) submitClient(t testing.TB, login string) *smtp.Client {
 	t.Helper()
 	c, err := smtp.DialStartTLS(e.sub, &tls.Config{InsecureSkipVerify: true})
 	tcheck(t, err, "dial submission")

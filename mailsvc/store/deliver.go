@@ -194,9 +194,25 @@ func (s *Store) deliverTx(tx *gorm.DB, j *job) error {
 	if err := tx.Create(blobRow(j.key, j.size, j.meta, s.now())).Error; err != nil {
 		return fmt.Errorf("insert blob row: %w", err)
 	}
+	// Many recipients: a few statements for most of them
+	// (deliver_batch.go), first, in mailbox order as below.
+	inBatch := map[int]bool{}
+	if idx := batchable(d.Rcpts); idx != nil {
+		any, err := s.deliverBatchTx(tx, j, idx)
+		if err != nil {
+			return err
+		}
+		stored = stored || any
+		for _, i := range idx {
+			inBatch[i] = true
+		}
+	}
 	// Rows are locked in mailbox order, so two deliveries to the same
 	// mailboxes can't deadlock.
 	for _, i := range lockOrder(d.Rcpts) {
+		if inBatch[i] {
+			continue
+		}
 		r := d.Rcpts[i]
 		if r.System {
 			if err := s.addSystemTx(tx, j.key, r.Prefix, j.size, j.date); err != nil {

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -547,6 +548,21 @@ func (s *Store) Usage(ctx context.Context, mailboxID int64) (bytes, messages int
 		return 0, 0, fmt.Errorf("read usage: %w", err)
 	}
 	return u.Bytes, u.Messages, nil
+}
+
+// Usages returns the bytes used by each of mailboxes (absent: none).
+func (s *Store) Usages(ctx context.Context, mailboxes []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(mailboxes))
+	for c := range slices.Chunk(mailboxes, batchChunk) {
+		var us []usage
+		if err := s.db.Read(ctx).Where("mailbox_id IN ?", c).Find(&us).Error; err != nil {
+			return nil, fmt.Errorf("read usage: %w", err)
+		}
+		for _, u := range us {
+			out[u.MailboxID] = u.Bytes
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) addUsage(tx *gorm.DB, mailboxID, bytes, messages int64) error {

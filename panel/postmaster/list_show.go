@@ -3,12 +3,14 @@ package postmaster
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/postdesk/postdesk/panel/request"
 	"github.com/postdesk/postdesk/panel/viewmodel"
+	"github.com/postdesk/postdesk/tenants"
 	"github.com/postdesk/postdesk/tenants/address"
 	vpm "github.com/postdesk/postdesk/views/postmaster"
 )
@@ -75,6 +77,18 @@ func (h handlers) listPage(c echo.Context) (*vpm.ListPage, error) {
 		mhref := base + "/members/" + url.PathEscape(m.Address)
 		vm.Rows = append(vm.Rows, vpm.ListMemberRow{Address: m.Address, Roles: strings.Join(roles, ", "), State: state, IsMember: m.Member,
 			Paused: m.Paused || m.Disabled, RemoveAction: mhref + "/delete", PauseAction: mhref + "/pause"})
+	}
+	if h.Moderation != nil {
+		held, err := h.Moderation.HeldPosts(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range held {
+			act := base + "/held/" + strconv.FormatInt(p.ID, 10) + "/"
+			vm.Held = append(vm.Held, vpm.HeldPostRow{From: p.From, Subject: p.Subject, Size: viewmodel.Num(p.Size) + " bytes",
+				Received: viewmodel.When(&p.ReceivedAt), Expires: viewmodel.When(&p.ExpiresAt),
+				ApproveAction: act + tenants.ModerateApprove, RejectAction: act + tenants.ModerateReject})
+		}
 	}
 	return vm, nil
 }

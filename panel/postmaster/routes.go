@@ -57,6 +57,9 @@ func Routes(g *echo.Group, env *request.Env) {
 	g.POST("/lists/:list/members", h.listMembersAdd)
 	g.POST("/lists/:list/members/:member/delete", h.listMemberRemove)
 	g.POST("/lists/:list/members/:member/pause", h.listMemberPause)
+	if env.Moderation != nil {
+		g.POST("/lists/:list/held/:id/:action", h.listHeldModerate)
+	}
 	g.GET("/dns", h.dnsShow)
 	g.POST("/dkim", h.dkimAdd)
 	g.POST("/dkim/rotate", h.dkimRotate)

@@ -150,6 +150,9 @@ type Env struct {
 	// the host name the domains' MX records should name.
 	DNS      DNSChecker
 	MailHost string
+	// Moderation lists a list's held posts and moderates them; nil
+	// leaves them off the list's page.
+	Moderation ListModeration
 }
 
 // Page builds the frame of a page: title, assets, the signed-in user, the
