@@ -193,8 +193,14 @@ func (d *Deliverer) expandLists(ctx context.Context, m *Message) (*listWork, err
 // (submission), or the MX's checks must vouch for its domain
 // (msgauth.Verdict.Vouches: aligned SPF or DKIM); so must they for a remote
 // sender to an announce or moderated list. A remote member's post to a
-// discussion list needs nothing more (its domain may publish nothing).
-// A post that fails is held for the moderators, not lost.
+// discussion list needs nothing more (its domain may publish nothing), nor
+// does a hosted member's to one when its domain publishes no SPF record
+// and no DMARC policy (msgauth.Verdict.Unchecked): such a domain can't be
+// told from a forger by anyone, and the lists contract (acceptance check)
+// has members of an unpublished hosted domain post over the MX. The DNS
+// page asks every hosted domain to publish SPF and DMARC, after which its
+// forged posts are held. A post that fails is held for the moderators,
+// not lost.
 func (d *Deliverer) listPosterVouched(ctx context.Context, m *Message, lt *tenants.ListTarget) (bool, string, error) {
 	if m.Login != nil {
 		// Submission checked the sender against the login (SendAs).
@@ -208,6 +214,9 @@ func (d *Deliverer) listPosterVouched(ctx context.Context, m *Message, lt *tenan
 		return true, "", nil
 	}
 	if m.Verdict != nil && m.Verdict.Vouches(m.From.Address.Domain.String()) {
+		return true, "", nil
+	}
+	if hosted && lt.List.Kind == tenants.ListDiscussion && m.Verdict != nil && m.Verdict.Unchecked(m.From.Address.Domain.String()) {
 		return true, "", nil
 	}
 	if hosted {

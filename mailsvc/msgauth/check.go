@@ -226,6 +226,15 @@ func (v Verdict) Quarantines() bool {
 	return v.DMARC == Fail && v.Policy == string(dmarc.PolicyQuarantine)
 }
 
+// Unchecked reports whether domain gave the checks nothing to go by: the
+// message's MAIL FROM is in domain, which publishes no SPF record, and no
+// DMARC policy applies; no result vouches for such mail or against it.
+// A domain that publishes either is checked (Vouches).
+func (v Verdict) Unchecked(domain string) bool {
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	return domain != "" && !v.SPFHELO && v.SPFDomain == domain && v.SPF == None && v.DMARC == None
+}
+
 // Vouches reports whether the checks authenticate mail from domain (an
 // envelope sender's, a poster's): SPF passed for a MAIL FROM in domain's
 // organizational domain, or a DKIM signature of that organizational domain

@@ -424,3 +424,25 @@ func TestVouches(t *testing.T) {
 		}
 	}
 }
+
+// TestUnchecked: only a MAIL FROM domain that publishes no SPF record and
+// no DMARC policy gives the checks nothing to go by.
+func TestUnchecked(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		v      msgauth.Verdict
+		domain string
+		want   bool
+	}{
+		{"nothing published", msgauth.Verdict{SPF: msgauth.None, SPFDomain: "a.test", DMARC: msgauth.None}, "a.test", true},
+		{"spf fail", msgauth.Verdict{SPF: msgauth.Fail, SPFDomain: "a.test", DMARC: msgauth.None}, "a.test", false},
+		{"spf softfail", msgauth.Verdict{SPF: msgauth.SoftFail, SPFDomain: "a.test", DMARC: msgauth.None}, "a.test", false},
+		{"dmarc published", msgauth.Verdict{SPF: msgauth.None, SPFDomain: "a.test", DMARC: "fail"}, "a.test", false},
+		{"another domain's spf", msgauth.Verdict{SPF: msgauth.None, SPFDomain: "b.test", DMARC: msgauth.None}, "a.test", false},
+		{"the HELO name's", msgauth.Verdict{SPF: msgauth.None, SPFDomain: "a.test", SPFHELO: true, DMARC: msgauth.None}, "a.test", false},
+	} {
+		if got := c.v.Unchecked(c.domain); got != c.want {
+			t.Errorf("%s: Unchecked(%q) = %v, want %v", c.name, c.domain, got, c.want)
+		}
+	}
+}
