@@ -183,7 +183,7 @@ func crashDeadUDPAddr(t *testing.T) string {
 func (s *crashServer) cli(args ...string) {
 	s.t.Helper()
 	cmd := exec.Command(s.bin, args...)
-	cmd.Env = s.env
+	cmd.Env = append(listenersOff(), s.env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		s.t.Fatalf("postdesk %v: %v\n%s", args, err, out)
 	}
@@ -195,7 +195,7 @@ func (s *crashServer) start() {
 	logs := &syncBuffer{}
 	s.runs = append(s.runs, logs)
 	s.cmd = exec.Command(s.bin, "serve")
-	s.cmd.Env = s.env
+	s.cmd.Env = append(listenersOff(), s.env...)
 	s.cmd.Stdout, s.cmd.Stderr = logs, logs
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)

@@ -45,7 +45,7 @@ func TestServeOutbound(t *testing.T) {
 			cli := func(args ...string) {
 				t.Helper()
 				cmd := exec.Command(bin, args...)
-				cmd.Env = env
+				cmd.Env = append(listenersOff(), env...)
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("postdesk %v: %v\n%s", args, err, out)
 				}
@@ -56,7 +56,7 @@ func TestServeOutbound(t *testing.T) {
 			cli("route", "add", "routed.test", "127.0.0.1:"+strconv.Itoa(mx.port))
 
 			cmd := exec.Command(bin, "serve")
-			cmd.Env = env
+			cmd.Env = append(listenersOff(), env...)
 			var logs syncBuffer
 			cmd.Stdout, cmd.Stderr = io.Discard, &logs
 			if err := cmd.Start(); err != nil {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/postdesk/postdesk/database"
@@ -30,7 +32,7 @@ func panelEnv(t *testing.T, eng database.Dialect, httpAddr string, extra ...stri
 func runCLI(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = env
+	cmd.Env = append(listenersOff(), env...)
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
@@ -47,7 +49,7 @@ func runCLI(t *testing.T, bin string, env []string, args ...string) string {
 func startServe(t *testing.T, bin string, env []string, base string) *syncBuffer {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = env
+	cmd.Env = append(listenersOff(), env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = io.Discard, logs
 	if err := cmd.Start(); err != nil {
@@ -56,4 +58,40 @@ func startServe(t *testing.T, bin string, env []string, base string) *syncBuffer
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	waitHTTP(t, base+"/healthz")
 	return logs
+}
+
+// listenersOff switches off every listener serve has (each *_ADDR
+// setting but the panel's), read from serve's own flags so that a
+// listener added later is off too: a test's binary then opens only what
+// the test names after these, and never collides with another test's (or
+// another program's) default port.
+func listenersOff() []string {
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.register(fs, true)
+	var out []string
+	fs.VisitAll(func(f *flag.Flag) {
+		i := strings.LastIndex(f.Usage, "($")
+		if i < 0 {
+			return
+		}
+		env := strings.TrimSuffix(f.Usage[i+2:], ")")
+		if strings.HasSuffix(env, "_ADDR") && env != "POSTDESK_HTTP_ADDR" {
+			out = append(out, env+"=")
+		}
+	})
+	return out
+}
+
+// TestListenersOff: the helper finds the listeners, LDAP's among them.
+func TestListenersOff(t *testing.T) {
+	got := strings.Join(listenersOff(), " ")
+	for _, want := range []string{"POSTDESK_SMTP_ADDR=", "POSTDESK_IMAPS_ADDR=", "POSTDESK_LDAP_ADDR=", "POSTDESK_LDAPS_ADDR="} {
+		if !strings.Contains(got, want) {
+			t.Errorf("listenersOff() = %s, lacks %s", got, want)
+		}
+	}
+	if strings.Contains(got, "POSTDESK_HTTP_ADDR") {
+		t.Error("listenersOff() switches the panel off")
+	}
 }

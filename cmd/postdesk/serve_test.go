@@ -57,7 +57,7 @@ func TestServeFirstRun(t *testing.T) {
 				env = append(env, "POSTDESK_DATABASE_URL="+tenantstest.PostgresURL(t))
 			}
 			cmd := exec.Command(bin, "serve")
-			cmd.Env = env
+			cmd.Env = append(listenersOff(), env...)
 			stdout, _ := cmd.StdoutPipe()
 			var logs syncBuffer
 			cmd.Stderr = &logs

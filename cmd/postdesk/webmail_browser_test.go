@@ -70,7 +70,7 @@ func TestWebmailBrowser(t *testing.T) {
 	cli := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
-		cmd.Env = env
+		cmd.Env = append(listenersOff(), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("postdesk %v: %v\n%s", args, err, out)
 		}
@@ -80,7 +80,7 @@ func TestWebmailBrowser(t *testing.T) {
 	cli("mailbox", "add", "carl@a.test", "--password", wmPW, "--name", "Carl Example")
 
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = env
+	cmd.Env = append(listenersOff(), env...)
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &logs
 	wmMust(t, cmd.Start())
