@@ -137,6 +137,11 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	if options.ReturnSave {
 		sel.searchRes = matched
 	}
+	if options.ReturnUpdate {
+		if err := sel.addContext(options.Tag, kind, criteria, matched); err != nil {
+			return nil, err
+		}
+	}
 	if withModSeq && data.Count > 0 {
 		data.ModSeq = uint64(highest)
 		if !options.ReturnAll && !options.ReturnCount && !options.ReturnSave {
