@@ -2,8 +2,14 @@ package imapd_test
 
 import (
 	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postdesk/postdesk/mailsvc/mailtest"
 )
 
 // itDefaultMbox6 is imaptest's default.mbox of release-2.3 as its file
@@ -144,5 +150,65 @@ func TestSearchContextOtherSession(t *testing.T) {
 		it.no(1, "search return (update) deleted")
 		it.bad(1, "sort return (update) (arrival) utf-8 all")
 		it.bad(1, "sort return (partial 1:2) (arrival) utf-8 all")
+	})
+}
+
+// TestSearchContextImaplib: Python's imaplib, a client that is not ours,
+// reads CONTEXT=SEARCH's PARTIAL result and, on one connection, the
+// ADDTO and REMOVEFROM another connection's STORE and EXPUNGE cause.
+func TestSearchContextImaplib(t *testing.T) {
+	py := mailtest.Python3(t)
+	forEachEngine(t, func(t *testing.T, e *env) {
+		for i := 0; i < 3; i++ {
+			e.deliver(e.john, "", msgPlain)
+		}
+		dir := t.TempDir()
+		ca := filepath.Join(dir, "ca.pem")
+		tcheck(t, os.WriteFile(ca, certPEM(t, e), 0o600), "ca")
+		host, port, _ := net.SplitHostPort(e.tlsAddr)
+		script := `
+import imaplib, ssl, sys
+host, port, cafile, pw = sys.argv[1:]
+ctx = ssl.create_default_context(cafile=cafile)
+imaplib.Commands['CANCELUPDATE'] = ('SELECTED',)
+a = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)
+b = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx)
+for m in (a, b):
+    m.login('john@example.test', pw)
+    m.select('INBOX')
+typ, data = a.capability()
+assert b'CONTEXT=SEARCH' in data[0].split(), data
+typ, data = a._simple_command('SEARCH', 'RETURN (PARTIAL 2:3) ALL')
+assert typ == 'OK', data
+typ, data = a.response('ESEARCH')
+assert data[-1].endswith(b'PARTIAL (2:3 2:3)'), data
+typ, data = a._simple_command('UID', 'SEARCH RETURN (UPDATE) FLAGGED')
+assert typ == 'OK', data
+tag = a.response('ESEARCH')[1][-1].split(b'"')[1]
+b.store('1,3', '+FLAGS', '(\\Flagged)')
+a.noop()
+typ, data = a.response('ESEARCH')
+assert data[-1] == b'(TAG "' + tag + b'") UID ADDTO (0 1,3)', data
+b.store('1', '+FLAGS', '(\\Deleted)')
+b.expunge()
+a.noop()
+typ, data = a.response('ESEARCH')
+assert data[-1] == b'(TAG "' + tag + b'") UID REMOVEFROM (0 1)', data
+typ, data = a._simple_command('CANCELUPDATE', '"' + tag.decode() + '"')
+assert typ == 'OK', data
+b.store('1', '+FLAGS', '(\\Flagged)')
+a.noop()
+typ, data = a.response('ESEARCH')
+assert data == [None], data
+for m in (a, b):
+    m.logout()
+print('ok')
+`
+		f := filepath.Join(dir, "context.py")
+		tcheck(t, os.WriteFile(f, []byte(script), 0o600), "script")
+		out, err := exec.Command(py, f, host, port, ca, password).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "ok" {
+			t.Fatalf("imaplib: %v\n%s", err, out)
+		}
 	})
 }
