@@ -168,30 +168,6 @@ func (q *updateQueue) dropOwn(own map[uint32]int64) {
 	}
 }
 
-// dropTold removes queued flag updates of messages whose flags the
-// session has just reported read from the store (told: UID to the modseq
-// reported), when they are no newer than that report.
-func (q *updateQueue) dropTold(told map[uint32]int64) {
-	drop := false
-	for uid, ms := range told {
-		if i, ok := q.flagAt[uid]; ok && q.items[i].modseq <= ms {
-			drop = true
-			break
-		}
-	}
-	if !drop {
-		return
-	}
-	items := q.items
-	q.items, q.flagAt, q.kwAt, q.size = make([]update, 0, len(items)), nil, 0, 0
-	for _, u := range items {
-		if ms, ok := told[u.uid]; ok && u.kind == updFlags && u.modseq <= ms {
-			continue
-		}
-		q.add(u)
-	}
-}
-
 func (q *updateQueue) add(u update) {
 	switch u.kind {
 	case updFlags:

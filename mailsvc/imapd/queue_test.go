@@ -105,33 +105,3 @@ func TestUpdateQueueOverflow(t *testing.T) {
 		t.Fatalf("took %d while awaiting a resync", len(got))
 	}
 }
-
-// TestUpdateQueueDropTold: flag updates no newer than the flags a
-// session has just reported from the store go, merged ones included (one
-// carrying the session's own change merged over another's, which dropOwn
-// keeps); newer ones and the other kinds stay. imaptest's stress mode saw
-// the older one written after a STORE's report as "MODSEQ dropped".
-func TestUpdateQueueDropTold(t *testing.T) {
-	var q updateQueue
-	q.push(flagsUpd(1, 10, `\Seen`), 100)
-	q.push(flagsUpd(1, 12, `\Seen`, `\Answered`), 100) // merged
-	q.push(update{kind: updExpunge, uid: 2}, 100)
-	q.push(flagsUpd(3, 20, `\Flagged`), 100)
-	q.push(flagsUpd(4, 11, `\Draft`), 100)
-	q.dropOwn(map[uint32]int64{1: 12})
-	if got := kinds(q.items); len(got) != 4 {
-		t.Fatalf("dropOwn dropped a merged update: %q", got)
-	}
-	q.dropTold(map[uint32]int64{1: 14, 3: 19, 4: 11})
-	want := []string{"expunge 2", `flags 3 \Flagged`}
-	if got := kinds(q.items); !slices.Equal(got, want) {
-		t.Fatalf("queue %q, want %q", got, want)
-	}
-	if q.size != 2 || len(q.flagAt) != 1 {
-		t.Fatalf("size %d, flagAt %v after dropTold", q.size, q.flagAt)
-	}
-	q.push(flagsUpd(3, 21, `\Seen`), 100)
-	if got := kinds(q.items); !slices.Equal(got, []string{"expunge 2", `flags 3 \Seen`}) {
-		t.Fatalf("a later update does not merge into its place: %q", got)
-	}
-}

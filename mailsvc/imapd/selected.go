@@ -639,21 +639,11 @@ func (s *Session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 			return s.fail(err, "store flags")
 		}
 		byUID := make(map[uint32]*store.MessageMeta, len(rows))
-		told := make(map[uint32]int64, len(rows))
 		var kws []string
 		for i := range rows {
 			byUID[rows[i].UID] = &rows[i]
-			told[rows[i].UID] = rows[i].ModSeq
 			kws = append(kws, strings.Fields(rows[i].Keywords)...)
 		}
-		// These flags are as new as any queued for the messages, or newer
-		// (another session may have changed them since this session's
-		// sync): a queued update written after them would take the client
-		// back to older flags and a lower modseq (imaptest's stress mode
-		// saw "MODSEQ dropped").
-		sel.hub.mu.Lock()
-		sel.q.dropTold(told)
-		sel.hub.mu.Unlock()
 		// New keywords are announced before the first response showing
 		// them; the previous chunk's responses are complete by now.
 		if err := sel.announceDirect(w, kws); err != nil {
