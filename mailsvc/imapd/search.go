@@ -137,6 +137,11 @@ func (s *Session) search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	if options.ReturnSave {
 		sel.searchRes = matched
 	}
+	if options.ReturnUpdate {
+		if err := sel.addContext(options.Tag, kind, criteria, matched); err != nil {
+			return nil, err
+		}
+	}
 	if withModSeq && data.Count > 0 {
 		data.ModSeq = uint64(highest)
 		if !options.ReturnAll && !options.ReturnCount && !options.ReturnSave {
@@ -484,8 +489,13 @@ func decodeHeader(v string) string {
 // (addressText), so that "<user (comment)@ (comment) domain.org>" is
 // found by FROM user@domain.org.
 func (e *evaluator) headerHas(c *candidate, key, value string) bool {
-	h := e.parsedHeader(c)
 	want := fold(value)
+	return e.headerMayHave(c, key, want) && e.headerParsedHas(c, key, want)
+}
+
+// headerParsedHas is headerHas on the parsed header, want folded.
+func (e *evaluator) headerParsedHas(c *candidate, key, want string) bool {
+	h := e.parsedHeader(c)
 	addrs := isAddressField(key)
 	for f := h.FieldsByKey(key); f.Next(); {
 		if want == "" {
@@ -500,6 +510,66 @@ func (e *evaluator) headerHas(c *candidate, key, value string) bool {
 		}
 	}
 	return false
+}
+
+// headerMayHave is false when no field of the message can hold want
+// (folded), found without parsing the header: parsing every header of a
+// folder is most of what SEARCH SUBJECT or HEADER costs. It answers true
+// whenever it cannot be sure, so it never changes a result: for an empty
+// want (the field alone matches), an address field (addressText can hold
+// what the raw text does not), a want with white space (unfolding joins a
+// field's lines with one space), or a header with an encoded word (the
+// decoded value can hold anything). Otherwise a field value is its raw
+// lines, trimmed and joined by spaces, and a want without white space
+// lies within one of those lines, so it is in the folded raw header.
+func (e *evaluator) headerMayHave(c *candidate, key, want string) bool {
+	if c.parsed || want == "" || isAddressField(key) || strings.ContainsAny(want, " \t\r\n") {
+		return true
+	}
+	raw := e.rawHeader(c)
+	if e.err != nil {
+		return true
+	}
+	if strings.Contains(raw, "=?") || strings.Contains(c.m.Prefix, "=?") ||
+		c.m.Prefix != "" && !strings.HasSuffix(c.m.Prefix, "\n") {
+		return true
+	}
+	return containsFold(c.m.Prefix, want) || containsFold(raw, want)
+}
+
+// containsFold reports whether fold(s) contains want, which is folded
+// already; for ASCII s without building fold(s).
+func containsFold(s, want string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return strings.Contains(fold(s), want)
+		}
+	}
+	n := len(want)
+	if n == 0 {
+		return true
+	}
+	first := want[0]
+	for i := 0; i+n <= len(s); i++ {
+		if lowerASCII(s[i]) != first {
+			continue
+		}
+		j := 1
+		for j < n && lowerASCII(s[i+j]) == want[j] {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 // maxAddressField bounds the address field value that is parsed for

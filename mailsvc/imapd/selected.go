@@ -27,6 +27,10 @@ type selected struct {
 	recent    map[uint32]bool
 	announced map[string]bool // keywords the client was told of in FLAGS
 	searchRes []uint32        // SEARCHRES's $ (RFC 5182), UIDs
+	// contexts: searches kept up to date (RFC 5267 4.3, context.go),
+	// last run when the hub's modseq was contextsAt.
+	contexts   []*searchContext
+	contextsAt int64
 	// condStore and qresync: the client enabled them (RFC 7162), as of
 	// the last flush.
 	condStore, qresync bool
@@ -186,8 +190,23 @@ func (sel *selected) flush(w *imapserver.UpdateWriter, allowExpunge bool) error 
 	if len(sel.q.items) == 0 && !sel.q.resync {
 		sel.q.synced = h.modseq
 	}
+	hubModSeq := h.modseq
 	h.mu.Unlock()
 	sel.condStore, sel.qresync = sel.sess.enabled(imap.CapCondStore), sel.sess.enabled(imap.CapQResync)
+	if err := sel.flushQueue(w, take, resync); err != nil {
+		return err
+	}
+	// The folder changed (this session's own changes included, which
+	// are not queued to it): the kept searches may have other results.
+	if len(sel.contexts) > 0 && hubModSeq != sel.contextsAt {
+		sel.contextsAt = hubModSeq
+		return sel.updateContexts(w)
+	}
+	return nil
+}
+
+// flushQueue writes the updates flush took from the queue, or resyncs.
+func (sel *selected) flushQueue(w *imapserver.UpdateWriter, take []update, resync bool) error {
 	if resync {
 		return sel.resync(w)
 	}
@@ -263,8 +282,11 @@ func (sel *selected) expunge(w *imapserver.UpdateWriter, run []update) error {
 	if sel.qresync {
 		// VANISHED instead of EXPUNGE (RFC 7162 3.2.10).
 		var gone imap.UIDSet
-		for _, i := range pos {
+		for k, i := range pos {
 			gone.AddNum(imap.UID(view[i]))
+			if err := sel.expungeFromContexts(w, view[i], uint32(i+1-k)); err != nil {
+				return err
+			}
 		}
 		if err := w.WriteVanished(gone); err != nil {
 			return err
@@ -274,6 +296,9 @@ func (sel *selected) expunge(w *imapserver.UpdateWriter, run []update) error {
 	prev := 0
 	for k, i := range pos {
 		if !sel.qresync {
+			if err := sel.expungeFromContexts(w, view[i], uint32(i+1-k)); err != nil {
+				return err
+			}
 			if err := w.WriteExpunge(uint32(i + 1 - k)); err != nil {
 				return err
 			}
@@ -315,6 +340,9 @@ func (sel *selected) resync(w *imapserver.UpdateWriter) error {
 			}
 			kept++
 			continue
+		}
+		if err := sel.expungeFromContexts(w, u, uint32(i+1)); err != nil {
+			return err
 		}
 		if sel.qresync {
 			vanished.AddNum(imap.UID(u))

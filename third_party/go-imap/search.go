@@ -14,6 +14,21 @@ type SearchOptions struct {
 	ReturnCount bool
 	// Requires IMAP4rev2 or SEARCHRES
 	ReturnSave bool
+	// Requires CONTEXT=SEARCH (RFC 5267 4).
+	//
+	// postdesk: upstream had neither.
+	ReturnUpdate  bool           // keep the result up to date with ADDTO and REMOVEFROM
+	ReturnPartial *SearchPartial // the result's messages from First to Last only
+	// Tag is the SEARCH command's tag, which a server sets for
+	// ReturnUpdate: the ESEARCH updates name the search by it.
+	Tag string
+}
+
+// SearchPartial is the range of a PARTIAL return option (RFC 5267 4.4):
+// the First-th to the Last-th message of the result, counted from 1,
+// First <= Last.
+type SearchPartial struct {
+	First, Last uint32
 }
 
 // SearchCriteria is a criteria for the SEARCH command.

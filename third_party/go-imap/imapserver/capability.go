@@ -118,6 +118,9 @@ func (c *Conn) availableCaps() []imap.Cap {
 		}
 		// postdesk: SORT and THREAD (RFC 5256), sort.go.
 		caps = append(caps, c.sortCaps()...)
+		if _, ok := c.session.(SessionSearchContext); ok {
+			caps = append(caps, imap.CapContextSearch) // postdesk: RFC 5267
+		}
 		// postdesk: MULTIAPPEND (RFC 3502), multiappend.go.
 		if _, ok := c.session.(SessionMultiAppend); ok {
 			caps = append(caps, imap.CapMultiAppend)

@@ -449,6 +449,9 @@ func (c *Conn) readCommand(dec *imapwire.Decoder) error {
 		err = c.handleSort(tag, dec, numKind)
 	case "THREAD", "UID THREAD":
 		err = c.handleThread(dec, numKind)
+	// postdesk: CONTEXT=SEARCH (RFC 5267), see context.go.
+	case "CANCELUPDATE":
+		err = c.handleCancelUpdate(dec)
 	default:
 		if c.state == imap.ConnStateNotAuthenticated {
 			// Don't allow a single unknown command before authentication to

@@ -76,8 +76,17 @@ func (c *Conn) handleSearch(tag string, dec *imapwire.Decoder, numKind NumKind) 
 	}
 
 	// If no return option is specified, ALL is assumed
-	if !options.ReturnMin && !options.ReturnMax && !options.ReturnAll && !options.ReturnCount {
+	// postdesk: nor PARTIAL (RFC 5267 4.4); UPDATE alone gives ALL, the
+	// result the updates then change.
+	if !options.ReturnMin && !options.ReturnMax && !options.ReturnAll && !options.ReturnCount && options.ReturnPartial == nil {
 		options.ReturnAll = true
+	}
+	if options.ReturnUpdate {
+		// postdesk: CONTEXT=SEARCH (RFC 5267 4.3), see context.go.
+		if _, ok := c.session.(SessionSearchContext); !ok {
+			return newClientBugError("Unknown SEARCH RETURN option")
+		}
+		options.Tag = tag
 	}
 
 	// postdesk: the MODSEQ key enables CONDSTORE (RFC 7162 3.1).
@@ -127,6 +136,15 @@ func (c *Conn) writeESearch(tag string, data *imap.SearchData, options *imap.Sea
 	}
 	if options.ReturnCount {
 		enc.SP().Atom("COUNT").SP().Number(data.Count)
+	}
+	if p := options.ReturnPartial; p != nil { // postdesk: RFC 5267 4.4
+		enc.SP().Atom("PARTIAL").SP().Special('(').Number(p.First).Special(':').Number(p.Last).SP()
+		if part := partialOf(data.All, p); part != nil {
+			enc.NumSet(part)
+		} else {
+			enc.NIL()
+		}
+		enc.Special(')')
 	}
 	if data.ModSeq > 0 { // postdesk: RFC 7162 3.1.5
 		enc.SP().Atom("MODSEQ").SP().ModSeq(data.ModSeq)
@@ -194,6 +212,20 @@ func readSearchReturnOpts(dec *imapwire.Decoder, options *imap.SearchOptions) er
 			options.ReturnCount = true
 		case "SAVE":
 			options.ReturnSave = true
+		case "UPDATE": // postdesk: RFC 5267 4.3
+			options.ReturnUpdate = true
+		case "PARTIAL": // postdesk: RFC 5267 4.4, "PARTIAL" SP partial-range
+			var p imap.SearchPartial
+			if !dec.ExpectSP() || !dec.ExpectNumber(&p.First) || !dec.ExpectSpecial(':') || !dec.ExpectNumber(&p.Last) {
+				return dec.Err()
+			}
+			if p.First == 0 || p.Last == 0 {
+				return newClientBugError("PARTIAL counts from 1")
+			}
+			if p.First > p.Last {
+				p.First, p.Last = p.Last, p.First
+			}
+			options.ReturnPartial = &p
 		default:
 			return newClientBugError("unknown SEARCH RETURN option")
 		}

@@ -88,6 +88,10 @@ func (c *Conn) handleSort(tag string, dec *imapwire.Decoder, numKind NumKind) er
 		if err := readSearchReturnOpts(dec, &options); err != nil {
 			return err
 		}
+		if options.ReturnUpdate || options.ReturnPartial != nil {
+			// postdesk: CONTEXT=SORT (RFC 5267) is not offered.
+			return newClientBugError("Unknown SORT RETURN option")
+		}
 		if options.ReturnSave {
 			return newClientBugError("SAVE is not supported with SORT")
 		}
