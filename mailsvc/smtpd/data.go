@@ -89,6 +89,7 @@ func (ss *session) Data(r io.Reader) error {
 		}
 	}
 	res, err := ss.s.deliverer.Deliver(ss.ctx, m)
+	var rej *delivery.SieveRejection
 	switch {
 	case errors.Is(err, delivery.ErrNotABounce):
 		log.Info("DATA refused: not a bounce", "err", err)
@@ -104,6 +105,11 @@ func (ss *session) Data(r io.Reader) error {
 		// connections each passed the check at RCPT.
 		log.Warn("DATA refused: sending rate limit reached", "err", err)
 		return errRateLimited
+	case errors.As(err, &rej):
+		// The one recipient's Sieve reject or ereject (RFC 5429 2.1,
+		// 2.2): refused in the protocol, the script's reason as the text.
+		log.Info("DATA refused: the recipient's sieve script rejects it", "err", err)
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: rej.Reason}
 	case errors.Is(err, delivery.ErrLoop):
 		log.Info("DATA refused: loop", "err", err)
 		return errLoop
