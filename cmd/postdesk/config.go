@@ -40,6 +40,7 @@ type Config struct {
 	POP3SAddr       string // --pop3s, POSTDESK_POP3S_ADDR: default 127.0.0.1:1995
 	LDAPAddr        string // --ldap, POSTDESK_LDAP_ADDR: read-only LDAP with StartTLS, default 127.0.0.1:1389
 	LDAPSAddr       string // --ldaps, POSTDESK_LDAPS_ADDR: LDAP over implicit TLS, default 127.0.0.1:1636
+	ManageSieveAddr string // --managesieve, POSTDESK_MANAGESIEVE_ADDR: ManageSieve with STARTTLS, default 127.0.0.1:4190
 
 	TLSCert string // --tls-cert, POSTDESK_TLS_CERT: PEM certificate chain; empty: a self-signed one in the data folder
 	TLSKey  string // --tls-key, POSTDESK_TLS_KEY: PEM private key
@@ -101,6 +102,7 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"pop3s", "POSTDESK_POP3S_ADDR", "127.0.0.1:1995", "POP3 over implicit TLS (empty: off)", &c.POP3SAddr},
 		{"ldap", "POSTDESK_LDAP_ADDR", "127.0.0.1:1389", "read-only LDAP directory with StartTLS (empty: off)", &c.LDAPAddr},
 		{"ldaps", "POSTDESK_LDAPS_ADDR", "127.0.0.1:1636", "read-only LDAP directory over implicit TLS (empty: off)", &c.LDAPSAddr},
+		{"managesieve", "POSTDESK_MANAGESIEVE_ADDR", "127.0.0.1:4190", "ManageSieve (Sieve filter scripts) with STARTTLS (empty: off)", &c.ManageSieveAddr},
 		{"tls-cert", "POSTDESK_TLS_CERT", "", "TLS certificate (PEM); empty: self-signed", &c.TLSCert},
 		{"tls-key", "POSTDESK_TLS_KEY", "", "TLS key (PEM)", &c.TLSKey},
 		{"max-message-size", "POSTDESK_MAX_MESSAGE_SIZE", "50M", "largest message SMTP accepts", &c.MaxMessageSize},
