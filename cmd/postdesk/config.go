@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/logctx"
@@ -68,6 +69,7 @@ type Config struct {
 	POP3MaxConnsPerIP string // --pop3-max-connections-per-ip, POSTDESK_POP3_MAX_CONNECTIONS_PER_IP: per client address; default 10
 
 	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: the resolver of every lookup ("IP" or "IP:port"): SPF, DKIM and DMARC, and outbound MX unless the Delivery Options name one; empty: /etc/resolv.conf
+	Greylist       string // --greylist, POSTDESK_GREYLIST: greylisting delay at the MX; empty or 0: off
 	SMTPRemotePort string // --smtp-remote-port, POSTDESK_SMTP_REMOTE_PORT: port of remote MX hosts; default 25 (tests point it elsewhere)
 
 	// AdminPassword (POSTDESK_ADMIN_PASSWORD only, never a flag, so it stays
@@ -108,6 +110,7 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"max-message-size", "POSTDESK_MAX_MESSAGE_SIZE", "50M", "largest message SMTP accepts", &c.MaxMessageSize},
 		{"min-free-disk", "POSTDESK_MIN_FREE_DISK", "256M", "SMTP refuses mail (4xx) when less disk space is free", &c.MinFreeDisk},
 		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission and remote-forward recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
+		{"greylist", "POSTDESK_GREYLIST", "", "greylist new senders at the MX for this long, e.g. 5m (empty: off)", &c.Greylist},
 		{"smtp-max-connections", "POSTDESK_SMTP_MAX_CONNECTIONS", "1000", "open MX connections (-1: no cap)", &c.SMTPMaxConns},
 		{"smtp-max-connections-per-ip", "POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP", "20", "open MX connections from one client address (-1: no cap)", &c.SMTPMaxConnsPerIP},
 		{"submission-max-connections", "POSTDESK_SUBMISSION_MAX_CONNECTIONS", "500", "open submission connections, 587 and 465 together (-1: no cap)", &c.SubmissionMaxConns},
@@ -151,6 +154,7 @@ type settings struct {
 	SendLimits delivery.RateLimits
 	// Connection caps: -1 is no cap.
 	SMTPConns, SubmissionConns, IMAPConns, POP3Conns connCaps
+	Greylist                                         time.Duration  // --greylist; 0: off
 	RemotePort                                       int            // --smtp-remote-port
 	TrustedProxies                                   []netip.Prefix // --trusted-proxies
 	ClientSetup                                      *clientsetup.Servers
@@ -192,6 +196,11 @@ func (c *Config) parse() (*settings, error) {
 	} {
 		if *f.dst, err = connCap(f.flag, f.v); err != nil {
 			return nil, err
+		}
+	}
+	if c.Greylist != "" {
+		if s.Greylist, err = time.ParseDuration(c.Greylist); err != nil || s.Greylist < 0 || s.Greylist > 12*time.Hour {
+			return nil, fmt.Errorf("--greylist %q: want a duration up to 12h, such as 5m", c.Greylist)
 		}
 	}
 	s.RemotePort = 25

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/postdesk/postdesk/mailsvc/greylist"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
@@ -9,12 +10,17 @@ import (
 // smtpListeners builds the MX and submission servers on the mail
 // services' delivery.
 func smtpListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, error) {
+	var gl *greylist.Greylist
+	if a.set.Greylist > 0 {
+		gl = greylist.New(a.db, greylist.Options{Delay: a.set.Greylist, Logger: a.log.With("server", "greylist")})
+	}
 	s := smtpd.New(smtpd.Options{
 		Config:    smtpConfig(a),
 		Tenants:   a.tenants,
 		Sessions:  m.sessions,
 		Deliverer: m.deliverer,
 		Checker:   msgauth.NewChecker(m.resolver),
+		Greylist:  gl,
 		Blobs:     m.blobs,
 		DB:        a.db,
 		TLS:       certs.Config(),

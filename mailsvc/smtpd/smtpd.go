@@ -41,6 +41,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/greylist"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/tenants"
 )
@@ -196,8 +197,11 @@ type Options struct {
 	// runs none, and the Authentication-Results field holds only the
 	// hosted-sender mark.
 	Checker *msgauth.Checker
-	Blobs   blob.Store // its Free tells when disk space is low
-	DB      *database.DB
+	// Greylist greylists the MX's local recipients (never submission's);
+	// nil: off.
+	Greylist *greylist.Greylist
+	Blobs    blob.Store // its Free tells when disk space is low
+	DB       *database.DB
 	// TLS is the certificate configuration for STARTTLS and implicit TLS;
 	// nil offers no TLS.
 	TLS    *tls.Config
@@ -212,6 +216,7 @@ type Server struct {
 	sessions  *tenants.SessionWatch
 	deliverer *delivery.Deliverer
 	checker   *msgauth.Checker
+	greylist  *greylist.Greylist
 	blobs     blob.Store
 	db        *database.DB
 	tls       *tls.Config
@@ -225,7 +230,7 @@ type Server struct {
 // New returns a Server.
 func New(opts Options) *Server {
 	opts.Config.defaults()
-	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, checker: opts.Checker, blobs: opts.Blobs, db: opts.DB,
+	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, checker: opts.Checker, greylist: opts.Greylist, blobs: opts.Blobs, db: opts.DB,
 		tls: opts.TLS, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
