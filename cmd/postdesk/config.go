@@ -70,6 +70,8 @@ type Config struct {
 
 	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: the resolver of every lookup ("IP" or "IP:port"): SPF, DKIM and DMARC, and outbound MX unless the Delivery Options name one; empty: /etc/resolv.conf
 	Greylist       string // --greylist, POSTDESK_GREYLIST: greylisting delay at the MX; empty or 0: off
+	Rspamd         string // --rspamd, POSTDESK_RSPAMD: URL of rspamd's normal worker; empty: no spam scanning
+	RspamdFail     string // --rspamd-fail, POSTDESK_RSPAMD_FAIL: "open" (take unscanned, default) or "closed" (451)
 	SMTPRemotePort string // --smtp-remote-port, POSTDESK_SMTP_REMOTE_PORT: port of remote MX hosts; default 25 (tests point it elsewhere)
 
 	// AdminPassword (POSTDESK_ADMIN_PASSWORD only, never a flag, so it stays
@@ -111,6 +113,8 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"min-free-disk", "POSTDESK_MIN_FREE_DISK", "256M", "SMTP refuses mail (4xx) when less disk space is free", &c.MinFreeDisk},
 		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission and remote-forward recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
 		{"greylist", "POSTDESK_GREYLIST", "", "greylist new senders at the MX for this long, e.g. 5m (empty: off)", &c.Greylist},
+		{"rspamd", "POSTDESK_RSPAMD", "", "scan the MX's mail with the rspamd at this URL, e.g. http://127.0.0.1:11333 (empty: off)", &c.Rspamd},
+		{"rspamd-fail", "POSTDESK_RSPAMD_FAIL", "open", "without a verdict from rspamd: open (take the mail unscanned) or closed (451)", &c.RspamdFail},
 		{"smtp-max-connections", "POSTDESK_SMTP_MAX_CONNECTIONS", "1000", "open MX connections (-1: no cap)", &c.SMTPMaxConns},
 		{"smtp-max-connections-per-ip", "POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP", "20", "open MX connections from one client address (-1: no cap)", &c.SMTPMaxConnsPerIP},
 		{"submission-max-connections", "POSTDESK_SUBMISSION_MAX_CONNECTIONS", "500", "open submission connections, 587 and 465 together (-1: no cap)", &c.SubmissionMaxConns},
@@ -155,6 +159,7 @@ type settings struct {
 	// Connection caps: -1 is no cap.
 	SMTPConns, SubmissionConns, IMAPConns, POP3Conns connCaps
 	Greylist                                         time.Duration  // --greylist; 0: off
+	RspamdFailClosed                                 bool           // --rspamd-fail closed
 	RemotePort                                       int            // --smtp-remote-port
 	TrustedProxies                                   []netip.Prefix // --trusted-proxies
 	ClientSetup                                      *clientsetup.Servers
@@ -202,6 +207,16 @@ func (c *Config) parse() (*settings, error) {
 		if s.Greylist, err = time.ParseDuration(c.Greylist); err != nil || s.Greylist < 0 || s.Greylist > 12*time.Hour {
 			return nil, fmt.Errorf("--greylist %q: want a duration up to 12h, such as 5m", c.Greylist)
 		}
+	}
+	switch c.RspamdFail {
+	case "open", "":
+	case "closed":
+		s.RspamdFailClosed = true
+	default:
+		return nil, fmt.Errorf("--rspamd-fail %q: want open or closed", c.RspamdFail)
+	}
+	if c.Rspamd != "" && !strings.HasPrefix(c.Rspamd, "http://") && !strings.HasPrefix(c.Rspamd, "https://") {
+		return nil, fmt.Errorf("--rspamd %q: want an http:// or https:// URL", c.Rspamd)
 	}
 	s.RemotePort = 25
 	if c.SMTPRemotePort != "" {

@@ -17,7 +17,7 @@ import (
 // nothing else reads them.
 var parsedFields = []string{"MaxMessageSize", "MinFreeDisk", "SendLimits", "SMTPMaxConns", "SMTPMaxConnsPerIP",
 	"SubmissionMaxConns", "SubmissionMaxConnsPerIP", "IMAPMaxConns", "IMAPMaxConnsPerIP", "POP3MaxConns",
-	"POP3MaxConnsPerIP", "SMTPRemotePort", "TrustedProxies", "PublicPorts", "Greylist"}
+	"POP3MaxConnsPerIP", "SMTPRemotePort", "TrustedProxies", "PublicPorts", "Greylist", "RspamdFail"}
 
 // TestConfigParsedOnce: the flags that need parsing are parsed in one
 // place, Config.parse (config.go); the wiring reads the typed settings,
@@ -104,6 +104,8 @@ func TestConfigParse(t *testing.T) {
 		{"--public-ports", "imap=x"},
 		{"--greylist", "soon"},
 		{"--greylist", "48h"},
+		{"--rspamd-fail", "maybe"},
+		{"--rspamd", "127.0.0.1:11333"},
 	} {
 		_, err := parse(t, args...)
 		if err == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
+	"github.com/postdesk/postdesk/mailsvc/rspamd"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
@@ -84,6 +85,10 @@ func (ss *session) Data(r io.Reader) error {
 	defer done()
 	if !ss.e.submission {
 		if refuse := ss.checkAuthenticity(log, m, pending); refuse != nil {
+			pending.Abort()
+			return refuse
+		}
+		if refuse := ss.scan(log, id, m, pending); refuse != nil {
 			pending.Abort()
 			return refuse
 		}
@@ -203,6 +208,50 @@ func (ss *session) checkAuthenticity(log *slog.Logger, m *delivery.Message, pend
 	}
 	log.Info("DATA refused: DMARC policy reject", "from_domain", v.FromDom, "spf", v.SPF, "dmarc", v.DMARC)
 	return errDMARCReject
+}
+
+// scan asks rspamd (when set) for its verdict on a received message,
+// before the 250, and applies its action: reject is refused with 554
+// 5.7.1, soft reject and greylist get 451 4.7.1, add header and rewrite
+// subject file the message into Junk; every scanned message is stored
+// with its score and symbols in X-Spam-* fields of the delivery prefix.
+// Without a verdict (rspamd down, slower than its time limit, answering
+// garbage) the message is taken unscanned, counted and logged, or answered
+// 451 4.7.0 when the server is set to fail closed.
+func (ss *session) scan(log *slog.Logger, id string, m *delivery.Message, pending blob.Pending) *smtp.SMTPError {
+	if ss.s.spam == nil {
+		return nil
+	}
+	env := rspamd.Envelope{IP: ss.remote, HELO: ss.conn.Hostname(), ID: id}
+	if !ss.from.IsNull() {
+		env.From = ss.from.String()
+	}
+	for _, r := range m.Rcpts {
+		if !r.Address.IsZero() {
+			env.Rcpts = append(env.Rcpts, r.Address.String())
+		}
+	}
+	res, err := ss.s.spam.Check(ss.ctx, env, io.NewSectionReader(pending.ReaderAt(), 0, pending.Size()), pending.Size())
+	if err != nil {
+		if ss.s.cfg.SpamFailClosed {
+			log.Warn("DATA refused: no spam verdict, failing closed", "err", err)
+			return errSpamUnavailable
+		}
+		n := ss.s.spam.Unscanned()
+		log.Warn("message taken unscanned: no spam verdict", "err", err, "unscanned_total", n)
+		return nil
+	}
+	log.Info("spam verdict", "action", res.Action, "score", res.Score)
+	switch res.Action {
+	case rspamd.ActionReject:
+		return errSpamReject
+	case rspamd.ActionSoftReject, rspamd.ActionGreylist:
+		return errSpamLater
+	case rspamd.ActionAddHeader, rspamd.ActionRewriteSubect:
+		m.Quarantine = true
+	}
+	m.AuthResults += res.Headers()
+	return nil
 }
 
 // hostedSenderMark is the result added to our Authentication-Results

@@ -25,6 +25,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/queue"
+	"github.com/postdesk/postdesk/mailsvc/rspamd"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
@@ -120,6 +121,8 @@ type envOptions struct {
 	dns *mailtest.DNS
 	// greylist, when set, turns greylisting on with these options.
 	greylist *greylist.Options
+	// spam, when set, scans the MX's mail with this rspamd client.
+	spam *rspamd.Client
 }
 
 func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
@@ -176,7 +179,7 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	if o.greylist != nil {
 		gl = greylist.New(db, *o.greylist)
 	}
-	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Sessions: watch, Deliverer: e.d, Checker: checker, Greylist: gl, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
+	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Sessions: watch, Deliverer: e.d, Checker: checker, Greylist: gl, Spam: o.spam, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
 	for _, ep := range []struct {
 		dst *string
 		e   *smtpd.Endpoint
