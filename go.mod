@@ -35,6 +35,8 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
+require rsc.io/binaryregexp v0.2.0 // indirect
+
 require (
 	github.com/Azure/go-ntlmssp v0.1.1 // indirect
 	github.com/a-h/parse v0.0.0-20250122154542-74294addb73e // indirect
@@ -45,6 +47,7 @@ require (
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cli/browser v1.3.0 // indirect
 	github.com/fatih/color v1.17.0 // indirect
+	github.com/foxcpp/go-sieve v0.0.0-00010101000000-000000000000
 	github.com/fsnotify/fsnotify v1.7.0 // indirect
 	github.com/glebarez/go-sqlite v1.21.2 // indirect
 	github.com/go-crypt/x v0.4.16 // indirect
@@ -81,3 +84,5 @@ replace github.com/emersion/go-imap/v2 => ./third_party/go-imap
 replace github.com/emersion/go-webdav => ./third_party/go-webdav
 
 replace github.com/jimlambrt/gldap => ./third_party/gldap
+
+replace github.com/foxcpp/go-sieve => ./third_party/go-sieve

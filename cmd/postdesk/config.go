@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/logctx"
@@ -40,6 +41,7 @@ type Config struct {
 	POP3SAddr       string // --pop3s, POSTDESK_POP3S_ADDR: default 127.0.0.1:1995
 	LDAPAddr        string // --ldap, POSTDESK_LDAP_ADDR: read-only LDAP with StartTLS, default 127.0.0.1:1389
 	LDAPSAddr       string // --ldaps, POSTDESK_LDAPS_ADDR: LDAP over implicit TLS, default 127.0.0.1:1636
+	ManageSieveAddr string // --managesieve, POSTDESK_MANAGESIEVE_ADDR: ManageSieve with STARTTLS, default 127.0.0.1:4190
 
 	TLSCert string // --tls-cert, POSTDESK_TLS_CERT: PEM certificate chain; empty: a self-signed one in the data folder
 	TLSKey  string // --tls-key, POSTDESK_TLS_KEY: PEM private key
@@ -67,6 +69,9 @@ type Config struct {
 	POP3MaxConnsPerIP string // --pop3-max-connections-per-ip, POSTDESK_POP3_MAX_CONNECTIONS_PER_IP: per client address; default 10
 
 	DNSServer      string // --dns-server, POSTDESK_DNS_SERVER: the resolver of every lookup ("IP" or "IP:port"): SPF, DKIM and DMARC, and outbound MX unless the Delivery Options name one; empty: /etc/resolv.conf
+	Greylist       string // --greylist, POSTDESK_GREYLIST: greylisting delay at the MX; empty or 0: off
+	Rspamd         string // --rspamd, POSTDESK_RSPAMD: URL of rspamd's normal worker; empty: no spam scanning
+	RspamdFail     string // --rspamd-fail, POSTDESK_RSPAMD_FAIL: "open" (take unscanned, default) or "closed" (451)
 	SMTPRemotePort string // --smtp-remote-port, POSTDESK_SMTP_REMOTE_PORT: port of remote MX hosts; default 25 (tests point it elsewhere)
 
 	// AdminPassword (POSTDESK_ADMIN_PASSWORD only, never a flag, so it stays
@@ -101,11 +106,15 @@ func (c *Config) register(fs *flag.FlagSet, serve bool) {
 		{"pop3s", "POSTDESK_POP3S_ADDR", "127.0.0.1:1995", "POP3 over implicit TLS (empty: off)", &c.POP3SAddr},
 		{"ldap", "POSTDESK_LDAP_ADDR", "127.0.0.1:1389", "read-only LDAP directory with StartTLS (empty: off)", &c.LDAPAddr},
 		{"ldaps", "POSTDESK_LDAPS_ADDR", "127.0.0.1:1636", "read-only LDAP directory over implicit TLS (empty: off)", &c.LDAPSAddr},
+		{"managesieve", "POSTDESK_MANAGESIEVE_ADDR", "127.0.0.1:4190", "ManageSieve (Sieve filter scripts) with STARTTLS (empty: off)", &c.ManageSieveAddr},
 		{"tls-cert", "POSTDESK_TLS_CERT", "", "TLS certificate (PEM); empty: self-signed", &c.TLSCert},
 		{"tls-key", "POSTDESK_TLS_KEY", "", "TLS key (PEM)", &c.TLSKey},
 		{"max-message-size", "POSTDESK_MAX_MESSAGE_SIZE", "50M", "largest message SMTP accepts", &c.MaxMessageSize},
 		{"min-free-disk", "POSTDESK_MIN_FREE_DISK", "256M", "SMTP refuses mail (4xx) when less disk space is free", &c.MinFreeDisk},
 		{"send-limits", "POSTDESK_SEND_LIMITS", "200,1000,2000,10000", "submission and remote-forward recipients per mailbox per hour,day and per domain per hour,day (-1: none)", &c.SendLimits},
+		{"greylist", "POSTDESK_GREYLIST", "", "greylist new senders at the MX for this long, e.g. 5m (empty: off)", &c.Greylist},
+		{"rspamd", "POSTDESK_RSPAMD", "", "scan the MX's mail with the rspamd at this URL, e.g. http://127.0.0.1:11333 (empty: off)", &c.Rspamd},
+		{"rspamd-fail", "POSTDESK_RSPAMD_FAIL", "open", "without a verdict from rspamd: open (take the mail unscanned) or closed (451)", &c.RspamdFail},
 		{"smtp-max-connections", "POSTDESK_SMTP_MAX_CONNECTIONS", "1000", "open MX connections (-1: no cap)", &c.SMTPMaxConns},
 		{"smtp-max-connections-per-ip", "POSTDESK_SMTP_MAX_CONNECTIONS_PER_IP", "20", "open MX connections from one client address (-1: no cap)", &c.SMTPMaxConnsPerIP},
 		{"submission-max-connections", "POSTDESK_SUBMISSION_MAX_CONNECTIONS", "500", "open submission connections, 587 and 465 together (-1: no cap)", &c.SubmissionMaxConns},
@@ -149,6 +158,8 @@ type settings struct {
 	SendLimits delivery.RateLimits
 	// Connection caps: -1 is no cap.
 	SMTPConns, SubmissionConns, IMAPConns, POP3Conns connCaps
+	Greylist                                         time.Duration  // --greylist; 0: off
+	RspamdFailClosed                                 bool           // --rspamd-fail closed
 	RemotePort                                       int            // --smtp-remote-port
 	TrustedProxies                                   []netip.Prefix // --trusted-proxies
 	ClientSetup                                      *clientsetup.Servers
@@ -191,6 +202,21 @@ func (c *Config) parse() (*settings, error) {
 		if *f.dst, err = connCap(f.flag, f.v); err != nil {
 			return nil, err
 		}
+	}
+	if c.Greylist != "" {
+		if s.Greylist, err = time.ParseDuration(c.Greylist); err != nil || s.Greylist < 0 || s.Greylist > 12*time.Hour {
+			return nil, fmt.Errorf("--greylist %q: want a duration up to 12h, such as 5m", c.Greylist)
+		}
+	}
+	switch c.RspamdFail {
+	case "open", "":
+	case "closed":
+		s.RspamdFailClosed = true
+	default:
+		return nil, fmt.Errorf("--rspamd-fail %q: want open or closed", c.RspamdFail)
+	}
+	if c.Rspamd != "" && !strings.HasPrefix(c.Rspamd, "http://") && !strings.HasPrefix(c.Rspamd, "https://") {
+		return nil, fmt.Errorf("--rspamd %q: want an http:// or https:// URL", c.Rspamd)
 	}
 	s.RemotePort = 25
 	if c.SMTPRemotePort != "" {

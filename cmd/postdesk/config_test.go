@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 )
@@ -16,7 +17,7 @@ import (
 // nothing else reads them.
 var parsedFields = []string{"MaxMessageSize", "MinFreeDisk", "SendLimits", "SMTPMaxConns", "SMTPMaxConnsPerIP",
 	"SubmissionMaxConns", "SubmissionMaxConnsPerIP", "IMAPMaxConns", "IMAPMaxConnsPerIP", "POP3MaxConns",
-	"POP3MaxConnsPerIP", "SMTPRemotePort", "TrustedProxies", "PublicPorts"}
+	"POP3MaxConnsPerIP", "SMTPRemotePort", "TrustedProxies", "PublicPorts", "Greylist", "RspamdFail"}
 
 // TestConfigParsedOnce: the flags that need parsing are parsed in one
 // place, Config.parse (config.go); the wiring reads the typed settings,
@@ -83,11 +84,11 @@ func TestConfigParse(t *testing.T) {
 		t.Errorf("defaults: %+v", set)
 	}
 	t.Setenv("POSTDESK_SEND_LIMITS", "1,2,3,-1")
-	set, err = parse(t, "--max-message-size", "10M", "--min-free-disk", "0", "--pop3-max-connections-per-ip", "-1", "--smtp-remote-port", "2525")
+	set, err = parse(t, "--max-message-size", "10M", "--min-free-disk", "0", "--pop3-max-connections-per-ip", "-1", "--smtp-remote-port", "2525", "--greylist", "5m")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.MaxMessageBytes != 10<<20 || set.MinFreeBytes != -1 || set.POP3Conns.PerIP != -1 || set.RemotePort != 2525 ||
+	if set.MaxMessageBytes != 10<<20 || set.MinFreeBytes != -1 || set.POP3Conns.PerIP != -1 || set.RemotePort != 2525 || set.Greylist != 5*time.Minute ||
 		set.SendLimits != (delivery.RateLimits{MailboxPerHour: 1, MailboxPerDay: 2, DomainPerHour: 3, DomainPerDay: -1}) {
 		t.Errorf("set: %+v", set)
 	}
@@ -101,6 +102,10 @@ func TestConfigParse(t *testing.T) {
 		{"--smtp-remote-port", "70000"},
 		{"--trusted-proxies", "not-an-ip"},
 		{"--public-ports", "imap=x"},
+		{"--greylist", "soon"},
+		{"--greylist", "48h"},
+		{"--rspamd-fail", "maybe"},
+		{"--rspamd", "127.0.0.1:11333"},
 	} {
 		_, err := parse(t, args...)
 		if err == nil {

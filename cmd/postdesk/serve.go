@@ -98,7 +98,7 @@ func runServe(ctx context.Context, a *app, fs *flag.FlagSet, args []string) erro
 		{name: "http", addr: a.cfg.HTTPAddr, serve: httpSrv.Serve, stop: httpSrv.Shutdown},
 	}
 	// Each mail server adds its listeners in its own wire_*.go file.
-	for _, add := range []func(*app, *mailServices, *tlscert.Store) ([]listener, error){smtpListeners, imapListeners, pop3Listeners, ldapListeners} {
+	for _, add := range []func(*app, *mailServices, *tlscert.Store) ([]listener, error){smtpListeners, imapListeners, pop3Listeners, ldapListeners, sieveListeners} {
 		ls, err := add(a, mail, certs)
 		if err != nil {
 			return err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"github.com/postdesk/postdesk/mailsvc/greylist"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
+	"github.com/postdesk/postdesk/mailsvc/rspamd"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
 )
@@ -9,12 +11,22 @@ import (
 // smtpListeners builds the MX and submission servers on the mail
 // services' delivery.
 func smtpListeners(a *app, m *mailServices, certs *tlscert.Store) ([]listener, error) {
+	var gl *greylist.Greylist
+	if a.set.Greylist > 0 {
+		gl = greylist.New(a.db, greylist.Options{Delay: a.set.Greylist, Logger: a.log.With("server", "greylist")})
+	}
+	var spam *rspamd.Client
+	if a.cfg.Rspamd != "" {
+		spam = rspamd.New(a.cfg.Rspamd, 0)
+	}
 	s := smtpd.New(smtpd.Options{
 		Config:    smtpConfig(a),
 		Tenants:   a.tenants,
 		Sessions:  m.sessions,
 		Deliverer: m.deliverer,
 		Checker:   msgauth.NewChecker(m.resolver),
+		Greylist:  gl,
+		Spam:      spam,
 		Blobs:     m.blobs,
 		DB:        a.db,
 		TLS:       certs.Config(),
@@ -39,5 +51,6 @@ func smtpConfig(a *app) smtpd.Config {
 	return smtpd.Config{Hostname: a.cfg.Hostname, AllowPlaintextAuth: a.cfg.AllowPlaintextAuth,
 		MaxMessageBytes: a.set.MaxMessageBytes, MinFreeBytes: a.set.MinFreeBytes,
 		MaxConnections: a.set.SMTPConns.Total, MaxConnectionsPerIP: a.set.SMTPConns.PerIP,
-		MaxSubmissionConnections: a.set.SubmissionConns.Total, MaxSubmissionConnectionsPerIP: a.set.SubmissionConns.PerIP}
+		MaxSubmissionConnections: a.set.SubmissionConns.Total, MaxSubmissionConnectionsPerIP: a.set.SubmissionConns.PerIP,
+		SpamFailClosed: a.set.RspamdFailClosed}
 }

@@ -421,6 +421,9 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 	if err != nil {
 		return nil, nil, err
 	}
+	if x.rejection != nil {
+		return nil, nil, x.rejection
+	}
 	lw, err := d.expandLists(ctx, m)
 	if err != nil {
 		return nil, nil, err
@@ -445,26 +448,50 @@ func (d *Deliverer) deliver(ctx context.Context, m *Message) (*Result, []*tenant
 		}
 		return &Result{}, nil, nil
 	}
+	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && len(lw.holds) == 0 && m.heldID == 0 && x.discarded {
+		// Sieve scripts discarded every copy (RFC 5228 4.5): done.
+		for _, f := range lw.after {
+			f(ctx)
+		}
+		return &Result{}, nil, nil
+	}
 	if len(x.stores) == 0 && len(envs) == 0 && len(lw.stores) == 0 && len(lw.holds) == 0 && m.heldID == 0 {
 		// Every recipient's copy was dropped (full forward targets):
 		// refuse for now rather than accept into nowhere.
 		return nil, nil, ErrMailboxFull
 	}
 	from := "<" + m.From.String() + ">"
-	rcpts := make([]store.Rcpt, len(x.stores))
-	for i, s := range x.stores {
-		rcpts[i] = store.Rcpt{MailboxID: s.MailboxID, Prefix: "Return-Path: " + from + "\r\nDelivered-To: " + s.Address.String() + "\r\n"}
-		if m.Quarantine {
-			rcpts[i].Folder = "Junk"
-		}
+	var rcpts []store.Rcpt
+	for _, s := range x.stores {
 		if s.MailboxID == tenants.SystemMailbox {
 			// Postmaster mail nobody was named for (tenants.Plan.System).
-			rcpts[i] = store.Rcpt{System: true, Prefix: "Return-Path: " + from + "\r\n"}
+			r := store.Rcpt{System: true, Prefix: "Return-Path: " + from + "\r\n"}
 			if !s.Address.IsZero() {
-				rcpts[i].Prefix += "Delivered-To: " + s.Address.String() + "\r\n"
+				r.Prefix += "Delivered-To: " + s.Address.String() + "\r\n"
 			}
+			r.Prefix += m.AuthResults
+			rcpts = append(rcpts, r)
+			continue
 		}
-		rcpts[i].Prefix += m.AuthResults
+		copies := s.copies
+		if copies == nil {
+			copies = []sieveCopy{{}}
+		}
+		for _, c := range copies {
+			r := store.Rcpt{MailboxID: s.MailboxID, Prefix: "Return-Path: " + from + "\r\nDelivered-To: " + s.Address.String() + "\r\n" + m.AuthResults,
+				Flags: c.Flags}
+			folder, err := d.sieveFolder(ctx, s.MailboxID, c.Folder)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.Folder = folder
+			if m.Quarantine && folder == "" {
+				// The author domain's DMARC policy asks for Junk
+				// where the script (if any) kept the message.
+				r.Folder = "Junk"
+			}
+			rcpts = append(rcpts, r)
+		}
 	}
 	if err := d.sign(ctx, m, envs); err != nil {
 		return nil, nil, err
@@ -591,6 +618,32 @@ func (d *Deliverer) newBlob(ctx context.Context, body io.Reader, max int64) (blo
 		return nil, fmt.Errorf("message over %d bytes: %w", max, store.ErrTooBig)
 	}
 	return p, nil
+}
+
+// sieveFolder is the folder a script's fileinto names, as stored: an
+// existing folder or one of the default folders; any other name is INBOX
+// ("", RFC 5228 4.1 allows that), as the script is not told.
+func (d *Deliverer) sieveFolder(ctx context.Context, mailboxID int64, name string) (string, error) {
+	if name == "" || store.ValidFolderName(name) != nil {
+		return "", nil
+	}
+	f, err := d.store.Folder(ctx, mailboxID, name)
+	switch {
+	case err == nil:
+		if f.Name == "INBOX" {
+			return "", nil
+		}
+		return f.Name, nil
+	case !errors.Is(err, store.ErrNoFolder):
+		return "", fmt.Errorf("look up folder %q: %w", name, err)
+	}
+	for _, df := range store.DefaultFolders {
+		if strings.EqualFold(df.Name, name) && df.Name != "INBOX" {
+			return df.Name, nil
+		}
+	}
+	d.log.InfoContext(ctx, "sieve fileinto a folder that does not exist; stored in INBOX", "folder", name)
+	return "", nil
 }
 
 // CanQueue reports whether remote recipients can be taken.

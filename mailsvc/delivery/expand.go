@@ -27,17 +27,27 @@ type expansion struct {
 	// nodes are the mailboxes reached, by id: a store that can't take its
 	// copy hands it back to the mailboxes that forwarded it (applyQuotas).
 	nodes map[int64]*node
+	// discarded: a Sieve script discarded a copy, so a delivery that
+	// stores and sends nothing is done, not refused.
+	discarded bool
+	// rejection is a Sieve reject of the one envelope recipient.
+	rejection *SieveRejection
 }
 
 type stored struct {
 	tenants.Target
 	depth int // 0: an envelope recipient's own mailbox; more: reached by forwards
+	// copies are the folders a Sieve script filed into; nil: INBOX.
+	copies []sieveCopy
 }
 
 // node is a mailbox the message reached.
 type node struct {
 	plan  *tenants.Plan
 	depth int
+	// rcpt is the address the mailbox was reached by, for a script's
+	// envelope "to" (zero when reached by a forward).
+	rcpt address.Address
 	// parents are the mailboxes whose forwards reach this one, the one
 	// that reached it first (one hop closer to the envelope) first.
 	parents []int64
@@ -75,7 +85,7 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 		switch {
 		case r.Plan != nil:
 			if _, ok := x.nodes[r.Plan.Mailbox.MailboxID]; !ok {
-				x.nodes[r.Plan.Mailbox.MailboxID] = &node{plan: r.Plan}
+				x.nodes[r.Plan.Mailbox.MailboxID] = &node{plan: r.Plan, rcpt: r.Address}
 				work = append(work, r.Plan.Mailbox.MailboxID)
 			}
 		case !r.Remote.IsZero():
@@ -101,16 +111,62 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 		}
 		keep := p.Store
 		forwarded := 0
-		if len(p.Forward) > 0 && n.depth >= d.maxHops {
+		// A storing mailbox's Sieve script decides its copies and adds
+		// its redirects to the forwards, which take them under the same
+		// rules (send permission, limits, SRS, hop limit).
+		var sv *sieveOutcome
+		forwards := p.Forward
+		redirect := map[string]bool{}
+		if p.Store && !p.System {
+			o, ran, err := d.runSieve(ctx, log, m, p, n.rcpt)
+			if err != nil {
+				return nil, fmt.Errorf("sieve of %s: %w", p.Mailbox.Address, err)
+			}
+			if ran {
+				sv = o
+				if o.rejected {
+					if len(m.Rcpts) == 1 && n.depth == 0 && m.Kind == "" && !m.From.IsNull() {
+						x.rejection = &SieveRejection{Reason: smtpReason(o.reject)}
+						return x, nil
+					}
+					// Past the point of refusing at SMTP (other
+					// recipients, a forward, a generated message):
+					// kept rather than lost or answered to a
+					// possibly forged sender.
+					log.InfoContext(ctx, "sieve reject can't refuse this delivery; keeping the message")
+					o.copies = []sieveCopy{{}}
+				}
+				keep = len(o.copies) > 0
+				if o.discards() {
+					x.discarded = true
+				}
+				forwards = append([]address.Address(nil), p.Forward...)
+				for _, r := range o.redirects {
+					if strings.EqualFold(r.String(), p.Mailbox.Address.String()) || strings.EqualFold(r.String(), n.rcpt.String()) {
+						log.InfoContext(ctx, "sieve redirect to the mailbox itself kept instead", "redirect", r.String())
+						keep = true
+						continue
+					}
+					redirect[r.String()] = true
+					forwards = append(forwards, r)
+				}
+			}
+		}
+		if len(forwards) > 0 && n.depth >= d.maxHops {
 			log.WarnContext(ctx, "forward hop limit reached; keeping the message in the mailbox", "hops", n.depth)
 			keep = true
 		} else {
 			var remote []string
-			for _, f := range p.Forward {
+			for _, f := range forwards {
 				k := f.String()
 				if r, ok := resolved[k]; ok {
 					switch {
 					case r == fwdFailed:
+						keep = true
+					case r > 0 && redirect[k]:
+						// A redirect to a mailbox the message reached
+						// already (a redirect loop): this one keeps it,
+						// so that the loop loses nothing.
 						keep = true
 					case r > 0:
 						// Reached already: one copy, with this mailbox as
@@ -143,7 +199,10 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 				default:
 					tid := fp.Mailbox.MailboxID
 					resolved[k] = tid
-					if t, ok := x.nodes[tid]; ok {
+					if t, ok := x.nodes[tid]; ok && redirect[k] {
+						log.InfoContext(ctx, "sieve redirect to a mailbox reached already; keeping the message", "redirect", k)
+						keep = true
+					} else if ok {
 						t.addParent(id)
 					} else {
 						x.nodes[tid] = &node{plan: fp, depth: n.depth + 1, parents: []int64{id}}
@@ -171,14 +230,18 @@ func (d *Deliverer) expand(ctx context.Context, m *Message) (*expansion, error) 
 				}
 			}
 		}
-		if !keep && forwarded == 0 {
+		if !keep && forwarded == 0 && !(sv != nil && sv.discards()) {
 			// Store mail is off and no forward took the message:
 			// keep it here rather than lose it.
 			log.WarnContext(ctx, "no forward of a store-mail-off mailbox works; keeping the message")
 			keep = true
 		}
 		if keep {
-			x.stores = append(x.stores, stored{Target: p.Mailbox, depth: n.depth})
+			st := stored{Target: p.Mailbox, depth: n.depth}
+			if sv != nil && len(sv.copies) > 0 {
+				st.copies = sv.copies
+			}
+			x.stores = append(x.stores, st)
 		}
 		if p.Respond != nil {
 			x.responders = append(x.responders, p)

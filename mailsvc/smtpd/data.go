@@ -18,6 +18,7 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
+	"github.com/postdesk/postdesk/mailsvc/rspamd"
 	"github.com/postdesk/postdesk/tenants/address"
 )
 
@@ -87,8 +88,13 @@ func (ss *session) Data(r io.Reader) error {
 			pending.Abort()
 			return refuse
 		}
+		if refuse := ss.scan(log, id, m, pending); refuse != nil {
+			pending.Abort()
+			return refuse
+		}
 	}
 	res, err := ss.s.deliverer.Deliver(ss.ctx, m)
+	var rej *delivery.SieveRejection
 	switch {
 	case errors.Is(err, delivery.ErrNotABounce):
 		log.Info("DATA refused: not a bounce", "err", err)
@@ -104,6 +110,11 @@ func (ss *session) Data(r io.Reader) error {
 		// connections each passed the check at RCPT.
 		log.Warn("DATA refused: sending rate limit reached", "err", err)
 		return errRateLimited
+	case errors.As(err, &rej):
+		// The one recipient's Sieve reject or ereject (RFC 5429 2.1,
+		// 2.2): refused in the protocol, the script's reason as the text.
+		log.Info("DATA refused: the recipient's sieve script rejects it", "err", err)
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: rej.Reason}
 	case errors.Is(err, delivery.ErrLoop):
 		log.Info("DATA refused: loop", "err", err)
 		return errLoop
@@ -198,6 +209,50 @@ func (ss *session) checkAuthenticity(log *slog.Logger, m *delivery.Message, pend
 	}
 	log.Info("DATA refused: DMARC policy reject", "from_domain", v.FromDom, "spf", v.SPF, "dmarc", v.DMARC)
 	return errDMARCReject
+}
+
+// scan asks rspamd (when set) for its verdict on a received message,
+// before the 250, and applies its action: reject is refused with 554
+// 5.7.1, soft reject and greylist get 451 4.7.1, add header and rewrite
+// subject file the message into Junk; every scanned message is stored
+// with its score and symbols in X-Spam-* fields of the delivery prefix.
+// Without a verdict (rspamd down, slower than its time limit, answering
+// garbage) the message is taken unscanned, counted and logged, or answered
+// 451 4.7.0 when the server is set to fail closed.
+func (ss *session) scan(log *slog.Logger, id string, m *delivery.Message, pending blob.Pending) *smtp.SMTPError {
+	if ss.s.spam == nil {
+		return nil
+	}
+	env := rspamd.Envelope{IP: ss.remote, HELO: ss.conn.Hostname(), ID: id}
+	if !ss.from.IsNull() {
+		env.From = ss.from.String()
+	}
+	for _, r := range m.Rcpts {
+		if !r.Address.IsZero() {
+			env.Rcpts = append(env.Rcpts, r.Address.String())
+		}
+	}
+	res, err := ss.s.spam.Check(ss.ctx, env, io.NewSectionReader(pending.ReaderAt(), 0, pending.Size()), pending.Size())
+	if err != nil {
+		if ss.s.cfg.SpamFailClosed {
+			log.Warn("DATA refused: no spam verdict, failing closed", "err", err)
+			return errSpamUnavailable
+		}
+		n := ss.s.spam.Unscanned()
+		log.Warn("message taken unscanned: no spam verdict", "err", err, "unscanned_total", n)
+		return nil
+	}
+	log.Info("spam verdict", "action", res.Action, "score", res.Score)
+	switch res.Action {
+	case rspamd.ActionReject:
+		return errSpamReject
+	case rspamd.ActionSoftReject, rspamd.ActionGreylist:
+		return errSpamLater
+	case rspamd.ActionAddHeader, rspamd.ActionRewriteSubect:
+		m.Quarantine = true
+	}
+	m.AuthResults += res.Headers()
+	return nil
 }
 
 // hostedSenderMark is the result added to our Authentication-Results

@@ -20,10 +20,12 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
 	"github.com/postdesk/postdesk/mailsvc/dnsres"
+	"github.com/postdesk/postdesk/mailsvc/greylist"
 	"github.com/postdesk/postdesk/mailsvc/logctx"
 	"github.com/postdesk/postdesk/mailsvc/mailtest"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
 	"github.com/postdesk/postdesk/mailsvc/queue"
+	"github.com/postdesk/postdesk/mailsvc/rspamd"
 	"github.com/postdesk/postdesk/mailsvc/smtpd"
 	"github.com/postdesk/postdesk/mailsvc/store"
 	"github.com/postdesk/postdesk/mailsvc/tlscert"
@@ -117,6 +119,10 @@ type envOptions struct {
 	// signing, every lookup asking this server; the tenants service then
 	// seals DKIM keys.
 	dns *mailtest.DNS
+	// greylist, when set, turns greylisting on with these options.
+	greylist *greylist.Options
+	// spam, when set, scans the MX's mail with this rspamd client.
+	spam *rspamd.Client
 }
 
 func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
@@ -169,7 +175,11 @@ func newEnvWith(t testing.TB, db *database.DB, o envOptions) *env {
 	if o.sessions != nil {
 		watch = o.sessions(e.ten)
 	}
-	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Sessions: watch, Deliverer: e.d, Checker: checker, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
+	var gl *greylist.Greylist
+	if o.greylist != nil {
+		gl = greylist.New(db, *o.greylist)
+	}
+	s := smtpd.New(smtpd.Options{Config: cfg, Tenants: e.ten, Sessions: watch, Deliverer: e.d, Checker: checker, Greylist: gl, Spam: o.spam, Blobs: e.disk, DB: db, TLS: e.tlsCfg, Logger: log, Now: o.now})
 	for _, ep := range []struct {
 		dst *string
 		e   *smtpd.Endpoint

@@ -40,8 +40,15 @@ var (
 	errNotYourFrom   = reply(550, 5, 7, 1, "From header address not owned by the authenticated user")
 	errNoFrom        = reply(550, 5, 6, 0, "Message has no From header")
 	errRateLimited   = reply(451, 4, 7, 1, "Sending rate limit reached, try again later")
-	errNoQueue       = reply(451, 4, 4, 0, "Remote delivery unavailable, try again later")
-	errRcptFailures  = reply(421, 4, 7, 0, "Too many refused recipients, closing connection")
+	// Greylisting (mailsvc/greylist): a new client network, sender and
+	// recipient retries later.
+	errGreylisted = reply(451, 4, 7, 1, "Greylisted, try again later")
+	// rspamd's verdicts (data.go, scan).
+	errSpamReject      = reply(554, 5, 7, 1, "Message refused as spam")
+	errSpamLater       = reply(451, 4, 7, 1, "Message deferred by the spam filter, try again later")
+	errSpamUnavailable = reply(451, 4, 7, 0, "Spam filter unavailable, try again later")
+	errNoQueue         = reply(451, 4, 4, 0, "Remote delivery unavailable, try again later")
+	errRcptFailures    = reply(421, 4, 7, 0, "Too many refused recipients, closing connection")
 	// An SRS address takes bounces only (mailsvc/delivery, bounce.go).
 	errSRSRefused    = reply(550, 5, 7, 1, "Bounce address expired or no longer valid")
 	errNotABounce    = reply(550, 5, 7, 1, "Only delivery status notifications are accepted for this address")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -271,6 +272,18 @@ func (ss *session) rcpt(to string, opts *smtp.RcptOptions) error {
 		return errRateLimited
 	default:
 		return ss.temp("check recipient", err)
+	}
+	if ss.s.greylist != nil && !ss.e.submission && r.Local() {
+		if ip, err := netip.ParseAddr(ss.remote); err == nil {
+			ok, err := ss.s.greylist.Check(ss.ctx, ip, ss.from.String(), to)
+			if err != nil {
+				return ss.temp("greylist", err)
+			}
+			if !ok {
+				ss.log.Info("RCPT greylisted", "rcpt", to, "from", ss.from.String())
+				return errGreylisted
+			}
+		}
 	}
 	ss.rcpts = append(ss.rcpts, r)
 	return nil

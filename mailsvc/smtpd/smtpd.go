@@ -41,7 +41,9 @@ import (
 	"github.com/postdesk/postdesk/mailsvc/blob"
 	"github.com/postdesk/postdesk/mailsvc/connlimit"
 	"github.com/postdesk/postdesk/mailsvc/delivery"
+	"github.com/postdesk/postdesk/mailsvc/greylist"
 	"github.com/postdesk/postdesk/mailsvc/msgauth"
+	"github.com/postdesk/postdesk/mailsvc/rspamd"
 	"github.com/postdesk/postdesk/tenants"
 )
 
@@ -82,6 +84,9 @@ type Config struct {
 	// message (within DeliveryTimeout); what has not answered by then is
 	// a temperror, and the message is delivered. Default 30s.
 	CheckTimeout time.Duration
+	// SpamFailClosed answers 451 4.7.0 when rspamd gives no verdict,
+	// instead of taking the message unscanned.
+	SpamFailClosed bool
 	// Connection caps (mailsvc/connlimit): open connections on the MX, and
 	// on submission (587 and 465 together), each with its own total so
 	// that a flood on the MX can't shut users out of submission; and from
@@ -196,8 +201,13 @@ type Options struct {
 	// runs none, and the Authentication-Results field holds only the
 	// hosted-sender mark.
 	Checker *msgauth.Checker
-	Blobs   blob.Store // its Free tells when disk space is low
-	DB      *database.DB
+	// Greylist greylists the MX's local recipients (never submission's);
+	// nil: off.
+	Greylist *greylist.Greylist
+	// Spam scans the MX's messages with rspamd before the 250; nil: off.
+	Spam  *rspamd.Client
+	Blobs blob.Store // its Free tells when disk space is low
+	DB    *database.DB
 	// TLS is the certificate configuration for STARTTLS and implicit TLS;
 	// nil offers no TLS.
 	TLS    *tls.Config
@@ -212,6 +222,8 @@ type Server struct {
 	sessions  *tenants.SessionWatch
 	deliverer *delivery.Deliverer
 	checker   *msgauth.Checker
+	greylist  *greylist.Greylist
+	spam      *rspamd.Client
 	blobs     blob.Store
 	db        *database.DB
 	tls       *tls.Config
@@ -225,7 +237,7 @@ type Server struct {
 // New returns a Server.
 func New(opts Options) *Server {
 	opts.Config.defaults()
-	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, checker: opts.Checker, blobs: opts.Blobs, db: opts.DB,
+	s := &Server{cfg: opts.Config, tenants: opts.Tenants, deliverer: opts.Deliverer, checker: opts.Checker, greylist: opts.Greylist, spam: opts.Spam, blobs: opts.Blobs, db: opts.DB,
 		tls: opts.TLS, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
