@@ -42,6 +42,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":     {usage: "serve: run the mail and panel servers", serve: true, run: runServe},
 		"migrate":   {usage: "migrate: bring the database schema up to date", run: runMigrate},
+		"backup":    {usage: "backup DIR | backup verify DIR: a consistent online backup (database, message blobs, keys) into DIR", run: runBackup},
+		"restore":   {usage: "restore DIR: a backup onto an empty data folder and database", run: runRestore},
 		"domain":    {usage: "domain add|list|rm|set ...", run: runDomain},
 		"mailbox":   {usage: "mailbox add|set|list|passwd|rm ...", run: runMailbox},
 		"alias":     {usage: "alias add|set|rm|list ...", run: runAlias},
