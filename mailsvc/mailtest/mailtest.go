@@ -114,16 +114,8 @@ func PythonDKIM(t testing.TB) string {
 }
 
 // SieveConnect finds Debian's sieve-connect, the ManageSieve client of the
-// mailsvc/sieved tests. Without it the test is skipped, except under
-// CI=true, where its absence is a failure (.ci/run installs it).
+// mailsvc/sieved tests (.ci/run installs it).
 func SieveConnect(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("sieve-connect")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but sieve-connect is not installed")
-		}
-		t.Skip("sieve-connect not installed: the ManageSieve client test did not run")
-	}
-	return p
+	return Tool(t, "sieve-connect", "sieve-connect")
 }
